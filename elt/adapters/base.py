@@ -1,0 +1,138 @@
+"""The adapter contract: the small set of operations elt needs from a SQL engine.
+
+An adapter owns connections (one per worker thread), runs statements in its engine's dialect, answers
+catalog questions, and turns driver exceptions into `AdapterError` with the engine's own message.
+Engine differences that materializations must know about are capability flags on the class, never
+checks of the engine's name. Adapters import nothing from the compiler, planner or runner.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from abc import ABC, abstractmethod
+from collections.abc import Iterator, Sequence
+from typing import Any, ClassVar, Literal
+
+from elt.config import TargetConfig
+from elt.nodes import Column, Relation
+
+RelationKind = Literal["table", "view"]
+
+
+class Adapter(ABC):
+    """Base class for engine adapters.
+
+    Thread-safety: after `open()`, every method may be called from several worker threads at once;
+    the adapter gives each thread its own connection or cursor.
+    """
+
+    #: profile `type` values this adapter serves.
+    type: ClassVar[str]
+    #: sqlglot dialect the engine speaks; model SQL is translated into it before it runs.
+    dialect: ClassVar[str]
+    #: DDL can run inside a transaction that is rolled back on failure (DuckDB yes, Hive no).
+    SUPPORTS_TRANSACTIONS: ClassVar[bool] = False
+    #: `ALTER TABLE a.x RENAME TO b.y` works (Hive/Spark: no; build temporaries in the same schema).
+    CAN_RENAME_ACROSS_SCHEMAS: ClassVar[bool] = False
+    #: Hive table options (partition_by, file_format, ...) are applied rather than ignored.
+    SUPPORTS_TABLE_OPTIONS: ClassVar[bool] = False
+
+    def __init__(self, target: TargetConfig) -> None:
+        self.target = target
+
+    # -- lifecycle -------------------------------------------------------------------------------
+
+    @abstractmethod
+    def open(self) -> None:
+        """Connect (and check the connection works).
+
+        Raises:
+            AdapterError: the engine cannot be reached or refuses the credentials.
+        """
+
+    @abstractmethod
+    def close(self) -> None:
+        """Close every connection this adapter opened. Safe to call twice."""
+
+    def __enter__(self) -> Adapter:
+        self.open()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- statements ------------------------------------------------------------------------------
+
+    @abstractmethod
+    def execute(self, sql: str) -> None:
+        """Run one statement on the calling thread's connection.
+
+        Raises:
+            AdapterError: the engine rejected the statement (message without driver noise).
+        """
+
+    @abstractmethod
+    def fetchall(self, sql: str) -> list[tuple[Any, ...]]:
+        """Run one query and return all its rows."""
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[None]:
+        """Group statements atomically where the engine can (see SUPPORTS_TRANSACTIONS).
+
+        The default, for engines without transactions, runs them one by one.
+        """
+        yield
+
+    # -- catalog ---------------------------------------------------------------------------------
+
+    @abstractmethod
+    def relation_kind(self, relation: Relation) -> RelationKind | None:
+        """'table', 'view', or None when nothing of that name exists."""
+
+    @abstractmethod
+    def create_schema(self, schema: str) -> None:
+        """Create the schema (Hive: database) if it does not exist."""
+
+    @abstractmethod
+    def get_columns(self, relation: Relation) -> list[Column]:
+        """Columns of an existing relation, in order, with engine types."""
+
+    @abstractmethod
+    def version(self) -> str:
+        """The engine's version string, for `elt debug`."""
+
+    # -- DDL used by materializations --------------------------------------------------------------
+
+    def drop_relation(self, relation: Relation, kind: RelationKind) -> None:
+        self.execute(f"DROP {kind.upper()} IF EXISTS {relation}")
+
+    def rename_relation(self, relation: Relation, new_name: str, kind: RelationKind) -> None:
+        """Rename within the relation's own schema."""
+        self.execute(f"ALTER {kind.upper()} {relation} RENAME TO {self.rename_target(relation, new_name)}")
+
+    def rename_target(self, relation: Relation, new_name: str) -> str:
+        """How the new name is written in ALTER ... RENAME TO (engines differ on qualifying it)."""
+        return f"{relation.schema}.{new_name}"
+
+    def create_table_as(self, relation: Relation, query: str, config: dict[str, Any]) -> None:
+        """CREATE TABLE relation AS query (query already in this engine's dialect).
+
+        Engines with SUPPORTS_TABLE_OPTIONS apply the Hive options found in `config`.
+        """
+        self.execute(f"CREATE TABLE {relation} AS\n{query}")
+
+    def create_view_as(self, relation: Relation, query: str, *, replace: bool) -> None:
+        verb = "CREATE OR REPLACE VIEW" if replace else "CREATE VIEW"
+        self.execute(f"{verb} {relation} AS\n{query}")
+
+    def row_count(self, relation: Relation) -> int:
+        return int(self.fetchall(f"SELECT COUNT(*) FROM {relation}")[0][0])
+
+    def load_rows(
+        self, relation: Relation, columns: Sequence[tuple[str, str]], rows: Sequence[Sequence[Any]]
+    ) -> None:
+        """Create `relation` with the given (name, Hive type) columns and insert `rows`.
+
+        `rows` hold Python values already converted to the column types (None for NULL).
+        """
+        raise NotImplementedError

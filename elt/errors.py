@@ -1,0 +1,85 @@
+"""The exception hierarchy for every error a user can cause or see.
+
+Each error carries where it happened (file, line, column, node) and, when we know one, a hint saying
+what to do. `cli.py` prints these without a traceback; anything that is not an `EltError` is a bug.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+class EltError(Exception):
+    """Root of all user-facing errors.
+
+    Args:
+        message: what is wrong, in one sentence.
+        path: the file the problem is in, when known.
+        line: 1-based line in `path`, when known.
+        col: 1-based column in `path`, when known.
+        node: the node (model, seed, source) concerned, when known.
+        hint: what the user can do about it.
+    """
+
+    #: process exit code when this error ends a command (2: project or usage error).
+    exit_code = 2
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        path: str | Path | None = None,
+        line: int | None = None,
+        col: int | None = None,
+        node: str | None = None,
+        hint: str | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.path = str(path) if path is not None else None
+        self.line = line
+        self.col = col
+        self.node = node
+        self.hint = hint
+
+    @property
+    def location(self) -> str | None:
+        """`file:line:col` (as much of it as is known), or None."""
+        if not self.path:
+            return None
+        loc = self.path
+        if self.line is not None:
+            loc += f":{self.line}"
+            if self.col is not None:
+                loc += f":{self.col}"
+        return loc
+
+    def __str__(self) -> str:
+        head = f"{self.location}: {self.message}" if self.location else self.message
+        return f"{head}\n  hint: {self.hint}" if self.hint else head
+
+
+class ProjectError(EltError):
+    """The project, its configuration files, profiles or command-line usage are wrong."""
+
+
+class TemplateError(EltError):
+    """A Jinja template (model or macro) failed to parse or render."""
+
+
+class SqlError(EltError):
+    """A rendered model is not valid SQL in the project dialect, or uses an unsupported construct."""
+
+
+class GraphError(EltError):
+    """The dependency graph is wrong: a cycle, an unknown ref or source, a duplicate name."""
+
+
+class AdapterError(EltError):
+    """The engine refused a connection or a statement; the engine's own message is kept."""
+
+
+class ExecutionError(EltError):
+    """One or more nodes failed while running (exit code 1: the project itself was fine)."""
+
+    exit_code = 1

@@ -1,0 +1,117 @@
+"""The shared vocabulary: nodes of the DAG (models, seeds, sources), their columns and relations.
+
+A *model* is a SQL file's definition, a *relation* the physical table or view it builds, a *node* any
+vertex of the DAG. These are plain dataclasses: loading fills them, compiling completes them, and every
+later stage (graph, selection, plan, runner, artifacts) only reads them.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+ResourceType = Literal["model", "seed", "source"]
+
+#: Identifiers we accept for schemas and relation names. Hive allows little more than this, and a
+#: name that matches it can never inject SQL, whatever engine the statement is sent to.
+IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+MATERIALIZATIONS = ("view", "table", "ephemeral")
+
+#: Every config key a model may set, with what it means. Unknown keys are errors (with this list).
+MODEL_CONFIG_KEYS: dict[str, str] = {
+    "materialized": "view | table | ephemeral",
+    "schema": "schema (Hive: database) the relation is built in",
+    "alias": "relation name, if not the file name",
+    "tags": "list of tags, for selection (tag:x)",
+    "enabled": "false leaves the model out of the project",
+    "description": "what the model holds",
+    "threads": "not used per model; accepted for dbt compatibility",
+    # Hive table options; accepted on every engine, used where the engine has them.
+    "partition_by": "Hive: list of partition columns",
+    "clustered_by": "Hive: list of bucketing columns",
+    "buckets": "Hive: number of buckets for clustered_by",
+    "file_format": "Hive: parquet, orc, ...",
+    "location": "Hive: table location",
+    "tblproperties": "Hive: table properties (mapping)",
+    "comment": "Hive: table comment",
+}
+
+#: Config keys a seed may set.
+SEED_CONFIG_KEYS: dict[str, str] = {
+    "schema": "schema (Hive: database) the seed table is loaded into",
+    "alias": "table name, if not the file name",
+    "tags": "list of tags, for selection (tag:x)",
+    "enabled": "false leaves the seed out of the project",
+    "column_types": "mapping column -> type, overriding the inferred types",
+    "delimiter": "CSV field delimiter (default ',')",
+    "description": "what the seed holds",
+}
+
+
+@dataclass(frozen=True)
+class Relation:
+    """A physical table or view: `schema.name`."""
+
+    schema: str
+    name: str
+
+    def __str__(self) -> str:
+        return f"{self.schema}.{self.name}"
+
+    def with_name(self, name: str) -> Relation:
+        return Relation(self.schema, name)
+
+
+@dataclass
+class Column:
+    """A column as documented in yml (and, after a run, as found in the catalog)."""
+
+    name: str
+    description: str = ""
+    data_type: str | None = None
+
+
+@dataclass
+class Node:
+    """A vertex of the DAG.
+
+    Attributes:
+        unique_id: `model.<name>`, `seed.<name>` or `source.<source>.<table>`.
+        name: the name used in `ref()` (for sources: the table name).
+        resource_type: model, seed or source.
+        path: the defining file, relative to the project root, POSIX separators.
+        config: the effective config (folder defaults, yml, then the file's own `config()`).
+        fqn: folder parts under the model/seed folder, then the name (as in dbt).
+        raw_sql: model file text (models only).
+        depends_on: unique ids of the nodes this one reads.
+        relation: where it lives in the warehouse (None for ephemeral models).
+    """
+
+    unique_id: str
+    name: str
+    resource_type: ResourceType
+    path: str
+    config: dict[str, Any] = field(default_factory=dict)
+    fqn: tuple[str, ...] = ()
+    description: str = ""
+    columns: dict[str, Column] = field(default_factory=dict)
+    raw_sql: str = ""
+    depends_on: list[str] = field(default_factory=list)
+    relation: Relation | None = None
+    source_name: str | None = None
+    #: 1-based line of the definition in `path` (yml entries); 1 for files.
+    line: int = 1
+
+    @property
+    def tags(self) -> tuple[str, ...]:
+        return tuple(self.config.get("tags") or ())
+
+    @property
+    def materialized(self) -> str | None:
+        if self.resource_type == "seed":
+            return "seed"
+        if self.resource_type == "source":
+            return None
+        return self.config.get("materialized", "view")
