@@ -38,6 +38,8 @@ class TargetConfig:
     threads: int
     settings: dict[str, Any]
     profiles_path: Path
+    #: the project folder; relative paths in settings (a DuckDB file) are resolved against it.
+    project_root: Path | None = None
 
     def public_settings(self) -> dict[str, Any]:
         """The settings with secret values masked, fit for logs and artifacts."""
@@ -241,7 +243,7 @@ def load_target(
         raise ProjectError(f"target {name!r}: threads must be a positive integer", path=path) from None
     schema = str(settings.get("schema") or ("main" if type_name == "duckdb" else "default"))
     return TargetConfig(name=name, type=type_name, schema=schema, threads=threads,
-                        settings=settings, profiles_path=path)
+                        settings=settings, profiles_path=path, project_root=project.root)
 
 
 def render_env_value(value: Any, path: Path) -> Any:

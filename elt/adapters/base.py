@@ -9,8 +9,10 @@ checks of the engine's name. Adapters import nothing from the compiler, planner 
 from __future__ import annotations
 
 import contextlib
+import functools
+import threading
 from abc import ABC, abstractmethod
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any, ClassVar, Literal
 
 from elt.config import TargetConfig
@@ -39,6 +41,26 @@ class Adapter(ABC):
 
     def __init__(self, target: TargetConfig) -> None:
         self.target = target
+        self._recorders = threading.local()
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        # Every statement an adapter sends goes through its `execute`; wrapping it here (rather than
+        # asking each adapter to remember) is what lets `recording()` see exactly what was sent.
+        super().__init_subclass__(**kwargs)
+        execute = cls.__dict__.get("execute")
+        if execute is not None and not getattr(execute, "_elt_recorded", False):
+            cls.execute = _recorded(execute)  # type: ignore[method-assign]
+
+    @contextlib.contextmanager
+    def recording(self) -> Iterator[list[str]]:
+        """Collect every statement `execute` sends from the calling thread inside the block."""
+        statements: list[str] = []
+        previous = getattr(self._recorders, "current", None)
+        self._recorders.current = statements
+        try:
+            yield statements
+        finally:
+            self._recorders.current = previous
 
     # -- lifecycle -------------------------------------------------------------------------------
 
@@ -136,3 +158,15 @@ class Adapter(ABC):
         `rows` hold Python values already converted to the column types (None for NULL).
         """
         raise NotImplementedError
+
+
+def _recorded(execute: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(execute)
+    def wrapper(self: Adapter, sql: str, *args: Any, **kwargs: Any) -> Any:
+        statements = getattr(self._recorders, "current", None)
+        if statements is not None:
+            statements.append(sql)
+        return execute(self, sql, *args, **kwargs)
+
+    wrapper._elt_recorded = True  # type: ignore[attr-defined]
+    return wrapper

@@ -1,0 +1,5 @@
+"""`python -m elt`."""
+
+from elt.cli import main
+
+main()

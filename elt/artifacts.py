@@ -1,0 +1,118 @@
+"""Files under target/: compiled SQL, SQL as run, manifest.json and run_results.json.
+
+The JSON files carry a schema version so tools reading them can check what they get. Nothing here
+ever writes a secret: target settings are masked (TargetConfig.public_settings).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from elt import __version__
+from elt.compiler import Manifest, checksum
+from elt.nodes import Node
+from elt.runner import NodeResult, now_iso
+
+MANIFEST_SCHEMA = "elt/manifest/v1"
+RUN_RESULTS_SCHEMA = "elt/run-results/v1"
+
+
+def _write(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+
+
+def write_compiled(manifest: Manifest, unique_ids: Iterable[str]) -> int:
+    """target/compiled/<model path>: each model's SQL in the project dialect. Returns the count."""
+    count = 0
+    for uid in unique_ids:
+        if uid in manifest.compiled_sql:
+            _write(manifest.project.config.target_dir / "compiled" / manifest.nodes[uid].path,
+                   manifest.compiled_sql[uid])
+            count += 1
+    return count
+
+
+def write_run_sql(target_dir: Path, node: Node, statements: list[str]) -> None:
+    """target/run/<model path>: the statements exactly as sent to the engine."""
+    _write(target_dir / "run" / node.path, "".join(s.rstrip().rstrip(";") + ";\n\n" for s in statements))
+
+
+def node_record(manifest: Manifest, node: Node) -> dict[str, Any]:
+    record: dict[str, Any] = {
+        "unique_id": node.unique_id,
+        "name": node.name,
+        "resource_type": node.resource_type,
+        "path": node.path,
+        "fqn": list(node.fqn),
+        "config": node.config,
+        "tags": list(node.tags),
+        "description": node.description,
+        "columns": {
+            name: {"name": c.name, "description": c.description, "data_type": c.data_type}
+            for name, c in node.columns.items()
+        },
+        "depends_on": {"nodes": list(node.depends_on)},
+        "relation_name": str(node.relation) if node.relation else None,
+    }
+    if node.resource_type == "model":
+        record["checksum"] = {"raw_sql": checksum(node.raw_sql),
+                              "compiled_sql": checksum(manifest.compiled_sql.get(node.unique_id, ""))}
+        record["compiled_path"] = f"compiled/{node.path}"
+        record["render_reads"] = manifest.render_reads.get(node.unique_id, {})
+    if node.resource_type == "source":
+        record["source_name"] = node.source_name
+    return record
+
+
+def write_manifest(manifest: Manifest) -> Path:
+    """target/manifest.json: every node, its config, dependencies, relation and checksums."""
+    target = manifest.target
+    data = {
+        "metadata": {
+            "schema": MANIFEST_SCHEMA,
+            "elt_version": __version__,
+            "generated_at": now_iso(),
+            "project_name": manifest.project.config.name,
+            "dialect": manifest.dialect,
+            "target": {"name": target.name, "type": target.type, "schema": target.schema},
+        },
+        "nodes": {uid: node_record(manifest, manifest.nodes[uid]) for uid in sorted(manifest.nodes)},
+        "parent_map": {uid: sorted(manifest.graph.parents(uid)) for uid in sorted(manifest.nodes)},
+        "child_map": {uid: sorted(manifest.graph.children(uid)) for uid in sorted(manifest.nodes)},
+    }
+    path = manifest.project.config.target_dir / "manifest.json"
+    _write(path, json.dumps(data, indent=2, sort_keys=False, default=str) + "\n")
+    return path
+
+
+def write_run_results(
+    manifest: Manifest, command: str, results: list[NodeResult], elapsed: float, args: dict[str, Any]
+) -> Path:
+    """target/run_results.json: status, timing, rows and error of every node of the last run."""
+    data = {
+        "metadata": {"schema": RUN_RESULTS_SCHEMA, "elt_version": __version__, "generated_at": now_iso(),
+                     "command": command, "target": manifest.target.name},
+        "elapsed_time": round(elapsed, 3),
+        "args": args,
+        "results": [
+            {
+                "unique_id": r.unique_id,
+                "status": r.status,
+                "relation_name": str(manifest.nodes[r.unique_id].relation or ""),
+                "materialized": manifest.nodes[r.unique_id].materialized,
+                "execution_time": round(r.execution_time, 3),
+                "started_at": r.started_at,
+                "completed_at": r.completed_at,
+                "rows": r.rows,
+                "message": r.message,
+            }
+            for r in results
+        ],
+    }
+    path = manifest.project.config.target_dir / "run_results.json"
+    _write(path, json.dumps(data, indent=2, default=str) + "\n")
+    return path

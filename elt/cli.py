@@ -1,0 +1,203 @@
+"""The `elt` command line: argument parsing, one library call per command, exit codes.
+
+Exit codes: 0 all good, 1 some node failed, 2 project or usage error. An `EltError` is printed
+without a traceback unless `--debug`; anything else is a bug and keeps its traceback.
+Heavy modules (sqlglot, duckdb) are imported inside commands so `elt --help` stays instant.
+"""
+
+from __future__ import annotations
+
+import functools
+import sys
+import traceback
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import click
+
+from elt import __version__
+
+
+def _common(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """Options every project command takes."""
+    options = [
+        click.option("--project-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+                     help="Project folder (default: the current folder)."),
+        click.option("--profiles-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+                     help="Folder holding profiles.yml (default: project folder, then ~/.elt)."),
+        click.option("-t", "--target", default=None, help="Target in the profile (default: its `target`)."),
+        click.option("--vars", "vars_", default=None, help="YAML mapping overriding [tool.elt.vars]."),
+        click.option("--debug", is_flag=True, default=False, help="Show tracebacks and debug details."),
+    ]
+    for option in reversed(options):
+        fn = option(fn)
+    return fn
+
+
+def _selection(fn: Callable[..., Any]) -> Callable[..., Any]:
+    fn = click.option("--exclude", multiple=True, help="Selectors to leave out.")(fn)
+    return click.option("-s", "--select", multiple=True,
+                        help="Selectors: name, +name, name+, n+name, tag:x, path:dir, config.k:v; "
+                             "space-separated = union, comma-joined = intersection.")(fn)
+
+
+def _handle_errors(fn: Callable[..., int]) -> Callable[..., None]:
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> None:
+        from elt.errors import EltError
+
+        debug = kwargs.get("debug") or (click.get_current_context().find_root().params.get("debug"))
+        try:
+            code = fn(*args, **kwargs)
+        except EltError as exc:
+            from elt.console import print_error
+
+            if debug:
+                traceback.print_exc()
+            print_error(exc)
+            sys.exit(exc.exit_code)
+        sys.exit(code)
+
+    return wrapper
+
+
+def _invocation(project_dir: Path | None, profiles_dir: Path | None, target: str | None, vars_: str | None,
+                debug: bool, select: tuple[str, ...] = (), exclude: tuple[str, ...] = ()) -> Any:
+    from elt.tasks import Invocation, parse_vars
+
+    root_debug = bool(click.get_current_context().find_root().params.get("debug"))
+    return Invocation(
+        project_dir=(project_dir or Path.cwd()).resolve(), profiles_dir=profiles_dir, target=target,
+        vars=parse_vars(vars_), select=tuple(select), exclude=tuple(exclude), debug=debug or root_debug,
+    )
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="elt")
+@click.option("--debug", is_flag=True, default=False, help="Show tracebacks and debug details.")
+def cli(debug: bool) -> None:
+    """elt: Hive-first ELT. Build SQL models in dependency order on Hive or embedded DuckDB."""
+
+
+@cli.command()
+@_common
+@_selection
+@click.option("--threads", type=click.IntRange(min=1), default=None, help="Models built at once.")
+@click.option("--fail-fast", is_flag=True, help="Stop at the first failure.")
+@_handle_errors
+def run(project_dir, profiles_dir, target, vars_, debug, select, exclude, threads, fail_fast) -> int:  # noqa: ANN001
+    """Build the selected models (tables, views) in dependency order."""
+    from elt.console import Console
+    from elt.tasks import run_command
+
+    inv = _invocation(project_dir, profiles_dir, target, vars_, debug, select, exclude)
+    console = Console()
+    outcome = run_command(inv, console, threads=threads, fail_fast=fail_fast)
+    if not outcome.results:
+        console.info("Nothing to run.")
+        return 0
+    console.summary(outcome.results, outcome.elapsed, debug=inv.debug)
+    return 1 if outcome.failed else 0
+
+
+@cli.command()
+@_common
+@_selection
+@click.option("--threads", type=click.IntRange(min=1), default=None, help="Seeds loaded at once.")
+@_handle_errors
+def seed(project_dir, profiles_dir, target, vars_, debug, select, exclude, threads) -> int:  # noqa: ANN001
+    """Load seeds/*.csv into tables."""
+    from elt.console import Console
+    from elt.tasks import seed_command
+
+    inv = _invocation(project_dir, profiles_dir, target, vars_, debug, select, exclude)
+    console = Console()
+    outcome = seed_command(inv, console, threads=threads)
+    if not outcome.results:
+        console.info("No seeds to load.")
+        return 0
+    console.summary(outcome.results, outcome.elapsed, debug=inv.debug)
+    return 1 if outcome.failed else 0
+
+
+@cli.command(name="compile")
+@_common
+@_selection
+@_handle_errors
+def compile_(project_dir, profiles_dir, target, vars_, debug, select, exclude) -> int:  # noqa: ANN001
+    """Render models to target/compiled/ and write target/manifest.json."""
+    import time
+
+    from elt.console import Console
+    from elt.tasks import compile_command
+
+    start = time.perf_counter()
+    inv = _invocation(project_dir, profiles_dir, target, vars_, debug, select, exclude)
+    console = Console()
+    manifest, count = compile_command(inv, console)
+    kinds = {}
+    for node in manifest.nodes.values():
+        kinds[node.resource_type] = kinds.get(node.resource_type, 0) + 1
+    found = ", ".join(f"{n} {k}s" for k, n in sorted(kinds.items()))
+    click.echo(f"Compiled {count} model(s) for target {manifest.target.name!r} ({manifest.target.type}) "
+               f"in {time.perf_counter() - start:.2f}s; project has {found}; wrote "
+               f"{manifest.project.config.target_path}/compiled/ and manifest.json")
+    return 0
+
+
+@cli.command(name="ls")
+@_common
+@_selection
+@click.option("--resource-type", "resource_types", multiple=True,
+              type=click.Choice(["model", "seed", "source"]), help="Only these kinds (default: all).")
+@click.option("--output", type=click.Choice(["name", "path", "relation", "json"]), default="name",
+              help="What to print for each node.")
+@_handle_errors
+def ls(project_dir, profiles_dir, target, vars_, debug, select, exclude, resource_types, output) -> int:  # noqa: ANN001
+    """List the selected nodes in dependency order."""
+    import json
+
+    from elt.console import Console
+    from elt.tasks import list_command
+
+    inv = _invocation(project_dir, profiles_dir, target, vars_, debug, select, exclude)
+    console = Console()
+    types = set(resource_types) or {"model", "seed", "source"}
+    for uid in list_command(inv, console, types):
+        node = console.nodes[uid]
+        if output == "json":
+            click.echo(json.dumps({"unique_id": uid, "name": node.name, "resource_type": node.resource_type,
+                                   "path": node.path, "relation": str(node.relation or ""),
+                                   "materialized": node.materialized, "tags": list(node.tags)}))
+        elif output == "path":
+            click.echo(node.path)
+        elif output == "relation":
+            click.echo(str(node.relation or f"(ephemeral) {node.name}"))
+        else:
+            click.echo(f"{node.source_name}.{node.name}" if node.resource_type == "source" else node.name)
+    return 0
+
+
+@cli.command()
+@_common
+@_handle_errors
+def debug(project_dir, profiles_dir, target, vars_, debug) -> int:  # noqa: ANN001
+    """Check the project, the profile and the connection."""
+    from elt.tasks import debug_command
+
+    inv = _invocation(project_dir, profiles_dir, target, vars_, debug)
+    ok = True
+    for check, passed, detail in debug_command(inv):
+        mark = click.style("OK   ", fg="green") if passed else click.style("FAIL ", fg="red")
+        click.echo(f"{mark} {check}: {detail}")
+        ok = ok and passed
+    return 0 if ok else 2
+
+
+def main() -> None:
+    cli(prog_name="elt")
+
+
+if __name__ == "__main__":
+    main()

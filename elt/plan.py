@@ -1,0 +1,37 @@
+"""Planning: which nodes a command will build, in what order, and which schemas they need. Pure."""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from dataclasses import dataclass
+
+from elt.compiler import Manifest
+from elt.graph import Graph
+
+
+@dataclass(frozen=True)
+class Plan:
+    """The nodes to build (topological order) and the dependency graph restricted to them."""
+
+    unique_ids: list[str]
+    graph: Graph
+    schemas: list[str]
+
+
+def build_plan(manifest: Manifest, selected: Collection[str]) -> Plan:
+    """Order the selected seeds and models; ephemeral models and sources are never built.
+
+    Dependencies outside the selection are assumed to exist already (as in dbt).
+    """
+    buildable = {
+        uid for uid in selected
+        if manifest.nodes[uid].resource_type in ("model", "seed") and manifest.nodes[uid].materialized != "ephemeral"
+    }
+    # Edges through unselected or ephemeral nodes still order the build: a -> (ephemeral e) -> b.
+    edges = {
+        (ancestor, uid) for uid in buildable for ancestor in manifest.graph.ancestors(uid) if ancestor in buildable
+    }
+    graph = Graph(buildable, edges)
+    order = graph.topological_order()
+    schemas = sorted({manifest.nodes[uid].relation.schema for uid in order if manifest.nodes[uid].relation})
+    return Plan(unique_ids=order, graph=graph, schemas=schemas)

@@ -1,0 +1,278 @@
+"""Loading a project from disk: models, seeds, sources, macros and yml properties -> `Project`.
+
+No SQL is parsed and no template rendered here; this only reads files and merges folder-level config
+(`[tool.elt.models]` / `[tool.elt.seeds]`, then yml `config:`). Each model file's own `config()` is
+applied later, by the compiler, because it is only known after rendering.
+"""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from elt.config import ProjectConfig, load_project_config
+from elt.errors import GraphError, ProjectError
+from elt.nodes import IDENTIFIER, MODEL_CONFIG_KEYS, SEED_CONFIG_KEYS, Column, Node, Relation
+from elt.yamlfile import load_yaml
+
+
+@dataclass(frozen=True)
+class MacroFile:
+    """A file under macros/ (rel_path relative to the project root)."""
+
+    rel_path: str
+    text: str
+
+
+@dataclass
+class Project:
+    """Everything read from a project folder, before rendering."""
+
+    config: ProjectConfig
+    models: dict[str, Node] = field(default_factory=dict)  # by name
+    seeds: dict[str, Node] = field(default_factory=dict)  # by name
+    sources: dict[tuple[str, str], Node] = field(default_factory=dict)  # by (source, table)
+    macros: list[MacroFile] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def root(self) -> Path:
+        return self.config.root
+
+
+def load_project(root: Path, cli_vars: dict[str, Any] | None = None) -> Project:
+    """Read the project at `root`.
+
+    Raises:
+        ProjectError: bad configuration, unreadable or non-UTF-8 files, empty models, bad yml.
+        GraphError: two models (or a model and a seed) share a name.
+    """
+    config = load_project_config(root.resolve(), cli_vars)
+    project = Project(config=config)
+    for folder in config.model_paths:
+        for path in _files(config.root / folder, (".sql",)):
+            _add_model(project, folder, path)
+    for folder in config.seed_paths:
+        for path in _files(config.root / folder, (".csv",)):
+            _add_seed(project, folder, path)
+    for folder in config.macro_paths:
+        for path in _files(config.root / folder, (".sql",)):
+            project.macros.append(MacroFile(_rel(config.root, path), read_text(path)))
+    for folder in (*config.model_paths, *config.seed_paths):
+        for path in _files(config.root / folder, (".yml", ".yaml")):
+            _apply_properties(project, path)
+    return project
+
+
+def read_text(path: Path) -> str:
+    """Read a project file as UTF-8, with a clear error when that is not possible."""
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise ProjectError(f"cannot read file: {exc.strerror}", path=path) from None
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise ProjectError(
+            f"file is not valid UTF-8 (byte 0x{data[exc.start]:02x})",
+            path=path, line=line, hint="save the file as UTF-8",
+        ) from None
+
+
+def _files(folder: Path, suffixes: tuple[str, ...]) -> list[Path]:
+    if not folder.is_dir():
+        return []
+    return sorted(p for p in folder.rglob("*") if p.suffix in suffixes and p.is_file())
+
+
+def _rel(root: Path, path: Path) -> str:
+    return path.relative_to(root).as_posix()
+
+
+def _check_name(name: str, kind: str, path: Path) -> None:
+    if not IDENTIFIER.match(name):
+        raise ProjectError(
+            f"{kind} name {name!r} is not a valid identifier",
+            path=path,
+            hint="use letters, digits and underscores, starting with a letter or underscore",
+        )
+
+
+def folder_config(
+    table: dict[str, Any], parts: tuple[str, ...], valid: dict[str, str], where: Path
+) -> dict[str, Any]:
+    """Merge `[tool.elt.models]`-style config for a file in folder `parts`.
+
+    Keys directly in `table` apply to all; a nested table named after a folder applies below that
+    folder; deeper folders win.
+
+    >>> folder_config({"materialized": "view", "marts": {"materialized": "table"}},
+    ...               ("marts",), {"materialized": ""}, Path("pyproject.toml"))
+    {'materialized': 'table'}
+    """
+    merged: dict[str, Any] = {}
+    level: dict[str, Any] | None = table
+    for depth in range(len(parts) + 1):
+        if level is None:
+            break
+        for key, value in level.items():
+            if key in valid:
+                merged[key] = value
+            elif not isinstance(value, dict):
+                raise ProjectError(
+                    f"unknown config key {key!r} in [tool.elt]",
+                    path=where,
+                    hint=f"valid keys: {', '.join(sorted(valid))}; a table names a sub-folder",
+                )
+        nxt = level.get(parts[depth]) if depth < len(parts) else None
+        level = nxt if isinstance(nxt, dict) else None
+    return merged
+
+
+def _add_model(project: Project, folder: str, path: Path) -> None:
+    name = path.stem
+    rel = _rel(project.root, path)
+    _check_name(name, "model", path)
+    if name in project.models:
+        other = project.models[name].path
+        raise GraphError(
+            f"two models are named {name!r}: {other} and {rel}",
+            path=rel, hint="rename one of the files (model names are unique across folders)",
+        )
+    text = read_text(path)
+    if not text.strip():
+        raise ProjectError("model file is empty", path=rel, hint="write a SELECT statement, or delete the file")
+    parts = path.relative_to(project.root / folder).parent.parts
+    config = folder_config(project.config.models, parts, MODEL_CONFIG_KEYS, project.config.pyproject_path)
+    project.models[name] = Node(
+        unique_id=f"model.{name}", name=name, resource_type="model", path=rel,
+        config=config, fqn=(*parts, name), raw_sql=text,
+    )
+
+
+def _add_seed(project: Project, folder: str, path: Path) -> None:
+    name = path.stem
+    rel = _rel(project.root, path)
+    _check_name(name, "seed", path)
+    if name in project.models:
+        raise GraphError(
+            f"seed {rel} has the same name as model {project.models[name].path}",
+            path=rel, hint="ref() could not tell them apart: rename one",
+        )
+    if name in project.seeds:
+        raise GraphError(f"two seeds are named {name!r}: {project.seeds[name].path} and {rel}", path=rel)
+    parts = path.relative_to(project.root / folder).parent.parts
+    config = folder_config(project.config.seeds, parts, SEED_CONFIG_KEYS, project.config.pyproject_path)
+    project.seeds[name] = Node(
+        unique_id=f"seed.{name}", name=name, resource_type="seed", path=rel,
+        config=config, fqn=(*parts, name),
+    )
+
+
+# -- yml properties ------------------------------------------------------------------------------
+
+_SECTIONS = {"version", "models", "seeds", "sources"}
+
+
+def _apply_properties(project: Project, path: Path) -> None:
+    rel = _rel(project.root, path)
+    data = load_yaml(path)
+    if data is None:
+        return
+    if not isinstance(data, dict):
+        raise ProjectError("a properties file must be a mapping (version, models, sources, seeds)", path=rel)
+    unknown = sorted(set(data) - _SECTIONS)
+    if unknown:
+        raise ProjectError(
+            f"unknown section(s) {', '.join(unknown)}", path=rel,
+            hint=f"valid sections: {', '.join(sorted(_SECTIONS))}",
+        )
+    text = read_text(path)
+    for entry in _entries(data, "models", rel):
+        _apply_entry(project, project.models, entry, MODEL_CONFIG_KEYS, "model", rel, text)
+    for entry in _entries(data, "seeds", rel):
+        _apply_entry(project, project.seeds, entry, SEED_CONFIG_KEYS, "seed", rel, text)
+    for entry in _entries(data, "sources", rel):
+        _add_source(project, entry, rel, text)
+
+
+def _entries(data: dict[str, Any], key: str, rel: str) -> list[dict[str, Any]]:
+    entries = data.get(key) or []
+    if not isinstance(entries, list) or not all(isinstance(e, dict) and "name" in e for e in entries):
+        raise ProjectError(f"`{key}` must be a list of mappings, each with a `name`", path=rel)
+    return entries
+
+
+def _line_of(text: str, needle: str) -> int | None:
+    """Line of the first `name: <needle>` in a yml file (PyYAML's safe_load keeps no positions)."""
+    for number, line in enumerate(text.splitlines(), start=1):
+        stripped = line.strip().lstrip("- ").strip()
+        if stripped.startswith("name:") and stripped[5:].strip().strip("'\"") == needle:
+            return number
+    return None
+
+
+def _columns(entry: dict[str, Any], rel: str) -> dict[str, Column]:
+    columns: dict[str, Column] = {}
+    for col in entry.get("columns") or []:
+        if not isinstance(col, dict) or "name" not in col:
+            raise ProjectError(f"columns of {entry['name']!r} must be mappings with a `name`", path=rel)
+        columns[str(col["name"])] = Column(
+            name=str(col["name"]),
+            description=str(col.get("description") or ""),
+            data_type=col.get("data_type"),
+        )
+    return columns
+
+
+def _apply_entry(
+    project: Project, nodes: dict[str, Node], entry: dict[str, Any],
+    valid: dict[str, str], kind: str, rel: str, text: str,
+) -> None:
+    name = str(entry["name"])
+    line = _line_of(text, name)
+    node = nodes.get(name)
+    if node is None:
+        close = difflib.get_close_matches(name, list(nodes), n=3)
+        hint = f" (did you mean {', '.join(close)}?)" if close else ""
+        project.warnings.append(f"{rel}:{line or 1}: yml describes {kind} {name!r}, which does not exist{hint}")
+        return
+    config = entry.get("config") or {}
+    if not isinstance(config, dict):
+        raise ProjectError(f"`config` of {kind} {name!r} must be a mapping", path=rel, line=line)
+    unknown = sorted(set(config) - set(valid))
+    if unknown:
+        raise ProjectError(
+            f"unknown config key(s) {', '.join(unknown)} for {kind} {name!r}",
+            path=rel, line=line, hint=f"valid keys: {', '.join(sorted(valid))}",
+        )
+    node.config.update(config)
+    node.description = str(entry.get("description") or node.description)
+    node.columns = _columns(entry, rel) or node.columns
+
+
+def _add_source(project: Project, entry: dict[str, Any], rel: str, text: str) -> None:
+    source_name = str(entry["name"])
+    schema = str(entry.get("schema") or source_name)
+    line = _line_of(text, source_name)
+    if not IDENTIFIER.match(schema):
+        raise ProjectError(f"source schema {schema!r} is not a valid identifier", path=rel, line=line)
+    for table in _entries(entry, "tables", rel):
+        name = str(table["name"])
+        identifier = str(table.get("identifier") or name)
+        if not IDENTIFIER.match(identifier):
+            raise ProjectError(f"source table {identifier!r} is not a valid identifier", path=rel,
+                               line=_line_of(text, name))
+        key = (source_name, name)
+        if key in project.sources:
+            raise GraphError(f"source {source_name}.{name} is declared twice", path=rel, line=_line_of(text, name))
+        project.sources[key] = Node(
+            unique_id=f"source.{source_name}.{name}", name=name, resource_type="source", path=rel,
+            config={k: v for k, v in table.items() if k in ("loaded_at_field", "freshness", "tags")},
+            fqn=(source_name, name), description=str(table.get("description") or ""),
+            columns=_columns(table, rel), relation=Relation(schema, identifier),
+            source_name=source_name, line=_line_of(text, name) or 1,
+        )

@@ -1,0 +1,135 @@
+"""Walking a plan on a thread pool: one `NodeResult` per node, dependants of failures skipped.
+
+The runner knows nothing about SQL: it calls `work(unique_id)` for each node once all of that node's
+planned parents succeeded, as many at a time as `threads` allows.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Literal, Protocol
+
+from elt.graph import Graph
+
+Status = Literal["success", "error", "skipped"]
+
+
+@dataclass
+class NodeResult:
+    """What happened to one node."""
+
+    unique_id: str
+    status: Status
+    message: str = ""
+    execution_time: float = 0.0
+    rows: int | None = None
+    started_at: str | None = None
+    completed_at: str | None = None
+    #: every statement sent to the engine for this node, in order.
+    statements: list[str] = field(default_factory=list)
+    #: the traceback of an unexpected (non-elt) exception, shown with --debug.
+    traceback: str | None = None
+
+
+class RunEvents(Protocol):
+    """Progress callbacks (the console implements them; library code never prints)."""
+
+    def node_started(self, index: int, total: int, unique_id: str) -> None: ...
+
+    def node_finished(self, index: int, total: int, result: NodeResult) -> None: ...
+
+
+def now_iso() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="milliseconds")
+
+
+def execute_dag(
+    graph: Graph,
+    order: list[str],
+    work: Callable[[str], NodeResult],
+    *,
+    threads: int,
+    fail_fast: bool = False,
+    events: RunEvents | None = None,
+) -> list[NodeResult]:
+    """Run `work` over every node of `graph`, parents before children.
+
+    Args:
+        graph: the planned nodes and their dependencies.
+        order: the nodes in topological order; ready nodes start in this order.
+        work: builds one node and returns its result (it must not raise for node failures).
+        threads: how many nodes may run at once.
+        fail_fast: after the first failure start nothing new; the rest is skipped.
+        events: progress callbacks.
+
+    Returns:
+        One result per node, in `order`.
+    """
+    position = {uid: i for i, uid in enumerate(order)}
+    waiting = {uid: set(graph.parents(uid)) for uid in order}
+    ready = sorted((uid for uid, parents in waiting.items() if not parents), key=position.__getitem__)
+    results: dict[str, NodeResult] = {}
+    running: dict[Future[NodeResult], str] = {}
+    total = len(order)
+    counter = 0
+    stopping = False
+
+    def finish(result: NodeResult) -> None:
+        results[result.unique_id] = result
+        if events:
+            events.node_finished(index_of.get(result.unique_id, 0), total, result)
+
+    index_of: dict[str, int] = {}
+
+    def skip(uid: str, reason: str) -> None:
+        nonlocal counter
+        if uid in results:
+            return
+        counter += 1
+        index_of[uid] = counter
+        finish(NodeResult(uid, "skipped", reason, started_at=now_iso(), completed_at=now_iso()))
+
+    with ThreadPoolExecutor(max_workers=max(1, threads), thread_name_prefix="elt-worker") as pool:
+        while ready or running:
+            while ready and len(running) < threads and not stopping:
+                uid = ready.pop(0)
+                if uid in results:
+                    continue
+                counter += 1
+                index_of[uid] = counter
+                if events:
+                    events.node_started(counter, total, uid)
+                running[pool.submit(_timed, work, uid)] = uid
+            if not running:
+                break
+            done, _ = wait(running, return_when=FIRST_COMPLETED)
+            for future in sorted(done, key=lambda f: position[running[f]]):
+                uid = running.pop(future)
+                result = future.result()
+                finish(result)
+                if result.status != "success":
+                    name = uid.split(".", 1)[-1]
+                    for descendant in sorted(graph.descendants(uid), key=position.__getitem__):
+                        skip(descendant, f"upstream {name} failed")
+                    stopping = stopping or fail_fast
+                for child in sorted(graph.children(uid), key=position.__getitem__):
+                    waiting[child].discard(uid)
+                    if not waiting[child] and child not in results:
+                        ready.append(child)
+                ready.sort(key=position.__getitem__)
+    for uid in order:
+        if uid not in results:
+            skip(uid, "not started: --fail-fast after an earlier failure")
+    return [results[uid] for uid in order]
+
+
+def _timed(work: Callable[[str], NodeResult], uid: str) -> NodeResult:
+    started, clock = now_iso(), time.perf_counter()
+    result = work(uid)
+    result.execution_time = time.perf_counter() - clock
+    result.started_at, result.completed_at = started, now_iso()
+    return result
