@@ -51,6 +51,8 @@ def load_project(root: Path, cli_vars: dict[str, Any] | None = None) -> Project:
     """
     config = load_project_config(root.resolve(), cli_vars)
     project = Project(config=config)
+    _check_config_tree(config.models, MODEL_CONFIG_KEYS, "tool.elt.models", config.pyproject_path)
+    _check_config_tree(config.seeds, SEED_CONFIG_KEYS, "tool.elt.seeds", config.pyproject_path)
     for folder in config.model_paths:
         for path in _files(config.root / folder, (".sql",)):
             _add_model(project, folder, path)
@@ -101,16 +103,29 @@ def _check_name(name: str, kind: str, path: Path) -> None:
         )
 
 
-def folder_config(
-    table: dict[str, Any], parts: tuple[str, ...], valid: dict[str, str], where: Path
-) -> dict[str, Any]:
+def _check_config_tree(table: dict[str, Any], valid: dict[str, str], where: str, path: Path) -> None:
+    """Every key of `[tool.elt.models]` and its folder tables is a config key or a folder table."""
+    for key, value in table.items():
+        if key in valid:
+            continue
+        if isinstance(value, dict):
+            _check_config_tree(value, valid, f"{where}.{key}", path)
+            continue
+        raise ProjectError(
+            f"unknown config key {key!r} in [{where}]",
+            path=path,
+            hint=f"valid keys: {', '.join(sorted(valid))}; a nested table names a sub-folder",
+        )
+
+
+def folder_config(table: dict[str, Any], parts: tuple[str, ...], valid: dict[str, str]) -> dict[str, Any]:
     """Merge `[tool.elt.models]`-style config for a file in folder `parts`.
 
     Keys directly in `table` apply to all; a nested table named after a folder applies below that
     folder; deeper folders win.
 
     >>> folder_config({"materialized": "view", "marts": {"materialized": "table"}},
-    ...               ("marts",), {"materialized": ""}, Path("pyproject.toml"))
+    ...               ("marts",), {"materialized": ""})
     {'materialized': 'table'}
     """
     merged: dict[str, Any] = {}
@@ -118,15 +133,7 @@ def folder_config(
     for depth in range(len(parts) + 1):
         if level is None:
             break
-        for key, value in level.items():
-            if key in valid:
-                merged[key] = value
-            elif not isinstance(value, dict):
-                raise ProjectError(
-                    f"unknown config key {key!r} in [tool.elt]",
-                    path=where,
-                    hint=f"valid keys: {', '.join(sorted(valid))}; a table names a sub-folder",
-                )
+        merged.update({key: value for key, value in level.items() if key in valid})
         nxt = level.get(parts[depth]) if depth < len(parts) else None
         level = nxt if isinstance(nxt, dict) else None
     return merged
@@ -146,7 +153,7 @@ def _add_model(project: Project, folder: str, path: Path) -> None:
     if not text.strip():
         raise ProjectError("model file is empty", path=rel, hint="write a SELECT statement, or delete the file")
     parts = path.relative_to(project.root / folder).parent.parts
-    config = folder_config(project.config.models, parts, MODEL_CONFIG_KEYS, project.config.pyproject_path)
+    config = folder_config(project.config.models, parts, MODEL_CONFIG_KEYS)
     project.models[name] = Node(
         unique_id=f"model.{name}", name=name, resource_type="model", path=rel,
         config=config, fqn=(*parts, name), raw_sql=text,
@@ -165,7 +172,7 @@ def _add_seed(project: Project, folder: str, path: Path) -> None:
     if name in project.seeds:
         raise GraphError(f"two seeds are named {name!r}: {project.seeds[name].path} and {rel}", path=rel)
     parts = path.relative_to(project.root / folder).parent.parts
-    config = folder_config(project.config.seeds, parts, SEED_CONFIG_KEYS, project.config.pyproject_path)
+    config = folder_config(project.config.seeds, parts, SEED_CONFIG_KEYS)
     project.seeds[name] = Node(
         unique_id=f"seed.{name}", name=name, resource_type="seed", path=rel,
         config=config, fqn=(*parts, name),

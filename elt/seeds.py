@@ -99,8 +99,10 @@ def read_seed(root: Path, rel_path: str, config: dict[str, Any]) -> SeedData:
     for name in header:
         if not IDENTIFIER.match(name):
             raise ProjectError(f"seed column name {name!r} is not a valid identifier", path=rel_path, line=1)
-    body = records[1:]
-    for number, record in enumerate(body, start=2):
+    # (line number, fields) of each data row; blank lines are skipped, as spreadsheets write them.
+    numbered = [(number, r) for number, r in enumerate(records[1:], start=2) if r]
+    body = [r for _, r in numbered]
+    for number, record in numbered:
         if len(record) != len(header):
             raise ProjectError(
                 f"row has {len(record)} fields, the header has {len(header)}", path=rel_path, line=number
@@ -112,7 +114,7 @@ def read_seed(root: Path, rel_path: str, config: dict[str, Any]) -> SeedData:
     columns = [(name, overrides.get(name) or _infer([r[i] for r in body])) for i, name in enumerate(header)]
     converters = [_converter(t) for _, t in columns]
     rows = []
-    for number, record in enumerate(body, start=2):
+    for number, record in numbered:
         try:
             rows.append(tuple(None if v == "" else conv(v) for v, conv in zip(record, converters)))
         except (ValueError, KeyError, decimal.InvalidOperation) as exc:

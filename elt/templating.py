@@ -159,8 +159,6 @@ class Renderer:
         try:
             template = self._template(rel_path)
             state.sql = template.render(self.namespace)
-        except TemplateError:
-            raise
         except EltError as exc:
             _locate(exc, rel_path)
             raise

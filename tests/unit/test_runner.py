@@ -1,0 +1,73 @@
+"""The DAG walker: order, parallelism, skipping and fail-fast (engine-free by design)."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+from elt.graph import Graph
+from elt.runner import NodeResult, execute_dag
+
+EDGES = [("a", "b"), ("a", "c"), ("b", "d"), ("c", "d"), ("c", "e")]
+NODES = ["a", "b", "c", "d", "e"]
+
+
+def graph() -> Graph:
+    return Graph(NODES, EDGES)
+
+
+def test_parents_finish_before_children_start():
+    finished: list[str] = []
+    lock = threading.Lock()
+
+    def work(uid: str) -> NodeResult:
+        g = graph()
+        with lock:
+            assert g.parents(uid) <= set(finished), uid
+        time.sleep(0.01)
+        with lock:
+            finished.append(uid)
+        return NodeResult(uid, "success")
+
+    results = execute_dag(graph(), NODES, work, threads=3)
+    assert [r.status for r in results] == ["success"] * 5
+    assert set(finished) == set(NODES)
+
+
+def test_failure_skips_only_descendants():
+    results = execute_dag(graph(), NODES, lambda u: NodeResult(u, "error" if u == "b" else "success"), threads=2)
+    status = {r.unique_id: r.status for r in results}
+    assert status == {"a": "success", "b": "error", "c": "success", "d": "skipped", "e": "success"}
+    assert next(r for r in results if r.unique_id == "d").message == "upstream b failed"
+
+
+def test_threads_run_independent_nodes_at_once():
+    running, peak = 0, 0
+    lock = threading.Lock()
+
+    def work(uid: str) -> NodeResult:
+        nonlocal running, peak
+        with lock:
+            running += 1
+            peak = max(peak, running)
+        time.sleep(0.05)
+        with lock:
+            running -= 1
+        return NodeResult(uid, "success")
+
+    wide = Graph([f"n{i}" for i in range(6)], [])
+    execute_dag(wide, sorted(wide.nodes), work, threads=3)
+    assert peak == 3
+
+
+def test_fail_fast_starts_nothing_new():
+    started: list[str] = []
+
+    def work(uid: str) -> NodeResult:
+        started.append(uid)
+        return NodeResult(uid, "error" if uid == "a" else "success")
+
+    wide = Graph(["a", "b", "c"], [])
+    results = execute_dag(wide, ["a", "b", "c"], work, threads=1, fail_fast=True)
+    assert started == ["a"]
+    assert [r.status for r in results] == ["error", "skipped", "skipped"]
