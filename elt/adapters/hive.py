@@ -1,0 +1,645 @@
+"""Hive adapter: Apache Hive (HiveServer2) and Spark Thrift Server through pyhive.
+
+One pyhive connection (= one HiveServer2 session) per worker thread, opened on first use and all
+closed by `close()`. Every driver exception becomes `AdapterError` carrying the server's own message
+(no Java stack, no Thrift repr) and the statement's first lines. Transport failures (server not
+reachable, connection dropped) are retried with backoff; SQL errors never are.
+
+Quirks handled here (Spark Thrift Server 4.3 and Hive 2/3):
+- one statement per `execute`: Spark rejects `a; b` (PARSE_SYNTAX_ERROR);
+- `ALTER TABLE ... RENAME` works only within one database, and must name the database in the new name
+  (Hive resolves a bare new name against the session's current database);
+- `DROP TABLE` on a view drops the view on Spark, so drops check the relation's kind first;
+- `SHOW TABLES` lists views too; `SHOW VIEWS` tells them apart (Hive 2.2+), else DESCRIBE FORMATTED.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime
+import decimal
+import logging
+import math
+import re
+import threading
+import time
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, TypeVar
+
+from elt.adapters.base import Adapter, RelationKind
+from elt.config import TargetConfig
+from elt.errors import AdapterError, ProjectError
+from elt.nodes import IDENTIFIER, Column, Relation
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+#: Profile keys this adapter reads (besides `type`, `threads`, `schema`, handled by config.py).
+PROFILE_KEYS: dict[str, str] = {
+    "host": "HiveServer2 host (default 127.0.0.1)",
+    "port": "HiveServer2 port (default 10000)",
+    "username": "user name sent to the server",
+    "password": "password for auth LDAP or CUSTOM",
+    "auth": "NONE (default), NOSASL, LDAP, KERBEROS, CUSTOM",
+    "kerberos_service_name": "service principal name for auth KERBEROS (default hive)",
+    "configuration": "mapping of session settings, applied with SET on every connection",
+    "connect_timeout": "seconds to wait for a connection (default 30)",
+    "query_timeout": "seconds a statement may run before it is cancelled (default: no limit)",
+    "retries": "connection attempts after a transport error (default 2)",
+    "retry_backoff": "seconds before the first retry, doubled each time (default 1)",
+}
+_COMMON_KEYS = {"type", "threads", "schema"}
+AUTH_MODES = ("NONE", "NOSASL", "LDAP", "KERBEROS", "CUSTOM")
+#: Rows per INSERT ... VALUES statement in load_rows.
+LOAD_BATCH_ROWS = 500
+#: File formats accepted in `file_format` (STORED AS ...).
+FILE_FORMATS = ("parquet", "orc", "textfile", "avro", "sequencefile", "rcfile", "jsonfile")
+
+_SETTING_KEY = re.compile(r"^[A-Za-z0-9_.:\-]+$")
+_HIVE_TYPE = re.compile(r"^[A-Za-z][A-Za-z0-9_]*(\(\s*\d+\s*(,\s*\d+\s*)?\))?$")
+_READ_ONLY = re.compile(r"^\s*(SELECT|WITH|SHOW|DESCRIBE|DESC|EXPLAIN)\b", re.IGNORECASE)
+# `org.apache.spark.sql.AnalysisException: ` and the like, anywhere in a server message.
+_JAVA_CLASS = re.compile(r"\b(?:[a-z_][a-z0-9_]*\.)+[A-Z][A-Za-z0-9_$]*(?:Exception|Error)\b:?\s*")
+_STATEMENT_LINES = 6
+
+
+class HiveAdapter(Adapter):
+    """HiveServer2 (`type: hive`) and Spark Thrift Server (`type: spark`)."""
+
+    type = "hive"
+    dialect = "hive"
+    SUPPORTS_TRANSACTIONS = False
+    CAN_RENAME_ACROSS_SCHEMAS = False
+    SUPPORTS_TABLE_OPTIONS = True
+
+    def __init__(self, target: TargetConfig) -> None:
+        super().__init__(target)
+        settings = target.settings
+        unknown = sorted(set(settings) - set(PROFILE_KEYS) - _COMMON_KEYS)
+        if unknown:
+            raise self._profile_error(
+                f"unknown key(s) for a {target.type} target: {', '.join(unknown)}",
+                hint="valid keys: " + ", ".join(sorted({*PROFILE_KEYS, *_COMMON_KEYS})),
+            )
+        self.host = str(settings.get("host") or "127.0.0.1")
+        self.port = self._int_setting("port", 10000, minimum=1)
+        self.username = str(settings.get("username") or "elt")
+        password = settings.get("password")
+        self._password = str(password) if password not in (None, "") else None
+        self.auth = str(settings.get("auth") or "NONE").upper()
+        if self.auth not in AUTH_MODES:
+            raise self._profile_error(f"auth {self.auth!r} is not supported", hint=f"use one of {', '.join(AUTH_MODES)}")
+        if self.auth in ("LDAP", "CUSTOM") and self._password is None:
+            raise self._profile_error(f"auth {self.auth} needs a password", hint="set `password` (e.g. from env_var)")
+        self.kerberos_service_name = str(settings.get("kerberos_service_name") or "hive")
+        self.configuration = self._configuration(settings.get("configuration"))
+        self.connect_timeout = self._float_setting("connect_timeout", 30.0)
+        self.query_timeout = self._float_setting("query_timeout", None)
+        self.retries = self._int_setting("retries", 2, minimum=0)
+        self.retry_backoff = self._float_setting("retry_backoff", 1.0)
+        self._local = threading.local()
+        self._connections: list[Any] = []
+        self._lock = threading.Lock()
+
+    # -- profile -------------------------------------------------------------------------------------
+
+    def _profile_error(self, message: str, hint: str | None = None) -> ProjectError:
+        return ProjectError(f"target {self.target.name!r}: {message}", path=self.target.profiles_path, hint=hint)
+
+    def _int_setting(self, key: str, default: int, *, minimum: int) -> int:
+        raw = self.target.settings.get(key)
+        if raw in (None, ""):
+            return default
+        try:
+            value = int(raw)
+        except (TypeError, ValueError):
+            raise self._profile_error(f"{key} must be an integer, got {raw!r}") from None
+        if value < minimum:
+            raise self._profile_error(f"{key} must be at least {minimum}, got {value}")
+        return value
+
+    def _float_setting(self, key: str, default: float | None) -> float | None:
+        raw = self.target.settings.get(key)
+        if raw in (None, ""):
+            return default
+        try:
+            value = float(raw)
+        except (TypeError, ValueError):
+            raise self._profile_error(f"{key} must be a number of seconds, got {raw!r}") from None
+        if value <= 0:
+            raise self._profile_error(f"{key} must be positive, got {value}")
+        return value
+
+    def _configuration(self, raw: Any) -> dict[str, str]:
+        if raw in (None, ""):
+            return {}
+        if not isinstance(raw, Mapping):
+            raise self._profile_error("configuration must be a mapping of setting -> value")
+        result: dict[str, str] = {}
+        for key, value in raw.items():
+            text = "true" if value is True else "false" if value is False else str(value)
+            if not _SETTING_KEY.match(str(key)) or any(c in text for c in ";\n\r"):
+                raise self._profile_error(f"configuration setting {key!r} has an invalid name or value")
+            result[str(key)] = text
+        return result
+
+    # -- lifecycle -----------------------------------------------------------------------------------
+
+    def open(self) -> None:
+        """Connect the calling thread and run `SELECT 1`."""
+        self.fetchall("SELECT 1")
+
+    def close(self) -> None:
+        with self._lock:
+            connections, self._connections = self._connections, []
+            self._local = threading.local()
+        for connection in connections:
+            with contextlib.suppress(Exception):
+                connection.close()
+
+    def _connection(self) -> Any:
+        connection = getattr(self._local, "connection", None)
+        if connection is None:
+            connection = self._with_retries("connect", self._connect)
+            with self._lock:
+                self._connections.append(connection)
+                self._local.connection = connection
+        return connection
+
+    def _discard_connection(self) -> None:
+        """Forget the calling thread's connection (after a transport error broke it)."""
+        connection = getattr(self._local, "connection", None)
+        self._local.connection = None
+        if connection is not None:
+            with self._lock:
+                if connection in self._connections:
+                    self._connections.remove(connection)
+            with contextlib.suppress(Exception):
+                connection.close()
+
+    def _connect(self) -> Any:
+        from pyhive import hive
+
+        transport, socket = self._transport()
+        # pyhive runs `USE <database>` on connect; `default` always exists, the target schema may not yet.
+        connection = hive.connect(thrift_transport=transport, username=self.username, database="default")
+        socket.setTimeout(None)  # statements may run long; query_timeout is enforced by polling
+        try:
+            cursor = connection.cursor()
+            for key, value in self.configuration.items():
+                cursor.execute(f"SET {key}={value}")
+            if self.target.schema != "default":
+                try:
+                    cursor.execute(f"USE {_identifier(self.target.schema)}")
+                except Exception as exc:  # the database is created later by the run
+                    log.debug("USE %s failed: %s", self.target.schema, _server_message(exc))
+            cursor.close()
+        except Exception:
+            with contextlib.suppress(Exception):
+                connection.close()
+            raise
+        return connection
+
+    def _transport(self) -> tuple[Any, Any]:
+        """(transport, socket): the Thrift transport pyhive would build for `auth`, with a connect
+        timeout on its socket."""
+        import thrift.transport.TSocket
+        import thrift.transport.TTransport
+
+        socket = thrift.transport.TSocket.TSocket(self.host, self.port)
+        socket.setTimeout(int(self.connect_timeout * 1000) if self.connect_timeout else None)
+        if self.auth == "NOSASL":
+            return thrift.transport.TTransport.TBufferedTransport(socket), socket
+        import thrift_sasl
+        from pyhive.hive import get_installed_sasl
+
+        host, username = self.host, self.username
+        if self.auth == "KERBEROS":
+            mechanism, service, password = "GSSAPI", self.kerberos_service_name, None
+        else:
+            # NONE still speaks SASL PLAIN; the server ignores the password, which must not be empty.
+            mechanism, service, password = "PLAIN", None, self._password or "x"
+
+        def sasl_client() -> Any:
+            return get_installed_sasl(host=host, sasl_auth=mechanism, service=service, username=username,
+                                      password=password)
+
+        return thrift_sasl.TSaslClientTransport(sasl_client, mechanism, socket), socket
+
+    def _with_retries(self, what: str, action: Callable[[], T]) -> T:
+        """Run `action`, retrying transport errors with exponential backoff; SQL errors pass through."""
+        attempt = 0
+        while True:
+            try:
+                return action()
+            except Exception as exc:
+                if _is_sql_error(exc):
+                    raise
+                if not _is_transport_error(exc) or attempt >= self.retries:
+                    raise AdapterError(
+                        f"cannot {what} to {self.target.type} server {self.host}:{self.port}: "
+                        f"{self._scrub(_transport_message(exc))}",
+                        hint=self._connect_hint(exc),
+                    ) from None
+                delay = self.retry_backoff * (2**attempt)
+                attempt += 1
+                log.debug("%s to %s:%s failed (%s); retry %d in %.1f s", what, self.host, self.port,
+                          self._scrub(_transport_message(exc)), attempt, delay)
+                time.sleep(delay)
+
+    def _connect_hint(self, exc: BaseException) -> str:
+        text = _transport_message(exc)
+        if "read 0 bytes" in text:
+            return (f"the server closed the connection: is its authentication ({self.auth} here) the one "
+                    "set in hive.server2.authentication? NOSASL and SASL modes do not mix")
+        return (f"is a HiveServer2 listening on {self.host}:{self.port}? For a local one: "
+                f"ELT_HIVE_PORT={self.port} scripts/hive-server start")
+
+    # -- statements ----------------------------------------------------------------------------------
+
+    def execute(self, sql: str) -> None:
+        self._run(sql, fetch=False)
+
+    def fetchall(self, sql: str) -> list[tuple[Any, ...]]:
+        return self._run(sql, fetch=True)
+
+    def _run(self, sql: str, *, fetch: bool) -> list[tuple[Any, ...]]:
+        sql = _one_statement(sql)
+        log.debug("hive: %s", self._scrub(_first_lines(sql, 3)))
+        attempt = 0
+        while True:
+            cursor = self._connection().cursor()
+            try:
+                self._execute_once(cursor, sql)
+                return cursor.fetchall() if fetch else []
+            except AdapterError:
+                raise
+            except Exception as exc:
+                if _is_sql_error(exc) or not _is_transport_error(exc):
+                    raise AdapterError(self._statement_error(_server_message(exc), sql)) from None
+                # The connection is broken. Reads are retried on a new one; DDL and inserts are not,
+                # since the server may have applied them before the connection dropped.
+                self._discard_connection()
+                if not _READ_ONLY.match(sql) or attempt >= self.retries:
+                    raise AdapterError(
+                        self._statement_error(f"connection lost: {_transport_message(exc)}", sql),
+                        hint="the statement may or may not have been applied; check the server log",
+                    ) from None
+                time.sleep(self.retry_backoff * (2**attempt))
+                attempt += 1
+            finally:
+                with contextlib.suppress(Exception):
+                    cursor.close()
+
+    def _execute_once(self, cursor: Any, sql: str) -> None:
+        """Run one statement; with query_timeout, asynchronously, cancelling it when time is up."""
+        if self.query_timeout is None:
+            cursor.execute(sql)
+            return
+        from TCLIService.ttypes import TOperationState
+
+        cursor.execute(sql, async_=True)
+        deadline = time.monotonic() + self.query_timeout
+        delay = 0.01
+        while True:
+            status = cursor.poll(get_progress_update=False)
+            state = status.operationState
+            if state == TOperationState.FINISHED_STATE:
+                return
+            if state in (TOperationState.ERROR_STATE, TOperationState.CANCELED_STATE,
+                         TOperationState.CLOSED_STATE, TOperationState.UKNOWN_STATE):
+                message = status.errorMessage or TOperationState._VALUES_TO_NAMES.get(state, str(state))
+                raise AdapterError(self._statement_error(_clean_message(message), sql))
+            if time.monotonic() > deadline:
+                with contextlib.suppress(Exception):
+                    cursor.cancel()
+                raise AdapterError(self._statement_error(
+                    f"cancelled after query_timeout ({self.query_timeout:g} s)", sql))
+            time.sleep(delay)
+            delay = min(delay * 2, 0.5)
+
+    def _statement_error(self, message: str, sql: str) -> str:
+        statement = "\n".join("    " + line for line in _first_lines(sql, _STATEMENT_LINES).splitlines())
+        return self._scrub(f"{message}\n  statement:\n{statement}")
+
+    def _scrub(self, text: str) -> str:
+        """Never let the password reach a message."""
+        if self._password:
+            text = text.replace(self._password, "****")
+        return text
+
+    # -- catalog -------------------------------------------------------------------------------------
+
+    def relation_kind(self, relation: Relation) -> RelationKind | None:
+        schema, name = _identifier(relation.schema), _identifier(relation.name)
+        try:
+            rows = self.fetchall(f"SHOW TABLES IN {schema} LIKE '{name}'")
+        except AdapterError as exc:
+            if _is_missing_schema(exc.message):
+                return None
+            raise
+        # Spark: (namespace, tableName, isTemporary), views included; Hive: (tab_name,).
+        if not any(_listed_name(row) == name.lower() for row in rows):
+            return None
+        try:
+            views = self.fetchall(f"SHOW VIEWS IN {schema} LIKE '{name}'")
+        except AdapterError:  # Hive < 2.2 has no SHOW VIEWS
+            return "view" if self._described_as_view(relation) else "table"
+        return "view" if any(_listed_name(row) == name.lower() for row in views) else "table"
+
+    def _described_as_view(self, relation: Relation) -> bool:
+        for row in self.fetchall(f"DESCRIBE FORMATTED {relation}"):
+            label = str(row[0] or "").strip().rstrip(":").lower()
+            if label in ("type", "table type"):
+                return "VIEW" in str(row[1] or "").upper()
+        return False
+
+    def create_schema(self, schema: str) -> None:
+        self.execute(f"CREATE DATABASE IF NOT EXISTS {_identifier(schema)}")
+
+    def get_columns(self, relation: Relation) -> list[Column]:
+        columns: list[Column] = []
+        for row in self.fetchall(f"DESCRIBE {_qualified(relation)}"):
+            name = str(row[0] or "").strip()
+            # Partition columns are listed again after '# Partition Information'; stop at any section.
+            if not name or name.startswith("#"):
+                break
+            comment = str(row[2] or "") if len(row) > 2 else ""
+            columns.append(Column(name=name, data_type=str(row[1] or "").strip(), description=comment))
+        return columns
+
+    def version(self) -> str:
+        """`Spark SQL 4.3.0` / `Apache Hive 3.1.3`: from the protocol's GetInfo, else `version()`."""
+        try:
+            from TCLIService.ttypes import TGetInfoReq, TGetInfoType
+
+            connection = self._connection()
+
+            def info(kind: int) -> str:
+                response = connection.client.GetInfo(TGetInfoReq(connection.sessionHandle, kind))
+                return str(response.infoValue.stringValue or "").strip()
+
+            name, number = info(TGetInfoType.CLI_DBMS_NAME), info(TGetInfoType.CLI_DBMS_VER)
+            if name and number:
+                return f"{name} {number}"
+        except AdapterError:
+            raise
+        except Exception as exc:  # GetInfo is optional in the protocol
+            log.debug("GetInfo failed: %r", exc)
+        try:
+            return str(self.fetchall("SELECT version()")[0][0])
+        except AdapterError as exc:
+            log.debug("version() failed: %s", exc.message)
+            return f"{self.target.type} server (version unknown)"
+
+    # -- DDL -----------------------------------------------------------------------------------------
+
+    def drop_relation(self, relation: Relation, kind: RelationKind) -> None:
+        # Spark's DROP TABLE on a view drops the view: look before dropping, never drop the wrong kind.
+        actual = self.relation_kind(relation)
+        if actual is None:
+            return
+        if actual != kind:
+            raise AdapterError(
+                f"refusing to drop {relation} as a {kind}: it is a {actual}",
+                hint=f"drop it yourself if it should go: DROP {actual.upper()} {relation}",
+            )
+        self.execute(f"DROP {kind.upper()} IF EXISTS {_qualified(relation)}")
+
+    def rename_relation(self, relation: Relation, new_name: str, kind: RelationKind) -> None:
+        self.execute(
+            f"ALTER {kind.upper()} {_qualified(relation)} RENAME TO {self.rename_target(relation, new_name)}"
+        )
+
+    def rename_target(self, relation: Relation, new_name: str) -> str:
+        # Qualified on purpose: Hive puts a bare new name into the session's current database.
+        return f"{_identifier(relation.schema)}.{_identifier(new_name)}"
+
+    def create_table_as(self, relation: Relation, query: str, config: dict[str, Any]) -> None:
+        """CREATE TABLE ... [COMMENT] [PARTITIONED BY] [CLUSTERED BY] [STORED AS] [LOCATION]
+        [TBLPROPERTIES] AS query — Hive's clause order, which Spark accepts too.
+
+        Partition columns are given by name only (CTAS takes their types from the query); Hive wants them
+        last in the select list, Spark moves them last itself.
+        """
+        self.execute(f"CREATE TABLE {_qualified(relation)}{table_options(config)}\nAS\n{query}")
+
+    def load_rows(
+        self, relation: Relation, columns: Sequence[tuple[str, str]], rows: Sequence[Sequence[Any]]
+    ) -> None:
+        if not columns:
+            raise AdapterError(f"cannot create {relation} without columns")
+        types = []
+        for name, hive_type in columns:
+            if not _HIVE_TYPE.match(hive_type.strip()):
+                raise AdapterError(f"column {name!r} of {relation}: unsupported type {hive_type!r}")
+            types.append(hive_type.strip().lower())
+        definitions = ", ".join(f"{_identifier(name)} {hive_type}" for (name, _), hive_type in zip(columns, types))
+        self.execute(f"CREATE TABLE {_qualified(relation)} ({definitions})")
+        # Literal VALUES, never a server-side file: the server may not see our files.
+        for start in range(0, len(rows), LOAD_BATCH_ROWS):
+            batch = rows[start : start + LOAD_BATCH_ROWS]
+            values = ",\n".join(
+                "(" + ", ".join(sql_literal(value, hive_type) for value, hive_type in zip(row, types)) + ")"
+                for row in batch
+            )
+            self.execute(f"INSERT INTO TABLE {_qualified(relation)} VALUES\n{values}")
+
+
+# -- SQL rendering helpers ----------------------------------------------------------------------------
+
+
+def _identifier(name: str) -> str:
+    if not IDENTIFIER.match(name):
+        raise AdapterError(f"{name!r} is not a valid Hive identifier", hint="use letters, digits and _")
+    return name
+
+
+def _qualified(relation: Relation) -> str:
+    return f"{_identifier(relation.schema)}.{_identifier(relation.name)}"
+
+
+def string_literal(value: str) -> str:
+    r"""A Hive/Spark string literal: backslash escapes (Hive reads `\` as an escape, not `''`).
+
+    >>> string_literal("it's a \\ path\n")
+    "'it\\'s a \\\\ path\\n'"
+    """
+    escaped = (value.replace("\\", "\\\\").replace("'", "\\'")
+               .replace("\n", "\\n").replace("\r", "\\r").replace("\t", "\\t").replace("\0", "\\0"))
+    return f"'{escaped}'"
+
+
+def sql_literal(value: Any, hive_type: str = "") -> str:
+    """`value` as a SQL literal for a column of `hive_type` (lower case).
+
+    >>> sql_literal(None, "int"), sql_literal(5, "bigint"), sql_literal("2024-01-31", "date")
+    ('NULL', '5L', "DATE '2024-01-31'")
+    >>> sql_literal(decimal.Decimal("1.50"), "decimal(10,2)"), sql_literal(True, "boolean")
+    ('1.50BD', 'TRUE')
+    """
+    if value is None:
+        return "NULL"
+    base = hive_type.split("(")[0].strip()
+    if base == "date":
+        text = value.isoformat() if isinstance(value, datetime.date) else str(value)
+        if isinstance(value, datetime.datetime):
+            text = value.date().isoformat()
+        return f"DATE {string_literal(text)}"
+    if base == "timestamp":
+        if isinstance(value, datetime.datetime):
+            if value.tzinfo is not None:
+                value = value.astimezone(datetime.timezone.utc).replace(tzinfo=None)
+            text = value.isoformat(sep=" ")
+        elif isinstance(value, datetime.date):
+            text = f"{value.isoformat()} 00:00:00"
+        else:
+            text = str(value)
+        return f"TIMESTAMP {string_literal(text)}"
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, int) and base in ("tinyint", "smallint", "int", "integer", "bigint", ""):
+        # Typed suffixes, so Spark's ANSI store assignment accepts them in narrower columns.
+        return f"{value}{ {'tinyint': 'Y', 'smallint': 'S', 'bigint': 'L'}.get(base, '')}"
+    if isinstance(value, (int, float, decimal.Decimal)) and base in ("double", "float", "decimal", ""):
+        if isinstance(value, float) and not math.isfinite(value):
+            return f"CAST({string_literal(str(value))} AS DOUBLE)"
+        if base == "decimal" or isinstance(value, decimal.Decimal):
+            exact = value if isinstance(value, decimal.Decimal) else decimal.Decimal(repr(value))
+            return f"{exact:f}BD"
+        return f"{float(value)!r}D"
+    if isinstance(value, (int, float, decimal.Decimal)) and base == "boolean":
+        return "TRUE" if value else "FALSE"
+    if base in ("string", "varchar", "char", ""):
+        return string_literal(str(value))
+    # A value of another Python type than the column: let the server cast the text.
+    return f"CAST({string_literal(str(value))} AS {hive_type})"
+
+
+def table_options(config: Mapping[str, Any]) -> str:
+    """The Hive table clauses of a CTAS for a model's config, each on its own line ('' if none).
+
+    >>> print(table_options({"partition_by": "dt", "file_format": "parquet", "tblproperties": {"a": 1}}))
+    <BLANKLINE>
+    PARTITIONED BY (dt)
+    STORED AS PARQUET
+    TBLPROPERTIES ('a'='1')
+    """
+    clauses: list[str] = []
+    if config.get("comment"):
+        clauses.append(f"COMMENT {string_literal(str(config['comment']))}")
+    partition_by = _column_list(config.get("partition_by"), "partition_by")
+    if partition_by:
+        clauses.append(f"PARTITIONED BY ({', '.join(partition_by)})")
+    clustered_by = _column_list(config.get("clustered_by"), "clustered_by")
+    if clustered_by:
+        buckets = config.get("buckets")
+        if isinstance(buckets, bool) or not isinstance(buckets, int) or buckets < 1:
+            raise AdapterError(f"clustered_by needs `buckets`, a positive integer (got {buckets!r})")
+        clauses.append(f"CLUSTERED BY ({', '.join(clustered_by)}) INTO {buckets} BUCKETS")
+    if config.get("file_format"):
+        file_format = str(config["file_format"]).lower()
+        if file_format not in FILE_FORMATS:
+            raise AdapterError(f"file_format {file_format!r} is not supported",
+                               hint=f"use one of {', '.join(FILE_FORMATS)}")
+        clauses.append(f"STORED AS {file_format.upper()}")
+    if config.get("location"):
+        clauses.append(f"LOCATION {string_literal(str(config['location']))}")
+    properties = config.get("tblproperties")
+    if properties:
+        if not isinstance(properties, Mapping):
+            raise AdapterError("tblproperties must be a mapping of property -> value")
+        pairs = ", ".join(f"{string_literal(str(k))}={string_literal(_property_value(v))}" for k, v in properties.items())
+        clauses.append(f"TBLPROPERTIES ({pairs})")
+    return "".join("\n" + clause for clause in clauses)
+
+
+def _property_value(value: Any) -> str:
+    return "true" if value is True else "false" if value is False else str(value)
+
+
+def _column_list(value: Any, key: str) -> list[str]:
+    if value in (None, "", []):
+        return []
+    names = [value] if isinstance(value, str) else value
+    if not isinstance(names, (list, tuple)) or not all(isinstance(n, str) for n in names):
+        raise AdapterError(f"{key} must be a column name or a list of column names, got {value!r}")
+    return [_identifier(n.strip()) for n in names]
+
+
+def _one_statement(sql: str) -> str:
+    """Strip a trailing `;` (Spark rejects it along with any second statement)."""
+    text = sql.strip()
+    while text.endswith(";"):
+        text = text[:-1].rstrip()
+    return text
+
+
+def _first_lines(sql: str, count: int) -> str:
+    lines = sql.strip().splitlines()
+    head = "\n".join(lines[:count])
+    return head + ("\n..." if len(lines) > count else "")
+
+
+def _listed_name(row: Sequence[Any]) -> str:
+    value = row[1] if len(row) >= 2 else row[0]
+    return str(value).lower()
+
+
+# -- driver errors ------------------------------------------------------------------------------------
+
+
+def _is_sql_error(exc: BaseException) -> bool:
+    """A status returned by the server (pyhive OperationalError): the statement, not the wire, failed."""
+    return _status(exc) is not None
+
+
+def _status(exc: BaseException) -> Any:
+    response = exc.args[0] if getattr(exc, "args", None) else None
+    return getattr(response, "status", None)
+
+
+def _is_transport_error(exc: BaseException) -> bool:
+    from thrift.transport.TTransport import TTransportException
+
+    return isinstance(exc, (TTransportException, OSError, EOFError))
+
+
+def _transport_message(exc: BaseException) -> str:
+    message = getattr(exc, "message", None) or str(exc) or type(exc).__name__
+    return _clean_message(str(message))
+
+
+def _server_message(exc: BaseException) -> str:
+    """The server's message of a pyhive error, reduced to what a person needs to read."""
+    status = _status(exc)
+    if status is None:
+        return _transport_message(exc)
+    message = _clean_message(status.errorMessage or "")
+    state = status.sqlState
+    if state and state not in message:
+        message += f" (SQLSTATE {state})"
+    return message or f"the server reported an error (SQLSTATE {state or 'unknown'})"
+
+
+def _clean_message(message: str) -> str:
+    """First meaningful line of a server message: no Java class names, no plan, no stack.
+
+    >>> _clean_message("Error running query: [X] org.apache.spark.sql.AnalysisException: [X] "
+    ...                "No such table. SQLSTATE: 42P01; line 1 pos 14;\\n'Project [*]")
+    '[X] No such table. SQLSTATE: 42P01; line 1 pos 14'
+    """
+    text = message.strip()
+    for prefix in ("Error running query:", "Error while compiling statement:", "Error while processing statement:"):
+        if text.startswith(prefix):
+            text = text[len(prefix):].strip()
+    text = _JAVA_CLASS.sub("", text)
+    # Spark repeats its error class: "[X] org...Exception: [X] message" -> "[X] message".
+    text = re.sub(r"^(\[[A-Z0-9_.]+\])\s+\1\s*", r"\1 ", text)
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    return lines[0].rstrip(";").strip() if lines else ""
+
+
+def _is_missing_schema(message: str) -> bool:
+    return any(marker in message for marker in ("SCHEMA_NOT_FOUND", "Database does not exist", "42704"))
