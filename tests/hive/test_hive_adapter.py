@@ -1,0 +1,318 @@
+"""HiveAdapter against a real Spark Thrift Server: catalog, DDL, loading, errors, connections."""
+
+from __future__ import annotations
+
+import datetime
+import decimal
+import logging
+import threading
+import time
+from typing import Any
+
+import pytest
+
+from elt.adapters.hive import HiveAdapter
+from elt.errors import AdapterError, ProjectError
+from elt.nodes import Relation
+
+pytestmark = pytest.mark.hive
+
+
+def test_open_reports_server_version(adapter: HiveAdapter) -> None:
+    version = adapter.version()
+    assert version.startswith("Spark SQL 4."), version
+
+
+def test_create_schema_is_idempotent(adapter: HiveAdapter, schema: str) -> None:
+    adapter.create_schema(schema)
+    adapter.create_schema(schema)
+    databases = [row[0] for row in adapter.fetchall("SHOW DATABASES")]
+    assert databases.count(schema) == 1
+
+
+def test_relation_kind_of_table_view_and_nothing(adapter: HiveAdapter, rel: Any) -> None:
+    adapter.create_table_as(rel("t"), "SELECT 1 AS id, 'a' AS name", {})
+    adapter.create_view_as(rel("v"), f"SELECT id FROM {rel('t')}", replace=False)
+    assert adapter.relation_kind(rel("t")) == "table"
+    assert adapter.relation_kind(rel("v")) == "view"
+    assert adapter.relation_kind(rel("missing")) is None
+    assert adapter.relation_kind(Relation("elt_no_such_database", "t")) is None
+    assert adapter.fetchall(f"SELECT * FROM {rel('v')}") == [(1,)]
+
+
+def test_create_or_replace_view(adapter: HiveAdapter, rel: Any) -> None:
+    adapter.create_view_as(rel("v"), "SELECT 1 AS a", replace=True)
+    adapter.create_view_as(rel("v"), "SELECT 2 AS a", replace=True)
+    assert adapter.fetchall(f"SELECT a FROM {rel('v')}") == [(2,)]
+
+
+def test_get_columns_lists_partition_columns_once(adapter: HiveAdapter, rel: Any) -> None:
+    adapter.create_table_as(
+        rel("p"), "SELECT 1 AS id, CAST(2.5 AS DECIMAL(5,2)) AS amount, 'x' AS dt", {"partition_by": ["dt"]}
+    )
+    columns = [(c.name, c.data_type) for c in adapter.get_columns(rel("p"))]
+    assert columns == [("id", "int"), ("amount", "decimal(5,2)"), ("dt", "string")]
+
+
+def test_rename_table_and_view_within_database(adapter: HiveAdapter, rel: Any) -> None:
+    adapter.create_table_as(rel("t_old"), "SELECT 1 AS id", {})
+    adapter.create_view_as(rel("v_old"), "SELECT 2 AS id", replace=False)
+    adapter.rename_relation(rel("t_old"), "t_new", "table")
+    adapter.rename_relation(rel("v_old"), "v_new", "view")
+    assert adapter.relation_kind(rel("t_old")) is None
+    assert adapter.relation_kind(rel("t_new")) == "table"
+    assert adapter.relation_kind(rel("v_new")) == "view"
+    assert adapter.fetchall(f"SELECT id FROM {rel('t_new')}") == [(1,)]
+
+
+def test_rename_across_databases_is_refused_as_the_flag_says(adapter: HiveAdapter, rel: Any, schema: str) -> None:
+    assert HiveAdapter.CAN_RENAME_ACROSS_SCHEMAS is False
+    other = f"{schema}_other"
+    adapter.create_schema(other)
+    try:
+        adapter.create_table_as(rel("t"), "SELECT 1 AS id", {})
+        with pytest.raises(AdapterError, match="RENAME_TABLE_SOURCE_DESTINATION_DATABASE_MISMATCH"):
+            adapter.execute(f"ALTER TABLE {rel('t')} RENAME TO {other}.t")
+    finally:
+        adapter.execute(f"DROP DATABASE IF EXISTS {other} CASCADE")
+
+
+def test_drop_relation_never_drops_the_other_kind(adapter: HiveAdapter, rel: Any) -> None:
+    adapter.create_table_as(rel("t"), "SELECT 1 AS id", {})
+    adapter.create_view_as(rel("v"), "SELECT 1 AS id", replace=False)
+    with pytest.raises(AdapterError, match="it is a table"):
+        adapter.drop_relation(rel("t"), "view")
+    with pytest.raises(AdapterError, match="it is a view"):
+        adapter.drop_relation(rel("v"), "table")
+    assert adapter.relation_kind(rel("t")) == "table"
+    assert adapter.relation_kind(rel("v")) == "view"
+    adapter.drop_relation(rel("t"), "table")
+    adapter.drop_relation(rel("v"), "view")
+    adapter.drop_relation(rel("missing"), "table")
+    assert adapter.relation_kind(rel("t")) is None
+    assert adapter.relation_kind(rel("v")) is None
+
+
+LOAD_COLUMNS = [
+    ("i", "int"), ("b", "bigint"), ("ti", "tinyint"), ("si", "smallint"), ("d", "double"), ("f", "float"),
+    ("amount", "decimal(12,3)"), ("s", "string"), ("day", "date"), ("at", "timestamp"), ("ok", "boolean"),
+]
+LOAD_ROWS: list[tuple[Any, ...]] = [
+    (1, 3_000_000_000, 7, 300, 1.5, 0.25, decimal.Decimal("12.345"), "it's \"quoted\"", datetime.date(2024, 1, 31),
+     datetime.datetime(2024, 1, 31, 12, 30, 1, 123456), True),
+    (None,) * 11,
+    (-2, -9_000_000_000_000, -128, -32768, 1e16, -2.5, decimal.Decimal("-0.5"), "back\\slash\nnew line\ttab; --x",
+     datetime.date(1970, 1, 1), datetime.datetime(2000, 2, 29), False),
+    (0, 0, 0, 0, 0.0, 0.0, decimal.Decimal("0"), "", datetime.date(9999, 12, 31), datetime.datetime(1999, 12, 31, 23, 59, 59),
+     False),
+    (42, 1, 1, 1, -1e-7, 3.5, decimal.Decimal("999999999.999"), "ünïcødé ✓ '' \\'", datetime.date(2000, 2, 29),
+     datetime.datetime(2024, 6, 1, 0, 0, 0, 1), True),
+]
+
+
+def test_load_rows_round_trips_every_type(adapter: HiveAdapter, rel: Any) -> None:
+    adapter.load_rows(rel("seed"), LOAD_COLUMNS, LOAD_ROWS)
+    assert [(c.name, c.data_type) for c in adapter.get_columns(rel("seed"))] == LOAD_COLUMNS
+    got = adapter.fetchall(f"SELECT * FROM {rel('seed')} ORDER BY i NULLS FIRST")
+    expected = sorted(LOAD_ROWS, key=lambda row: (row[0] is not None, row[0] or 0))
+    # pyhive returns DATE as text; everything else comes back as the Python value loaded.
+    expected = [tuple(v.isoformat() if type(v) is datetime.date else v for v in row) for row in expected]
+    assert got == expected
+
+
+def test_load_rows_inserts_in_batches(adapter: HiveAdapter, rel: Any) -> None:
+    rows = [(n, f"name {n}") for n in range(1203)]
+    with adapter.recording() as statements:
+        adapter.load_rows(rel("many"), [("n", "int"), ("name", "string")], rows)
+    assert sum(s.startswith("INSERT") for s in statements) == 3
+    assert adapter.fetchall(f"SELECT count(*), sum(n), max(name) FROM {rel('many')}") == [(1203, 723_003, "name 999")]
+
+
+def test_load_rows_of_no_rows_creates_an_empty_table(adapter: HiveAdapter, rel: Any) -> None:
+    adapter.load_rows(rel("empty"), [("n", "int")], [])
+    assert adapter.row_count(rel("empty")) == 0
+
+
+def test_partitioned_parquet_ctas_has_the_expected_partitions(adapter: HiveAdapter, rel: Any) -> None:
+    query = "SELECT id, CAST(id * 10 AS BIGINT) AS amount, concat('2024-01-0', CAST(id % 3 + 1 AS STRING)) AS dt " \
+            "FROM (SELECT explode(array(1, 2, 3, 4, 5)) AS id) ids"
+    config = {"partition_by": "dt", "file_format": "parquet", "tblproperties": {"elt.model": "p", "quality": "gold"},
+              "comment": "scores, it's partitioned"}
+    adapter.create_table_as(rel("p"), query, config)
+    partitions = [row[0] for row in adapter.fetchall(f"SHOW PARTITIONS {rel('p')}")]
+    assert partitions == ["dt=2024-01-01", "dt=2024-01-02", "dt=2024-01-03"]
+    formatted = {str(row[0]).strip(): str(row[1]).strip() for row in adapter.fetchall(f"DESCRIBE FORMATTED {rel('p')}")}
+    assert "Parquet" in formatted["InputFormat"]
+    assert formatted["Comment"] == "scores, it's partitioned"
+    assert "elt.model=p" in formatted["Table Properties"] and "quality=gold" in formatted["Table Properties"]
+    assert adapter.fetchall(f"SELECT dt, count(*) FROM {rel('p')} GROUP BY dt ORDER BY dt") == [
+        ("2024-01-01", 1), ("2024-01-02", 2), ("2024-01-03", 2)]
+
+
+def test_ctas_with_buckets_orc_and_location(adapter: HiveAdapter, rel: Any, hive_server: Any) -> None:
+    config: dict[str, Any] = {"clustered_by": ["id"], "buckets": 4, "file_format": "orc"}
+    if hive_server.data_dir is not None:  # a folder the server can write: only when it runs here
+        config["location"] = str(hive_server.data_dir / "external" / rel("b").schema / "b")
+    adapter.create_table_as(rel("b"), "SELECT 1 AS id, 'x' AS s", config)
+    formatted = {str(row[0]).strip(): str(row[1]).strip() for row in adapter.fetchall(f"DESCRIBE FORMATTED {rel('b')}")}
+    assert formatted["Num Buckets"] == "4"
+    assert "Orc" in formatted["InputFormat"]
+    if "location" in config:
+        assert formatted["Location"].endswith(config["location"])
+        assert formatted["Type"] == "EXTERNAL"
+
+
+def test_bad_table_options_are_refused_before_sending(adapter: HiveAdapter, rel: Any) -> None:
+    with adapter.recording() as statements:
+        with pytest.raises(AdapterError, match="buckets"):
+            adapter.create_table_as(rel("x"), "SELECT 1 AS id", {"clustered_by": "id"})
+        with pytest.raises(AdapterError, match="file_format"):
+            adapter.create_table_as(rel("x"), "SELECT 1 AS id", {"file_format": "parquet; DROP"})
+        with pytest.raises(AdapterError, match="not a valid Hive identifier"):
+            adapter.create_table_as(rel("x"), "SELECT 1 AS id", {"partition_by": ["dt) --"]})
+    assert statements == []
+
+
+def test_sql_error_is_clean_names_the_statement_and_is_not_retried(hive_server: Any, rel: Any, make_target: Any) -> None:
+    hive = HiveAdapter(make_target(retries=3, retry_backoff=5))
+    attempts = []
+    original = hive._execute_once
+
+    def counting(cursor: Any, sql: str) -> None:
+        attempts.append(sql)
+        original(cursor, sql)
+
+    hive._execute_once = counting  # type: ignore[method-assign]
+    try:
+        started = time.monotonic()
+        with pytest.raises(AdapterError) as caught:
+            hive.fetchall(f"SELECT no_such_column\nFROM {rel('nowhere')}\nWHERE 1 = 1")
+        elapsed = time.monotonic() - started
+    finally:
+        hive.close()
+    message = str(caught.value)
+    assert "TABLE_OR_VIEW_NOT_FOUND" in message
+    assert f"FROM {rel('nowhere')}" in message  # the statement's first lines
+    for noise in ("org.apache", "Exception", "TExecuteStatementResp", "\tat ", "Search path", "'Project"):
+        assert noise not in message
+    assert len(attempts) == 1 and elapsed < 5
+
+
+def test_trailing_semicolon_is_accepted_but_two_statements_are_not(adapter: HiveAdapter) -> None:
+    assert adapter.fetchall("SELECT 1;") == [(1,)]
+    with pytest.raises(AdapterError, match="PARSE_SYNTAX_ERROR"):
+        adapter.fetchall("SELECT 1; SELECT 2")
+
+
+def test_each_thread_has_its_own_session(hive_server: Any, make_target: Any) -> None:
+    hive = HiveAdapter(make_target())
+    hive.open()
+    barrier = threading.Barrier(2)
+    seen: dict[str, Any] = {}
+
+    def work(name: str) -> None:
+        try:
+            barrier.wait(timeout=30)
+            hive.execute(f"SET elt.test.worker={name}")
+            barrier.wait(timeout=30)  # both have set their value before either reads
+            seen[name] = (hive.fetchall("SET elt.test.worker")[0][1],
+                          hive.fetchall("SELECT count(*) FROM (SELECT explode(sequence(1, 10000)))")[0][0])
+        except Exception as exc:  # pragma: no cover - reported below
+            seen[name] = exc
+
+    threads = [threading.Thread(target=work, args=(name,)) for name in ("one", "two")]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    try:
+        assert seen == {"one": ("one", 10000), "two": ("two", 10000)}
+        assert len(hive._connections) == 3  # main thread (open) + two workers
+    finally:
+        hive.close()
+    assert hive._connections == []
+    hive.close()  # twice is fine
+
+
+def test_configuration_is_set_on_every_connection(hive_server: Any, make_target: Any) -> None:
+    hive = HiveAdapter(make_target(configuration={"spark.sql.shuffle.partitions": 3,
+                                                               "elt.test.flag": True}))
+    try:
+        hive.open()
+        assert hive.fetchall("SET spark.sql.shuffle.partitions") == [("spark.sql.shuffle.partitions", "3")]
+        assert hive.fetchall("SET elt.test.flag") == [("elt.test.flag", "true")]
+    finally:
+        hive.close()
+
+
+def test_query_timeout_cancels_the_statement(hive_server: Any, make_target: Any) -> None:
+    hive = HiveAdapter(make_target(query_timeout=1))
+    try:
+        started = time.monotonic()
+        with pytest.raises(AdapterError, match="query_timeout"):
+            hive.fetchall("SELECT count(*) FROM range(0, 100000000000, 1, 2) WHERE id % 7 = 3")
+        assert time.monotonic() - started < 15
+        assert hive.fetchall("SELECT 1") == [(1,)]  # the session is still usable
+    finally:
+        hive.close()
+
+
+def test_unreachable_server_is_retried_then_explained(hive_server: Any, make_target: Any, free_port: Any) -> None:
+    hive = HiveAdapter(make_target(port=str(free_port()), retries=2, retry_backoff=0.05))
+    attempts = []
+    original = hive._connect
+
+    def counting() -> Any:
+        attempts.append(1)
+        return original()
+
+    hive._connect = counting  # type: ignore[method-assign]
+    with pytest.raises(AdapterError) as caught:
+        hive.open()
+    assert len(attempts) == 3
+    assert "cannot connect" in str(caught.value)
+    assert "scripts/hive-server start" in (caught.value.hint or "")
+
+
+def test_password_never_appears_in_errors_or_logs(hive_server: Any, rel: Any,
+                                                  caplog: pytest.LogCaptureFixture, make_target: Any, free_port: Any) -> None:
+    secret = "s3cret-Pa55"
+    caplog.set_level(logging.DEBUG)
+    # The local server (auth NONE) ignores LDAP passwords, so this connects and runs statements.
+    hive = HiveAdapter(make_target(auth="LDAP", password=secret))
+    try:
+        hive.open()
+        assert hive.fetchall("SELECT 1") == [(1,)]
+        with pytest.raises(AdapterError):
+            hive.fetchall(f"SELECT * FROM {rel('missing')}")
+        down = HiveAdapter(make_target(auth="LDAP", password=secret, port=str(free_port()), retries=0))
+        with pytest.raises(AdapterError) as connect_error:
+            down.open()
+        assert secret not in caplog.text  # every logger: elt, pyhive, thrift, sasl
+        # Even a statement that carries it (a user's mistake) is masked in the error.
+        with pytest.raises(AdapterError) as sql_error:
+            hive.fetchall(f"SELECT '{secret}' AS x FROM {rel('missing')}")
+    finally:
+        hive.close()
+    assert secret not in str(connect_error.value) and secret not in str(sql_error.value)
+    assert "****" in str(sql_error.value)
+
+
+def test_profile_keys_are_checked(hive_server: Any, make_target: Any) -> None:
+    with pytest.raises(ProjectError, match="unknown key"):
+        HiveAdapter(make_target(hots="x"))
+    with pytest.raises(ProjectError, match="needs a password"):
+        HiveAdapter(make_target(auth="LDAP"))
+    with pytest.raises(ProjectError, match="auth 'PAM'"):
+        HiveAdapter(make_target(auth="pam"))
+    with pytest.raises(ProjectError, match="port"):
+        HiveAdapter(make_target(port="ten"))
+
+
+def test_spark_type_uses_the_same_adapter(hive_server: Any, make_target: Any) -> None:
+    from elt.adapters import adapter_class
+
+    assert adapter_class("spark") is HiveAdapter
+    target = make_target(type="spark")
+    with HiveAdapter(target) as hive:
+        assert hive.fetchall("SELECT 1") == [(1,)]
