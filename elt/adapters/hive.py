@@ -101,6 +101,8 @@ class HiveAdapter(Adapter):
         self._local = threading.local()
         self._connections: list[Any] = []
         self._lock = threading.Lock()
+        #: Does the server take CTAS with PARTITIONED BY (Spark, Hive 4)? None until a server said no.
+        self._partitioned_ctas: bool | None = None
 
     # -- profile -------------------------------------------------------------------------------------
 
@@ -420,10 +422,51 @@ class HiveAdapter(Adapter):
         """CREATE TABLE ... [COMMENT] [PARTITIONED BY] [CLUSTERED BY] [STORED AS] [LOCATION]
         [TBLPROPERTIES] AS query — Hive's clause order, which Spark accepts too.
 
-        Partition columns are given by name only (CTAS takes their types from the query); Hive wants them
-        last in the select list, Spark moves them last itself.
+        Partition columns are given by name only (CTAS takes their types from the query); Spark moves
+        them last itself. Hive before 4.0 refuses a partitioned CTAS (error 10068): then the table is
+        created from the query's column types and filled with a dynamic-partition INSERT OVERWRITE.
         """
-        self.execute(f"CREATE TABLE {_qualified(relation)}{table_options(config)}\nAS\n{query}")
+        options = table_options(config)  # validates the options before anything is sent
+        partitioned = bool(_column_list(config.get("partition_by"), "partition_by"))
+        if partitioned and self._partitioned_ctas is False:
+            self._create_then_insert(relation, query, config)
+            return
+        try:
+            self.execute(f"CREATE TABLE {_qualified(relation)}{options}\nAS\n{query}")
+        except AdapterError as exc:
+            if not (partitioned and _refuses_partitioned_ctas(exc.message)):
+                raise
+            log.debug("partitioned CTAS refused by the server; creating the table, then inserting")
+            self._partitioned_ctas = False
+            self._create_then_insert(relation, query, config)
+
+    def _create_then_insert(self, relation: Relation, query: str, config: dict[str, Any]) -> None:
+        """A partitioned table without CTAS: the query's types (read from a scratch view), CREATE TABLE
+        with the partition columns last, then INSERT OVERWRITE ... PARTITION (cols) from the view."""
+        partition_by = [name.lower() for name in _column_list(config.get("partition_by"), "partition_by")]
+        scratch = relation.with_name(relation.name + "__elt_source")
+        if self.relation_kind(scratch) == "view":
+            self.drop_relation(scratch, "view")
+        self.execute(f"CREATE VIEW {_qualified(scratch)} AS\n{query}")
+        try:
+            columns = {c.name.lower(): c for c in self.get_columns(scratch)}
+            missing = [name for name in partition_by if name not in columns]
+            if missing:
+                raise AdapterError(f"partition_by column(s) {', '.join(missing)} are not in the query of {relation}")
+            data = [c for name, c in columns.items() if name not in partition_by]
+            definitions = ", ".join(f"`{c.name}` {c.data_type}" for c in data)
+            partitions = ", ".join(f"`{columns[name].name}` {columns[name].data_type}" for name in partition_by)
+            options = table_options(config, partition_columns=partitions)
+            self.execute(f"CREATE TABLE {_qualified(relation)} ({definitions}){options}")
+            self.execute("SET hive.exec.dynamic.partition=true")
+            self.execute("SET hive.exec.dynamic.partition.mode=nonstrict")
+            select = ", ".join(f"`{c.name}`" for c in data + [columns[name] for name in partition_by])
+            self.execute(
+                f"INSERT OVERWRITE TABLE {_qualified(relation)} PARTITION ({', '.join(partition_by)})\n"
+                f"SELECT {select} FROM {_qualified(scratch)}"
+            )
+        finally:
+            self.drop_relation(scratch, "view")
 
     def load_rows(
         self, relation: Relation, columns: Sequence[tuple[str, str]], rows: Sequence[Sequence[Any]]
@@ -517,8 +560,10 @@ def sql_literal(value: Any, hive_type: str = "") -> str:
     return f"CAST({string_literal(str(value))} AS {hive_type})"
 
 
-def table_options(config: Mapping[str, Any]) -> str:
+def table_options(config: Mapping[str, Any], *, partition_columns: str | None = None) -> str:
     """The Hive table clauses of a CTAS for a model's config, each on its own line ('' if none).
+
+    `partition_columns` replaces the bare names of `partition_by` (CREATE TABLE needs `name type`).
 
     >>> print(table_options({"partition_by": "dt", "file_format": "parquet", "tblproperties": {"a": 1}}))
     <BLANKLINE>
@@ -531,7 +576,7 @@ def table_options(config: Mapping[str, Any]) -> str:
         clauses.append(f"COMMENT {string_literal(str(config['comment']))}")
     partition_by = _column_list(config.get("partition_by"), "partition_by")
     if partition_by:
-        clauses.append(f"PARTITIONED BY ({', '.join(partition_by)})")
+        clauses.append(f"PARTITIONED BY ({partition_columns or ', '.join(partition_by)})")
     clustered_by = _column_list(config.get("clustered_by"), "clustered_by")
     if clustered_by:
         buckets = config.get("buckets")
@@ -639,6 +684,11 @@ def _clean_message(message: str) -> str:
     text = re.sub(r"^(\[[A-Z0-9_.]+\])\s+\1\s*", r"\1 ", text)
     lines = [line.strip() for line in text.splitlines() if line.strip()]
     return lines[0].rstrip(";").strip() if lines else ""
+
+
+def _refuses_partitioned_ctas(message: str) -> bool:
+    # Hive 2/3: "SemanticException [Error 10068]: CREATE-TABLE-AS-SELECT does not support partitioning ..."
+    return "10068" in message or "does not support partitioning" in message
 
 
 def _is_missing_schema(message: str) -> bool:

@@ -149,6 +149,22 @@ def test_partitioned_parquet_ctas_has_the_expected_partitions(adapter: HiveAdapt
         ("2024-01-01", 1), ("2024-01-02", 2), ("2024-01-03", 2)]
 
 
+def test_partitioned_table_without_partitioned_ctas(adapter: HiveAdapter, rel: Any) -> None:
+    # The path taken for Hive < 4, which refuses CTAS with PARTITIONED BY (error 10068).
+    adapter._partitioned_ctas = False
+    query = "SELECT concat('2024-0', CAST(id % 2 + 1 AS STRING)) AS month, id, CAST(id AS DECIMAL(6,1)) AS score " \
+            "FROM (SELECT explode(array(1, 2, 3)) AS id) ids"
+    with adapter.recording() as statements:
+        adapter.create_table_as(rel("p"), query, {"partition_by": ["month"], "file_format": "orc"})
+    assert not any(s.startswith("CREATE TABLE") and "\nAS\n" in s for s in statements)
+    assert [row[0] for row in adapter.fetchall(f"SHOW PARTITIONS {rel('p')}")] == ["month=2024-01", "month=2024-02"]
+    assert [(c.name, c.data_type) for c in adapter.get_columns(rel("p"))] == [
+        ("id", "int"), ("score", "decimal(6,1)"), ("month", "string")]
+    assert adapter.fetchall(f"SELECT id, score, month FROM {rel('p')} ORDER BY id") == [
+        (1, decimal.Decimal("1.0"), "2024-02"), (2, decimal.Decimal("2.0"), "2024-01"), (3, decimal.Decimal("3.0"), "2024-02")]
+    assert adapter.relation_kind(rel("p__elt_source")) is None
+
+
 def test_ctas_with_buckets_orc_and_location(adapter: HiveAdapter, rel: Any, hive_server: Any) -> None:
     config: dict[str, Any] = {"clustered_by": ["id"], "buckets": 4, "file_format": "orc"}
     if hive_server.data_dir is not None:  # a folder the server can write: only when it runs here
