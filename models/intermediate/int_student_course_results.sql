@@ -33,7 +33,7 @@ results as (
         c.credits,
         n.term,
         n.status,
-        coalesce(s.exams_taken, cast(0 as bigint)) as exams_taken,
+        coalesce(s.exams_taken, 0) as exams_taken,
         round(s.avg_score, 2) as avg_score,
         s.worst_score,
         s.best_score,

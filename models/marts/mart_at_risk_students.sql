@@ -60,13 +60,13 @@ signals as (
     select
         c.student_id,
         c.active_courses,
-        coalesce(s.current_exams, cast(0 as bigint)) as current_exams,
+        coalesce(s.current_exams, 0) as current_exams,
         s.current_avg_score,
         s.last_exam_date,
         c.courses_below_passing,
         cast(c.irregular_scores as bigint) as irregular_scores,
-        coalesce(h.past_failed_courses, cast(0 as bigint)) as past_failed_courses,
-        coalesce(h.past_dropped_courses, cast(0 as bigint)) as past_dropped_courses,
+        coalesce(h.past_failed_courses, 0) as past_failed_courses,
+        coalesce(h.past_dropped_courses, 0) as past_dropped_courses,
         coalesce(s.current_avg_score < {{ var('passing_score') + margin }}, true) as low_average
     from current_courses c
     left join current_scores s
