@@ -278,6 +278,12 @@ class HiveAdapter(Adapter):
             except AdapterError:
                 raise
             except Exception as exc:
+                if _is_stale_session(exc) and attempt < self.retries:
+                    # The server forgot the session (idle timeout, restart) and ran nothing: reconnect.
+                    log.debug("session expired on the server; reconnecting")
+                    self._discard_connection()
+                    attempt += 1
+                    continue
                 if _is_sql_error(exc) or not _is_transport_error(exc):
                     raise AdapterError(self._statement_error(_server_message(exc), sql)) from None
                 # The connection is broken. Reads are retried on a new one; DDL and inserts are not,
@@ -643,6 +649,11 @@ def _is_sql_error(exc: BaseException) -> bool:
 def _status(exc: BaseException) -> Any:
     response = exc.args[0] if getattr(exc, "args", None) else None
     return getattr(response, "status", None)
+
+
+def _is_stale_session(exc: BaseException) -> bool:
+    status = _status(exc)
+    return status is not None and "Invalid SessionHandle" in str(status.errorMessage or "")
 
 
 def _is_transport_error(exc: BaseException) -> bool:

@@ -273,6 +273,16 @@ def test_query_timeout_cancels_the_statement(hive_server: Any, make_target: Any)
         hive.close()
 
 
+def test_a_session_closed_by_the_server_is_replaced(adapter: HiveAdapter, rel: Any) -> None:
+    from TCLIService.ttypes import TCloseSessionReq
+
+    connection = adapter._local.connection
+    connection.client.CloseSession(TCloseSessionReq(sessionHandle=connection.sessionHandle))  # as an idle timeout does
+    adapter.create_table_as(rel("after"), "SELECT 1 AS id", {})
+    assert adapter._local.connection is not connection
+    assert adapter.fetchall(f"SELECT id FROM {rel('after')}") == [(1,)]
+
+
 def test_unreachable_server_is_retried_then_explained(hive_server: Any, make_target: Any, free_port: Any) -> None:
     hive = HiveAdapter(make_target(port=str(free_port()), retries=2, retry_backoff=0.05))
     attempts = []
