@@ -278,7 +278,7 @@ def _walk(adjacency: Mapping[str, set[str]], starts: Iterable[str], depth: int |
         step: set[str] = set()
         for node in frontier:
             step |= adjacency[node]
-        frontier = step
+        frontier = step - reached
         reached |= frontier
         level += 1
     return reached
