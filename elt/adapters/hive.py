@@ -45,7 +45,7 @@ PROFILE_KEYS: dict[str, str] = {
     "kerberos_service_name": "service principal name for auth KERBEROS (default hive)",
     "configuration": "mapping of session settings, applied with SET on every connection",
     "connect_timeout": "seconds to wait for a connection (default 30)",
-    "query_timeout": "seconds a statement may run before it is cancelled (default: no limit)",
+    "query_timeout": "seconds a statement may run before it is cancelled, checked every ~5 s (default: none)",
     "retries": "connection attempts after a transport error (default 2)",
     "retry_backoff": "seconds before the first retry, doubled each time (default 1)",
 }
@@ -301,7 +301,11 @@ class HiveAdapter(Adapter):
                     cursor.close()
 
     def _execute_once(self, cursor: Any, sql: str) -> None:
-        """Run one statement; with query_timeout, asynchronously, cancelling it when time is up."""
+        """Run one statement; with query_timeout, asynchronously, cancelling it when time is up.
+
+        HiveServer2 answers a status poll only when the operation ends or its long-polling interval
+        (hive.server2.long.polling.timeout, 5 s by default) passes, so the limit is kept to within that.
+        """
         if self.query_timeout is None:
             cursor.execute(sql)
             return
