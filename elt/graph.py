@@ -291,10 +291,11 @@ def _strongly_connected_components(children: Mapping[str, set[str]]) -> list[lis
     on_stack: set[str] = set()
     stack: list[str] = []
     components: list[list[str]] = []
-    for root in sorted(children):
+    # Which nodes lie on cycles does not depend on visiting order, so nothing here is sorted.
+    for root in children:
         if root in index:
             continue
-        work: list[tuple[str, list[str]]] = [(root, sorted(children[root]))]
+        work: list[tuple[str, list[str]]] = [(root, list(children[root]))]
         index[root] = lowlink[root] = len(index)
         stack.append(root)
         on_stack.add(root)
@@ -306,7 +307,7 @@ def _strongly_connected_components(children: Mapping[str, set[str]]) -> list[lis
                     index[child] = lowlink[child] = len(index)
                     stack.append(child)
                     on_stack.add(child)
-                    work.append((child, sorted(children[child])))
+                    work.append((child, list(children[child])))
                 elif child in on_stack:
                     lowlink[node] = min(lowlink[node], index[child])
                 continue

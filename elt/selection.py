@@ -184,6 +184,8 @@ def _split_method(body: str, selector: str) -> tuple[str, str]:
         raise _malformed(selector, f"`{method}:` needs a value")
     if method.startswith("config."):
         key = method.removeprefix("config.")
+        if not key:
+            raise _malformed(selector, "`config.` needs a key (config.materialized:table)")
         if not _CONFIG_KEY.match(key):
             raise _malformed(selector, f"config key {key!r} is not a word (config.materialized:table)")
         return method, value

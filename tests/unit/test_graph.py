@@ -250,8 +250,10 @@ def test_find_cycle_takes_the_shortest_way_back() -> None:
 
 
 def test_find_cycle_breaks_ties_by_id() -> None:
-    edges = [("a", "c"), ("c", "a"), ("a", "b"), ("b", "a")]
-    assert Graph(["a", "b", "c"], edges).find_cycle() == ["a", "b", "a"]
+    # Twenty equally short cycles through "a": set order alone would rarely pick the smallest.
+    others = [f"n{i:02d}" for i in range(20)]
+    edges = [edge for other in reversed(others) for edge in (("a", other), (other, "a"))]
+    assert Graph(["a", *others], edges).find_cycle() == ["a", "n00", "a"]
 
 
 def test_find_cycle_on_a_long_chain_does_not_recurse() -> None:
