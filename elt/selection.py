@@ -92,6 +92,7 @@ def select_nodes(
 
     Raises:
         ProjectError: a selector is malformed (the message names it; the hint lists the forms).
+        ValueError: a node of `graph` has no entry in `nodes` (a caller's bug, not the user's).
     """
     _check_nodes(graph, nodes)
     chosen = _parse_arguments(select)
