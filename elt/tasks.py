@@ -71,7 +71,11 @@ def select(manifest: Manifest, inv: Invocation, console: Console, resource_types
 
 
 def compile_command(inv: Invocation, console: Console, target_dialect: str | None = None) -> tuple[Manifest, int]:
-    """`elt compile`: write target/compiled/ and target/manifest.json. Returns (manifest, files)."""
+    """`elt compile`: write target/compiled/ and target/manifest.json. Returns (manifest, files).
+
+    When the target's engine speaks another dialect than the project, each model is also translated
+    (so constructs it cannot run faithfully are reported now) and written to target/translated/.
+    """
     from elt import artifacts
 
     manifest = compile_manifest(inv, console)
@@ -83,7 +87,7 @@ def compile_command(inv: Invocation, console: Console, target_dialect: str | Non
     if target_dialect != manifest.dialect:
         for uid in ordered:  # surfaces untranslatable constructs now rather than at run time
             artifacts._write(
-                manifest.project.config.target_dir / "compiled" / manifest.target.name / manifest.nodes[uid].path,
+                manifest.project.config.target_dir / "translated" / manifest.nodes[uid].path,
                 manifest.sql_for(uid, target_dialect),
             )
     artifacts.write_manifest(manifest)

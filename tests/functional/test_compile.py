@@ -94,7 +94,7 @@ def test_sources_are_nodes_linked_to_the_seed_that_loads_them(project):
 SELECTOR_CASES = {
     "name": (["int_pct"], ["int_pct"]),
     "ancestors": (["+course_avg"], ["scores", "stg_scores", "int_pct", "course_avg"]),
-    "descendants": (["int_pct+"], ["int_pct", "passed", "course_avg", "passed_count"]),
+    "descendants": (["int_pct+"], ["int_pct", "course_avg", "passed", "passed_count"]),
     "depth-ancestors": (["1+course_avg"], ["int_pct", "course_avg"]),
     "tag": (["tag:nightly"], ["course_avg"]),
     "path": (["path:models/staging"], ["stg_scores"]),

@@ -1,0 +1,1 @@
+"""Documentation outputs: the model graph as text (Mermaid, Graphviz dot, JSON)."""
