@@ -212,7 +212,8 @@ def docs_graph(project_dir, profiles_dir, target, vars_, debug, select, exclude,
     """Print the model DAG, grouped by layer (schema)."""
     from elt.console import Console
     from elt.docs.graph import render_graph
-    from elt.tasks import compile_manifest, select as select_nodes
+    from elt.tasks import compile_manifest
+    from elt.tasks import select as select_nodes
 
     inv = _invocation(project_dir, profiles_dir, target, vars_, debug, select, exclude)
     console = Console()

@@ -116,7 +116,7 @@ def read_seed(root: Path, rel_path: str, config: dict[str, Any]) -> SeedData:
     rows = []
     for number, record in numbered:
         try:
-            rows.append(tuple(None if v == "" else conv(v) for v, conv in zip(record, converters)))
+            rows.append(tuple(None if v == "" else conv(v) for v, conv in zip(record, converters, strict=True)))
         except (ValueError, KeyError, decimal.InvalidOperation) as exc:
             raise ProjectError(f"value does not fit its column type: {exc}", path=rel_path, line=number) from None
     return SeedData(columns=columns, rows=rows)

@@ -38,9 +38,9 @@ def source_line(source: str, rendered: str, rendered_line: int) -> int | None:
     best: int | None = None
     for number, line in enumerate(source.splitlines(), start=1):
         pattern = _line_pattern(line)
-        if pattern is not None and pattern.fullmatch(target):
-            if best is None or abs(number - rendered_line) < abs(best - rendered_line):
-                best = number
+        closer = best is None or abs(number - rendered_line) < abs(best - rendered_line)
+        if pattern is not None and closer and pattern.fullmatch(target):
+            best = number
     return best
 
 

@@ -36,7 +36,8 @@ CASES = {
         ["models/staging/bad.sql:2", "Jinja syntax error"],
     ),
     "sql-syntax": (
-        {"models/staging/bad.sql": "{{ config(materialized='view') }}\nselect id,\n  name\nfrom {{ ref('people') }} where (\n"},
+        {"models/staging/bad.sql":
+            "{{ config(materialized='view') }}\nselect id,\n  name\nfrom {{ ref('people') }} where (\n"},
         ["models/staging/bad.sql:4", "SQL syntax error"],
     ),
     "sql-not-a-query": (
@@ -118,7 +119,8 @@ CASES = {
     "macro-raises": (
         {
             "macros/checks.sql": "{% macro must_be_positive(x) %}{% if x <= 0 %}"
-                                 "{{ exceptions.raise_compiler_error('x must be positive') }}{% endif %}{{ x }}{% endmacro %}",
+                                 "{{ exceptions.raise_compiler_error('x must be positive') }}"
+                                 "{% endif %}{{ x }}{% endmacro %}",
             "models/staging/bad.sql": "select\n {{ must_be_positive(-1) }} as x\n",
         },
         ["x must be positive"],
@@ -197,7 +199,8 @@ def test_unknown_target_type(project):
 
 def test_env_var_without_default(project, monkeypatch):
     monkeypatch.delenv("ELT_TEST_NOT_SET", raising=False)
-    proj = project(GOOD, profiles=PROFILES.replace("target/test.duckdb", "\"{{ env_var('ELT_TEST_NOT_SET') }}\""))
+    missing = "\"{{ env_var('ELT_TEST_NOT_SET') }}\""
+    proj = project(GOOD, profiles=PROFILES.replace("target/test.duckdb", missing))
     check_usage_error(proj.elt("run"), "ELT_TEST_NOT_SET", "profiles.yml")
 
 

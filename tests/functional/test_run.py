@@ -8,7 +8,10 @@ import pytest
 
 from tests.conftest import PYPROJECT
 
-SCORES = "student_id,course,score,exam_date\n1,math,80,2024-01-10\n1,art,60,2024-02-11\n2,math,90,2024-01-12\n3,art,,2024-02-13\n"
+SCORES = (
+    "student_id,course,score,exam_date\n"
+    "1,math,80,2024-01-10\n1,art,60,2024-02-11\n2,math,90,2024-01-12\n3,art,,2024-02-13\n"
+)
 
 LAYERED = {
     "seeds/scores.csv": SCORES,
@@ -243,7 +246,8 @@ def test_seed_types_are_inferred_and_overridable(project):
         "select column_name, data_type from information_schema.columns where table_name = 'things'"))
     assert types == {"id": "BIGINT", "code": "VARCHAR", "price": "DOUBLE", "active": "BOOLEAN",
                      "day": "DATE", "at": "TIMESTAMP", "label": "VARCHAR"}
-    assert proj.query("select code, price, label from raw.things order by id") == [("007", 1.5, "x"), ("010", None, None)]
+    rows = proj.query("select code, price, label from raw.things order by id")
+    assert rows == [("007", 1.5, "x"), ("010", None, None)]
 
 
 def test_seed_with_ragged_row_is_a_clear_error(project):
