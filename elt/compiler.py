@@ -284,7 +284,7 @@ def _prefix_ctes(query: exp.Expression, prefix: str) -> exp.Expression:
 def _parse_error(exc: sqlglot.errors.ParseError, model: Node, sql: str) -> SqlError:
     first = exc.errors[0] if exc.errors else {}
     rendered_line = first.get("line")
-    description = first.get("description") or str(exc).splitlines()[0]
+    description = _plain_description(first.get("description") or str(exc).splitlines()[0])
     token = first.get("highlight")
     message = f"SQL syntax error: {description}"
     if token:
@@ -292,6 +292,16 @@ def _parse_error(exc: sqlglot.errors.ParseError, model: Node, sql: str) -> SqlEr
     error = SqlError(message, path=model.path, line=rendered_line, col=first.get("col"))
     _map_error_line(error, model, sql)
     return error
+
+
+def _plain_description(description: str) -> str:
+    """sqlglot's 'Required keyword: 'expression' missing for <class '...Add'>' in plain words."""
+    import re
+
+    match = re.match(r"Required keyword: '(\w+)' missing for <class '[\w.]*?(\w+)'>", description)
+    if match:
+        return f"incomplete {match.group(2).upper()} expression (its {match.group(1)} is missing)"
+    return description
 
 
 def _token_error(exc: sqlglot.errors.TokenError, model: Node, sql: str) -> SqlError:
