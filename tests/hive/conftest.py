@@ -36,7 +36,7 @@ RUN_ID = uuid.uuid4().hex[:8]
 class HiveServer:
     host: str
     port: int
-    #: the data folder, when this session started the server (None for a server given by env).
+    #: the data folder, when scripts/hive-server started the server on this machine (else None).
     data_dir: Path | None
 
     def env(self, **extra: str) -> dict[str, str]:
@@ -61,6 +61,17 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def _script_data_dir(host: str, port: str) -> Path | None:
+    """The data folder of a server given by env, when scripts/hive-server started it here (as CI does)."""
+    data = os.environ.get("ELT_HIVE_DATA")
+    if host not in ("127.0.0.1", "localhost") or not data:
+        return None
+    try:
+        return Path(data) if Path(data, "hive.port").read_text().strip() == port else None
+    except OSError:
+        return None
+
+
 def _missing_requirement() -> str | None:
     java_home = os.environ.get("JAVA_HOME")
     if not shutil.which("java") and not (java_home and Path(java_home, "bin", "java").exists()):
@@ -81,7 +92,7 @@ def _skip_or_fail(reason: str) -> None:
 def hive_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[HiveServer]:
     host, port = os.environ.get("ELT_HIVE_HOST"), os.environ.get("ELT_HIVE_PORT")
     if host and port and port.isdigit() and _reachable(host, int(port)):
-        yield HiveServer(host, int(port), None)
+        yield HiveServer(host, int(port), _script_data_dir(host, port))
         return
     missing = _missing_requirement()
     if missing:

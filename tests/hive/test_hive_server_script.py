@@ -21,7 +21,7 @@ def run_script(command: str, env: dict[str, str]) -> subprocess.CompletedProcess
 @pytest.fixture
 def own_server(hive_server: Any) -> Any:
     if hive_server.data_dir is None:
-        pytest.skip("the server was given by ELT_HIVE_HOST/ELT_HIVE_PORT, not started by this session")
+        pytest.skip("the server given by ELT_HIVE_HOST/ELT_HIVE_PORT has no data folder here (ELT_HIVE_DATA)")
     return hive_server
 
 
