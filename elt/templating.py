@@ -23,7 +23,7 @@ from elt.errors import EltError, TemplateError
 
 #: `ref('x')` renders as this placeholder; `this` as REF_PLACEHOLDER % "__this__".
 REF_PLACEHOLDER = "__elt_ref__%s__"
-PLACEHOLDER_RE = re.compile(r"__elt_ref__([A-Za-z0-9_]+?)__(?![A-Za-z0-9])")
+PLACEHOLDER_RE = re.compile(r"__elt_ref__([A-Za-z0-9_]+?)__(?![A-Za-z0-9_])")
 THIS = "__this__"
 
 

@@ -271,3 +271,27 @@ def test_run_writes_sql_as_sent(project):
     sent = (proj.root / "target/run/models/marts/course_avg.sql").read_text()
     assert "CREATE TABLE gold.course_avg__elt_tmp AS" in sent
     assert "ALTER TABLE gold.course_avg__elt_tmp RENAME TO course_avg" in sent
+
+
+def test_jinja_context_this_target_and_is_incremental(project):
+    proj = project({
+        "models/marts/ctx.sql": """\
+            {{ config(alias='context_probe') }}
+            select '{{ this }}' as this_relation, '{{ target.name }}' as target_name,
+                   '{{ target.type }}' as target_type, '{{ target.schema }}' as target_schema,
+                   {{ 'true' if is_incremental() else 'false' }} as incremental,
+                   '{{ env_var('ELT_TEST_CTX', 'fallback') }}' as from_env
+        """,
+    })
+    assert proj.elt("run", env={"ELT_TEST_CTX": "from-environment"}).exit_code == 0
+    assert proj.query("select * from gold.context_probe") == [
+        ("gold.context_probe", "dev", "duckdb", "main", False, "from-environment")]
+
+
+def test_model_names_with_underscores_at_the_edges(project):
+    proj = project({
+        "models/staging/_private_.sql": "select 1 as x\n",
+        "models/marts/uses_it.sql": "select x from {{ ref('_private_') }}\n",
+    })
+    assert proj.elt("run").exit_code == 0
+    assert proj.query("select x from gold.uses_it") == [(1,)]
