@@ -89,7 +89,8 @@ class HiveAdapter(Adapter):
         self._password = str(password) if password not in (None, "") else None
         self.auth = str(settings.get("auth") or "NONE").upper()
         if self.auth not in AUTH_MODES:
-            raise self._profile_error(f"auth {self.auth!r} is not supported", hint=f"use one of {', '.join(AUTH_MODES)}")
+            raise self._profile_error(f"auth {self.auth!r} is not supported",
+                                      hint=f"use one of {', '.join(AUTH_MODES)}")
         if self.auth in ("LDAP", "CUSTOM") and self._password is None:
             raise self._profile_error(f"auth {self.auth} needs a password", hint="set `password` (e.g. from env_var)")
         self.kerberos_service_name = str(settings.get("kerberos_service_name") or "hive")
@@ -483,19 +484,22 @@ class HiveAdapter(Adapter):
     ) -> None:
         if not columns:
             raise AdapterError(f"cannot create {relation} without columns")
-        types = []
+        names, types = [], []
         for name, hive_type in columns:
             if not _HIVE_TYPE.match(hive_type.strip()):
                 raise AdapterError(f"column {name!r} of {relation}: unsupported type {hive_type!r}")
+            names.append(_identifier(name))
             types.append(hive_type.strip().lower())
-        definitions = ", ".join(f"{_identifier(name)} {hive_type}" for (name, _), hive_type in zip(columns, types))
+        for number, row in enumerate(rows, start=1):
+            if len(row) != len(types):
+                raise AdapterError(f"row {number} for {relation} has {len(row)} values for {len(types)} columns")
+        definitions = ", ".join(f"{name} {hive_type}" for name, hive_type in zip(names, types, strict=True))
         self.execute(f"CREATE TABLE {_qualified(relation)} ({definitions})")
         # Literal VALUES, never a server-side file: the server may not see our files.
         for start in range(0, len(rows), LOAD_BATCH_ROWS):
-            batch = rows[start : start + LOAD_BATCH_ROWS]
             values = ",\n".join(
-                "(" + ", ".join(sql_literal(value, hive_type) for value, hive_type in zip(row, types)) + ")"
-                for row in batch
+                "(" + ", ".join(sql_literal(value, kind) for value, kind in zip(row, types, strict=True)) + ")"
+                for row in rows[start : start + LOAD_BATCH_ROWS]
             )
             self.execute(f"INSERT INTO TABLE {_qualified(relation)} VALUES\n{values}")
 
@@ -543,7 +547,7 @@ def sql_literal(value: Any, hive_type: str = "") -> str:
     if base == "timestamp":
         if isinstance(value, datetime.datetime):
             if value.tzinfo is not None:
-                value = value.astimezone(datetime.timezone.utc).replace(tzinfo=None)
+                value = value.astimezone(datetime.UTC).replace(tzinfo=None)
             text = value.isoformat(sep=" ")
         elif isinstance(value, datetime.date):
             text = f"{value.isoformat()} 00:00:00"
@@ -605,7 +609,9 @@ def table_options(config: Mapping[str, Any], *, partition_columns: str | None = 
     if properties:
         if not isinstance(properties, Mapping):
             raise AdapterError("tblproperties must be a mapping of property -> value")
-        pairs = ", ".join(f"{string_literal(str(k))}={string_literal(_property_value(v))}" for k, v in properties.items())
+        pairs = ", ".join(
+            f"{string_literal(str(k))}={string_literal(_property_value(v))}" for k, v in properties.items()
+        )
         clauses.append(f"TBLPROPERTIES ({pairs})")
     return "".join("\n" + clause for clause in clauses)
 

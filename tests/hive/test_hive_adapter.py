@@ -103,8 +103,8 @@ LOAD_ROWS: list[tuple[Any, ...]] = [
     (None,) * 11,
     (-2, -9_000_000_000_000, -128, -32768, 1e16, -2.5, decimal.Decimal("-0.5"), "back\\slash\nnew line\ttab; --x",
      datetime.date(1970, 1, 1), datetime.datetime(2000, 2, 29), False),
-    (0, 0, 0, 0, 0.0, 0.0, decimal.Decimal("0"), "", datetime.date(9999, 12, 31), datetime.datetime(1999, 12, 31, 23, 59, 59),
-     False),
+    (0, 0, 0, 0, 0.0, 0.0, decimal.Decimal("0"), "", datetime.date(9999, 12, 31),
+     datetime.datetime(1999, 12, 31, 23, 59, 59), False),
     (42, 1, 1, 1, -1e-7, 3.5, decimal.Decimal("999999999.999"), "ünïcødé ✓ '' \\'", datetime.date(2000, 2, 29),
      datetime.datetime(2024, 6, 1, 0, 0, 0, 1), True),
 ]
@@ -161,7 +161,8 @@ def test_partitioned_table_without_partitioned_ctas(adapter: HiveAdapter, rel: A
     assert [(c.name, c.data_type) for c in adapter.get_columns(rel("p"))] == [
         ("id", "int"), ("score", "decimal(6,1)"), ("month", "string")]
     assert adapter.fetchall(f"SELECT id, score, month FROM {rel('p')} ORDER BY id") == [
-        (1, decimal.Decimal("1.0"), "2024-02"), (2, decimal.Decimal("2.0"), "2024-01"), (3, decimal.Decimal("3.0"), "2024-02")]
+        (1, decimal.Decimal("1.0"), "2024-02"), (2, decimal.Decimal("2.0"), "2024-01"),
+        (3, decimal.Decimal("3.0"), "2024-02")]
     assert adapter.relation_kind(rel("p__elt_source")) is None
 
 
@@ -189,7 +190,7 @@ def test_bad_table_options_are_refused_before_sending(adapter: HiveAdapter, rel:
     assert statements == []
 
 
-def test_sql_error_is_clean_names_the_statement_and_is_not_retried(hive_server: Any, rel: Any, make_target: Any) -> None:
+def test_sql_error_is_clean_names_the_statement_and_is_not_retried(rel: Any, make_target: Any) -> None:
     hive = HiveAdapter(make_target(retries=3, retry_backoff=5))
     attempts = []
     original = hive._execute_once
@@ -300,8 +301,8 @@ def test_unreachable_server_is_retried_then_explained(hive_server: Any, make_tar
     assert "scripts/hive-server start" in (caught.value.hint or "")
 
 
-def test_password_never_appears_in_errors_or_logs(hive_server: Any, rel: Any,
-                                                  caplog: pytest.LogCaptureFixture, make_target: Any, free_port: Any) -> None:
+def test_password_never_appears_in_errors_or_logs(rel: Any, caplog: pytest.LogCaptureFixture, make_target: Any,
+                                                  free_port: Any) -> None:
     secret = "s3cret-Pa55"
     caplog.set_level(logging.DEBUG)
     # The local server (auth NONE) ignores LDAP passwords, so this connects and runs statements.

@@ -8,7 +8,6 @@ from typing import Any
 
 import pytest
 
-
 pytestmark = pytest.mark.hive
 
 SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "hive-server"
