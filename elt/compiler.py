@@ -38,6 +38,8 @@ class Manifest:
     compiled_sql: dict[str, str] = field(default_factory=dict)
     #: model unique id -> the parsed query behind compiled_sql.
     queries: dict[str, exp.Expression] = field(default_factory=dict)
+    #: model unique id -> the text that was parsed (positions in `queries` refer to it).
+    parsed_sql: dict[str, str] = field(default_factory=dict)
     #: model unique id -> the render's reads (vars, env vars), for artifacts and caching.
     render_reads: dict[str, dict[str, Any]] = field(default_factory=dict)
 
@@ -62,10 +64,14 @@ class Manifest:
         from elt.dialects import translate
 
         node = self.nodes[unique_id]
+        # An inlined ephemeral's constructs carry positions in the ephemeral's own file: translate
+        # it on its own first, so a refusal names that file.
+        for uid in _ephemeral_ancestors(self, node):
+            self.sql_for(uid, dialect)
         try:
             return translate(self.queries[unique_id], self.dialect, dialect, path=node.path)
         except SqlError as exc:
-            _map_error_line(exc, node, self.compiled_sql[unique_id])
+            _map_error_line(exc, node, self.parsed_sql[unique_id])
             raise
 
 
@@ -227,11 +233,12 @@ def _parse_model(manifest: Manifest, model: Node, state: RenderState) -> None:
             f"a model must be one SELECT query, found {kind}", path=model.path,
             hint="elt creates the table or view itself: write only the SELECT (CTEs allowed)",
         )
-    query = statements[0]
+    query, parsed = statements[0], sql
     ephemerals = _ephemeral_ancestors(manifest, model)
     if ephemerals:
         _inline_ephemerals(manifest, query, ephemerals)
         sql = query.sql(dialect=manifest.dialect, pretty=True) + "\n"
+    manifest.parsed_sql[model.unique_id] = parsed
     manifest.compiled_sql[model.unique_id] = sql
     manifest.queries[model.unique_id] = query
 
