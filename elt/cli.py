@@ -7,70 +7,10 @@ Heavy modules (sqlglot, duckdb) are imported inside commands so `elt --help` sta
 
 from __future__ import annotations
 
-import functools
-import sys
-import traceback
-from collections.abc import Callable
-from pathlib import Path
-from typing import Any
-
 import click
 
 from elt import __version__
-
-
-def _common(fn: Callable[..., Any]) -> Callable[..., Any]:
-    """Options every project command takes."""
-    options = [
-        click.option("--project-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
-                     help="Project folder (default: the current folder)."),
-        click.option("--profiles-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
-                     help="Folder holding profiles.yml (default: project folder, then ~/.elt)."),
-        click.option("-t", "--target", default=None, help="Target in the profile (default: its `target`)."),
-        click.option("--vars", "vars_", default=None, help="YAML mapping overriding [tool.elt.vars]."),
-        click.option("--debug", is_flag=True, default=False, help="Show tracebacks and debug details."),
-    ]
-    for option in reversed(options):
-        fn = option(fn)
-    return fn
-
-
-def _selection(fn: Callable[..., Any]) -> Callable[..., Any]:
-    fn = click.option("--exclude", multiple=True, help="Selectors to leave out.")(fn)
-    return click.option("-s", "--select", multiple=True,
-                        help="Selectors: name, +name, name+, n+name, tag:x, path:dir, config.k:v; "
-                             "space-separated = union, comma-joined = intersection.")(fn)
-
-
-def _handle_errors(fn: Callable[..., int]) -> Callable[..., None]:
-    @functools.wraps(fn)
-    def wrapper(*args: Any, **kwargs: Any) -> None:
-        from elt.errors import EltError
-
-        debug = kwargs.get("debug") or (click.get_current_context().find_root().params.get("debug"))
-        try:
-            code = fn(*args, **kwargs)
-        except EltError as exc:
-            from elt.console import print_error
-
-            if debug:
-                traceback.print_exc()
-            print_error(exc)
-            sys.exit(exc.exit_code)
-        sys.exit(code)
-
-    return wrapper
-
-
-def _invocation(project_dir: Path | None, profiles_dir: Path | None, target: str | None, vars_: str | None,
-                debug: bool, select: tuple[str, ...] = (), exclude: tuple[str, ...] = ()) -> Any:
-    from elt.tasks import Invocation, parse_vars
-
-    root_debug = bool(click.get_current_context().find_root().params.get("debug"))
-    return Invocation(
-        project_dir=(project_dir or Path.cwd()).resolve(), profiles_dir=profiles_dir, target=target,
-        vars=parse_vars(vars_), select=tuple(select), exclude=tuple(exclude), debug=debug or root_debug,
-    )
+from elt.cli_options import _common, _handle_errors, _invocation, _selection
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -195,36 +135,14 @@ def debug(project_dir, profiles_dir, target, vars_, debug) -> int:  # noqa: ANN0
     return 0 if ok else 2
 
 
-@cli.group()
-def docs() -> None:
-    """Documentation: the model graph."""
+def _register_subcommands() -> None:
+    # Command groups that live with their feature; importing them loads only click.
+    from elt.docs.cli import docs
+
+    cli.add_command(docs)
 
 
-@docs.command(name="graph")
-@_common
-@_selection
-@click.option("--format", "fmt", type=click.Choice(["mermaid", "dot", "json"]), default="mermaid",
-              help="mermaid (pastes into GitHub/GitLab markdown), dot (Graphviz) or json.")
-@click.option("--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="Write to this file instead of stdout.")
-@_handle_errors
-def docs_graph(project_dir, profiles_dir, target, vars_, debug, select, exclude, fmt, output) -> int:  # noqa: ANN001
-    """Print the model DAG, grouped by layer (schema)."""
-    from elt.console import Console
-    from elt.docs.graph import render_graph
-    from elt.tasks import compile_manifest
-    from elt.tasks import select as select_nodes
-
-    inv = _invocation(project_dir, profiles_dir, target, vars_, debug, select, exclude)
-    console = Console()
-    manifest = compile_manifest(inv, console)
-    text = render_graph(manifest, select_nodes(manifest, inv, console, {"model", "seed", "source"}), fmt)
-    if output:
-        output.parent.mkdir(parents=True, exist_ok=True)
-        output.write_text(text, encoding="utf-8")
-    else:
-        click.echo(text, nl=False)
-    return 0
+_register_subcommands()
 
 
 def main() -> None:
