@@ -14,8 +14,8 @@ round(cast({{ score_col }} as double) * 100 / cast({{ max_col }} as double), 2)
 {% macro score_status(score_col, max_col) -%}
 case
         when {{ score_col }} is null then 'missing'
-        when {{ score_col }} < 0 or {{ score_col }} > cast({{ max_col }} as double) then 'out_of_range'
-        else 'valid'
+        when {{ score_col }} between 0 and cast({{ max_col }} as double) then 'valid'
+        else 'out_of_range'
     end
 {%- endmacro %}
 
