@@ -2,7 +2,7 @@
 
 -- Students with active enrollments who need attention: a low average this term, a course below the
 -- passing score, irregular exam records, or a course failed in an earlier term. One row per student
--- with at least one warning sign, most at risk first by risk_points.
+-- with at least 2 risk points (points per sign: see _marts.yml); risk_rank 1 is the most at risk.
 {% set margin = var('at_risk_margin', 10) %}
 
 with active_enrollments as (
