@@ -14,6 +14,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -89,7 +90,7 @@ def _skip_or_fail(reason: str) -> None:
 
 
 @pytest.fixture(scope="session")
-def hive_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[HiveServer]:
+def hive_server() -> Iterator[HiveServer]:
     host, port = os.environ.get("ELT_HIVE_HOST"), os.environ.get("ELT_HIVE_PORT")
     if host and port and port.isdigit() and _reachable(host, int(port)):
         yield HiveServer(host, int(port), _script_data_dir(host, port))
@@ -97,18 +98,25 @@ def hive_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[HiveServer
     missing = _missing_requirement()
     if missing:
         _skip_or_fail(missing)
-    server = HiveServer("127.0.0.1", _free_port(), tmp_path_factory.mktemp("hive-data"))
+    # Not under pytest's basetemp: another pytest session of the same user prunes old basetemps, and
+    # would delete the data folder (and the pid file `stop` needs) under a running server.
+    data_dir = Path(tempfile.mkdtemp(prefix="elt-hive-test-"))
+    server = HiveServer("127.0.0.1", _free_port(), data_dir)
     started = time.monotonic()
     result = subprocess.run([str(SCRIPT), "start"], env=server.env(), capture_output=True, text=True,
                             timeout=600)
     if result.returncode != 0:
+        shutil.rmtree(data_dir, ignore_errors=True)
         pytest.fail(f"scripts/hive-server start failed ({result.returncode}):\n{result.stderr[-4000:]}",
                     pytrace=False)
     print(f"\nhive server ready on port {server.port} in {time.monotonic() - started:.1f} s", file=sys.stderr)
     try:
         yield server
     finally:
-        subprocess.run([str(SCRIPT), "stop"], env=server.env(), capture_output=True, text=True, timeout=120)
+        stopped = subprocess.run([str(SCRIPT), "stop"], env=server.env(), capture_output=True, text=True,
+                                 timeout=120)
+        if stopped.returncode == 0:
+            shutil.rmtree(data_dir, ignore_errors=True)
 
 
 def target_for(server: HiveServer, schema: str = "default", **settings: Any) -> TargetConfig:
