@@ -11,7 +11,9 @@ import re
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -30,10 +32,18 @@ def elt(project: Path, *args: str, env: dict[str, str]) -> subprocess.CompletedP
 
 
 @pytest.fixture(scope="module")
-def demo(hive_server: Any, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+def demo(hive_server: Any) -> Iterator[dict[str, Any]]:
     """The demo project copied to a temporary folder, its schemas prefixed so that runs sharing a server
     never meet, then seeded and run on DuckDB (target dev) and on the Hive server (target hive)."""
-    project = tmp_path_factory.mktemp("demo")
+    # Not under pytest's basetemp, which a concurrent pytest session may prune while this runs.
+    project = Path(tempfile.mkdtemp(prefix="elt-hive-demo-"))
+    try:
+        yield _run_demo(project, hive_server)
+    finally:
+        shutil.rmtree(project, ignore_errors=True)
+
+
+def _run_demo(project: Path, hive_server: Any) -> dict[str, Any]:
     for name in ("models", "macros", "seeds"):
         shutil.copytree(ROOT / name, project / name)
     for name in ("pyproject.toml", "profiles.yml"):
