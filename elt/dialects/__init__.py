@@ -3,6 +3,9 @@
 `translate()` is the one entry point the compiler uses. Where Hive and the target engine disagree on
 what a construct means, this package either rewrites it so the target returns Hive's answer, or
 raises `SqlError` naming the construct — never a silently different result.
+
+Modules: `hive_duckdb` (the Hive -> DuckDB rewrite, with rules in `hive_functions` and `hive_clauses`),
+`duckdb_functions` (the `hive_*` macros each DuckDB connection needs), `java_time` (Java date patterns).
 """
 
 from __future__ import annotations
@@ -22,9 +25,22 @@ def translate(query: exp.Expression, read: str, write: str, *, path: str | None 
         write: the engine's dialect (e.g. 'duckdb').
         path: the model file, for error messages.
 
+    Returns:
+        The SQL to send to the engine. For hive -> duckdb it calls `hive_*` macros, which
+        `elt.dialects.duckdb_functions.register()` creates on the connection.
+
     Raises:
-        SqlError: the query uses a construct that cannot run with the same meaning on `write`.
+        SqlError: the query uses a construct that cannot run with the same meaning on `write`;
+            `line`/`col` point into the query's SQL text where sqlglot knows them.
     """
+    if (read, write) == ("hive", "duckdb"):
+        from elt.dialects import hive_duckdb
+        from elt.dialects._common import Refusal
+
+        try:
+            return hive_duckdb.translate(query)
+        except Refusal as refusal:
+            raise refusal.to_error(write, path) from None
     try:
         return query.sql(dialect=write, pretty=True, unsupported_level=sqlglot.ErrorLevel.RAISE)
     except sqlglot.errors.UnsupportedError as exc:

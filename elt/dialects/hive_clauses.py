@@ -1,0 +1,282 @@
+"""Rules for Hive clauses and typing, Hive -> DuckDB: casts, implicit conversions in comparisons,
+LATERAL VIEW and table-generating functions, GROUP BY ... WITH ROLLUP/CUBE/GROUPING SETS, GROUPING__ID.
+"""
+
+from __future__ import annotations
+
+from sqlglot import exp
+
+from elt.dialects._common import call, macro, refuse
+from elt.dialects.hive_functions import Rule, is_number, is_string, numeric_text
+
+DT = exp.DataType.Type
+
+_INT_BITS = {DT.TINYINT: 8, DT.SMALLINT: 16, DT.INT: 32, DT.BIGINT: 64}
+_INT_RANGE = {bits: (-(2 ** (bits - 1)), 2 ** (bits - 1) - 1) for bits in (8, 16, 32, 64)}
+_STRING_TYPES = {DT.TEXT, DT.VARCHAR, DT.CHAR, DT.NCHAR, DT.NVARCHAR}
+
+# -- casts ---------------------------------------------------------------------------------------------
+
+
+def _cast(node: exp.Expression) -> exp.Expression:
+    """CAST in Hive never fails: a bad value gives NULL. Each target type has its own Hive conversion."""
+    value, to = node.this, node.args["to"]
+    kind = to.this
+    if isinstance(value, exp.Null):
+        return exp.Cast(this=value, to=to)
+    if kind in _INT_BITS:
+        bits = _INT_BITS[kind]
+        low, high = _INT_RANGE[bits]
+        if is_number(value) and value.is_int and low <= int(value.sql()) <= high:
+            return exp.Cast(this=value, to=to)
+        return exp.TryCast(this=macro("hive_integral", value, exp.Literal.number(bits)), to=to)
+    if kind == DT.DOUBLE:
+        return macro("hive_to_double", value)
+    if kind == DT.FLOAT:
+        return macro("hive_to_float", value)
+    if kind == DT.DECIMAL:
+        params = to.expressions or [
+            exp.DataTypeParam(this=exp.Literal.number(10)),
+            exp.DataTypeParam(this=exp.Literal.number(0)),
+        ]
+        decimal = exp.DataType(this=DT.DECIMAL, expressions=params)
+        return exp.TryCast(this=macro("hive_decimal_source", value), to=decimal)
+    if kind in _STRING_TYPES:
+        if to.expressions:
+            refuse(f"CAST AS {to.sql('hive')}", "Hive truncates or pads to the length; DuckDB ignores it", node)
+        return macro("hive_to_string", value)
+    if kind == DT.BOOLEAN:
+        return macro("hive_to_boolean", value)
+    if kind == DT.DATE:
+        return macro("hive_to_date", value)
+    if kind == DT.TIMESTAMP:
+        return macro("hive_to_timestamp", value)
+    if kind in (DT.BINARY, DT.VARBINARY):
+        return macro("hive_to_binary", value)
+    refuse(f"CAST AS {to.sql('hive')}", "this conversion has no checked DuckDB equivalent", node)
+
+
+# -- implicit conversions in comparisons -----------------------------------------------------------
+# Hive compares a string with a number as two doubles ('2.4' = 2 is false); DuckDB casts the string to
+# the number's type ('2.4' -> 2, so true), or the literal '1.5' to an INT column's type (-> 2). The
+# hive_cmp_* macros compare as doubles exactly when one side is a string and the other a number,
+# decided on the operand types at bind time; otherwise they are the plain operator.
+
+_CMP = {exp.EQ: "eq", exp.NEQ: "ne", exp.LT: "lt", exp.LTE: "le", exp.GT: "gt", exp.GTE: "ge"}
+_MIRROR = {"eq": "eq", "ne": "ne", "lt": "gt", "le": "ge", "gt": "lt", "ge": "le"}
+
+
+def _cmp(op: str, value: exp.Expression, literal: exp.Expression, name: str = "hive_cmp_") -> exp.Expression:
+    text = literal.this if is_string(literal) else literal.sql("duckdb")
+    return macro(f"{name}{op}", value, literal, exp.Literal.string(text))
+
+
+def _literal_needs_care(node: exp.Expression) -> bool:
+    return is_number(node) or numeric_text(node)
+
+
+def _is_literal(node: exp.Expression) -> bool:
+    return is_string(node) or is_number(node) or isinstance(node, exp.Null)
+
+
+def _comparison(node: exp.Expression) -> exp.Expression:
+    left, right = node.this, node.expression
+    if _is_literal(left) and _is_literal(right):
+        if is_string(left) != is_string(right) and not isinstance(left, exp.Null) and not isinstance(right, exp.Null):
+            as_double = [
+                exp.Cast(this=s, to=exp.DataType.build("DOUBLE")) if is_string(s) else s for s in (left, right)
+            ]
+            node.set("this", as_double[0])
+            node.set("expression", as_double[1])
+        return node
+    op = _CMP[type(node)]
+    if _literal_needs_care(right) and not _is_literal(left):
+        return _cmp(op, left, right)
+    if _literal_needs_care(left) and not _is_literal(right):
+        return _cmp(_MIRROR[op], right, left)
+    return node
+
+
+def _in(node: exp.Expression) -> exp.Expression:
+    if node.args.get("query") is not None or node.args.get("unnest") is not None:
+        return node
+    items = node.expressions
+    if not any(_literal_needs_care(i) for i in items) or _is_literal(node.this):
+        return node
+    tests = [
+        _cmp("eq", node.this.copy(), item, "hive_in_")
+        if _literal_needs_care(item)
+        else exp.EQ(this=node.this.copy(), expression=item)
+        for item in items
+    ]
+    return exp.Paren(this=exp.or_(*tests, copy=False))
+
+
+def _between(node: exp.Expression) -> exp.Expression:
+    low, high = node.args["low"], node.args["high"]
+    if not (_literal_needs_care(low) or _literal_needs_care(high)) or _is_literal(node.this):
+        return node
+    return exp.Paren(
+        this=exp.and_(
+            _cmp("ge", node.this.copy(), low)
+            if _literal_needs_care(low)
+            else exp.GTE(this=node.this.copy(), expression=low),
+            _cmp("le", node.this, high) if _literal_needs_care(high) else exp.LTE(this=node.this, expression=high),
+            copy=False,
+        )
+    )
+
+
+# -- other expressions ---------------------------------------------------------------------------------
+
+
+def _interval(node: exp.Expression) -> exp.Expression:
+    unit = (node.args.get("unit").name if node.args.get("unit") else "").upper()
+    if unit.rstrip("S") in ("DAY", "HOUR", "MINUTE", "SECOND"):
+        return node
+    refuse(
+        f"INTERVAL ... {unit or '(no unit)'}",
+        "month and year intervals do not keep Hive's date types on DuckDB",
+        node,
+        "use add_months() for months and years",
+    )
+
+
+def _table_sample(node: exp.Expression) -> exp.Expression:
+    refuse("TABLESAMPLE", "the sampled rows depend on the engine", node, "filter with a deterministic predicate")
+
+
+def _grouping_columns(group: exp.Group) -> list[exp.Expression]:
+    if group.expressions:
+        return list(group.expressions)
+    for key in ("rollup", "cube"):
+        for item in group.args.get(key) or []:
+            if item.expressions:
+                return list(item.expressions)
+    cols: list[exp.Expression] = []
+    for sets in group.args.get("grouping_sets") or []:
+        for item in sets.expressions:
+            for col in item.find_all(exp.Column):
+                if all(col != c for c in cols):
+                    cols.append(col)
+    return cols
+
+
+def _column(node: exp.Expression) -> exp.Expression:
+    if node.name.lower() != "grouping__id" or node.table:
+        return node
+    select = node.find_ancestor(exp.Select)
+    group = select.args.get("group") if select else None
+    if group is None:
+        refuse("GROUPING__ID", "it needs GROUP BY ... GROUPING SETS, WITH ROLLUP or WITH CUBE", node)
+    cols = _grouping_columns(group)
+    return exp.Grouping(expressions=[c.copy() for c in cols])
+
+
+def _group(node: exp.Expression) -> exp.Expression:
+    """Hive: GROUP BY a, b GROUPING SETS (...) / WITH ROLLUP / WITH CUBE -> standard SQL."""
+    cols = list(node.expressions)
+    if node.args.get("grouping_sets"):
+        if node.args.get("rollup") or node.args.get("cube"):
+            refuse("GROUPING SETS with ROLLUP/CUBE", "mixing them has no checked DuckDB form", node)
+        return exp.Group(grouping_sets=node.args["grouping_sets"])
+    for key, klass in (("rollup", exp.Rollup), ("cube", exp.Cube)):
+        items = node.args.get(key)
+        if items and not items[0].expressions:  # WITH ROLLUP / WITH CUBE
+            return exp.Group(**{key: [klass(expressions=cols)]})
+    return node
+
+
+# -- LATERAL VIEW and table-generating functions --------------------------------------------------
+
+_UDTFS = (exp.Explode, exp.Posexplode, exp.Inline)
+
+
+def _generator_columns(
+    func: exp.Expression, names: list[exp.Identifier], where: exp.Expression
+) -> list[exp.Expression]:
+    """The SELECT list that produces a UDTF's rows on DuckDB, one UNNEST per output column."""
+    arg = func.this
+    if isinstance(func, exp.Posexplode):
+        if len(names) != 2:
+            refuse("posexplode()", "give two column aliases (pos, value)", where)
+        pos = call("UNNEST", call("range", call("len", arg.copy())))
+        return [exp.alias_(pos, names[0]), exp.alias_(call("UNNEST", arg), names[1])]
+    if isinstance(func, exp.Explode):
+        if len(names) == 1:
+            return [exp.alias_(call("UNNEST", arg), names[0])]
+        if len(names) == 2:  # explode(map) -> key, value
+            return [
+                exp.alias_(call("UNNEST", call("map_keys", arg.copy())), names[0]),
+                exp.alias_(call("UNNEST", call("map_values", arg)), names[1]),
+            ]
+        refuse("explode()", "give one column alias for an array, two for a map", where)
+    refuse(f"{func.key}()", "this table-generating function has no checked DuckDB form", where)
+
+
+def _lateral_join(lateral: exp.Lateral) -> exp.Join:
+    func = lateral.this
+    alias = lateral.args.get("alias")
+    if not isinstance(func, _UDTFS) or alias is None:
+        refuse("LATERAL VIEW", f"{func.key}() has no checked DuckDB form", lateral)
+    names = [c.copy() for c in alias.columns]
+    if not names:
+        refuse("LATERAL VIEW", "name the generated columns: LATERAL VIEW explode(x) t AS col", lateral)
+    body = exp.select(*_generator_columns(func, names, lateral))
+    table = exp.Lateral(this=exp.Subquery(this=body), alias=exp.TableAlias(this=alias.this.copy()))
+    if lateral.args.get("outer"):
+        return exp.Join(this=table, side="LEFT", on=exp.true())
+    return exp.Join(this=table, kind="CROSS")
+
+
+def _select(node: exp.Expression) -> exp.Expression:
+    laterals = node.args.get("laterals") or []
+    views = [lat for lat in laterals if lat.args.get("view")]
+    if views:
+        joins = list(node.args.get("joins") or [])
+        joins.extend(_lateral_join(lat) for lat in views)
+        node.set("laterals", [lat for lat in laterals if not lat.args.get("view")] or None)
+        node.set("joins", joins)
+    projections = []
+    for proj in node.expressions:
+        inner = proj.this if isinstance(proj, (exp.Alias, exp.Aliases)) else proj
+        if not isinstance(inner, _UDTFS):
+            projections.append(proj)
+            continue
+        if isinstance(proj, exp.Aliases):
+            names = [n.copy() for n in proj.expressions]
+        elif isinstance(proj, exp.Alias):
+            names = [exp.to_identifier(proj.alias)]
+        elif isinstance(inner, exp.Posexplode):
+            names = [exp.to_identifier("pos"), exp.to_identifier("col")]
+        else:
+            names = [exp.to_identifier("col")]
+        projections.extend(_generator_columns(inner, names, proj))
+    node.set("expressions", projections)
+    return node
+
+
+def _udtf(node: exp.Expression) -> exp.Expression:
+    parent = node.parent
+    if isinstance(parent, exp.Lateral) or (
+        isinstance(parent, (exp.Alias, exp.Aliases, exp.Select)) and node.find_ancestor(exp.Select) is not None
+    ):
+        return node  # rewritten by the Select rule
+    refuse(f"{node.key}()", "a table-generating function must be the SELECT list or a LATERAL VIEW", node)
+
+
+CLAUSE_RULES: dict[type[exp.Expression], Rule] = {
+    exp.Cast: _cast,
+    exp.TryCast: _cast,
+    **{klass: _comparison for klass in _CMP},
+    exp.In: _in,
+    exp.Between: _between,
+    exp.Interval: _interval,
+    exp.TableSample: _table_sample,
+    exp.Column: _column,
+    exp.Group: _group,
+    exp.Select: _select,
+    exp.Explode: _udtf,
+    exp.Posexplode: _udtf,
+    exp.Inline: _udtf,
+}

@@ -1,0 +1,57 @@
+"""Hive -> DuckDB: rewrite a parsed Hive query so DuckDB returns what Hive returns, or refuse it.
+
+The tree is rewritten bottom-up (children before parents) by the rules of `hive_functions` and
+`hive_clauses`, then rendered with sqlglot's DuckDB generator. Every function call must have a rule or
+be listed as passing through unchanged; any other function is refused, so a function elt has not checked
+can never change meaning silently. The `hive_*` macros the output calls are created on each DuckDB
+connection by `duckdb_functions.register()`.
+"""
+
+from __future__ import annotations
+
+import sqlglot
+from sqlglot import exp
+
+from elt.dialects._common import Refusal, hive_name, refuse
+from elt.dialects.hive_clauses import CLAUSE_RULES
+from elt.dialects.hive_functions import FUNCTION_RULES, PASS
+
+RULES = {**FUNCTION_RULES, **CLAUSE_RULES}
+
+
+def _rewrite(node: exp.Expression) -> exp.Expression:
+    """Rewrite `node`'s subtree in place (children first); return the node that now stands in its place."""
+    for child in list(node.iter_expressions()):
+        _rewrite(child)
+    rule = RULES.get(type(node))
+    if rule is None:
+        if isinstance(node, exp.Func) and type(node) not in PASS:
+            refuse(hive_name(node), "elt has no checked DuckDB equivalent for this function", node)
+        return node
+    parent, key, index = node.parent, node.arg_key, node.index
+    new = rule(node)
+    if new is not node and parent is not None:
+        parent.set(key, new, index)
+    return new
+
+
+def to_duckdb(query: exp.Expression) -> exp.Expression:
+    """The DuckDB form of a Hive query tree (a rewritten copy).
+
+    Raises:
+        Refusal: a construct cannot keep its Hive meaning on DuckDB.
+    """
+    return _rewrite(query.copy())
+
+
+def translate(query: exp.Expression, *, pretty: bool = True) -> str:
+    """Render a Hive query as DuckDB SQL with Hive's meaning.
+
+    Raises:
+        Refusal: a construct cannot keep its Hive meaning on DuckDB.
+    """
+    tree = to_duckdb(query)
+    try:
+        return tree.sql(dialect="duckdb", pretty=pretty, unsupported_level=sqlglot.ErrorLevel.RAISE)
+    except sqlglot.errors.UnsupportedError as exc:
+        raise Refusal("query", str(exc), query) from None
