@@ -101,13 +101,13 @@ def to_strftime(fmt: str) -> str:
 
 
 def to_strptime(fmt: str) -> tuple[str, str]:
-    """Convert a Hive date pattern (as sqlglot parsed it) into (strptime format, prefix regex).
+    r"""Convert a Hive date pattern (as sqlglot parsed it) into (strptime format, prefix regex).
 
     Java's parser stops when the pattern is used up and ignores the text after it; the regex matches the
     part of the input the pattern covers, so the caller can cut off the rest before `strptime`.
 
     >>> to_strptime("%Y-%mstrict-%dstrict")
-    ('%Y-%m-%d', '^(\\\\d+-\\\\d+-\\\\d+)')
+    ('%Y-%m-%d', '^(\\d+\\-\\d+\\-\\d+)')
     """
     out_fmt: list[str] = []
     regex: list[str] = []

@@ -1,0 +1,99 @@
+"""Hive behaviour the parity corpus cannot carry, because Spark (the engine the fixtures come from)
+differs from Hive there (see /work/shared/HIVE.md and the Hive sources cited per case). The expected
+values are Hive's, written by hand; each runs through elt's DuckDB path.
+"""
+
+from __future__ import annotations
+
+import duckdb
+import pytest
+import sqlglot
+
+from elt.dialects import translate
+from elt.errors import SqlError
+
+
+def run(conn, hive_sql: str) -> list[tuple]:
+    sql = translate(sqlglot.parse_one(hive_sql, read="hive"), "hive", "duckdb")
+    return conn.execute(sql).fetchall()
+
+
+@pytest.mark.parametrize(
+    ("hive_sql", "expected"),
+    [
+        # GenericUDFGreatest/Least (Hive 2.0+): NULL when any argument is NULL; Spark skips NULLs.
+        ("SELECT greatest(1, CAST(NULL AS INT), 3), least(2, CAST(NULL AS INT))", [(None, None)]),
+        # UDFPosMod: ((a % b) + b) % b, so pmod(7, -3) = -2; Spark returns 1.
+        ("SELECT pmod(7, -3), pmod(-7, -3)", [(-2, -1)]),
+        # GenericUDFAddMonths (1.x-3.x): a month-end date stays at the month end; Spark 3 does not.
+        ("SELECT add_months('2024-02-29', 1), add_months('2024-04-30', -2)", [("2024-03-31", "2024-02-29")]),
+        # Hive's stddev()/std() is the population standard deviation; Spark's is the sample one.
+        ("SELECT stddev(x) FROM (SELECT 1 AS x UNION ALL SELECT 3) t", [(1.0,)]),
+        # UDFToString(BooleanWritable): TRUE/FALSE in capitals; Spark writes true/false.
+        ("SELECT CAST(true AS STRING), concat('x', false)", [("TRUE", "xFALSE")]),
+        # String vs number compare as doubles (FunctionRegistry.getCommonClassForComparison);
+        # Spark casts the string to int, so '2.4' = 2 there.
+        ("SELECT s = 2, s > 2 FROM (SELECT '2.4' AS s) t", [(False, True)]),
+        # sqrt of a negative number is NULL in Hive (UDFSqrt); NaN on Spark.
+        ("SELECT sqrt(-4)", [(None,)]),
+        # CAST(double AS STRING) follows Java's Double.toString.
+        (
+            "SELECT CAST(CAST(-0.00012 AS DOUBLE) AS STRING), CAST(CAST(123456789 AS DOUBLE) AS STRING)",
+            [("-1.2E-4", "1.23456789E8")],
+        ),
+        # unix_timestamp(s, pattern) ignores text after the pattern (SimpleDateFormat.parse(String)).
+        ("SELECT unix_timestamp('2024-01-01 10:00:00', 'yyyy-MM-dd')", [(1704067200,)]),
+        # CAST(double AS SMALLINT) saturates to int range, then wraps (Java (short)(int) d).
+        ("SELECT CAST(CAST(1e10 AS DOUBLE) AS SMALLINT), CAST(CAST(-1e10 AS DOUBLE) AS INT)", [(-1, -2147483648)]),
+    ],
+)
+def test_hive_semantics(duckdb_conn, hive_sql: str, expected: list[tuple]) -> None:
+    rows = [tuple(v.isoformat() if hasattr(v, "isoformat") else v for v in row) for row in run(duckdb_conn, hive_sql)]
+    assert rows == expected
+
+
+@pytest.mark.parametrize(
+    ("hive_sql", "message"),
+    [
+        # Hive versions disagree on CAST('yes' AS BOOLEAN); elt raises at run time instead of choosing.
+        ("SELECT CAST(s AS BOOLEAN) FROM (SELECT 'yes' AS s) t", "to BOOLEAN"),
+        # IN between a string column and numbers: the common type differs across Hive versions and Spark.
+        ("SELECT s IN (1, 2) FROM (SELECT '1' AS s) t", "IN (...)"),
+        # Hive's date functions take dates, timestamps or strings.
+        ("SELECT to_date(x) FROM (SELECT 20240101 AS x) t", "DATE, TIMESTAMP or STRING"),
+        # CAST(DATE AS INT) is NULL in Hive, an error in Spark: elt refuses at run time.
+        ("SELECT CAST(d AS INT) FROM (SELECT CAST('2024-01-01' AS DATE) AS d) t", "to an integer type"),
+    ],
+)
+def test_refused_at_run_time(duckdb_conn, hive_sql: str, message: str) -> None:
+    with pytest.raises(duckdb.Error, match="elt: .*" + message.replace("(", r"\(").replace(")", r"\)")):
+        run(duckdb_conn, hive_sql)
+
+
+def test_refusal_points_at_the_line() -> None:
+    query = sqlglot.parse_one("SELECT\n  id,\n  percentile_approx(x, 0.5)\nFROM t", read="hive")
+    with pytest.raises(SqlError) as info:
+        translate(query, "hive", "duckdb", path="models/m.sql")
+    error = info.value
+    assert (error.path, error.line) == ("models/m.sql", 3)
+    assert "percentile_approx()" in error.message and "percentile(col, p)" in error.hint
+    assert str(error).startswith("models/m.sql:3:")
+
+
+def test_translate_leaves_the_query_untouched() -> None:
+    query = sqlglot.parse_one("SELECT size(a), CAST(b AS INT) FROM t LATERAL VIEW explode(a) e AS x", read="hive")
+    before = query.sql("hive")
+    translate(query, "hive", "duckdb")
+    assert query.sql("hive") == before
+
+
+def test_register_is_idempotent_and_per_connection() -> None:
+    from elt.dialects.duckdb_functions import register
+
+    conn = duckdb.connect()
+    register(conn)
+    register(conn)
+    assert conn.execute("SELECT hive_size([1, 2])").fetchone() == (2,)
+    cursor = conn.cursor()
+    register(cursor)
+    assert cursor.execute("SELECT hive_pmod(-7, 3)").fetchone() == (2,)
