@@ -25,12 +25,20 @@ def _write(path: Path, text: str) -> None:
     path.write_text(text, encoding="utf-8")
 
 
+def output_path(node: Node) -> str:
+    """Where a node's SQL goes under target/compiled and target/run: its file's path, or for a
+    generic test (declared in a yml file) `<yml path>/<test name>.sql`, as dbt does."""
+    if node.resource_type == "test" and node.test_type == "generic":
+        return f"{node.path}/{node.name}.sql"
+    return node.path
+
+
 def write_compiled(manifest: Manifest, unique_ids: Iterable[str]) -> int:
     """target/compiled/<model path>: each model's SQL in the project dialect. Returns the count."""
     count = 0
     for uid in unique_ids:
         if uid in manifest.compiled_sql:
-            _write(manifest.project.config.target_dir / "compiled" / manifest.nodes[uid].path,
+            _write(manifest.project.config.target_dir / "compiled" / output_path(manifest.nodes[uid]),
                    manifest.compiled_sql[uid])
             count += 1
     return count
@@ -38,7 +46,7 @@ def write_compiled(manifest: Manifest, unique_ids: Iterable[str]) -> int:
 
 def write_run_sql(target_dir: Path, node: Node, statements: list[str]) -> None:
     """target/run/<model path>: the statements exactly as sent to the engine."""
-    _write(target_dir / "run" / node.path, "".join(s.rstrip().rstrip(";") + ";\n\n" for s in statements))
+    _write(target_dir / "run" / output_path(node), "".join(s.rstrip().rstrip(";") + ";\n\n" for s in statements))
 
 
 def node_record(manifest: Manifest, node: Node) -> dict[str, Any]:
@@ -58,10 +66,14 @@ def node_record(manifest: Manifest, node: Node) -> dict[str, Any]:
         "depends_on": {"nodes": list(node.depends_on)},
         "relation_name": str(node.relation) if node.relation else None,
     }
-    if node.resource_type == "model":
+    if node.resource_type == "test":
+        record["test_type"] = node.test_type
+        record["attached_node"] = node.attached_to
+        record["column_name"] = node.column_name
+    if node.resource_type in ("model", "test"):
         record["checksum"] = {"raw_sql": checksum(node.raw_sql),
                               "compiled_sql": checksum(manifest.compiled_sql.get(node.unique_id, ""))}
-        record["compiled_path"] = f"compiled/{node.path}"
+        record["compiled_path"] = f"compiled/{output_path(node)}"
         record["render_reads"] = manifest.render_reads.get(node.unique_id, {})
     if node.resource_type == "source":
         record["source_name"] = node.source_name
@@ -108,6 +120,7 @@ def write_run_results(
                 "started_at": r.started_at,
                 "completed_at": r.completed_at,
                 "rows": r.rows,
+                "failures": r.failures,
                 "message": r.message,
             }
             for r in results

@@ -41,6 +41,58 @@ def run(project_dir, profiles_dir, target, vars_, debug, select, exclude, thread
     return 1 if outcome.failed else 0
 
 
+def _finish(console, outcome, debug: bool, empty: str) -> int:  # noqa: ANN001
+    if not outcome.results:
+        console.info(empty)
+        return 0
+    console.summary(outcome.results, outcome.elapsed, debug=debug)
+    return 1 if outcome.failed else 0
+
+
+@cli.command()
+@_common
+@_selection
+@click.option("--threads", type=click.IntRange(min=1), default=None, help="Tests run at once.")
+@click.option("--fail-fast", is_flag=True, help="Stop at the first failure.")
+@click.option("--unit", "only_unit", is_flag=True, help="Only model unit tests (run on DuckDB, no warehouse).")
+@click.option("--data", "only_data", is_flag=True, help="Only data tests (against the target).")
+@_handle_errors
+def test(project_dir, profiles_dir, target, vars_, debug, select, exclude, threads, fail_fast,  # noqa: ANN001
+         only_unit, only_data) -> int:
+    """Run data tests (yml and data_tests/) and model unit tests."""
+    from elt.console import Console
+    from elt.tasks import test_command, unit_test_command
+
+    inv = _invocation(project_dir, profiles_dir, target, vars_, debug, select, exclude)
+    console = Console()
+    code = 0
+    if not only_data:
+        outcome = unit_test_command(inv, console)
+        if outcome.results or only_unit:
+            code = _finish(console, outcome, inv.debug, "No unit tests selected.")
+    if not only_unit:
+        outcome = test_command(inv, console, threads=threads, fail_fast=fail_fast)
+        code = max(code, _finish(console, outcome, inv.debug, "No data tests selected."))
+    return code
+
+
+@cli.command()
+@_common
+@_selection
+@click.option("--threads", type=click.IntRange(min=1), default=None, help="Nodes built at once.")
+@click.option("--fail-fast", is_flag=True, help="Stop at the first failure.")
+@_handle_errors
+def build(project_dir, profiles_dir, target, vars_, debug, select, exclude, threads, fail_fast) -> int:  # noqa: ANN001
+    """Seeds, models and their data tests in one DAG walk; failing tests skip what depends on them."""
+    from elt.console import Console
+    from elt.tasks import build_command
+
+    inv = _invocation(project_dir, profiles_dir, target, vars_, debug, select, exclude)
+    console = Console()
+    return _finish(console, build_command(inv, console, threads=threads, fail_fast=fail_fast), inv.debug,
+                   "Nothing to build.")
+
+
 @cli.command()
 @_common
 @_selection
@@ -90,7 +142,7 @@ def compile_(project_dir, profiles_dir, target, vars_, debug, select, exclude) -
 @_common
 @_selection
 @click.option("--resource-type", "resource_types", multiple=True,
-              type=click.Choice(["model", "seed", "source"]), help="Only these kinds (default: all).")
+              type=click.Choice(["model", "seed", "source", "test"]), help="Only these kinds (default: all).")
 @click.option("--output", type=click.Choice(["name", "path", "relation", "json"]), default="name",
               help="What to print for each node.")
 @_handle_errors
@@ -103,7 +155,7 @@ def ls(project_dir, profiles_dir, target, vars_, debug, select, exclude, resourc
 
     inv = _invocation(project_dir, profiles_dir, target, vars_, debug, select, exclude)
     console = Console()
-    types = set(resource_types) or {"model", "seed", "source"}
+    types = set(resource_types) or {"model", "seed", "source", "test"}
     for uid in list_command(inv, console, types):
         node = console.nodes[uid]
         if output == "json":
@@ -143,6 +195,31 @@ def _register_subcommands() -> None:
 
 
 _register_subcommands()
+
+
+@cli.group()
+def source() -> None:
+    """Sources: freshness checks."""
+
+
+@source.command(name="freshness")
+@_common
+@_selection
+@_handle_errors
+def source_freshness(project_dir, profiles_dir, target, vars_, debug, select, exclude) -> int:  # noqa: ANN001
+    """Check how old each source's newest row is; exit 1 past an error_after threshold."""
+    from elt.console import Console
+    from elt.tasks import freshness_command
+
+    inv = _invocation(project_dir, profiles_dir, target, vars_, debug, select, exclude)
+    console = Console()
+    results, path = freshness_command(inv, console)
+    if not results:
+        console.info("No source declares loaded_at_field and freshness.")
+        return 0
+    bad = [r for r in results if r.status in ("error", "runtime error")]
+    console.info(f"{len(results)} source(s) checked, {len(bad)} past error thresholds or failing; wrote {path}")
+    return 1 if bad else 0
 
 
 def main() -> None:

@@ -18,7 +18,7 @@ from sqlglot import exp
 from elt.config import TargetConfig
 from elt.errors import EltError, GraphError, ProjectError, SqlError
 from elt.graph import Graph
-from elt.nodes import IDENTIFIER, MATERIALIZATIONS, MODEL_CONFIG_KEYS, Node, Relation
+from elt.nodes import IDENTIFIER, MATERIALIZATIONS, MODEL_CONFIG_KEYS, TEST_CONFIG_KEYS, Node, Relation
 from elt.project import Project
 from elt.sqlmap import line_of_call, source_line
 from elt.templating import PLACEHOLDER_RE, THIS, Renderer, RenderState
@@ -135,6 +135,8 @@ def compile_project(project: Project, target: TargetConfig) -> Manifest:
         model.depends_on = sorted(set(deps))
         nodes[uid] = model
 
+    _add_tests(project, renderer, nodes, states)
+
     graph = Graph(nodes, [(parent, uid) for uid, node in nodes.items() for parent in node.depends_on])
     cycle = graph.find_cycle()
     if cycle:
@@ -144,10 +146,35 @@ def compile_project(project: Project, target: TargetConfig) -> Manifest:
 
     manifest = Manifest(project=project, target=target, nodes=nodes, graph=graph)
     for uid in graph.topological_order():
-        if uid in models:
-            _parse_model(manifest, models[uid], states[uid])
+        if uid in states:
+            _parse_model(manifest, nodes[uid], states[uid])
             manifest.render_reads[uid] = states[uid].vars_read
     return manifest
+
+
+def _add_tests(project: Project, renderer: Renderer, nodes: dict[str, Node], states: dict[str, RenderState]) -> None:
+    """Generic tests from yml and singular tests from data_tests/, as nodes depending on what they read."""
+    from elt.datatests import generic_tests
+
+    for uid, test in generic_tests(project, nodes, renderer).items():
+        nodes[uid] = test
+        states[uid] = RenderState(model_name=test.name, path=test.path, sql=test.raw_sql)
+    for test in project.singular_tests.values():
+        state = renderer.render(test.path, test.raw_sql, test.name)
+        config = {"severity": "error", **state.config}
+        unknown = sorted(set(config) - set(TEST_CONFIG_KEYS))
+        if unknown:
+            raise ProjectError(f"unknown config key(s) {', '.join(unknown)} for test {test.name!r}",
+                               path=test.path, line=line_of_call(test.raw_sql, "config"),
+                               hint=f"valid keys: {', '.join(sorted(TEST_CONFIG_KEYS))}")
+        if config.get("enabled", True) is False:
+            continue
+        config["tags"] = list(config.get("tags") or [])
+        test.config = config
+        deps = [_ref_uid(name, project) for name in state.refs] + [f"source.{s}.{t}" for s, t in state.sources]
+        test.depends_on = sorted(set(deps))
+        nodes[test.unique_id] = test
+        states[test.unique_id] = state
 
 
 def _did_you_mean(name: str, candidates: Any) -> str | None:
@@ -218,6 +245,7 @@ def _resolve_placeholders(manifest: Manifest, model: Node, sql: str) -> str:
 
 
 def _parse_model(manifest: Manifest, model: Node, state: RenderState) -> None:
+    """Parse a model's (or a test's) rendered SQL; inline the ephemerals it reads."""
     sql = _resolve_placeholders(manifest, model, state.sql)
     if not sql.strip():
         raise ProjectError("model renders to empty SQL", path=model.path, hint="write a SELECT statement")

@@ -57,6 +57,8 @@ class ProjectConfig:
     model_paths: tuple[str, ...] = ("models",)
     macro_paths: tuple[str, ...] = ("macros",)
     seed_paths: tuple[str, ...] = ("seeds",)
+    #: singular data tests (SQL files that fail when they return rows); not the pytest `tests/`.
+    test_paths: tuple[str, ...] = ("data_tests",)
     target_path: str = "target"
     vars: dict[str, Any] = field(default_factory=dict)
     #: `[tool.elt.models]`: keys apply to all models; nested tables to folders below models/.
@@ -74,7 +76,7 @@ class ProjectConfig:
 
 
 _PROJECT_KEYS = {
-    "name", "profile", "dialect", "model-paths", "macro-paths", "seed-paths", "target-path",
+    "name", "profile", "dialect", "model-paths", "macro-paths", "seed-paths", "test-paths", "target-path",
     "vars", "models", "seeds",
 }
 
@@ -134,6 +136,7 @@ def load_project_config(root: Path, cli_vars: dict[str, Any] | None = None) -> P
         model_paths=_paths(table, "model-paths", ("models",), path),
         macro_paths=_paths(table, "macro-paths", ("macros",), path),
         seed_paths=_paths(table, "seed-paths", ("seeds",), path),
+        test_paths=_paths(table, "test-paths", ("data_tests",), path),
         target_path=str(table.get("target-path", "target")),
         vars=merged_vars,
         models=table.get("models", {}),

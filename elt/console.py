@@ -17,7 +17,13 @@ from elt.errors import EltError
 from elt.nodes import Node
 from elt.runner import NodeResult
 
-_STATUS = {"success": ("OK", "green"), "error": ("ERROR", "red"), "skipped": ("SKIP", "yellow")}
+_STATUS = {
+    "success": ("OK", "green"),
+    "error": ("ERROR", "red"),
+    "fail": ("FAIL", "red"),
+    "warn": ("WARN", "yellow"),
+    "skipped": ("SKIP", "yellow"),
+}
 
 
 def _stamp() -> str:
@@ -56,9 +62,15 @@ class Console:
 
     def node_finished(self, index: int, total: int, result: NodeResult) -> None:
         word, colour = _STATUS[result.status]
+        node = self.nodes.get(result.unique_id)
+        is_test = result.unique_id.startswith("unit_test.") or (node is not None and node.resource_type == "test")
+        if is_test and result.status == "success":
+            word = "PASS"
         detail = f"{result.execution_time:.1f}s"
         if result.rows is not None:
             detail += f", {result.rows:,} rows"
+        if result.failures:
+            detail += f", {result.failures:,} failing rows"
         tail = f" [{detail}]" if result.status != "skipped" else f" ({result.message})"
         self.line(f"{_stamp()}  {index} of {total} {word} {self._describe(result.unique_id)}{tail}",
                   fg=colour if result.status != "success" else None)
@@ -66,12 +78,19 @@ class Console:
             for text in result.message.splitlines():
                 self.line(f"            {text}", fg="red")
 
+    def freshness(self, index: int, total: int, source: str, status: str, message: str) -> None:
+        word, colour = {"pass": ("PASS", None), "warn": ("WARN", "yellow"), "error": ("ERROR STALE", "red")}.get(
+            status, ("ERROR", "red"))
+        self.line(f"{_stamp()}  {index} of {total} {word} freshness of {source} ({message})", fg=colour)
+
     def summary(self, results: Iterable[NodeResult], elapsed: float, debug: bool = False) -> None:
         results = list(results)
         counts = {status: sum(r.status == status for r in results) for status in _STATUS}
         self.line()
         parts = [f"{counts['success']} OK", f"{counts['error']} error", f"{counts['skipped']} skipped"]
-        colour = "red" if counts["error"] else "green"
+        if counts["fail"] or counts["warn"]:
+            parts[1:1] = [f"{counts['fail']} failed", f"{counts['warn']} warned"]
+        colour = "red" if counts["error"] or counts["fail"] else "green"
         self.line(f"Finished {len(results)} node(s) in {elapsed:.1f}s: {', '.join(parts)}.", fg=colour)
         for result in results:
             if result.status == "error":
@@ -82,6 +101,47 @@ class Console:
                     self.line(f"    {text}")
                 if debug and result.traceback:
                     self.line(result.traceback)
+            if result.status in ("fail", "warn"):
+                self._test_failure(result)
+
+    def _test_failure(self, result: NodeResult) -> None:
+        node = self.nodes.get(result.unique_id)
+        word = "FAIL" if result.status == "fail" else "WARN"
+        where = f" ({node.path}, line {node.line})" if node and node.test_type == "generic" else (
+            f" ({node.path})" if node else "")
+        first, *rest = result.message.splitlines() or [""]
+        self.line(f"  {word} {result.unique_id}{where}: {first}", fg=_STATUS[result.status][1])
+        for text in rest:
+            self.line(f"    {text}")
+        if result.statements:
+            self.line("    query:")
+            for text in result.statements[-1].strip().splitlines():
+                self.line(f"      {text}")
+        if result.sample:
+            columns, rows = result.sample
+            shown = "first 5" if (result.failures or 0) > 5 else "all"
+            self.line(f"    failing rows ({shown}):")
+            for text in format_table(columns, rows).splitlines():
+                self.line(f"      {text}")
+
+
+def format_table(columns: list[str], rows: list[tuple]) -> str:
+    """A small fixed-width text table (no colour: it must read the same in a CI log).
+
+    >>> print(format_table(["id", "name"], [(1, "ada"), (None, "grace")]))
+    id   | name
+    -----+------
+    1    | ada
+    NULL | grace
+    """
+    cells = [["NULL" if v is None else str(v) for v in row] for row in rows]
+    if not columns:
+        columns = [f"col{i + 1}" for i in range(len(cells[0]) if cells else 0)]
+    widths = [max([len(c)] + [len(r[i]) for r in cells]) for i, c in enumerate(columns)]
+    lines = [" | ".join(c.ljust(w) for c, w in zip(columns, widths, strict=True)).rstrip()]
+    lines.append("-+-".join("-" * w for w in widths))
+    lines += [" | ".join(v.ljust(w) for v, w in zip(r, widths, strict=True)).rstrip() for r in cells]
+    return "\n".join(lines)
 
 
 def print_error(error: EltError) -> None:

@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-ResourceType = Literal["model", "seed", "source"]
+ResourceType = Literal["model", "seed", "source", "test"]
 
 #: Identifiers we accept for schemas and relation names. Hive allows little more than this, and a
 #: name that matches it can never inject SQL, whatever engine the statement is sent to.
@@ -36,6 +36,17 @@ MODEL_CONFIG_KEYS: dict[str, str] = {
     "location": "Hive: table location",
     "tblproperties": "Hive: table properties (mapping)",
     "comment": "Hive: table comment",
+}
+
+#: Config keys a data test may set (in yml under `config:`, or in a singular test's `config()`).
+TEST_CONFIG_KEYS: dict[str, str] = {
+    "severity": "error (default) fails the command; warn only reports",
+    "where": "SQL filter applied to the tested relation before testing",
+    "limit": "count at most this many failing rows",
+    "tags": "list of tags, for selection (tag:x)",
+    "enabled": "false leaves the test out",
+    "name": "the test's name, instead of the generated one",
+    "description": "what the test checks",
 }
 
 #: Config keys a seed may set.
@@ -103,6 +114,11 @@ class Node:
     source_name: str | None = None
     #: 1-based line of the definition in `path` (yml entries); 1 for files.
     line: int = 1
+    #: tests only: 'generic' (declared in yml) or 'singular' (a SQL file under data_tests/).
+    test_type: str | None = None
+    #: tests only: the node whose data a generic test checks, and the column when it has one.
+    attached_to: str | None = None
+    column_name: str | None = None
 
     @property
     def tags(self) -> tuple[str, ...]:
@@ -112,6 +128,6 @@ class Node:
     def materialized(self) -> str | None:
         if self.resource_type == "seed":
             return "seed"
-        if self.resource_type == "source":
+        if self.resource_type in ("source", "test"):
             return None
         return self.config.get("materialized", "view")

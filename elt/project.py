@@ -8,13 +8,22 @@ applied later, by the compiler, because it is only known after rendering.
 from __future__ import annotations
 
 import difflib
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from elt.config import ProjectConfig, load_project_config
 from elt.errors import GraphError, ProjectError
-from elt.nodes import IDENTIFIER, MODEL_CONFIG_KEYS, SEED_CONFIG_KEYS, Column, Node, Relation
+from elt.nodes import (
+    IDENTIFIER,
+    MODEL_CONFIG_KEYS,
+    SEED_CONFIG_KEYS,
+    TEST_CONFIG_KEYS,
+    Column,
+    Node,
+    Relation,
+)
 from elt.yamlfile import load_yaml
 
 
@@ -26,6 +35,42 @@ class MacroFile:
     text: str
 
 
+@dataclass(frozen=True)
+class TestSpec:
+    """A generic data test as declared in yml (not yet rendered).
+
+    Attributes:
+        test_name: the generic test (not_null, unique, accepted_values, relationships, ... or a
+            `{% test %}` defined in macros/).
+        attached_to: unique id of the model, seed or source it checks.
+        column_name: the column, for column-level tests.
+        kwargs: the test's arguments.
+        config: severity, where, limit, tags, enabled, name.
+    """
+
+    test_name: str
+    attached_to: str
+    column_name: str | None
+    kwargs: dict[str, Any]
+    config: dict[str, Any]
+    path: str
+    line: int | None
+
+
+@dataclass(frozen=True)
+class UnitTestSpec:
+    """A model unit test from yml `unit_tests:`: given inputs, the rows the model must return."""
+
+    name: str
+    model: str
+    given: list[dict[str, Any]]
+    expect: dict[str, Any]
+    overrides: dict[str, Any]
+    description: str
+    path: str
+    line: int | None
+
+
 @dataclass
 class Project:
     """Everything read from a project folder, before rendering."""
@@ -35,6 +80,10 @@ class Project:
     seeds: dict[str, Node] = field(default_factory=dict)  # by name
     sources: dict[tuple[str, str], Node] = field(default_factory=dict)  # by (source, table)
     macros: list[MacroFile] = field(default_factory=list)
+    #: singular data tests, by name (resource_type test; raw_sql holds the file).
+    singular_tests: dict[str, Node] = field(default_factory=dict)
+    test_specs: list[TestSpec] = field(default_factory=list)
+    unit_tests: list[UnitTestSpec] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
 
     @property
@@ -62,6 +111,9 @@ def load_project(root: Path, cli_vars: dict[str, Any] | None = None) -> Project:
     for folder in config.macro_paths:
         for path in _files(config.root / folder, (".sql",)):
             project.macros.append(MacroFile(_rel(config.root, path), read_text(path)))
+    for folder in config.test_paths:
+        for path in _files(config.root / folder, (".sql",)):
+            _add_singular_test(project, path)
     for folder in (*config.model_paths, *config.seed_paths):
         for path in _files(config.root / folder, (".yml", ".yaml")):
             _apply_properties(project, path)
@@ -160,6 +212,21 @@ def _add_model(project: Project, folder: str, path: Path) -> None:
     )
 
 
+def _add_singular_test(project: Project, path: Path) -> None:
+    name = path.stem
+    rel = _rel(project.root, path)
+    _check_name(name, "test", path)
+    if name in project.singular_tests:
+        raise GraphError(f"two tests are named {name!r}: {project.singular_tests[name].path} and {rel}", path=rel)
+    text = read_text(path)
+    if not text.strip():
+        raise ProjectError("test file is empty", path=rel, hint="write a SELECT returning the rows that are wrong")
+    project.singular_tests[name] = Node(
+        unique_id=f"test.{name}", name=name, resource_type="test", path=rel, config={},
+        fqn=(name,), raw_sql=text, test_type="singular",
+    )
+
+
 def _add_seed(project: Project, folder: str, path: Path) -> None:
     name = path.stem
     rel = _rel(project.root, path)
@@ -181,7 +248,7 @@ def _add_seed(project: Project, folder: str, path: Path) -> None:
 
 # -- yml properties ------------------------------------------------------------------------------
 
-_SECTIONS = {"version", "models", "seeds", "sources"}
+_SECTIONS = {"version", "models", "seeds", "sources", "unit_tests"}
 
 
 def _apply_properties(project: Project, path: Path) -> None:
@@ -204,6 +271,8 @@ def _apply_properties(project: Project, path: Path) -> None:
         _apply_entry(project, project.seeds, entry, SEED_CONFIG_KEYS, "seed", rel, text)
     for entry in _entries(data, "sources", rel):
         _add_source(project, entry, rel, text)
+    for entry in _entries(data, "unit_tests", rel):
+        _add_unit_test(project, entry, rel, text)
 
 
 def _entries(data: dict[str, Any], key: str, rel: str) -> list[dict[str, Any]]:
@@ -259,6 +328,7 @@ def _apply_entry(
     node.config.update(config)
     node.description = str(entry.get("description") or node.description)
     node.columns = _columns(entry, rel) or node.columns
+    _add_test_specs(project, node.unique_id, entry, rel, text, line)
 
 
 def _add_source(project: Project, entry: dict[str, Any], rel: str, text: str) -> None:
@@ -278,8 +348,94 @@ def _add_source(project: Project, entry: dict[str, Any], rel: str, text: str) ->
             raise GraphError(f"source {source_name}.{name} is declared twice", path=rel, line=_line_of(text, name))
         project.sources[key] = Node(
             unique_id=f"source.{source_name}.{name}", name=name, resource_type="source", path=rel,
-            config={k: v for k, v in table.items() if k in ("loaded_at_field", "freshness", "tags")},
+            config={**{k: v for k, v in entry.items() if k in ("loaded_at_field", "freshness")},
+                    **{k: v for k, v in table.items() if k in ("loaded_at_field", "freshness", "tags")}},
             fqn=(source_name, name), description=str(table.get("description") or ""),
             columns=_columns(table, rel), relation=Relation(schema, identifier),
             source_name=source_name, line=_line_of(text, name) or 1,
         )
+        _add_test_specs(project, f"source.{source_name}.{name}", table, rel, text, _line_of(text, name))
+
+
+# -- data tests and unit tests in yml ----------------------------------------------------------------
+
+
+def _test_entries(entry: dict[str, Any], rel: str, line: int | None) -> list[Any]:
+    tests = [*(entry.get("data_tests") or []), *(entry.get("tests") or [])]
+    if not isinstance(entry.get("data_tests") or [], list) or not isinstance(entry.get("tests") or [], list):
+        raise ProjectError(f"`data_tests` of {entry.get('name')!r} must be a list", path=rel, line=line)
+    return tests
+
+
+def _add_test_specs(
+    project: Project, attached_to: str, entry: dict[str, Any], rel: str, text: str, line: int | None
+) -> None:
+    """Collect the generic tests declared on a node (model level) and on its columns."""
+    for test in _test_entries(entry, rel, line):
+        project.test_specs.append(_test_spec(test, attached_to, None, rel, _line_after(text, line, test)))
+    for column in entry.get("columns") or []:
+        if isinstance(column, dict):
+            column_line = _line_after(text, line, {"name": column["name"]})
+            for test in _test_entries(column, rel, line):
+                project.test_specs.append(
+                    _test_spec(test, attached_to, str(column["name"]), rel, _line_after(text, column_line, test)))
+
+
+def _line_after(text: str, start: int | None, item: Any) -> int | None:
+    """Line of a yml item (a test name, or `name: <column>`) at or after line `start`."""
+    if isinstance(item, dict) and list(item) == ["name"]:
+        needle = re.compile(rf"\bname:\s*['\"]?{re.escape(str(item['name']))}['\"]?\s*$")
+    else:
+        key = item if isinstance(item, str) else next(iter(item), "") if isinstance(item, dict) else ""
+        needle = re.compile(rf"(^|[\s\[,-]){re.escape(str(key))}\b")
+    lines = text.splitlines()
+    for number in range(start or 1, len(lines) + 1):
+        if needle.search(lines[number - 1]):
+            return number
+    return start
+
+
+def _test_spec(test: Any, attached_to: str, column: str | None, rel: str, line: int | None) -> TestSpec:
+    if isinstance(test, str):
+        name, arguments = test, {}
+    elif isinstance(test, dict) and len(test) == 1:
+        name, arguments = next(iter(test.items()))
+        arguments = dict(arguments or {})
+    else:
+        raise ProjectError(
+            f"a data test must be a name or a one-key mapping, got {test!r}", path=rel, line=line,
+            hint="e.g. `- not_null` or `- accepted_values: {values: [a, b]}`",
+        )
+    if not isinstance(arguments, dict):
+        raise ProjectError(f"arguments of test {name!r} must be a mapping", path=rel, line=line)
+    name = str(name).removeprefix("dbt_utils.").removeprefix("dbt.")
+    config = dict(arguments.pop("config", None) or {})
+    for key in list(arguments):
+        if key in TEST_CONFIG_KEYS:  # dbt also accepts config keys among the arguments
+            config[key] = arguments.pop(key)
+    unknown = sorted(set(config) - set(TEST_CONFIG_KEYS))
+    if unknown:
+        raise ProjectError(f"unknown config key(s) {', '.join(unknown)} for test {name!r}", path=rel, line=line,
+                           hint=f"valid keys: {', '.join(sorted(TEST_CONFIG_KEYS))}")
+    if config.get("severity", "error") not in ("error", "warn"):
+        raise ProjectError(f"severity of test {name!r} must be error or warn", path=rel, line=line)
+    return TestSpec(name, attached_to, column, arguments, config, rel, line)
+
+
+def _add_unit_test(project: Project, entry: dict[str, Any], rel: str, text: str) -> None:
+    name = str(entry["name"])
+    line = _line_of(text, name)
+    for key in ("model", "expect"):
+        if key not in entry:
+            raise ProjectError(f"unit test {name!r} needs `{key}`", path=rel, line=line)
+    given = entry.get("given") or []
+    if not isinstance(given, list) or not all(isinstance(g, dict) and "input" in g for g in given):
+        raise ProjectError(f"`given` of unit test {name!r} must be a list of mappings with `input`",
+                           path=rel, line=line, hint="e.g. given: [{input: \"ref('stg_orders')\", rows: [...]}]")
+    if any(u.name == name for u in project.unit_tests):
+        raise GraphError(f"two unit tests are named {name!r}", path=rel, line=line)
+    project.unit_tests.append(UnitTestSpec(
+        name=name, model=str(entry["model"]), given=given, expect=dict(entry["expect"] or {}),
+        overrides=dict(entry.get("overrides") or {}), description=str(entry.get("description") or ""),
+        path=rel, line=line,
+    ))

@@ -11,11 +11,14 @@ from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Literal, Protocol
+from typing import Any, Literal, Protocol
 
 from elt.graph import Graph
 
-Status = Literal["success", "error", "skipped"]
+#: success (a test: passed), error (could not run), fail / warn (a test found rows), skipped.
+Status = Literal["success", "error", "fail", "warn", "skipped"]
+#: statuses whose dependants must not run.
+BLOCKING: frozenset[str] = frozenset({"error", "fail", "skipped"})
 
 
 @dataclass
@@ -33,6 +36,9 @@ class NodeResult:
     statements: list[str] = field(default_factory=list)
     #: the traceback of an unexpected (non-elt) exception, shown with --debug.
     traceback: str | None = None
+    #: tests: how many rows failed, and up to 5 of them (column names, rows).
+    failures: int | None = None
+    sample: tuple[list[str], list[tuple[Any, ...]]] | None = None
 
 
 class RunEvents(Protocol):
@@ -111,7 +117,7 @@ def execute_dag(
                 uid = running.pop(future)
                 result = future.result()
                 finish(result)
-                if result.status != "success":
+                if result.status in BLOCKING:
                     name = uid.split(".", 1)[-1]
                     for descendant in sorted(graph.descendants(uid), key=position.__getitem__):
                         skip(descendant, f"upstream {name} failed")

@@ -37,7 +37,8 @@ from elt.nodes import Node, ResourceType
 #: Shown with every malformed selector.
 SELECTOR_HINT = (
     "accepted forms: name (wildcards: stg_*), tag:x, path:models/staging, config.<key>:<value>, "
-    "resource_type:model|seed|source, source:src or source:src.table, fqn:folder.name; "
+    "resource_type:model|seed|source|test, test_type:generic|singular, source:src or source:src.table, "
+    "fqn:folder.name; "
     "prefix + (ancestors) or N+ (N levels), suffix + (descendants) or +N, or prefix @; "
     "space separates a union, comma an intersection (tag:a,tag:b)"
 )
@@ -46,7 +47,7 @@ RESOURCE_TYPES: tuple[str, ...] = get_args(ResourceType)
 
 # A plain name selects models and seeds by name; sources are selected with `source:`.
 _PLAIN = "name"
-_NAMED_TYPES = frozenset({"model", "seed"})
+_NAMED_TYPES = frozenset({"model", "seed", "test"})
 
 _ATOM = re.compile(
     r"^(?P<at>@)?"
@@ -283,8 +284,13 @@ def _config_texts(value: Any) -> tuple[str, ...]:
     return (str(value),)
 
 
+def _match_test_type(node: Node, pattern: str) -> bool:
+    return node.resource_type == "test" and fnmatchcase(node.test_type or "", pattern)
+
+
 _METHODS: dict[str, Matcher] = {
     "tag": _match_tag,
+    "test_type": _match_test_type,
     "path": _match_path,
     "resource_type": _match_resource_type,
     "source": _match_source,

@@ -17,9 +17,10 @@ from elt.compiler import Manifest, compile_project
 from elt.config import TargetConfig, load_target
 from elt.console import Console
 from elt.errors import EltError, ProjectError
+from elt.nodes import Node
 from elt.plan import Plan, build_plan
 from elt.project import Project, load_project
-from elt.runner import NodeResult, execute_dag
+from elt.runner import NodeResult, execute_dag, now_iso
 
 
 @dataclass
@@ -43,7 +44,7 @@ class RunOutcome:
 
     @property
     def failed(self) -> bool:
-        return any(r.status == "error" for r in self.results)
+        return any(r.status in ("error", "fail") for r in self.results)
 
 
 def load(inv: Invocation) -> tuple[Project, TargetConfig]:
@@ -113,6 +114,52 @@ def run_command(inv: Invocation, console: Console, *, threads: int | None, fail_
     return _build(manifest, inv, console, selected, "run", threads, fail_fast)
 
 
+def test_command(inv: Invocation, console: Console, *, threads: int | None, fail_fast: bool) -> RunOutcome:
+    """`elt test`: run the data tests of the selected nodes (and the selected tests)."""
+    manifest = compile_manifest(inv, console)
+    return _build(manifest, inv, console, _select_tests(manifest, inv, console), "test", threads, fail_fast)
+
+
+def unit_test_command(inv: Invocation, console: Console) -> RunOutcome:
+    """`elt test --unit`: the selected models' unit tests, on in-memory DuckDB (no warehouse)."""
+    from elt.selection import select_nodes
+    from elt.unittests import run_unit_tests
+
+    manifest = compile_manifest(inv, console)
+    specs = manifest.project.unit_tests
+    if inv.select or inv.exclude:
+        words = {w for arg in inv.select for w in arg.split()}
+        models = select_nodes(manifest.graph, manifest.nodes, inv.select or None, inv.exclude, {"model"})
+        specs = [s for s in specs if f"model.{s.model}" in models or s.name in words]
+    start = time.perf_counter()
+    pairs = []
+    for index, (_, result) in enumerate(run_unit_tests(manifest, specs), start=1):
+        console.node_finished(index, len(specs), result)
+        pairs.append(result)
+    return RunOutcome(manifest, pairs, time.perf_counter() - start)
+
+
+def build_command(inv: Invocation, console: Console, *, threads: int | None, fail_fast: bool) -> RunOutcome:
+    """`elt build`: seeds, models and their tests in one DAG walk; failing tests skip dependants."""
+    manifest = compile_manifest(inv, console)
+    selected = select(manifest, inv, console, {"seed", "model"}) | _select_tests(manifest, inv, console)
+    return _build(manifest, inv, console, selected, "build", threads, fail_fast)
+
+
+def _select_tests(manifest: Manifest, inv: Invocation, console: Console) -> set[str]:
+    """Tests selected directly, plus (as dbt's eager indirect selection) every test that reads a
+    selected node."""
+    from elt.selection import select_nodes
+
+    chosen = select(manifest, inv, console, {"model", "seed", "source", "test"})
+    excluded = select_nodes(manifest.graph, manifest.nodes, inv.exclude, None) if inv.exclude else set()
+    tests = {uid for uid in chosen if manifest.nodes[uid].resource_type == "test"}
+    for uid, node in manifest.nodes.items():
+        if node.resource_type == "test" and chosen.intersection(node.depends_on) and uid not in excluded:
+            tests.add(uid)
+    return tests
+
+
 def seed_command(inv: Invocation, console: Console, *, threads: int | None) -> RunOutcome:
     """`elt seed`: load the selected seeds."""
     manifest = compile_manifest(inv, console)
@@ -126,19 +173,19 @@ def _build(
 ) -> RunOutcome:
     from elt import artifacts
 
-    plan = build_plan(manifest, selected)
+    plan = build_plan(manifest, selected, tests_gate_children=command == "build")
     adapter_cls = _adapter_class(manifest.target)
     # Translate everything before touching the warehouse: a construct the engine cannot run with
     # Hive's meaning is a compile error, and nothing is built.
     sql = {uid: manifest.sql_for(uid, adapter_cls.dialect)
-           for uid in plan.unique_ids if manifest.nodes[uid].resource_type == "model"}
+           for uid in plan.unique_ids if manifest.nodes[uid].resource_type in ("model", "test")}
     artifacts.write_compiled(manifest, plan.unique_ids)
     artifacts.write_manifest(manifest)
     start = time.perf_counter()
     if not plan.unique_ids:
         return RunOutcome(manifest, [], 0.0)
     threads = threads or manifest.target.threads
-    noun = "seed(s)" if command == "seed" else "model(s)"
+    noun = {"seed": "seed(s)", "run": "model(s)", "test": "test(s)"}.get(command, "node(s)")
     console.info(f"Running {len(plan.unique_ids)} {noun} on {manifest.target.type} "
                  f"target {manifest.target.name!r} with {threads} thread(s)")
     adapter = _open_adapter(manifest.target)
@@ -173,10 +220,12 @@ def _worker(manifest: Manifest, adapter: Adapter, sql: dict[str, str], debug: bo
 
     def work(uid: str) -> NodeResult:
         node = manifest.nodes[uid]
-        assert node.relation is not None
         rows: int | None = None
         with adapter.recording() as statements:
             try:
+                if node.resource_type == "test":
+                    return _run_test(adapter, node, sql[uid], statements)
+                assert node.relation is not None  # seeds and non-ephemeral models have one
                 if node.resource_type == "seed":
                     data = read_seed(manifest.project.root, node.path, node.config)
                     rows = load_seed(adapter, node.relation, data)
@@ -193,11 +242,54 @@ def _worker(manifest: Manifest, adapter: Adapter, sql: dict[str, str], debug: bo
                 return NodeResult(uid, "error", f"internal error: {type(exc).__name__}: {exc}",
                                   statements=statements, traceback=traceback.format_exc())
             finally:
-                if node.resource_type == "model":
+                if node.resource_type in ("model", "test"):
                     artifacts.write_run_sql(target_dir, node, statements)
         return NodeResult(uid, "success", f"{verb} {node.relation}", rows=rows, statements=statements)
 
     return work
+
+
+def _run_test(adapter: Adapter, node: Node, sql: str, statements: list[str]) -> NodeResult:
+    limit = node.config.get("limit")
+    failing = f"{sql.rstrip().rstrip(';')}\nLIMIT {int(limit)}" if limit else sql.rstrip().rstrip(";")
+    statements.append(failing)
+    count = int(adapter.fetchall(f"SELECT COUNT(*) FROM (\n{failing}\n) elt_test_failures")[0][0])
+    if count == 0:
+        return NodeResult(node.unique_id, "success", "passed", failures=0, statements=statements)
+    columns, rows = adapter.fetch_table(f"SELECT * FROM (\n{failing}\n) elt_test_failures LIMIT 5")
+    status = "warn" if node.config.get("severity") == "warn" else "fail"
+    noun = "row" if count == 1 else "rows"
+    return NodeResult(node.unique_id, status, f"{count} failing {noun}", failures=count,
+                      sample=(columns, rows), statements=statements)
+
+
+def freshness_command(inv: Invocation, console: Console) -> tuple[list[Any], Path]:
+    """`elt source freshness`: grade each selected source's age; write target/sources.json."""
+    import datetime
+    import json
+
+    from elt.freshness import check_source, checkable
+
+    manifest = compile_manifest(inv, console)
+    chosen = select(manifest, inv, console, {"source"})
+    sources = [manifest.nodes[uid] for uid in sorted(chosen) if checkable(manifest.nodes[uid])]
+    results = []
+    if sources:
+        adapter = _open_adapter(manifest.target)
+        now = datetime.datetime.now(datetime.UTC)
+        try:
+            for index, node in enumerate(sources, start=1):
+                result = check_source(node, adapter, manifest.dialect, now)
+                console.freshness(index, len(sources), f"{node.source_name}.{node.name}", result.status,
+                                  result.message)
+                results.append(result)
+        finally:
+            adapter.close()
+    path = manifest.project.config.target_dir / "sources.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps({"metadata": {"schema": "elt/sources/v1", "generated_at": now_iso()},
+                                "results": [r.__dict__ for r in results]}, indent=2, default=str) + "\n")
+    return results, path
 
 
 def list_command(inv: Invocation, console: Console, resource_types: set[str]) -> list[str]:

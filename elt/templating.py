@@ -114,7 +114,13 @@ class Renderer:
             project_name=project.name, log=lambda *a, **k: "", exceptions=_Exceptions(),
         )
         self.macro_files: dict[str, str] = {}  # macro name -> file
-        for rel_path, _ in macros:
+        from elt.datatests import BUILTIN_PATH, BUILTIN_TESTS, as_macros
+
+        # `{% test %}` blocks are macros named test_<name>; built-in tests load first so a
+        # project's own test of the same name replaces them.
+        self._templates = {BUILTIN_PATH: BUILTIN_TESTS, **self._templates}
+        self._templates = {path: as_macros(text) for path, text in self._templates.items()}
+        for rel_path in self._templates:
             self._load_macros(rel_path)
 
     def _load(self, name: str) -> tuple[str, str, Callable[[], bool]] | None:
@@ -132,7 +138,7 @@ class Renderer:
         for name in dir(module):
             value = getattr(module, name)
             if isinstance(value, jinja2.runtime.Macro):
-                if name in self.macro_files:
+                if name in self.macro_files and not self.macro_files[name].startswith("<"):
                     raise TemplateError(
                         f"macro {name!r} is defined twice: in {self.macro_files[name]} and {rel_path}",
                         path=rel_path,
@@ -168,6 +174,18 @@ class Renderer:
             _current.reset(token)
             del self._templates[rel_path]
         return state
+
+    def call(self, macro: Any, state: RenderState, **kwargs: Any) -> str:
+        """Call a macro from Python (a generic data test) with `state` recording its refs."""
+        token = _current.set(state)
+        try:
+            return str(macro(**kwargs))
+        except EltError:
+            raise
+        except jinja2.TemplateError as exc:
+            raise _as_template_error(exc, self.macro_files.get(macro.name, state.path)) from None
+        finally:
+            _current.reset(token)
 
     # -- context callables that need the renderer ----------------------------------------------
 

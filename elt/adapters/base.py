@@ -97,6 +97,11 @@ class Adapter(ABC):
     def fetchall(self, sql: str) -> list[tuple[Any, ...]]:
         """Run one query and return all its rows."""
 
+    def fetch_table(self, sql: str) -> tuple[list[str], list[tuple[Any, ...]]]:
+        """Run one query; return (column names, rows). Engines that cannot name the columns
+        return an empty list of names."""
+        return [], self.fetchall(sql)
+
     @contextlib.contextmanager
     def transaction(self) -> Iterator[None]:
         """Group statements atomically where the engine can (see SUPPORTS_TRANSACTIONS).

@@ -101,6 +101,15 @@ class DuckDBAdapter(Adapter):
         except duckdb.Error as exc:
             raise AdapterError(_clean(exc)) from None
 
+    def fetch_table(self, sql: str) -> tuple[list[str], list[tuple[Any, ...]]]:
+        import duckdb
+
+        try:
+            cursor = self._cursor().execute(sql)
+            return [d[0] for d in cursor.description or []], cursor.fetchall()
+        except duckdb.Error as exc:
+            raise AdapterError(_clean(exc)) from None
+
     @contextlib.contextmanager
     def transaction(self) -> Iterator[None]:
         cursor = self._cursor()

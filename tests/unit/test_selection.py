@@ -458,7 +458,7 @@ MALFORMED = [
     "a+b",
     "++stg_orders",
     "stg_orders++",
-    "resource_type:test",
+    "resource_type:exposure",
     "source:",
     "source:a.b.c",
     "source:.orders",

@@ -1,0 +1,94 @@
+"""Helpers for testing models from Python (pytest), on in-memory DuckDB, with no warehouse.
+
+    from elt.testing import run_model, assert_model_returns
+
+    def test_course_average():
+        rows = run_model("mart_course_monthly_scores", given={
+            "int_scores_enriched": [{"course_id": 1, "exam_date": "2024-01-10", "normalized_score": 80.0}],
+        }, project_dir="path/to/project")
+        assert rows[0]["avg_score"] == 80.0
+
+Inputs are keyed by model or seed name (or written `ref('x')` / `source('src', 'table')`), and hold a
+list of dicts or anything with `to_dict(orient="records")` (a pandas DataFrame).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+Rows = Iterable[Mapping[str, Any]] | Any
+
+
+def _records(rows: Rows) -> list[dict[str, Any]]:
+    if hasattr(rows, "to_dict"):
+        return list(rows.to_dict(orient="records"))
+    return [dict(r) for r in rows]
+
+
+def _input(key: str) -> str:
+    return key if "(" in key else f"ref('{key}')"
+
+
+def _manifest(project_dir: str | Path, target: str | None, vars: Mapping[str, Any] | None) -> Any:
+    from elt.compiler import compile_project
+    from elt.config import load_target
+    from elt.project import load_project
+
+    project = load_project(Path(project_dir), dict(vars or {}))
+    return compile_project(project, load_target(project.config, None, target))
+
+
+def _spec(model: str, given: Mapping[str, Rows], expect: Rows | None, vars: Mapping[str, Any] | None,
+          is_incremental: bool) -> Any:
+    from elt.project import UnitTestSpec
+
+    return UnitTestSpec(
+        name=f"python_{model}", model=model,
+        given=[{"input": _input(k), "rows": _records(v)} for k, v in given.items()],
+        expect={"rows": _records(expect or [])},
+        overrides={"vars": dict(vars or {}), "macros": {"is_incremental": is_incremental}},
+        description="", path="<python>", line=None,
+    )
+
+
+def run_model(model: str, given: Mapping[str, Rows], *, project_dir: str | Path = ".",
+              vars: Mapping[str, Any] | None = None, is_incremental: bool = False,
+              target: str | None = None) -> list[dict[str, Any]]:
+    """Run one model over the given input rows; return its rows as dicts."""
+    import sqlglot
+
+    from elt.adapters.duckdb import DuckDBAdapter
+    from elt.config import TargetConfig
+    from elt.dialects import translate
+    from elt.unittests import build_unit_test_sql
+
+    manifest = _manifest(project_dir, target, vars)
+    sql = build_unit_test_sql(manifest, _spec(model, given, None, vars, is_incremental))
+    memory = TargetConfig("unit", "duckdb", "main", 1, {"path": ":memory:"}, manifest.target.profiles_path)
+    with DuckDBAdapter(memory) as adapter:
+        engine_sql = translate(sqlglot.parse_one(sql, read=manifest.dialect), manifest.dialect, "duckdb")
+        columns, rows = adapter.fetch_table(engine_sql)
+    return [dict(zip(columns, row, strict=True)) for row in rows]
+
+
+def assert_model_returns(model: str, given: Mapping[str, Rows], expected: Rows, *,
+                         project_dir: str | Path = ".", vars: Mapping[str, Any] | None = None,
+                         is_incremental: bool = False, target: str | None = None) -> None:
+    """Assert the model returns exactly `expected` (order-insensitive, on the expected columns).
+
+    Raises:
+        AssertionError: with a table of the rows missing (-) and extra (+).
+    """
+    from elt.adapters.duckdb import DuckDBAdapter
+    from elt.config import TargetConfig
+    from elt.unittests import run_unit_test
+
+    manifest = _manifest(project_dir, target, vars)
+    spec = _spec(model, given, expected, vars, is_incremental)
+    memory = TargetConfig("unit", "duckdb", "main", 1, {"path": ":memory:"}, manifest.target.profiles_path)
+    with DuckDBAdapter(memory) as adapter:
+        outcome = run_unit_test(manifest, spec, adapter)
+    if not outcome.passed:
+        raise AssertionError(f"model {model} returned other rows than expected:\n{outcome.diff()}")

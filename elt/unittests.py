@@ -1,0 +1,233 @@
+"""Model unit tests: render a model with given input rows, run it on in-memory DuckDB, diff the rows.
+
+Inputs (each `ref()` / `source()` the model reads) become CTEs built from the given rows, so a unit
+test needs no warehouse — a Hive project's model logic is tested on the laptop, through the same
+Hive-to-DuckDB translation the local runs use.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime
+import decimal
+import io
+import math
+import re
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import sqlglot
+from sqlglot import exp
+
+from elt.compiler import Manifest, _did_you_mean
+from elt.errors import EltError, ProjectError, SqlError
+from elt.project import UnitTestSpec
+from elt.runner import NodeResult, now_iso
+from elt.seeds import _infer
+from elt.templating import PLACEHOLDER_RE, THIS, Renderer
+
+GIVEN_PREFIX = "__elt_given_"
+_REF = re.compile(r"""^\s*ref\(\s*['"](\w+)['"]\s*\)\s*$""")
+_SOURCE = re.compile(r"""^\s*source\(\s*['"](\w+)['"]\s*,\s*['"](\w+)['"]\s*\)\s*$""")
+
+
+@dataclass
+class UnitTestResult:
+    """The outcome of one unit test, with the rows that differ."""
+
+    name: str
+    model: str
+    passed: bool
+    columns: list[str] = field(default_factory=list)
+    missing: list[tuple[Any, ...]] = field(default_factory=list)
+    extra: list[tuple[Any, ...]] = field(default_factory=list)
+    sql: str = ""
+
+    def diff(self) -> str:
+        """Missing rows (expected, not returned) as `-`, extra rows (returned, not expected) as `+`."""
+        from elt.console import format_table
+
+        rows = [("-", *r) for r in self.missing] + [("+", *r) for r in self.extra]
+        return format_table(["", *self.columns], rows)
+
+
+def _input_key(text: str, where: str) -> str:
+    """`ref('x')` -> 'ref:x', `source('a','b')` -> 'source:a.b'."""
+    match = _REF.match(str(text))
+    if match:
+        return f"ref:{match.group(1)}"
+    match = _SOURCE.match(str(text))
+    if match:
+        return f"source:{match.group(1)}.{match.group(2)}"
+    raise ProjectError(f"{where}: input {text!r} must be ref('name') or source('source', 'table')")
+
+
+def _rows(block: Mapping[str, Any], where: str) -> list[dict[str, Any]]:
+    """Rows of a `given` or `expect` block: `rows:` as a list of mappings, or CSV text with format: csv."""
+    rows = block.get("rows", [])
+    if block.get("format") == "csv" or isinstance(rows, str):
+        return [dict(r) for r in csv.DictReader(io.StringIO(str(rows).strip()))]
+    if not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows):
+        raise ProjectError(f"{where}: rows must be a list of mappings (or CSV text with format: csv)")
+    return rows
+
+
+def _literal(value: Any, hive_type: str) -> str:
+    if value is None or value == "" and hive_type != "string":
+        return f"CAST(NULL AS {hive_type.upper()})"
+    if hive_type in ("int", "bigint", "double", "boolean"):
+        return str(value).lower() if hive_type == "boolean" else str(value)
+    text = str(value).replace("\\", "\\\\").replace("'", "\\'")
+    return f"CAST('{text}' AS {hive_type.upper()})" if hive_type in ("date", "timestamp") else f"'{text}'"
+
+
+def _given_cte(rows: list[dict[str, Any]], column_types: Mapping[str, str], where: str) -> str:
+    columns = list(dict.fromkeys([*column_types, *(k for r in rows for k in r)]))
+    if not columns:
+        raise ProjectError(f"{where}: give at least one row, or `columns: {{name: type}}` for an empty input")
+    types = {c: column_types.get(c) or _infer(["" if r.get(c) is None else str(r.get(c)) for r in rows])
+             for c in columns}
+    if not rows:
+        select = ", ".join(f"{_literal(None, types[c])} AS {c}" for c in columns)
+        return f"SELECT {select} WHERE 1 = 0"
+    return "\nUNION ALL\n".join(
+        "SELECT " + ", ".join(f"{_literal(r.get(c), types[c])} AS {c}" for c in columns) for r in rows
+    )
+
+
+def _normal(value: Any) -> Any:
+    """One form for values coming from yml and from the engine, so they compare as equal."""
+    if isinstance(value, bool) or value is None:
+        return value
+    if isinstance(value, datetime.datetime):
+        return value.isoformat(sep=" ")
+    if isinstance(value, datetime.date):
+        return value.isoformat()
+    if isinstance(value, (int, float, decimal.Decimal)):
+        number = float(value)
+        if not math.isfinite(number):
+            return number
+        return int(number) if number.is_integer() else round(number, 6)
+    if isinstance(value, str):
+        for convert in (int, float):
+            try:
+                return _normal(convert(value))
+            except ValueError:
+                pass
+        if value.lower() in ("true", "false"):
+            return value.lower() == "true"
+    return value
+
+
+def build_unit_test_sql(manifest: Manifest, spec: UnitTestSpec) -> str:
+    """The model's query (project dialect) with every input replaced by a CTE of the given rows.
+
+    Raises:
+        ProjectError: unknown model, an input that is neither given nor known, malformed rows.
+        TemplateError, SqlError: the model does not render or parse.
+    """
+    where = f"unit test {spec.name!r}"
+    model = manifest.nodes.get(f"model.{spec.model}")
+    if model is None:
+        models = [n.name for n in manifest.nodes.values() if n.resource_type == "model"]
+        raise ProjectError(f"{where} names unknown model {spec.model!r}", path=spec.path, line=spec.line,
+                           hint=_did_you_mean(spec.model, models))
+    project = manifest.project
+    overrides = spec.overrides
+    config = replace(project.config, vars={**project.config.vars, **(overrides.get("vars") or {})})
+    givens: dict[str, tuple[str, str]] = {}  # input key -> (cte name, SQL)
+    for number, block in enumerate(spec.given, start=1):
+        key = _input_key(block["input"], where)
+        rows = _rows(block, f"{where}, input {block['input']}")
+        givens[key] = (f"{GIVEN_PREFIX}{number}", _given_cte(rows, block.get("columns") or {}, where))
+
+    def source_lookup(source_name: str, table: str) -> str:
+        key = f"source:{source_name}.{table}"
+        if key not in givens:
+            raise ProjectError(f"{where}: the model reads source('{source_name}', '{table}'), which `given` "
+                               "does not provide", path=spec.path, line=spec.line)
+        return givens[key][0]
+
+    renderer = Renderer(config, manifest.target, [(m.rel_path, m.text) for m in project.macros], source_lookup,
+                        lambda name: None)
+    incremental = bool((overrides.get("macros") or {}).get("is_incremental", False))
+    renderer.namespace["is_incremental"] = lambda: incremental
+    state = renderer.render(model.path, model.raw_sql, model.name)
+
+    def resolve(match: re.Match[str]) -> str:
+        name = match.group(1)
+        if name == THIS:
+            return str(model.relation or model.name)
+        if f"ref:{name}" not in givens:
+            raise ProjectError(f"{where}: the model reads ref('{name}'), which `given` does not provide",
+                               path=spec.path, line=spec.line,
+                               hint=f"add to given: - input: ref('{name}')\n      rows: [...]")
+        return givens[f"ref:{name}"][0]
+
+    sql = PLACEHOLDER_RE.sub(resolve, state.sql)
+    try:
+        query = sqlglot.parse_one(sql, read=manifest.dialect)
+    except sqlglot.errors.ParseError as exc:
+        raise SqlError(f"model {model.name!r} does not parse: {exc.errors[0]['description']}",
+                       path=model.path) from None
+    ctes = [exp.CTE(this=sqlglot.parse_one(cte_sql, read=manifest.dialect),
+                    alias=exp.TableAlias(this=exp.to_identifier(name)))
+            for name, cte_sql in givens.values()]
+    existing = query.args.get("with_")
+    query.set("with_", exp.With(expressions=ctes + (list(existing.expressions) if existing else [])))
+    return query.sql(dialect=manifest.dialect, pretty=True)
+
+
+def run_unit_test(manifest: Manifest, spec: UnitTestSpec, adapter: Any) -> UnitTestResult:
+    """Run one unit test on an open DuckDB adapter and compare with `expect`."""
+    from elt.dialects import translate
+
+    sql = build_unit_test_sql(manifest, spec)
+    query = sqlglot.parse_one(sql, read=manifest.dialect)
+    engine_sql = sql if adapter.dialect == manifest.dialect else translate(
+        query, manifest.dialect, adapter.dialect, path=spec.path)
+    columns, rows = adapter.fetch_table(engine_sql)
+    expected = _rows(spec.expect, f"unit test {spec.name!r}, expect")
+    wanted = list(dict.fromkeys(k for r in expected for k in r)) or columns
+    unknown = [c for c in wanted if c not in columns]
+    if unknown:
+        raise ProjectError(f"unit test {spec.name!r} expects column(s) {', '.join(unknown)} that model "
+                           f"{spec.model!r} does not return", path=spec.path, line=spec.line,
+                           hint=f"the model returns: {', '.join(columns)}")
+    index = [columns.index(c) for c in wanted]
+    actual = Counter(tuple(_normal(row[i]) for i in index) for row in rows)
+    expect = Counter(tuple(_normal(r.get(c)) for c in wanted) for r in expected)
+    missing = sorted((expect - actual).elements(), key=repr)
+    extra = sorted((actual - expect).elements(), key=repr)
+    return UnitTestResult(spec.name, spec.model, not missing and not extra, wanted, missing, extra, engine_sql)
+
+
+def run_unit_tests(manifest: Manifest, specs: Sequence[UnitTestSpec]) -> list[tuple[UnitTestSpec, NodeResult]]:
+    """Run unit tests on a private in-memory DuckDB, one NodeResult each (never raises for a test)."""
+    from elt.adapters.duckdb import DuckDBAdapter
+    from elt.config import TargetConfig
+
+    memory = TargetConfig(name="unit", type="duckdb", schema="main", threads=1, settings={"path": ":memory:"},
+                          profiles_path=manifest.target.profiles_path)
+    results = []
+    with DuckDBAdapter(memory) as adapter:
+        for spec in specs:
+            started = now_iso()
+            uid = f"unit_test.{spec.model}.{spec.name}"
+            try:
+                outcome = run_unit_test(manifest, spec, adapter)
+            except EltError as exc:
+                result = NodeResult(uid, "error", str(exc))
+            else:
+                if outcome.passed:
+                    result = NodeResult(uid, "success", "passed", statements=[outcome.sql])
+                else:
+                    n = len(outcome.missing) + len(outcome.extra)
+                    result = NodeResult(uid, "fail", f"{n} row(s) differ (- expected, not returned; "
+                                        f"+ returned, not expected):\n{outcome.diff()}",
+                                        failures=n, statements=[outcome.sql])
+            result.started_at, result.completed_at = started, now_iso()
+            results.append((spec, result))
+    return results
