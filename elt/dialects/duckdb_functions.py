@@ -154,6 +154,40 @@ MACROS: dict[str, tuple[str, str]] = {
         " ELSE round(x, d) END",
     ),
     "hive_div": ("a, b", "CAST(trunc(a // NULLIF(b, 0)) AS BIGINT)"),
+    # a / b: Hive gives a DOUBLE, or a DECIMAL when a decimal meets a decimal or an integer, with scale
+    # max(6, s1 + p2 + 1) (reduced when the precision passes 38), rounded HALF_UP. The double quotient is
+    # rounded to that scale when it is small enough to matter. A precision of 38 is DuckDB's widening of
+    # an aggregate (sum), not the Hive type, so no rounding is attempted then.
+    "hive__dec_p": (
+        "t",
+        "CASE WHEN t LIKE 'DECIMAL(%' THEN CAST(regexp_extract(t, 'DECIMAL\\((\\d+),', 1) AS INTEGER)"
+        " WHEN t = 'TINYINT' THEN 3 WHEN t = 'SMALLINT' THEN 5 WHEN t = 'INTEGER' THEN 10"
+        " WHEN t = 'BIGINT' THEN 19 END",
+    ),
+    "hive__dec_s": (
+        "t",
+        "CASE WHEN t LIKE 'DECIMAL(%' THEN CAST(regexp_extract(t, ',(\\d+)\\)', 1) AS INTEGER) ELSE 0 END",
+    ),
+    "hive__div_scale_raw": (
+        "p1, s1, p2, s2",
+        "CASE WHEN p1 - s1 + s2 + greatest(6, s1 + p2 + 1) > 38"
+        " THEN greatest(38 - (p1 - s1 + s2), least(greatest(6, s1 + p2 + 1), 6)) ELSE greatest(6, s1 + p2 + 1) END",
+    ),
+    "hive__div_scale": (
+        "ta, tb",
+        "CASE WHEN (ta LIKE 'DECIMAL%' OR tb LIKE 'DECIMAL%') AND hive__dec_p(ta) IS NOT NULL"
+        " AND hive__dec_p(tb) IS NOT NULL AND hive__dec_p(ta) < 38 AND hive__dec_p(tb) < 38"
+        " AND hive__div_scale_raw(hive__dec_p(ta), hive__dec_s(ta), hive__dec_p(tb), hive__dec_s(tb)) < 15"
+        " THEN hive__div_scale_raw(hive__dec_p(ta), hive__dec_s(ta), hive__dec_p(tb), hive__dec_s(tb)) END",
+    ),
+    "hive_divide": (
+        "a, b",
+        "CASE WHEN hive__div_scale(typeof(a), typeof(b)) IS NOT NULL"
+        " THEN round(TRY_CAST(a AS DOUBLE) / NULLIF(TRY_CAST(b AS DOUBLE), 0), hive__div_scale(typeof(a), typeof(b)))"
+        " ELSE TRY_CAST(a AS DOUBLE) / NULLIF(TRY_CAST(b AS DOUBLE), 0) END",
+    ),
+    # upper(): Java maps the German sharp s to SS (full case mapping); DuckDB keeps it as one letter.
+    "hive_upper": ("s", "upper(replace(s, 'ß', 'SS'))"),
     "hive_pmod": ("a, b", "((a % NULLIF(b, 0)) + b) % NULLIF(b, 0)"),
     "hive_sqrt": ("x", "CASE WHEN x < 0 THEN NULL ELSE sqrt(x) END"),
     "hive_ln": ("x", "CASE WHEN x <= 0 THEN NULL ELSE ln(x) END"),

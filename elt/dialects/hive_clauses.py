@@ -4,6 +4,8 @@ LATERAL VIEW and table-generating functions, GROUP BY ... WITH ROLLUP/CUBE/GROUP
 
 from __future__ import annotations
 
+import re
+
 from sqlglot import exp
 
 from elt.dialects._common import call, macro, refuse
@@ -189,13 +191,32 @@ def _group(node: exp.Expression) -> exp.Expression:
 
 # -- LATERAL VIEW and table-generating functions --------------------------------------------------
 
-_UDTFS = (exp.Explode, exp.Posexplode, exp.Inline)
+_UDTFS = (exp.Explode, exp.Posexplode, exp.Inline, exp.Stack)
+
+
+def _is_json_tuple(node: exp.Expression) -> bool:
+    return isinstance(node, exp.Anonymous) and node.name.lower() == "json_tuple"
+
+
+def _json_tuple_columns(func: exp.Anonymous, names: list[exp.Identifier], where: exp.Expression) -> list:
+    doc, *keys = func.expressions
+    if len(keys) != len(names):
+        refuse("json_tuple()", "give one column alias per key", where)
+    columns = []
+    for key, name in zip(keys, names, strict=True):
+        if not is_string(key) or not re.fullmatch(r"[A-Za-z0-9_]+", key.this):
+            refuse("json_tuple()", "keys must be plain-name string literals", where)
+        path = exp.Literal.string(f"$.{key.this}")
+        columns.append(exp.alias_(macro("hive_get_json_object", doc.copy(), path), name))
+    return columns
 
 
 def _generator_columns(
     func: exp.Expression, names: list[exp.Identifier], where: exp.Expression
 ) -> list[exp.Expression]:
     """The SELECT list that produces a UDTF's rows on DuckDB, one UNNEST per output column."""
+    if _is_json_tuple(func):
+        return _json_tuple_columns(func, names, where)
     arg = func.this
     if isinstance(func, exp.Posexplode):
         if len(names) != 2:
@@ -211,19 +232,45 @@ def _generator_columns(
                 exp.alias_(call("UNNEST", call("map_values", arg)), names[1]),
             ]
         refuse("explode()", "give one column alias for an array, two for a map", where)
-    refuse(f"{func.key}()", "this table-generating function has no checked DuckDB form", where)
+    refuse(f"{func.key}()", "use it in a LATERAL VIEW with column aliases", where)
+
+
+def _stack_values(func: exp.Stack, names: list[exp.Identifier], where: exp.Expression) -> exp.Values:
+    """stack(n, v1, ..., vk): n rows of k/n columns (the last row padded with NULLs)."""
+    if not is_number(func.this) or not func.this.is_int or int(func.this.name) < 1:
+        refuse("stack()", "the row count must be a positive integer literal", where)
+    rows, values = int(func.this.name), list(func.expressions)
+    width = -(-len(values) // rows)
+    if width != len(names):
+        refuse("stack()", f"give {width} column aliases", where)
+    values += [exp.Null() for _ in range(rows * width - len(values))]
+    return exp.Values(expressions=[exp.Tuple(expressions=values[i * width : (i + 1) * width]) for i in range(rows)])
+
+
+def _generator_table(func: exp.Expression, alias: exp.Identifier, names: list, where: exp.Expression) -> exp.Lateral:
+    """A LATERAL table that yields the rows of a UDTF call, named `alias(names...)`."""
+    if isinstance(func, exp.Stack):
+        body: exp.Expression = exp.Subquery(this=_stack_values(func, names, where))
+        columns = names
+    elif isinstance(func, exp.Inline):
+        # UNNEST to depth 2 spreads each struct into its fields, renamed by position.
+        depth = exp.PropertyEQ(this=exp.var("max_depth"), expression=exp.Literal.number(2))
+        body = exp.Subquery(this=exp.select(call("UNNEST", func.this, depth)))
+        columns = names
+    elif isinstance(func, _UDTFS) or _is_json_tuple(func):
+        body = exp.Subquery(this=exp.select(*_generator_columns(func, names, where)))
+        columns = []
+    else:
+        refuse("LATERAL VIEW", f"{func.key}() has no checked DuckDB form", where)
+    return exp.Lateral(this=body, alias=exp.TableAlias(this=alias.copy(), columns=[c.copy() for c in columns]))
 
 
 def _lateral_join(lateral: exp.Lateral) -> exp.Join:
-    func = lateral.this
     alias = lateral.args.get("alias")
-    if not isinstance(func, _UDTFS) or alias is None:
-        refuse("LATERAL VIEW", f"{func.key}() has no checked DuckDB form", lateral)
-    names = [c.copy() for c in alias.columns]
+    names = list(alias.columns) if alias is not None else []
     if not names:
         refuse("LATERAL VIEW", "name the generated columns: LATERAL VIEW explode(x) t AS col", lateral)
-    body = exp.select(*_generator_columns(func, names, lateral))
-    table = exp.Lateral(this=exp.Subquery(this=body), alias=exp.TableAlias(this=alias.this.copy()))
+    table = _generator_table(lateral.this, alias.this, names, lateral)
     if lateral.args.get("outer"):
         return exp.Join(this=table, side="LEFT", on=exp.true())
     return exp.Join(this=table, kind="CROSS")
@@ -240,7 +287,7 @@ def _select(node: exp.Expression) -> exp.Expression:
     projections = []
     for proj in node.expressions:
         inner = proj.this if isinstance(proj, (exp.Alias, exp.Aliases)) else proj
-        if not isinstance(inner, _UDTFS):
+        if not isinstance(inner, _UDTFS) and not _is_json_tuple(inner):
             projections.append(proj)
             continue
         if isinstance(proj, exp.Aliases):
@@ -251,6 +298,17 @@ def _select(node: exp.Expression) -> exp.Expression:
             names = [exp.to_identifier("pos"), exp.to_identifier("col")]
         else:
             names = [exp.to_identifier("col")]
+        if isinstance(inner, exp.Stack):
+            # SELECT stack(...) AS (a, b) [FROM t]: the rows come from a (lateral) VALUES table.
+            if len(node.expressions) != 1:
+                refuse("stack()", "a table-generating function must be alone in the SELECT list", proj)
+            table = _generator_table(inner, exp.to_identifier("_stack"), names, proj)
+            if node.args.get("from_") is None:
+                node.set("from_", exp.From(this=exp.Subquery(this=table.this.this, alias=table.args["alias"])))
+            else:
+                node.append("joins", exp.Join(this=table, kind="CROSS"))
+            projections.extend(exp.column(n.copy(), "_stack") for n in names)
+            continue
         projections.extend(_generator_columns(inner, names, proj))
     node.set("expressions", projections)
     return node
@@ -279,4 +337,5 @@ CLAUSE_RULES: dict[type[exp.Expression], Rule] = {
     exp.Explode: _udtf,
     exp.Posexplode: _udtf,
     exp.Inline: _udtf,
+    exp.Stack: _udtf,
 }

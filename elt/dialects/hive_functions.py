@@ -266,6 +266,10 @@ def _arith(node: exp.Expression) -> exp.Expression:
     return node
 
 
+def _divide(node: exp.Expression) -> exp.Expression:
+    return macro("hive_divide", _numeric_operand(node.this), _numeric_operand(node.expression))
+
+
 def _int_div(node: exp.Expression) -> exp.Expression:
     return macro("hive_div", _numeric_operand(node.this), _numeric_operand(node.expression))
 
@@ -393,10 +397,13 @@ ANONYMOUS_RULES: dict[str, Callable[[exp.Anonymous], exp.Expression]] = {
     "from_utc_timestamp": _anon_macro("hive_from_utc_timestamp", 2),
     "to_utc_timestamp": _anon_macro("hive_to_utc_timestamp", 2),
     "map_values": lambda node: call("map_values", *node.expressions),
+    "e": lambda node: call("exp", exp.Literal.number(1)),
 }
 
 
 def _anonymous(node: exp.Expression) -> exp.Expression:
+    if node.name.lower() == "json_tuple" and isinstance(node.parent, (exp.Lateral, exp.Alias, exp.Aliases)):
+        return node  # a table-generating function: rewritten by the Select rule (hive_clauses)
     rule = ANONYMOUS_RULES.get(node.name.lower())
     if rule is None:
         refuse(
@@ -418,6 +425,7 @@ FUNCTION_RULES: dict[type[exp.Expression], Rule] = {
     exp.Variance: _variance,
     exp.Stddev: lambda n: exp.StddevPop(this=n.this),  # Hive's stddev() is the population one
     # strings
+    exp.Upper: lambda n: macro("hive_upper", n.this),
     exp.Concat: _concat,
     exp.DPipe: _concat,
     exp.Substring: _substr,
@@ -442,7 +450,7 @@ FUNCTION_RULES: dict[type[exp.Expression], Rule] = {
     exp.SHA2: _sha2,
     exp.Mod: _mod,
     exp.IntDiv: _int_div,
-    exp.Div: _arith,
+    exp.Div: _divide,
     exp.Add: _arith,
     exp.Sub: _arith,
     exp.Mul: _arith,
@@ -503,7 +511,6 @@ PASS: frozenset[type[exp.Expression]] = frozenset(
         exp.If,
         exp.Case,
         exp.Nullif,
-        exp.Upper,
         exp.Lower,
         exp.Length,
         exp.Trim,
@@ -526,6 +533,14 @@ PASS: frozenset[type[exp.Expression]] = frozenset(
         exp.Pi,
         exp.Degrees,
         exp.Radians,
+        exp.Sin,
+        exp.Cos,
+        exp.Tan,
+        exp.Asin,
+        exp.Acos,
+        exp.Atan,
+        exp.Atan2,
+        exp.Exists,
         exp.Array,
         exp.Struct,
         exp.VarMap,

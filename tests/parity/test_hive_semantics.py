@@ -34,6 +34,13 @@ def run(conn, hive_sql: str) -> list[tuple]:
         # String vs number compare as doubles (FunctionRegistry.getCommonClassForComparison);
         # Spark casts the string to int, so '2.4' = 2 there.
         ("SELECT s = 2, s > 2 FROM (SELECT '2.4' AS s) t", [(False, True)]),
+        # ... and BETWEEN with a numeric string bound likewise ('1.5' is not truncated to 1).
+        ("SELECT x BETWEEN '1.5' AND 3 FROM (SELECT 1 AS x) t", [(False,)]),
+        # Decimal division: an INT operand counts as decimal(10,0), scale max(6, s1 + p2 + 1) = 13
+        # (Spark narrows an integer literal to its digits and gives 6).
+        ("SELECT CAST(10.00 AS DECIMAL(5,2)) / 3", [(3.3333333333333,)]),
+        # upper() uses Java's full case mapping: the sharp s becomes SS.
+        ("SELECT upper('straße')", [("STRASSE",)]),
         # sqrt of a negative number is NULL in Hive (UDFSqrt); NaN on Spark.
         ("SELECT sqrt(-4)", [(None,)]),
         # CAST(double AS STRING) follows Java's Double.toString.
