@@ -387,7 +387,7 @@ def _line_after(text: str, start: int | None, item: Any) -> int | None:
         needle = re.compile(rf"\bname:\s*['\"]?{re.escape(str(item['name']))}['\"]?\s*$")
     else:
         key = item if isinstance(item, str) else next(iter(item), "") if isinstance(item, dict) else ""
-        needle = re.compile(rf"(^|[\s\[,-]){re.escape(str(key))}\b")
+        needle = re.compile(r"(^|[\s\[{,-])" + re.escape(str(key)) + r"\b")
     lines = text.splitlines()
     for number in range(start or 1, len(lines) + 1):
         if needle.search(lines[number - 1]):

@@ -53,3 +53,35 @@ def test_demo_builds_three_layers_and_is_idempotent(tmp_path):
     assert (demo.root / "target" / "manifest.json").exists()
     assert len(list((demo.root / "target" / "compiled").rglob("*.sql"))) == len(
         list((demo.root / "models").rglob("*.sql")))
+
+
+def test_demo_build_tests_every_layer_and_passes(tmp_path):
+    demo = copy_demo(tmp_path)
+    result = demo.elt("build")
+    assert result.exit_code == 0, result.output
+    assert " 0 failed," in result.stdout
+    unit = demo.elt("test", "--unit")
+    assert unit.exit_code == 0, unit.output
+    assert unit.stdout.count("PASS unit_test.") == 2
+    listed = demo.elt("ls", "--resource-type", "test", "--output", "json").stdout.splitlines()
+    import json
+
+    tested = {json.loads(line)["name"].split("_", 1)[1] for line in listed}
+    for layer_model in ("stg_exam_scores", "int_scores_enriched", "mart_department_summary"):
+        assert any(layer_model in name for name in tested), layer_model
+
+
+def test_demo_build_on_broken_data_fails_and_skips_downstream(tmp_path):
+    demo = copy_demo(tmp_path)
+    scores = demo.root / "seeds" / "exam_scores.csv"
+    header, first = scores.read_text().splitlines()[:2]
+    columns = header.split(",")
+    row = dict(zip(columns, first.split(","), strict=True))
+    row.update(exam_id="999999", exam_type="essay")
+    with scores.open("a") as handle:
+        handle.write(",".join(row[c] for c in columns) + "\n")
+    result = demo.elt("build")
+    assert result.exit_code == 1
+    assert "FAIL test.accepted_values_stg_exam_scores_exam_type" in result.stdout
+    assert "essay" in result.stdout and "1 failing row" in result.stdout
+    assert "SKIP table gold.mart_course_monthly_scores" in result.stdout
