@@ -113,10 +113,24 @@ def hive_server() -> Iterator[HiveServer]:
     try:
         yield server
     finally:
+        log = data_dir / "logs" / "server.log"
+        status = subprocess.run([str(SCRIPT), "status"], env=server.env(), capture_output=True, text=True)
+        signalled = "RECEIVED SIGNAL" in _tail(log, 20_000)
         stopped = subprocess.run([str(SCRIPT), "stop"], env=server.env(), capture_output=True, text=True,
                                  timeout=120)
-        if stopped.returncode == 0:
+        if status.returncode != 0 or signalled:
+            # It went down before the session ended: keep its folder and show why.
+            print(f"\nthe Hive server stopped during the tests; {log} ends with:\n{_tail(log, 3000)}",
+                  file=sys.stderr)
+        elif stopped.returncode == 0:
             shutil.rmtree(data_dir, ignore_errors=True)
+
+
+def _tail(path: Path, size: int) -> str:
+    try:
+        return path.read_text(errors="replace")[-size:]
+    except OSError:
+        return ""
 
 
 def target_for(server: HiveServer, schema: str = "default", **settings: Any) -> TargetConfig:
