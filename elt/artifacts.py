@@ -121,6 +121,7 @@ def write_run_results(
                 "completed_at": r.completed_at,
                 "rows": r.rows,
                 "failures": r.failures,
+                "attempts": r.attempts,
                 "message": r.message,
             }
             for r in results

@@ -10,7 +10,7 @@ from __future__ import annotations
 import click
 
 from elt import __version__
-from elt.cli_options import _common, _handle_errors, _invocation, _selection
+from elt.cli_options import _common, _handle_errors, _invocation, _selection, _wait
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -25,13 +25,15 @@ def cli(debug: bool) -> None:
 @_selection
 @click.option("--threads", type=click.IntRange(min=1), default=None, help="Models built at once.")
 @click.option("--fail-fast", is_flag=True, help="Stop at the first failure.")
+@_wait
 @_handle_errors
-def run(project_dir, profiles_dir, target, vars_, debug, select, exclude, threads, fail_fast) -> int:  # noqa: ANN001
+def run(project_dir, profiles_dir, target, vars_, debug, select, exclude, threads, fail_fast, wait) -> int:  # noqa: ANN001
     """Build the selected models (tables, views) in dependency order."""
     from elt.console import Console
     from elt.tasks import run_command
 
     inv = _invocation(project_dir, profiles_dir, target, vars_, debug, select, exclude)
+    inv.wait = wait
     console = Console()
     outcome = run_command(inv, console, threads=threads, fail_fast=fail_fast)
     if not outcome.results:
@@ -81,13 +83,15 @@ def test(project_dir, profiles_dir, target, vars_, debug, select, exclude, threa
 @_selection
 @click.option("--threads", type=click.IntRange(min=1), default=None, help="Nodes built at once.")
 @click.option("--fail-fast", is_flag=True, help="Stop at the first failure.")
+@_wait
 @_handle_errors
-def build(project_dir, profiles_dir, target, vars_, debug, select, exclude, threads, fail_fast) -> int:  # noqa: ANN001
+def build(project_dir, profiles_dir, target, vars_, debug, select, exclude, threads, fail_fast, wait) -> int:  # noqa: ANN001
     """Seeds, models and their data tests in one DAG walk; failing tests skip what depends on them."""
     from elt.console import Console
     from elt.tasks import build_command
 
     inv = _invocation(project_dir, profiles_dir, target, vars_, debug, select, exclude)
+    inv.wait = wait
     console = Console()
     return _finish(console, build_command(inv, console, threads=threads, fail_fast=fail_fast), inv.debug,
                    "Nothing to build.")
@@ -97,13 +101,15 @@ def build(project_dir, profiles_dir, target, vars_, debug, select, exclude, thre
 @_common
 @_selection
 @click.option("--threads", type=click.IntRange(min=1), default=None, help="Seeds loaded at once.")
+@_wait
 @_handle_errors
-def seed(project_dir, profiles_dir, target, vars_, debug, select, exclude, threads) -> int:  # noqa: ANN001
+def seed(project_dir, profiles_dir, target, vars_, debug, select, exclude, threads, wait) -> int:  # noqa: ANN001
     """Load seeds/*.csv into tables."""
     from elt.console import Console
     from elt.tasks import seed_command
 
     inv = _invocation(project_dir, profiles_dir, target, vars_, debug, select, exclude)
+    inv.wait = wait
     console = Console()
     outcome = seed_command(inv, console, threads=threads)
     if not outcome.results:
@@ -195,6 +201,23 @@ def _register_subcommands() -> None:
 
 
 _register_subcommands()
+
+
+@cli.command()
+@_common
+@click.option("--threads", type=click.IntRange(min=1), default=None, help="Nodes built at once.")
+@_wait
+@_handle_errors
+def retry(project_dir, profiles_dir, target, vars_, debug, threads, wait) -> int:  # noqa: ANN001
+    """Rerun the nodes that failed or were skipped in the last run, with its command and vars."""
+    from elt.console import Console
+    from elt.tasks import retry_command
+
+    inv = _invocation(project_dir, profiles_dir, target, vars_, debug)
+    inv.wait = wait
+    console = Console()
+    return _finish(console, retry_command(inv, console, threads=threads), inv.debug,
+                   "Nothing to retry: every node of the last run succeeded.")
 
 
 @cli.group()

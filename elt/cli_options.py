@@ -65,3 +65,8 @@ def _invocation(project_dir: Path | None, profiles_dir: Path | None, target: str
         project_dir=(project_dir or Path.cwd()).resolve(), profiles_dir=profiles_dir, target=target,
         vars=parse_vars(vars_), select=tuple(select), exclude=tuple(exclude), debug=debug or root_debug,
     )
+
+
+def _wait(fn: Callable[..., Any]) -> Callable[..., Any]:
+    return click.option("--wait", is_flag=True, help="If another run writes to this target, wait for it "
+                        "instead of failing.")(fn)

@@ -78,6 +78,10 @@ class Console:
             for text in result.message.splitlines():
                 self.line(f"            {text}", fg="red")
 
+    def retrying(self, unique_id: str, attempt: int, retries: int, delay: float, reason: str) -> None:
+        self.line(f"{_stamp()}  RETRY {self._describe(unique_id)} in {delay:.0f}s (attempt {attempt + 1} of "
+                  f"{retries + 1}): {reason.splitlines()[0]}", fg="yellow")
+
     def freshness(self, index: int, total: int, source: str, status: str, message: str) -> None:
         word, colour = {"pass": ("PASS", None), "warn": ("WARN", "yellow"), "error": ("ERROR STALE", "red")}.get(
             status, ("ERROR", "red"))

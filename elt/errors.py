@@ -7,6 +7,7 @@ what to do. `cli.py` prints these without a traceback; anything that is not an `
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 
 class EltError(Exception):
@@ -76,7 +77,16 @@ class GraphError(EltError):
 
 
 class AdapterError(EltError):
-    """The engine refused a connection or a statement; the engine's own message is kept."""
+    """The engine refused a connection or a statement; the engine's own message is kept.
+
+    Args:
+        transient: the failure is the connection's or the server's (dropped, busy, restarting),
+            not the statement's: running the node again may succeed. SQL errors are never transient.
+    """
+
+    def __init__(self, message: str, *, transient: bool = False, **kwargs: Any) -> None:
+        super().__init__(message, **kwargs)
+        self.transient = transient
 
 
 class ExecutionError(EltError):

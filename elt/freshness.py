@@ -62,7 +62,9 @@ def _as_utc(value: Any) -> datetime.datetime | None:
 
 
 def describe_age(seconds: float) -> str:
-    """>>> describe_age(93784)
+    """An age in days, hours and minutes.
+
+    >>> describe_age(93784)
     '1d 2h 3m'
     """
     minutes = int(seconds // 60)

@@ -28,6 +28,8 @@ MODEL_CONFIG_KEYS: dict[str, str] = {
     "enabled": "false leaves the model out of the project",
     "description": "what the model holds",
     "threads": "not used per model; accepted for dbt compatibility",
+    "retries": "times to rebuild after a transient engine error (default: the profile's, else 0)",
+    "retry_delay": "seconds before the first retry, doubled each time (default: the profile's, else 5)",
     # Hive table options; accepted on every engine, used where the engine has them.
     "partition_by": "Hive: list of partition columns",
     "clustered_by": "Hive: list of bucketing columns",

@@ -39,6 +39,8 @@ class NodeResult:
     #: tests: how many rows failed, and up to 5 of them (column names, rows).
     failures: int | None = None
     sample: tuple[list[str], list[tuple[Any, ...]]] | None = None
+    #: how many times the node was tried (more than 1 after retries of transient errors).
+    attempts: int = 1
 
 
 class RunEvents(Protocol):

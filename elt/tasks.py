@@ -34,6 +34,8 @@ class Invocation:
     select: tuple[str, ...] = ()
     exclude: tuple[str, ...] = ()
     debug: bool = False
+    #: wait for another run writing to the same target instead of failing.
+    wait: bool = False
 
 
 @dataclass
@@ -188,14 +190,19 @@ def _build(
     noun = {"seed": "seed(s)", "run": "model(s)", "test": "test(s)"}.get(command, "node(s)")
     console.info(f"Running {len(plan.unique_ids)} {noun} on {manifest.target.type} "
                  f"target {manifest.target.name!r} with {threads} thread(s)")
-    adapter = _open_adapter(manifest.target)
-    try:
-        _create_schemas(adapter, plan)
-        work = _worker(manifest, adapter, sql, inv.debug)
-        results = execute_dag(plan.graph, plan.unique_ids, work, threads=threads, fail_fast=fail_fast,
-                              events=console)
-    finally:
-        adapter.close()
+    from elt.lock import RunLock
+
+    lock_path = manifest.project.config.target_dir / "locks" / f"{manifest.target.name}.lock"
+    with RunLock(lock_path, f"elt {command}", wait=inv.wait,
+                 on_wait=lambda holder: console.info(f"Waiting for the target lock, held by {holder}")):
+        adapter = _open_adapter(manifest.target)
+        try:
+            _create_schemas(adapter, plan)
+            work = _worker(manifest, adapter, sql, console)
+            results = execute_dag(plan.graph, plan.unique_ids, work, threads=threads, fail_fast=fail_fast,
+                                  events=console)
+        finally:
+            adapter.close()
     elapsed = time.perf_counter() - start
     args = {"select": list(inv.select), "exclude": list(inv.exclude), "vars": inv.vars, "threads": threads,
             "target": manifest.target.name}
@@ -209,44 +216,63 @@ def _create_schemas(adapter: Adapter, plan: Plan) -> None:
         adapter.create_schema(schema)
 
 
-def _worker(manifest: Manifest, adapter: Adapter, sql: dict[str, str], debug: bool):  # noqa: ANN202
+def _worker(manifest: Manifest, adapter: Adapter, sql: dict[str, str], console: Console):  # noqa: ANN202
+    """The function the runner calls per node: build it, retrying transient engine errors."""
     from elt import artifacts
+
+    target_dir = manifest.project.config.target_dir
+    defaults = manifest.target.settings
+
+    def work(uid: str) -> NodeResult:
+        node = manifest.nodes[uid]
+        retries = int(node.config.get("retries", defaults.get("retries", 0)) or 0)
+        delay = float(node.config.get("retry_delay", defaults.get("retry_delay", 5)))
+        attempt = 0
+        while True:
+            with adapter.recording() as statements:
+                try:
+                    result = _build_node(manifest, adapter, node, sql.get(uid, ""), statements)
+                except EltError as exc:
+                    if getattr(exc, "transient", False) and attempt < retries:
+                        wait = delay * 2**attempt
+                        attempt += 1
+                        console.retrying(uid, attempt, retries, wait, exc.message)
+                        time.sleep(wait)
+                        continue
+                    result = NodeResult(uid, "error", str(exc), statements=statements)
+                except Exception as exc:  # noqa: BLE001 - a bug; keep the traceback for --debug
+                    result = NodeResult(uid, "error", f"internal error: {type(exc).__name__}: {exc}",
+                                        statements=statements, traceback=traceback.format_exc())
+                finally:
+                    if node.resource_type in ("model", "test"):
+                        artifacts.write_run_sql(target_dir, node, statements)
+            result.attempts = attempt + 1
+            return result
+
+    return work
+
+
+def _build_node(manifest: Manifest, adapter: Adapter, node: Node, sql: str, statements: list[str]) -> NodeResult:
+    """One attempt at building (or testing) a node; engine errors propagate as AdapterError."""
     from elt.materializations.seed import load_seed
     from elt.materializations.table import build_table
     from elt.materializations.view import build_view
     from elt.seeds import read_seed
 
-    target_dir = manifest.project.config.target_dir
-
-    def work(uid: str) -> NodeResult:
-        node = manifest.nodes[uid]
-        rows: int | None = None
-        with adapter.recording() as statements:
-            try:
-                if node.resource_type == "test":
-                    return _run_test(adapter, node, sql[uid], statements)
-                assert node.relation is not None  # seeds and non-ephemeral models have one
-                if node.resource_type == "seed":
-                    data = read_seed(manifest.project.root, node.path, node.config)
-                    rows = load_seed(adapter, node.relation, data)
-                    verb = "loaded seed"
-                elif node.materialized == "table":
-                    rows = build_table(adapter, node.relation, sql[uid], node.config)
-                    verb = "created table"
-                else:
-                    build_view(adapter, node.relation, sql[uid])
-                    verb = "created view"
-            except EltError as exc:
-                return NodeResult(uid, "error", str(exc), statements=statements)
-            except Exception as exc:  # noqa: BLE001 - a bug; keep the traceback for --debug
-                return NodeResult(uid, "error", f"internal error: {type(exc).__name__}: {exc}",
-                                  statements=statements, traceback=traceback.format_exc())
-            finally:
-                if node.resource_type in ("model", "test"):
-                    artifacts.write_run_sql(target_dir, node, statements)
-        return NodeResult(uid, "success", f"{verb} {node.relation}", rows=rows, statements=statements)
-
-    return work
+    if node.resource_type == "test":
+        return _run_test(adapter, node, sql, statements)
+    assert node.relation is not None  # seeds and non-ephemeral models have one
+    rows: int | None = None
+    if node.resource_type == "seed":
+        rows = load_seed(adapter, node.relation, read_seed(manifest.project.root, node.path, node.config))
+        verb = "loaded seed"
+    elif node.materialized == "table":
+        rows = build_table(adapter, node.relation, sql, node.config)
+        verb = "created table"
+    else:
+        build_view(adapter, node.relation, sql)
+        verb = "created view"
+    return NodeResult(node.unique_id, "success", f"{verb} {node.relation}", rows=rows, statements=statements)
 
 
 def _run_test(adapter: Adapter, node: Node, sql: str, statements: list[str]) -> NodeResult:
@@ -290,6 +316,31 @@ def freshness_command(inv: Invocation, console: Console) -> tuple[list[Any], Pat
     path.write_text(json.dumps({"metadata": {"schema": "elt/sources/v1", "generated_at": now_iso()},
                                 "results": [r.__dict__ for r in results]}, indent=2, default=str) + "\n")
     return results, path
+
+
+def retry_command(inv: Invocation, console: Console, *, threads: int | None) -> RunOutcome:
+    """`elt retry`: rerun the nodes that failed or were skipped in the last run (run_results.json),
+    with that run's command, vars and target; the nodes that succeeded are left alone."""
+    import json
+
+    project_results = load_project(inv.project_dir, inv.vars).config.target_dir / "run_results.json"
+    if not project_results.is_file():
+        raise ProjectError("there is no previous run to retry", path=project_results,
+                           hint="elt retry reruns what failed in the last `elt run`, `build`, `seed` or `test`")
+    try:
+        previous = json.loads(project_results.read_text(encoding="utf-8"))
+        command = previous["metadata"]["command"]
+        args = previous.get("args", {})
+        todo = {r["unique_id"] for r in previous["results"] if r["status"] in ("error", "fail", "skipped")}
+    except (ValueError, KeyError, TypeError):
+        raise ProjectError("run_results.json is not one elt wrote", path=project_results) from None
+    inv.vars = {**(args.get("vars") or {}), **inv.vars}
+    inv.target = inv.target or args.get("target")
+    manifest = compile_manifest(inv, console)
+    selected = {uid for uid in todo if uid in manifest.nodes}
+    if not selected:
+        return RunOutcome(manifest, [], 0.0)
+    return _build(manifest, inv, console, selected, command, threads or args.get("threads"), False)
 
 
 def list_command(inv: Invocation, console: Console, resource_types: set[str]) -> list[str]:

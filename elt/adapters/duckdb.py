@@ -91,7 +91,8 @@ class DuckDBAdapter(Adapter):
         try:
             self._cursor().execute(sql)
         except duckdb.Error as exc:
-            raise AdapterError(_clean(exc)) from None
+            # A write-write conflict between concurrent transactions is worth another try.
+            raise AdapterError(_clean(exc), transient=isinstance(exc, duckdb.TransactionException)) from None
 
     def fetchall(self, sql: str) -> list[tuple[Any, ...]]:
         import duckdb

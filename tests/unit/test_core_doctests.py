@@ -7,7 +7,7 @@ import importlib
 
 import pytest
 
-MODULES = ["elt.sqlmap", "elt.project"]
+MODULES = ["elt.sqlmap", "elt.project", "elt.console", "elt.datatests", "elt.freshness"]
 
 
 @pytest.mark.parametrize("name", MODULES)

@@ -1,0 +1,127 @@
+"""Retries of transient errors, `elt retry`, and the run lock per target, on real DuckDB."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import threading
+import time
+
+import pytest
+
+from elt.adapters import ADAPTERS
+from elt.lock import RunLock
+from tests.conftest import PROFILES
+from tests.functional import flaky_adapter
+from tests.functional.test_run import FAILING
+
+FLAKY_PROFILES = PROFILES.replace("type: duckdb", "type: flaky_duckdb")
+MODELS = {
+    "seeds/base.csv": "id\n1\n2\n",
+    "models/marts/flaky.sql": "{{ config(retries=2, retry_delay=0) }}\nselect count(*) as n from {{ ref('base') }}\n",
+    "models/marts/after.sql": "select n from {{ ref('flaky') }}\n",
+}
+
+
+@pytest.fixture
+def flaky(monkeypatch):
+    monkeypatch.setitem(ADAPTERS, "flaky_duckdb", "tests.functional.flaky_adapter:FlakyDuckDB")
+    flaky_adapter._failed.clear()
+    return monkeypatch
+
+
+def results(proj) -> dict[str, dict]:
+    data = json.loads((proj.root / "target/run_results.json").read_text())
+    return {r["unique_id"]: r for r in data["results"]}
+
+
+def test_transient_failure_is_retried_and_succeeds(project, flaky):
+    flaky.setenv("ELT_TEST_FLAKY", "gold.flaky:2")
+    proj = project(MODELS, profiles=FLAKY_PROFILES)
+    assert proj.elt("seed").exit_code == 0
+    result = proj.elt("run")
+    assert result.exit_code == 0, result.output
+    assert result.stdout.count("RETRY table gold.flaky") == 2
+    assert results(proj)["model.flaky"]["attempts"] == 3
+    assert proj.query("select n from gold.after") == [(2,)]
+
+
+def test_transient_failure_past_the_retries_fails(project, flaky):
+    flaky.setenv("ELT_TEST_FLAKY", "gold.flaky:3")
+    proj = project(MODELS, profiles=FLAKY_PROFILES)
+    proj.elt("seed")
+    result = proj.elt("run")
+    assert result.exit_code == 1
+    records = results(proj)
+    assert records["model.flaky"]["status"] == "error" and records["model.flaky"]["attempts"] == 3
+    assert records["model.after"]["status"] == "skipped"
+
+
+def test_sql_errors_are_not_retried(project):
+    proj = project({"models/marts/bad.sql": "{{ config(retries=3, retry_delay=0) }}\nselect nope from missing\n"})
+    result = proj.elt("run")
+    assert result.exit_code == 1
+    assert "RETRY" not in result.stdout
+    assert results(proj)["model.bad"]["attempts"] == 1
+
+
+def test_retry_reruns_exactly_the_failed_and_skipped_nodes(project):
+    proj = project(FAILING)
+    proj.elt("seed")
+    assert proj.elt("run", "--vars", "{break: true}").exit_code == 1
+    # The user fixes the model; `elt retry` reruns what did not succeed, with the same vars.
+    proj.write({"models/intermediate/int_bad.sql": "select student_id, score * {{ 2 if var('break') else 3 }} "
+                                                   "as double_score from {{ ref('stg_scores') }}\n"})
+    result = proj.elt("retry")
+    assert result.exit_code == 0, result.output
+    assert set(results(proj)) == {"model.int_bad", "model.mart_bad", "model.mart_both"}
+    assert all(r["status"] == "success" for r in results(proj).values())
+    assert proj.query("select max(double_score) from silver.int_bad") == [(180,)]   # break=true: times 2
+    assert "Nothing to retry" in proj.elt("retry").stdout
+
+
+def test_retry_without_a_previous_run(project):
+    result = project({"models/marts/a.sql": "select 1 as x\n"}).elt("retry")
+    assert result.exit_code == 2
+    assert "there is no previous run to retry" in result.stderr
+
+
+def test_a_second_run_on_a_locked_target_fails_clearly(project):
+    proj = project(MODELS)
+    with RunLock(proj.root / "target/locks/dev.lock", "elt run"):
+        result = proj.elt("run")
+    assert result.exit_code == 2
+    assert "another run is writing to this target: pid" in result.stderr
+    assert "--wait" in result.stderr
+    assert not proj.database.exists()
+
+
+def test_wait_starts_when_the_lock_is_released(project):
+    proj = project({"models/marts/a.sql": "select 1 as x\n"})
+    lock = RunLock(proj.root / "target/locks/dev.lock", "elt run")
+    lock.acquire()
+    threading.Timer(0.5, lock.release).start()
+    started = time.perf_counter()
+    result = proj.elt("run", "--wait")
+    assert result.exit_code == 0
+    assert time.perf_counter() - started >= 0.4
+    assert "Waiting for the target lock, held by pid" in result.stdout
+
+
+def test_concurrent_runs_are_serialized(project):
+    files = {f"models/marts/m{i}.sql": f"select {i} as x\n" for i in range(6)}
+    proj = project(files)
+    command = [sys.executable, "-m", "elt", "run", "--wait", "--project-dir", str(proj.root)]
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+    # Both start while the test holds the lock, so both must wait; then they take turns. Without
+    # the lock, the second process could not even open the DuckDB file.
+    with RunLock(proj.root / "target/locks/dev.lock", "test"):
+        runs = [subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
+                for _ in range(2)]
+        time.sleep(3)
+    outputs = [run.communicate(timeout=120)[0] for run in runs]
+    assert [run.returncode for run in runs] == [0, 0], outputs
+    assert all("Waiting for the target lock, held by pid" in out for out in outputs)
+    assert len(proj.relations()) == 6
