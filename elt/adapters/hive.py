@@ -210,6 +210,12 @@ class HiveAdapter(Adapter):
         import thrift.transport.TSocket
         import thrift.transport.TTransport
 
+        # Thrift logs each refused connection at ERROR; without logging configured Python prints that
+        # to stderr on top of our own message. A NullHandler keeps it out of the terminal while it still
+        # reaches any handler the application sets up.
+        thrift_log = logging.getLogger("thrift")
+        if not thrift_log.handlers:
+            thrift_log.addHandler(logging.NullHandler())
         socket = thrift.transport.TSocket.TSocket(self.host, self.port)
         socket.setTimeout(int(self.connect_timeout * 1000) if self.connect_timeout else None)
         if self.auth == "NOSASL":
@@ -240,8 +246,9 @@ class HiveAdapter(Adapter):
                 if _is_sql_error(exc):
                     raise
                 if not _is_transport_error(exc) or attempt >= self.retries:
+                    tries = f" ({attempt + 1} attempts)" if attempt else ""
                     raise AdapterError(
-                        f"cannot {what} to {self.target.type} server {self.host}:{self.port}: "
+                        f"cannot {what} to {self.target.type} server {self.host}:{self.port}{tries}: "
                         f"{self._scrub(_transport_message(exc))}",
                         hint=self._connect_hint(exc),
                     ) from None
