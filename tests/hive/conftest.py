@@ -141,7 +141,7 @@ def target_for(server: HiveServer, schema: str = "default", **settings: Any) -> 
                         profiles_path=ROOT / "profiles.yml")
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def make_target(hive_server: HiveServer) -> Callable[..., TargetConfig]:
     """`make_target(**profile_keys)` -> a target for the session's server."""
     return lambda schema="default", **settings: target_for(hive_server, schema, **settings)

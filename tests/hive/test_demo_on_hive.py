@@ -32,23 +32,33 @@ def elt(project: Path, *args: str, env: dict[str, str]) -> subprocess.CompletedP
 
 
 @pytest.fixture(scope="module")
-def demo(hive_server: Any) -> Iterator[dict[str, Any]]:
+def demo(hive_server: Any, make_target: Any) -> Iterator[dict[str, Any]]:
     """The demo project copied to a temporary folder, its schemas prefixed so that runs sharing a server
     never meet, then seeded and run on DuckDB (target dev) and on the Hive server (target hive)."""
     # Not under pytest's basetemp, which a concurrent pytest session may prune while this runs.
     project = Path(tempfile.mkdtemp(prefix="elt-hive-demo-"))
+    prefix = f"d{os.urandom(3).hex()}_"
     try:
-        yield _run_demo(project, hive_server)
+        yield _run_demo(project, hive_server, prefix)
     finally:
         shutil.rmtree(project, ignore_errors=True)
+        _drop_databases(make_target(), prefix)
 
 
-def _run_demo(project: Path, hive_server: Any) -> dict[str, Any]:
+def _drop_databases(target: Any, prefix: str) -> None:
+    from elt.adapters.hive import HiveAdapter
+
+    with HiveAdapter(target) as hive:
+        for (name,) in hive.fetchall("SHOW DATABASES"):
+            if name.startswith(prefix):
+                hive.execute(f"DROP DATABASE IF EXISTS {name} CASCADE")
+
+
+def _run_demo(project: Path, hive_server: Any, prefix: str) -> dict[str, Any]:
     for name in ("models", "macros", "seeds"):
         shutil.copytree(ROOT / name, project / name)
     for name in ("pyproject.toml", "profiles.yml"):
         shutil.copy(ROOT / name, project / name)
-    prefix = f"d{os.urandom(3).hex()}_"
     pyproject = project / "pyproject.toml"
     pyproject.write_text(re.sub(r'(?m)^schema = "(\w+)"', rf'schema = "{prefix}\1"', pyproject.read_text()))
     for yml in project.glob("models/**/*.yml"):
