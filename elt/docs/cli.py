@@ -11,7 +11,7 @@ from elt.cli_options import _common, _handle_errors, _invocation, _selection
 
 @click.group()
 def docs() -> None:
-    """Documentation: the model graph and column lineage."""
+    """Documentation: the model graph, column lineage and a static docs site."""
 
 
 @docs.command(name="graph")
@@ -75,3 +75,60 @@ def docs_lineage(project_dir, profiles_dir, target, vars_, debug, target_spec, d
                nl=False)
     return 0
 
+
+def _docs_dir(project_dir: Path | None, vars_: str | None, output_dir: Path | None) -> Path:
+    if output_dir is not None:
+        return output_dir
+    from elt.config import load_project_config
+    from elt.tasks import parse_vars
+
+    return load_project_config((project_dir or Path.cwd()).resolve(), parse_vars(vars_)).target_dir / "docs"
+
+
+@docs.command(name="generate")
+@_common
+@click.option("--output-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Folder to write the site to (default: <target-path>/docs).")
+@_handle_errors
+def docs_generate(project_dir, profiles_dir, target, vars_, debug, output_dir) -> int:  # noqa: ANN001
+    """Write the static docs site: models by layer, columns, SQL, the DAG and column lineage.
+
+    The site works offline, opened from the file system (index.html) or with `elt docs serve`.
+    """
+    from elt.console import Console
+    from elt.docs.site import generate_site
+    from elt.tasks import compile_manifest
+
+    inv = _invocation(project_dir, profiles_dir, target, vars_, debug)
+    console = Console()
+    manifest = compile_manifest(inv, console)
+    directory = output_dir or manifest.project.config.target_dir / "docs"
+    summary = generate_site(manifest, directory)
+    if summary.unresolved_columns or summary.unresolved_nodes:
+        console.warning(f"lineage unresolved for {summary.unresolved_columns} column(s) and the column list of "
+                        f"{summary.unresolved_nodes} node(s); the site says why for each")
+    click.echo(f"Wrote the docs site for {summary.nodes} node(s), {summary.columns} column(s) to "
+               f"{directory / 'index.html'}")
+    return 0
+
+
+@docs.command(name="serve")
+@_common
+@click.option("--port", type=click.IntRange(min=0, max=65535), default=8080, show_default=True,
+              help="Port on 127.0.0.1 (0: any free port).")
+@click.option("--output-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Folder holding the generated site (default: <target-path>/docs).")
+@_handle_errors
+def docs_serve(project_dir, profiles_dir, target, vars_, debug, port, output_dir) -> int:  # noqa: ANN001
+    """Serve the generated docs site on http://127.0.0.1:PORT/ until Ctrl-C."""
+    from elt.docs.serve import make_server, url_of
+
+    server = make_server(_docs_dir(project_dir, vars_, output_dir), port)
+    click.echo(f"Serving the docs on {url_of(server)} (Ctrl-C to stop)")
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        click.echo("Stopped.")
+    finally:
+        server.server_close()
+    return 0

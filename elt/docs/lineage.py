@@ -15,6 +15,7 @@ is unknown says why in `NodeLineage.unresolved`.
 from __future__ import annotations
 
 import contextlib
+import functools
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -207,6 +208,7 @@ def _unlink_ephemerals(query: exp.Expression) -> exp.Expression:
     return query
 
 
+@functools.lru_cache(maxsize=1024)
 def _type_for_schema(data_type: str | None) -> str:
     if data_type:
         try:
@@ -234,7 +236,7 @@ def _model_lineage(manifest: Manifest, node: Node, known: dict[str, NodeLineage]
                         schema=schema, validate_qualify_columns=False, identify=False)
         _annotate(query, schema, manifest.dialect)
         traced = sqlglot_lineage(None, query, schema, dialect=manifest.dialect, scope=build_scope(query),
-                                 trim_selects=False)
+                                 trim_selects=False, copy=False)
     except (SqlglotError, ValueError, KeyError) as exc:
         return NodeLineage(node.unique_id, complete=False,
                            unresolved=f"sqlglot cannot analyse the query: {exc}".splitlines()[0])

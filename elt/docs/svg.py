@@ -67,7 +67,8 @@ def render_dag_svg(graph: Graph, nodes: Mapping[str, Node], layers: Mapping[str,
     layout = layout_dag(graph, {uid: _width(*captions[uid]) for uid in graph.nodes}, initial_order=order)
     colours = layer_colours(sorted(set(layers.values())))
     parts = [
-        f'<svg id="dag" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {layout.width:.0f} {layout.height:.0f}" '
+        # No xmlns: the HTML parser puts an inline <svg> in the SVG namespace, and the page names no URL.
+        f'<svg id="dag" viewBox="0 0 {layout.width:.0f} {layout.height:.0f}" '
         f'data-width="{layout.width:.0f}" data-height="{layout.height:.0f}" role="img" '
         'aria-label="Model graph: click a node to open it">',
         '<defs><marker id="arrow" viewBox="0 0 10 10" refX="2" refY="5" markerWidth="7" markerHeight="7" '

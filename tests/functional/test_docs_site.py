@@ -1,0 +1,152 @@
+"""`elt docs generate` writes a self-contained offline site; `elt docs serve` serves it on 127.0.0.1."""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+import urllib.request
+from pathlib import Path
+
+from tests.functional.test_run import LAYERED
+
+SITE_FILES = {"index.html", "style.css", "app.js", "data.js", "lineage.json"}
+
+
+def site_data(directory: Path) -> dict:
+    text = (directory / "data.js").read_text(encoding="utf-8")
+    prefix, suffix = "window.ELT_DOCS = ", ";\n"
+    assert text.startswith(prefix) and text.endswith(suffix)
+    return json.loads(text[len(prefix):-len(suffix)])
+
+
+def test_generate_writes_a_site_that_needs_no_network(project):
+    proj = project(LAYERED)
+    result = proj.elt("docs", "generate")
+    assert result.exit_code == 0, result.output
+    site = proj.root / "target" / "docs"
+    assert f"to {site / 'index.html'}" in result.stdout
+    assert {p.name for p in site.iterdir()} == SITE_FILES
+    for path in site.iterdir():
+        text = path.read_text(encoding="utf-8")
+        assert not re.search(r"https?://", text), f"{path.name} references a URL"
+        assert not re.search(r"""(src|href)\s*=\s*["']//""", text), f"{path.name} references a remote resource"
+    index = (site / "index.html").read_text(encoding="utf-8")
+    assert re.findall(r'<(?:script|link)[^>]*(?:src|href)="([^"]+)"', index) == ["data:,", "style.css", "data.js",
+                                                                                "app.js"]
+
+
+def test_graph_is_drawn_in_the_page_with_every_node_and_edge(project):
+    proj = project(LAYERED)
+    proj.elt("docs", "generate")
+    index = (proj.root / "target" / "docs" / "index.html").read_text(encoding="utf-8")
+    assert set(re.findall(r'class="node [^"]*" data-uid="([^"]+)"', index)) == {
+        "seed.scores", "model.stg_scores", "model.int_pct", "model.passed", "model.course_avg", "model.passed_count"}
+    assert set(re.findall(r'class="edge" data-from="([^"]+)" data-to="([^"]+)"', index)) == {
+        ("seed.scores", "model.stg_scores"), ("model.stg_scores", "model.int_pct"), ("model.int_pct", "model.passed"),
+        ("model.int_pct", "model.course_avg"), ("model.passed", "model.passed_count")}
+
+
+def test_site_data_holds_sql_columns_links_and_lineage(project):
+    proj = project({**LAYERED, "models/marts/_marts.yml": """\
+        version: 2
+        models:
+          - name: course_avg
+            description: Average percentage per course.
+            columns:
+              - name: avg_pct
+                description: Mean of int_pct.pct, 2 decimals.
+              - name: gone
+                description: Removed from the query long ago.
+    """})
+    proj.elt("docs", "generate")
+    data = site_data(proj.root / "target" / "docs")
+    assert [layer["name"] for layer in data["layers"]] == ["raw", "bronze", "silver", "(ephemeral)", "gold"]
+    course_avg = data["nodes"]["model.course_avg"]
+    assert course_avg["description"] == "Average percentage per course."
+    assert "{{ ref('int_pct') }}" in course_avg["raw_sql"]
+    assert "from silver.int_pct" in course_avg["compiled_sql"]
+    assert course_avg["parents"] == ["model.int_pct"] and course_avg["children"] == []
+    columns = {c["name"]: c for c in course_avg["columns"]}
+    assert list(columns) == ["course", "avg_pct", "n", "gone"]
+    assert columns["avg_pct"]["description"] == "Mean of int_pct.pct, 2 decimals."
+    assert columns["avg_pct"]["upstream"] == [{"node": "model.int_pct", "column": "pct"}]
+    assert columns["avg_pct"]["data_type"] == "double"
+    assert columns["gone"]["documented_only"] is True
+    assert columns["gone"]["unresolved"] == ["documented in yml, but the query does not produce it"]
+    assert data["nodes"]["seed.scores"]["columns"][2] | {"upstream": None} == {
+        "name": "score", "data_type": "int", "description": "", "upstream": None, "unresolved": [],
+        "transformed": False, "tests": [], "documented_only": False}
+
+
+def test_lineage_artefact_is_written_next_to_the_site(project):
+    proj = project(LAYERED)
+    proj.elt("docs", "generate")
+    lineage = json.loads((proj.root / "target" / "docs" / "lineage.json").read_text(encoding="utf-8"))
+    assert lineage["schema"] == "elt/docs-lineage/v1"
+    pct = next(c for c in lineage["nodes"]["model.int_pct"]["columns"] if c["name"] == "pct")
+    assert pct["upstream"] == [{"node": "model.stg_scores", "column": "score"}]
+
+
+def test_project_text_cannot_break_out_of_the_page(project):
+    proj = project({**LAYERED, "models/marts/_marts.yml": """\
+        version: 2
+        models:
+          - name: course_avg
+            description: "</script><script>alert(1)</script>"
+    """})
+    proj.elt("docs", "generate")
+    site = proj.root / "target" / "docs"
+    assert "</script><script>" not in (site / "data.js").read_text(encoding="utf-8")
+    assert site_data(site)["nodes"]["model.course_avg"]["description"] == "</script><script>alert(1)</script>"
+
+
+def test_generate_output_dir(project, tmp_path):
+    proj = project(LAYERED)
+    out = tmp_path / "elsewhere" / "docs"
+    result = proj.elt("docs", "generate", "--output-dir", str(out))
+    assert result.exit_code == 0, result.output
+    assert {p.name for p in out.iterdir()} == SITE_FILES
+    assert not (proj.root / "target" / "docs").exists()
+
+
+def test_generate_warns_about_unresolved_lineage(project):
+    proj = project({**LAYERED, "models/staging/sources.yml": """\
+        version: 2
+        sources:
+          - name: app
+            tables:
+              - name: events
+    """, "models/staging/stg_events.sql": "select * from {{ source('app', 'events') }}\n"})
+    result = proj.elt("docs", "generate")
+    assert result.exit_code == 0, result.output
+    assert "warning: lineage unresolved for 0 column(s) and the column list of 2 node(s)" in result.stderr
+
+
+def test_serve_serves_the_site_on_loopback(project):
+    from elt.docs.serve import make_server, url_of
+
+    proj = project(LAYERED)
+    proj.elt("docs", "generate")
+    site = proj.root / "target" / "docs"
+    server = make_server(site, 0)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        url = url_of(server)
+        assert url.startswith("http://127.0.0.1:")
+        for name in ("", "data.js"):
+            with urllib.request.urlopen(url + name, timeout=5) as response:
+                assert response.status == 200
+                assert response.read() == (site / (name or "index.html")).read_bytes()
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
+
+
+def test_serve_without_a_generated_site_says_what_to_do(project):
+    result = project(LAYERED).elt("docs", "serve", "--port", "0")
+    assert result.exit_code == 2
+    assert "Error: no docs site in" in result.stderr
+    assert "hint: run `elt docs generate` first" in result.stderr
