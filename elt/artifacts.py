@@ -122,6 +122,7 @@ def write_run_results(
                 "rows": r.rows,
                 "failures": r.failures,
                 "attempts": r.attempts,
+                **r.details,
                 "message": r.message,
             }
             for r in results

@@ -10,7 +10,7 @@ from __future__ import annotations
 import click
 
 from elt import __version__
-from elt.cli_options import _common, _handle_errors, _invocation, _selection, _wait
+from elt.cli_options import _common, _handle_errors, _incremental, _invocation, _selection, _wait, apply_incremental
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -26,14 +26,17 @@ def cli(debug: bool) -> None:
 @click.option("--threads", type=click.IntRange(min=1), default=None, help="Models built at once.")
 @click.option("--fail-fast", is_flag=True, help="Stop at the first failure.")
 @_wait
+@_incremental
 @_handle_errors
-def run(project_dir, profiles_dir, target, vars_, debug, select, exclude, threads, fail_fast, wait) -> int:  # noqa: ANN001
-    """Build the selected models (tables, views) in dependency order."""
+def run(project_dir, profiles_dir, target, vars_, debug, select, exclude, threads, fail_fast, wait,  # noqa: ANN001
+        full_refresh, start, end) -> int:
+    """Build the selected models (tables, views, incremental loads) in dependency order."""
     from elt.console import Console
     from elt.tasks import run_command
 
     inv = _invocation(project_dir, profiles_dir, target, vars_, debug, select, exclude)
     inv.wait = wait
+    apply_incremental(inv, full_refresh, start, end)
     console = Console()
     outcome = run_command(inv, console, threads=threads, fail_fast=fail_fast)
     if not outcome.results:
@@ -84,14 +87,17 @@ def test(project_dir, profiles_dir, target, vars_, debug, select, exclude, threa
 @click.option("--threads", type=click.IntRange(min=1), default=None, help="Nodes built at once.")
 @click.option("--fail-fast", is_flag=True, help="Stop at the first failure.")
 @_wait
+@_incremental
 @_handle_errors
-def build(project_dir, profiles_dir, target, vars_, debug, select, exclude, threads, fail_fast, wait) -> int:  # noqa: ANN001
+def build(project_dir, profiles_dir, target, vars_, debug, select, exclude, threads, fail_fast, wait,  # noqa: ANN001
+          full_refresh, start, end) -> int:
     """Seeds, models and their data tests in one DAG walk; failing tests skip what depends on them."""
     from elt.console import Console
     from elt.tasks import build_command
 
     inv = _invocation(project_dir, profiles_dir, target, vars_, debug, select, exclude)
     inv.wait = wait
+    apply_incremental(inv, full_refresh, start, end)
     console = Console()
     return _finish(console, build_command(inv, console, threads=threads, fail_fast=fail_fast), inv.debug,
                    "Nothing to build.")
@@ -196,8 +202,11 @@ def debug(project_dir, profiles_dir, target, vars_, debug) -> int:  # noqa: ANN0
 def _register_subcommands() -> None:
     # Command groups that live with their feature; importing them loads only click.
     from elt.docs.cli import docs
+    from elt.orchestration.cli import airflow, schedule
 
     cli.add_command(docs)
+    cli.add_command(airflow)
+    cli.add_command(schedule)
 
 
 _register_subcommands()

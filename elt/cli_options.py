@@ -70,3 +70,29 @@ def _invocation(project_dir: Path | None, profiles_dir: Path | None, target: str
 def _wait(fn: Callable[..., Any]) -> Callable[..., Any]:
     return click.option("--wait", is_flag=True, help="If another run writes to this target, wait for it "
                         "instead of failing.")(fn)
+
+
+def _incremental(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """--full-refresh, --start, --end (backfills); `apply_incremental` puts them on the Invocation."""
+    fn = click.option("--end", default=None, help="Backfill: last day (ISO date), sets var('end').")(fn)
+    fn = click.option("--start", default=None, help="Backfill: first day (ISO date), sets var('start'); "
+                      "models with batch_size run once per day or month.")(fn)
+    return click.option("--full-refresh", is_flag=True, help="Rebuild incremental models from scratch.")(fn)
+
+
+def apply_incremental(inv: Any, full_refresh: bool, start: str | None, end: str | None) -> None:
+    import datetime
+
+    from elt.errors import ProjectError
+
+    inv.full_refresh = full_refresh
+    if start or end:
+        try:
+            first = datetime.date.fromisoformat(start or end)
+            last = datetime.date.fromisoformat(end or start)
+        except ValueError:
+            raise ProjectError(f"--start/--end must be ISO dates (YYYY-MM-DD), got {start!r} / {end!r}") from None
+        if last < first:
+            raise ProjectError(f"--end {last} is before --start {first}")
+        inv.start, inv.end = first.isoformat(), last.isoformat()
+        inv.vars = {"start": inv.start, "end": inv.end, **inv.vars}

@@ -17,11 +17,11 @@ ResourceType = Literal["model", "seed", "source", "test"]
 #: name that matches it can never inject SQL, whatever engine the statement is sent to.
 IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
-MATERIALIZATIONS = ("view", "table", "ephemeral")
+MATERIALIZATIONS = ("view", "table", "ephemeral", "incremental")
 
 #: Every config key a model may set, with what it means. Unknown keys are errors (with this list).
 MODEL_CONFIG_KEYS: dict[str, str] = {
-    "materialized": "view | table | ephemeral",
+    "materialized": "view | table | ephemeral | incremental",
     "schema": "schema (Hive: database) the relation is built in",
     "alias": "relation name, if not the file name",
     "tags": "list of tags, for selection (tag:x)",
@@ -30,6 +30,13 @@ MODEL_CONFIG_KEYS: dict[str, str] = {
     "threads": "not used per model; accepted for dbt compatibility",
     "retries": "times to rebuild after a transient engine error (default: the profile's, else 0)",
     "retry_delay": "seconds before the first retry, doubled each time (default: the profile's, else 5)",
+    # Incremental models.
+    "incremental_strategy": "append | insert_overwrite (default with partition_by) | merge",
+    "unique_key": "merge: column(s) identifying a row",
+    "on_schema_change": "fail (default) | ignore | append_new_columns | sync_all_columns",
+    "full_overwrite_ok": "insert_overwrite without partition_by replaces the whole table: say true to allow",
+    "transactional": "Hive: the table supports MERGE (ACID / Iceberg); required for merge on Hive",
+    "batch_size": "backfills with --start/--end: day | month runs the model once per interval",
     # Hive table options; accepted on every engine, used where the engine has them.
     "partition_by": "Hive: list of partition columns",
     "clustered_by": "Hive: list of bucketing columns",

@@ -41,6 +41,8 @@ class NodeResult:
     sample: tuple[list[str], list[tuple[Any, ...]]] | None = None
     #: how many times the node was tried (more than 1 after retries of transient errors).
     attempts: int = 1
+    #: materialization-specific facts for run_results.json (incremental: strategy, partitions...).
+    details: dict[str, Any] = field(default_factory=dict)
 
 
 class RunEvents(Protocol):

@@ -36,6 +36,11 @@ class Invocation:
     debug: bool = False
     #: wait for another run writing to the same target instead of failing.
     wait: bool = False
+    #: rebuild incremental models from scratch.
+    full_refresh: bool = False
+    #: backfill interval (ISO dates, both included): var('start') / var('end').
+    start: str | None = None
+    end: str | None = None
 
 
 @dataclass
@@ -61,7 +66,17 @@ def compile_manifest(inv: Invocation, console: Console) -> Manifest:
         console.warning(warning)
     manifest = compile_project(project, target)
     console.nodes = manifest.nodes
+    _check_incremental(manifest)
     return manifest
+
+
+def _check_incremental(manifest: Manifest) -> None:
+    from elt.incremental import check_config
+
+    adapter_cls = _adapter_class(manifest.target)
+    for node in manifest.nodes.values():
+        if node.resource_type == "model" and node.materialized == "incremental":
+            check_config(node, supports_merge=adapter_cls.SUPPORTS_MERGE, engine=manifest.target.type)
 
 
 def select(manifest: Manifest, inv: Invocation, console: Console, resource_types: set[str]) -> set[str]:
@@ -198,7 +213,7 @@ def _build(
         adapter = _open_adapter(manifest.target)
         try:
             _create_schemas(adapter, plan)
-            work = _worker(manifest, adapter, sql, console)
+            work = _worker(manifest, adapter, sql, console, inv)
             results = execute_dag(plan.graph, plan.unique_ids, work, threads=threads, fail_fast=fail_fast,
                                   events=console)
         finally:
@@ -216,7 +231,8 @@ def _create_schemas(adapter: Adapter, plan: Plan) -> None:
         adapter.create_schema(schema)
 
 
-def _worker(manifest: Manifest, adapter: Adapter, sql: dict[str, str], console: Console):  # noqa: ANN202
+def _worker(manifest: Manifest, adapter: Adapter, sql: dict[str, str], console: Console,  # noqa: ANN202
+            inv: Invocation):
     """The function the runner calls per node: build it, retrying transient engine errors."""
     from elt import artifacts
 
@@ -225,13 +241,21 @@ def _worker(manifest: Manifest, adapter: Adapter, sql: dict[str, str], console: 
 
     def work(uid: str) -> NodeResult:
         node = manifest.nodes[uid]
+        if node.materialized == "incremental":
+            return _with_retries(node, lambda statements: _build_incremental(
+                manifest, adapter, node, inv, statements))
+        return _with_retries(node, lambda statements: _build_node(manifest, adapter, node, sql.get(uid, ""),
+                                                                  statements))
+
+    def _with_retries(node: Node, attempt_once) -> NodeResult:  # noqa: ANN001
+        uid = node.unique_id
         retries = int(node.config.get("retries", defaults.get("retries", 0)) or 0)
         delay = float(node.config.get("retry_delay", defaults.get("retry_delay", 5)))
         attempt = 0
         while True:
             with adapter.recording() as statements:
                 try:
-                    result = _build_node(manifest, adapter, node, sql.get(uid, ""), statements)
+                    result = attempt_once(statements)
                 except EltError as exc:
                     if getattr(exc, "transient", False) and attempt < retries:
                         wait = delay * 2**attempt
@@ -273,6 +297,38 @@ def _build_node(manifest: Manifest, adapter: Adapter, node: Node, sql: str, stat
         build_view(adapter, node.relation, sql)
         verb = "created view"
     return NodeResult(node.unique_id, "success", f"{verb} {node.relation}", rows=rows, statements=statements)
+
+
+def _build_incremental(manifest: Manifest, adapter: Adapter, node: Node, inv: Invocation,
+                       statements: list[str]) -> NodeResult:
+    """Load an incremental model, once or (backfill with batch_size) once per interval."""
+    from elt.incremental import intervals, render_incremental
+    from elt.materializations.incremental import build_incremental
+
+    assert node.relation is not None
+    batch_size = node.config.get("batch_size")
+    batches: list[tuple[str, str] | None] = [None]
+    if inv.start and inv.end and batch_size:
+        batches = list(intervals(inv.start, inv.end, batch_size))
+    outcomes = []
+    for number, batch in enumerate(batches):
+        full_refresh = inv.full_refresh and number == 0
+        exists = adapter.relation_kind(node.relation) == "table"
+        extra = {"start": batch[0], "end": batch[1]} if batch else {}
+        if (exists and not full_refresh) or batch:
+            render_incremental(manifest, node.unique_id, extra, incremental=exists and not full_refresh)
+        query = manifest.sql_for(node.unique_id, adapter.dialect)
+        outcomes.append(build_incremental(adapter, node, query, full_refresh=full_refresh))
+    rows = sum(o.rows_inserted for o in outcomes)
+    partitions = [p for o in outcomes for p in o.partitions]
+    how = outcomes[-1].strategy if len(outcomes) == 1 else f"{outcomes[-1].strategy} x{len(outcomes)} batches"
+    where = f" into {', '.join(partitions[:5])}{' ...' if len(partitions) > 5 else ''}" if partitions else ""
+    return NodeResult(node.unique_id, "success", f"incremental {how} {node.relation}{where}", rows=rows,
+                      statements=statements,
+                      details={"incremental": {"strategy": outcomes[-1].strategy, "batches": len(outcomes),
+                                               "rows_inserted": rows, "partitions": partitions,
+                                               "columns_added": [c for o in outcomes for c in o.columns_added],
+                                               "columns_removed": [c for o in outcomes for c in o.columns_removed]}})
 
 
 def _run_test(adapter: Adapter, node: Node, sql: str, statements: list[str]) -> NodeResult:

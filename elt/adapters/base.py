@@ -38,6 +38,10 @@ class Adapter(ABC):
     CAN_RENAME_ACROSS_SCHEMAS: ClassVar[bool] = False
     #: Hive table options (partition_by, file_format, ...) are applied rather than ignored.
     SUPPORTS_TABLE_OPTIONS: ClassVar[bool] = False
+    #: incremental merge works on any table (DuckDB); Hive needs tables declared transactional.
+    SUPPORTS_MERGE: ClassVar[bool] = False
+    #: ALTER TABLE ... DROP COLUMN works (on_schema_change: sync_all_columns).
+    SUPPORTS_DROP_COLUMN: ClassVar[bool] = False
 
     def __init__(self, target: TargetConfig) -> None:
         self.target = target
@@ -151,6 +155,45 @@ class Adapter(ABC):
     def create_view_as(self, relation: Relation, query: str, *, replace: bool) -> None:
         verb = "CREATE OR REPLACE VIEW" if replace else "CREATE VIEW"
         self.execute(f"{verb} {relation} AS\n{query}")
+
+    # -- incremental loads -------------------------------------------------------------------------
+    # `source` is a table holding the new rows; `columns` the target's columns to fill, in order.
+
+    def insert_into(self, relation: Relation, source: Relation, columns: Sequence[str],
+                    select: Sequence[str]) -> None:
+        """INSERT INTO relation (columns) SELECT select FROM source."""
+        self.execute(f"INSERT INTO {relation} ({', '.join(columns)})\nSELECT {', '.join(select)} FROM {source}")
+
+    def insert_overwrite(self, relation: Relation, source: Relation, columns: Sequence[str],
+                         select: Sequence[str], partition_by: Sequence[str]) -> None:
+        """Replace exactly the partitions present in `source` (all rows when no partition_by).
+
+        The default, for engines without partitions, deletes those partition values and inserts, in
+        one transaction where the engine has them.
+        """
+        with self.transaction():
+            if partition_by:
+                keys = " AND ".join(f"s.{c} IS NOT DISTINCT FROM t.{c}" for c in partition_by)
+                self.execute(f"DELETE FROM {relation} t WHERE EXISTS (SELECT 1 FROM {source} s WHERE {keys})")
+            else:
+                self.execute(f"DELETE FROM {relation}")
+            self.insert_into(relation, source, columns, select)
+
+    def merge(self, relation: Relation, source: Relation, columns: Sequence[str], select: Sequence[str],
+              unique_key: Sequence[str]) -> None:
+        """Rows of `source` replace the rows of `relation` with the same unique_key; new keys are added."""
+        with self.transaction():
+            keys = " AND ".join(f"s.{c} = t.{c}" for c in unique_key)
+            self.execute(f"DELETE FROM {relation} t WHERE EXISTS (SELECT 1 FROM {source} s WHERE {keys})")
+            self.insert_into(relation, source, columns, select)
+
+    def add_columns(self, relation: Relation, columns: Sequence[Column]) -> None:
+        for column in columns:
+            self.execute(f"ALTER TABLE {relation} ADD COLUMN {column.name} {column.data_type}")
+
+    def drop_columns(self, relation: Relation, names: Sequence[str]) -> None:
+        for name in names:
+            self.execute(f"ALTER TABLE {relation} DROP COLUMN {name}")
 
     def row_count(self, relation: Relation) -> int:
         return int(self.fetchall(f"SELECT COUNT(*) FROM {relation}")[0][0])

@@ -22,6 +22,8 @@ class DuckDBAdapter(Adapter):
     dialect = "duckdb"
     SUPPORTS_TRANSACTIONS = True
     CAN_RENAME_ACROSS_SCHEMAS = False
+    SUPPORTS_MERGE = True
+    SUPPORTS_DROP_COLUMN = True
 
     def __init__(self, target: Any) -> None:
         super().__init__(target)

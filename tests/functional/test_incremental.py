@@ -1,0 +1,188 @@
+"""Incremental models on real DuckDB: append, insert_overwrite by partition, merge, schema changes."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+EVENTS = (
+    "event_id,dt,user_id,amount\n"
+    "1,2024-06-01,1,10\n2,2024-06-01,2,20\n3,2024-06-02,1,5\n4,2024-06-03,3,7\n5,2024-06-03,1,1\n"
+)
+
+DAILY = """\
+{{ config(materialized='incremental', partition_by=['dt'], batch_size='day') }}
+select user_id, sum(amount) as amount, dt
+from {{ ref('events') }}
+{% if var('start', none) %}
+where dt between '{{ var("start") }}' and '{{ var("end") }}'
+{% endif %}
+group by user_id, dt
+"""
+
+
+def rows(proj, sql: str) -> list[tuple]:
+    return sorted(proj.query(sql), key=repr)
+
+
+def last_result(proj, uid: str) -> dict:
+    data = json.loads((proj.root / "target/run_results.json").read_text())
+    return next(r for r in data["results"] if r["unique_id"] == uid)
+
+
+@pytest.fixture
+def daily(project):
+    proj = project({"seeds/events.csv": EVENTS, "models/marts/daily.sql": DAILY})
+    assert proj.elt("seed").exit_code == 0
+    return proj
+
+
+def test_three_days_one_by_one_equal_a_full_refresh(daily):
+    for day in ("2024-06-01", "2024-06-02", "2024-06-03"):
+        result = daily.elt("run", "--start", day, "--end", day)
+        assert result.exit_code == 0, result.output
+    loaded = rows(daily, "select * from gold.daily")
+    assert daily.elt("run", "--full-refresh").exit_code == 0
+    assert rows(daily, "select * from gold.daily") == loaded
+    assert len(loaded) == 5
+
+
+def test_backfill_range_runs_once_per_day_and_records_partitions(daily):
+    assert daily.elt("run", "--start", "2024-06-01", "--end", "2024-06-01").exit_code == 0
+    assert daily.elt("run", "--start", "2024-06-02", "--end", "2024-06-03").exit_code == 0
+    record = last_result(daily, "model.daily")
+    assert record["incremental"]["strategy"] == "insert_overwrite"
+    assert record["incremental"]["batches"] == 2
+    assert record["incremental"]["partitions"] == ["dt=2024-06-02", "dt=2024-06-03"]
+    assert record["incremental"]["rows_inserted"] == 3
+
+
+def test_rerunning_a_day_with_changed_rows_replaces_only_that_partition(daily):
+    assert daily.elt("run", "--start", "2024-06-01", "--end", "2024-06-03").exit_code == 0
+    before = rows(daily, "select * from gold.daily where dt <> '2024-06-02'")
+    daily.write({"seeds/events.csv": EVENTS.replace("3,2024-06-02,1,5", "3,2024-06-02,1,500")
+                 + "6,2024-06-01,9,99\n"})      # a late row for another day must NOT be loaded
+    assert daily.elt("seed").exit_code == 0
+    assert daily.elt("run", "--start", "2024-06-02", "--end", "2024-06-02").exit_code == 0
+    assert rows(daily, "select user_id, amount from gold.daily where dt = '2024-06-02'") == [(1, 500)]
+    assert rows(daily, "select * from gold.daily where dt <> '2024-06-02'") == before
+
+
+def test_is_incremental_and_this_filter_new_rows(project):
+    proj = project({
+        "seeds/events.csv": EVENTS,
+        "models/marts/appended.sql": """\
+            {{ config(materialized='incremental', incremental_strategy='append') }}
+            select event_id, amount from {{ ref('events') }}
+            {% if is_incremental() %}
+            where event_id > (select max(event_id) from {{ this }})
+            {% endif %}
+        """,
+    })
+    proj.elt("seed")
+    assert proj.elt("run").exit_code == 0
+    assert proj.query("select count(*) from gold.appended") == [(5,)]
+    proj.write({"seeds/events.csv": EVENTS + "6,2024-06-04,2,3\n"})
+    proj.elt("seed")
+    assert proj.elt("run").exit_code == 0
+    assert proj.query("select count(*), sum(amount) from gold.appended") == [(6, 46)]
+    assert last_result(proj, "model.appended")["incremental"]["strategy"] == "append"
+    assert last_result(proj, "model.appended")["rows"] == 1
+
+
+MERGE = """\
+{{ config(materialized='incremental', incremental_strategy='merge', unique_key=['user_id']) }}
+select user_id, sum(amount) as total from {{ ref('events') }}
+{% if is_incremental() %} where dt >= '2024-06-03' {% endif %}
+group by user_id
+"""
+
+
+def test_merge_updates_changed_keys_and_inserts_new_ones(project):
+    proj = project({"seeds/events.csv": EVENTS, "models/marts/totals.sql": MERGE})
+    proj.elt("seed")
+    assert proj.elt("run").exit_code == 0
+    assert rows(proj, "select * from gold.totals") == [(1, 16), (2, 20), (3, 7)]
+    proj.write({"seeds/events.csv": EVENTS + "6,2024-06-03,4,40\n"})
+    proj.elt("seed")
+    assert proj.elt("run").exit_code == 0
+    # users 1 and 3 had rows on 2024-06-03: replaced by their totals from that day; user 4 is new.
+    assert rows(proj, "select * from gold.totals") == [(1, 1), (2, 20), (3, 7), (4, 40)]
+
+
+def test_failing_incremental_load_leaves_the_table_as_before(daily):
+    assert daily.elt("run", "--start", "2024-06-01", "--end", "2024-06-03").exit_code == 0
+    before = rows(daily, "select * from gold.daily")
+    daily.write({"models/marts/daily.sql": DAILY.replace("sum(amount)", "sum(no_such_column)")})
+    result = daily.elt("run", "--start", "2024-06-02", "--end", "2024-06-02")
+    assert result.exit_code == 1
+    assert rows(daily, "select * from gold.daily") == before
+    assert not any("__elt_" in name for name in daily.relations())
+
+
+def test_full_refresh_rebuilds(daily):
+    assert daily.elt("run", "--start", "2024-06-01", "--end", "2024-06-01").exit_code == 0
+    assert daily.query("select count(*) from gold.daily") == [(2,)]
+    assert daily.elt("run", "--full-refresh").exit_code == 0
+    assert daily.query("select count(*) from gold.daily") == [(5,)]
+
+
+WIDER = DAILY.replace("sum(amount) as amount, dt", "sum(amount) as amount, count(*) as events, dt")
+
+
+@pytest.mark.parametrize("mode, exit_code, columns", [
+    ("fail", 1, ["user_id", "amount", "dt"]),
+    ("ignore", 0, ["user_id", "amount", "dt"]),
+    ("append_new_columns", 0, ["user_id", "amount", "dt", "events"]),
+    ("sync_all_columns", 0, ["user_id", "dt", "events"]),
+])
+def test_on_schema_change(daily, mode, exit_code, columns):
+    assert daily.elt("run", "--start", "2024-06-01", "--end", "2024-06-01").exit_code == 0
+    changed = WIDER.replace("materialized='incremental'", f"materialized='incremental', on_schema_change='{mode}'")
+    if mode == "sync_all_columns":
+        changed = changed.replace("sum(amount) as amount, ", "")
+    daily.write({"models/marts/daily.sql": changed})
+    result = daily.elt("run", "--start", "2024-06-02", "--end", "2024-06-02")
+    assert result.exit_code == exit_code, result.output
+    found = [c for (c,) in daily.query("select column_name from information_schema.columns "
+                                       "where table_name = 'daily' order by ordinal_position")]
+    assert found == columns
+    if mode == "fail":
+        assert "the columns of gold.daily changed: new ['events']" in result.stdout
+    if mode == "append_new_columns":
+        assert daily.query("select events from gold.daily where dt = '2024-06-02'") == [(1,)]
+        assert daily.query("select events from gold.daily where dt = '2024-06-01'") == [(None,), (None,)]
+
+
+@pytest.mark.parametrize("config, message", [
+    ("incremental_strategy='insert_overwrite'", "insert_overwrite without partition_by would replace the whole"),
+    ("incremental_strategy='merge'", "the merge strategy needs unique_key"),
+    ("incremental_strategy='upsert'", "unknown incremental_strategy 'upsert'"),
+    ("on_schema_change='drop'", "unknown on_schema_change 'drop'"),
+    ("partition_by=['dt'], batch_size='week'", "batch_size must be day or month"),
+])
+def test_unsafe_combinations_are_refused(project, config, message):
+    proj = project({"models/marts/m.sql": f"{{{{ config(materialized='incremental', {config}) }}}}\n"
+                                          "select 1 as x, '2024-01-01' as dt\n"})
+    result = proj.elt("compile")
+    assert result.exit_code == 2
+    assert "models/marts/m.sql" in result.stderr and message in result.stderr
+    assert not proj.database.exists()
+
+
+def test_full_overwrite_ok_allows_replacing_everything(project):
+    proj = project({"models/marts/m.sql": "{{ config(materialized='incremental', "
+                                          "incremental_strategy='insert_overwrite', full_overwrite_ok=true) }}\n"
+                                          "select {{ var('x', 1) }} as x\n"})
+    assert proj.elt("run").exit_code == 0
+    assert proj.elt("run", "--vars", "{x: 2}").exit_code == 0
+    assert proj.query("select x from gold.m") == [(2,)]
+
+
+def test_merge_on_hive_without_transactional_table_is_refused(project):
+    profiles = "test:\n  target: hive\n  outputs:\n    hive: {type: hive, host: 127.0.0.1, port: 1}\n"
+    proj = project({"models/marts/m.sql": MERGE, "seeds/events.csv": EVENTS}, profiles=profiles)
+    result = proj.elt("compile")
+    assert result.exit_code == 2
+    assert "merge needs a table that supports MERGE" in result.stderr and "transactional=true" in result.stderr
