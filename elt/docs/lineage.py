@@ -219,7 +219,7 @@ def _type_for_schema(data_type: str | None) -> str:
 
 
 def _schema(keys: dict[tuple[str, str], str], known: dict[str, NodeLineage]) -> MappingSchema:
-    mapping: dict[str, dict[str, dict[str, str]]] = {}
+    mapping: dict[str, Any] = {}
     for (schema, table), uid in keys.items():
         parent = known.get(uid)
         if parent is not None and parent.complete and parent.columns:
@@ -242,6 +242,7 @@ def _model_lineage(manifest: Manifest, node: Node, known: dict[str, NodeLineage]
                            unresolved=f"sqlglot cannot analyse the query: {exc}".splitlines()[0])
     columns: dict[str, ColumnLineage] = {}
     stars: list[str] = []
+    assert isinstance(query, exp.Query)  # models are one SELECT query (compiler)
     for select in query.selects:
         name = select.alias_or_name
         if isinstance(select, exp.Star) or (isinstance(select, exp.Column) and isinstance(select.this, exp.Star)):
@@ -271,7 +272,7 @@ def _annotate(query: exp.Expression, schema: MappingSchema, dialect: str) -> Non
         annotate_types(query, schema=schema, dialect=dialect)
 
 
-def _type_of(select: exp.Expression) -> str | None:
+def _type_of(select: exp.Expr) -> str | None:
     data_type = select.type
     if data_type is None or data_type.this in (exp.DataType.Type.UNKNOWN, exp.DataType.Type.NULL):
         return None

@@ -41,4 +41,4 @@ def make_server(directory: Path, port: int) -> ThreadingHTTPServer:
 
 def url_of(server: ThreadingHTTPServer) -> str:
     host, port = server.server_address[:2]
-    return f"http://{host}:{port}/"
+    return f"http://{host!s}:{port}/"

@@ -41,7 +41,11 @@ def _script_json(data: Any) -> str:
 
 
 def _asset(name: str) -> str:
-    return (ASSETS / name).read_text(encoding="utf-8")
+    try:
+        return (ASSETS / name).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ProjectError(f"elt is installed without its docs assets ({ASSETS / name} is missing)",
+                           hint="reinstall elt; a packaged elt must ship elt/docs/assets/*") from None
 
 
 def render_index(manifest: Manifest, svg: str) -> str:
