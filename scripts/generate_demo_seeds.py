@@ -228,6 +228,24 @@ def make_exam_scores(rng: random.Random, enrollments: list[list[str]], ability: 
     return [header, *records]
 
 
+def make_portal_events(rng: random.Random) -> list[list[str]]:
+    """Two weeks of learning-portal events (the demo's partitioned incremental model reads them by day)."""
+    kinds = [("login", 0.45), ("view_material", 0.35), ("submit_assignment", 0.12), ("forum_post", 0.08)]
+    first = dt.date(2024, 9, 2)
+    records = []
+    for day in (first + dt.timedelta(days=n) for n in range(14)):
+        weekend = day.weekday() >= 5
+        for _ in range(rng.randint(40, 70) if weekend else rng.randint(120, 180)):
+            student = 1001 + rng.randrange(N_STUDENTS)
+            kind = rng.choices([k for k, _ in kinds], [w for _, w in kinds])[0]
+            at = random_time(rng, day, 7, 22)
+            records.append([student, kind, at])
+    records.sort(key=lambda r: (r[2], r[0]))
+    header = ["event_id", "student_id", "event_type", "event_time", "event_date"]
+    return [header, *[[str(900001 + i), str(s), k, fmt_ts(t), t.date().isoformat()]
+                      for i, (s, k, t) in enumerate(records)]]
+
+
 def write_csv(path: Path, rows: list[list[str]]) -> None:
     with path.open("w", newline="", encoding="utf-8") as handle:
         csv.writer(handle, lineterminator="\n").writerows(rows)
@@ -242,9 +260,11 @@ def main() -> None:
     courses = make_courses()
     enrollments = make_enrollments(rng)
     exam_scores = make_exam_scores(rng, enrollments, ability)
+    # Its own generator, so adding it left the other files byte-identical.
+    portal_events = make_portal_events(random.Random(SEED + 1))
     args.out.mkdir(parents=True, exist_ok=True)
     for name, rows in (("students", students), ("courses", courses), ("enrollments", enrollments),
-                       ("exam_scores", exam_scores)):
+                       ("exam_scores", exam_scores), ("portal_events", portal_events)):
         write_csv(args.out / f"{name}.csv", rows)
         print(f"{name}.csv: {len(rows) - 1} rows")
 

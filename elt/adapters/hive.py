@@ -49,7 +49,8 @@ PROFILE_KEYS: dict[str, str] = {
     "retries": "connection attempts after a transport error (default 2)",
     "retry_backoff": "seconds before the first retry, doubled each time (default 1)",
 }
-_COMMON_KEYS = {"type", "threads", "schema"}
+# Keys every target may carry, read by elt itself (node-level retries, DuckDB/Hive session time zone).
+_COMMON_KEYS = {"type", "threads", "schema", "retry_delay", "timezone"}
 AUTH_MODES = ("NONE", "NOSASL", "LDAP", "KERBEROS", "CUSTOM")
 #: Rows per INSERT ... VALUES statement in load_rows.
 LOAD_BATCH_ROWS = 500
@@ -251,6 +252,7 @@ class HiveAdapter(Adapter):
                         f"cannot {what} to {self.target.type} server {self.host}:{self.port}{tries}: "
                         f"{self._scrub(_transport_message(exc))}",
                         hint=self._connect_hint(exc),
+                        transient=_is_transport_error(exc),
                     ) from None
                 delay = self.retry_backoff * (2**attempt)
                 attempt += 1
@@ -301,6 +303,7 @@ class HiveAdapter(Adapter):
                     raise AdapterError(
                         self._statement_error(f"connection lost: {_transport_message(exc)}", sql),
                         hint="the statement may or may not have been applied; check the server log",
+                        transient=True,  # elt's builds are idempotent: rebuilding the node is safe
                     ) from None
                 time.sleep(self.retry_backoff * (2**attempt))
                 attempt += 1
@@ -388,6 +391,44 @@ class HiveAdapter(Adapter):
             comment = str(row[2] or "") if len(row) > 2 else ""
             columns.append(Column(name=name, data_type=str(row[1] or "").strip(), description=comment))
         return columns
+
+    # -- incremental loads (see Adapter); Hive writes whole partitions with INSERT OVERWRITE ----------
+
+    def _dynamic_partitions(self) -> None:
+        # Real Hive needs these per session for INSERT ... PARTITION (col) without values.
+        self.execute("SET hive.exec.dynamic.partition=true")
+        self.execute("SET hive.exec.dynamic.partition.mode=nonstrict")
+
+    def insert_into(self, relation: Relation, source: Relation, columns: Sequence[str],
+                    select: Sequence[str], partition_by: Sequence[str] = ()) -> None:
+        # `columns` is the table's own order (partition columns last), so the SELECT is positional.
+        partition = ""
+        if partition_by:
+            self._dynamic_partitions()
+            partition = f" PARTITION ({', '.join(partition_by)})"
+        self.execute(f"INSERT INTO TABLE {relation}{partition}\nSELECT {', '.join(select)} FROM {source}")
+
+    def insert_overwrite(self, relation: Relation, source: Relation, columns: Sequence[str],
+                         select: Sequence[str], partition_by: Sequence[str]) -> None:
+        # One statement: the partitions present in `source` are replaced, all others stay.
+        partition = ""
+        if partition_by:
+            self._dynamic_partitions()
+            partition = f" PARTITION ({', '.join(partition_by)})"
+        self.execute(f"INSERT OVERWRITE TABLE {relation}{partition}\nSELECT {', '.join(select)} FROM {source}")
+
+    def merge(self, relation: Relation, source: Relation, columns: Sequence[str], select: Sequence[str],
+              unique_key: Sequence[str]) -> None:
+        # Only for tables declared transactional (ACID / Iceberg): the compiler refuses merge otherwise.
+        on = " AND ".join(f"t.{k} = s.{k}" for k in unique_key)
+        updates = ", ".join(f"{c} = s.{c}" for c in columns if c not in unique_key)
+        values = ", ".join(f"s.{v}" if v != "NULL" else "NULL" for v in select)
+        self.execute(f"MERGE INTO {relation} t USING {source} s ON {on}\n"
+                     f"WHEN MATCHED THEN UPDATE SET {updates}\nWHEN NOT MATCHED THEN INSERT VALUES ({values})")
+
+    def add_columns(self, relation: Relation, columns: Sequence[Column]) -> None:
+        defs = ", ".join(f"{c.name} {c.data_type}" for c in columns)
+        self.execute(f"ALTER TABLE {relation} ADD COLUMNS ({defs})")
 
     def version(self) -> str:
         """`Spark SQL 4.3.0` / `Apache Hive 3.1.3`: from the protocol's GetInfo, else `version()`."""

@@ -201,10 +201,8 @@ def test_sql_error_is_clean_names_the_statement_and_is_not_retried(rel: Any, mak
 
     hive._execute_once = counting  # type: ignore[method-assign]
     try:
-        started = time.monotonic()
         with pytest.raises(AdapterError) as caught:
             hive.fetchall(f"SELECT no_such_column\nFROM {rel('nowhere')}\nWHERE 1 = 1")
-        elapsed = time.monotonic() - started
     finally:
         hive.close()
     message = str(caught.value)
@@ -212,7 +210,8 @@ def test_sql_error_is_clean_names_the_statement_and_is_not_retried(rel: Any, mak
     assert f"FROM {rel('nowhere')}" in message  # the statement's first lines
     for noise in ("org.apache", "Exception", "TExecuteStatementResp", "\tat ", "Search path", "'Project"):
         assert noise not in message
-    assert len(attempts) == 1 and elapsed < 5
+    assert len(attempts) == 1  # sent once: a SQL error is never retried
+    assert caught.value.transient is False
 
 
 def test_trailing_semicolon_is_accepted_but_two_statements_are_not(adapter: HiveAdapter) -> None:
@@ -268,7 +267,7 @@ def test_query_timeout_cancels_the_statement(hive_server: Any, make_target: Any)
         started = time.monotonic()
         with pytest.raises(AdapterError, match="query_timeout"):
             hive.fetchall("SELECT count(*) FROM range(0, 100000000000, 1, 2) WHERE id % 7 = 3")
-        assert time.monotonic() - started < 15
+        assert time.monotonic() - started < 120  # cancelled: the full scan would run for hours
         assert hive.fetchall("SELECT 1") == [(1,)]  # the session is still usable
     finally:
         hive.close()
