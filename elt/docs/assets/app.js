@@ -104,6 +104,7 @@
   var svg = document.getElementById("dag");
   var full = { x: 0, y: 0, w: +svg.getAttribute("data-width"), h: +svg.getAttribute("data-height") };
   var view = { x: full.x, y: full.y, w: full.w, h: full.h };
+  var MAX_FIT_SCALE = 1.25;
 
   function applyView() {
     svg.setAttribute("viewBox", [view.x, view.y, view.w, view.h].join(" "));
@@ -127,7 +128,11 @@
     applyView();
   }
   function fit() {
-    view = { x: full.x, y: full.y, w: full.w, h: full.h };
+    // The whole graph, centred, never magnified more than MAX_FIT_SCALE (a small DAG stays readable).
+    var rect = svg.getBoundingClientRect();
+    var scale = Math.min(rect.width / full.w, rect.height / full.h, MAX_FIT_SCALE) || 1;
+    var w = rect.width / scale || full.w, h = rect.height / scale || full.h;
+    view = { x: full.x - (w - full.w) / 2, y: full.y - (h - full.h) / 2, w: w, h: h };
     applyView();
   }
   function reveal(uid) {
@@ -260,9 +265,13 @@
     var ref = { node: uid, column: name };
     var up = el("ul", { className: "tree" }, [lineageTree(ref, upstreamOf, {}, involved)]);
     var down = el("ul", { className: "tree" }, [lineageTree(ref, downstreamOf, {}, involved)]);
+    var column = columnOf(uid, name);
+    var none = column && !column.upstream.length && !column.unresolved.length && NODES[uid].resource_type === "model";
     return el("div", { className: "lineage", id: "column-lineage" }, [
-      el("div", {}, [el("h3", { text: "Derives from (down to seeds and sources)" }), up]),
-      el("div", {}, [el("h3", { text: "Used by" }), down]),
+      el("div", {}, [el("h3", { text: "Derives from (down to seeds and sources)" }), up,
+                     none ? el("p", { className: "meta", text: "No upstream column: a constant, or a count of rows." }) : null]),
+      el("div", {}, [el("h3", { text: "Used by" }), down,
+                     downstreamOf(ref).length ? null : el("p", { className: "meta", text: "No column of another model reads it." })]),
     ]);
   }
 
@@ -418,6 +427,6 @@
     renderList();
   }
   window.addEventListener("hashchange", route);
-  applyView();
+  fit();
   route();
 })();
