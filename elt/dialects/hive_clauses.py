@@ -8,6 +8,7 @@ import re
 
 from sqlglot import exp
 
+from elt.dialects import hive_types as types
 from elt.dialects._common import call, macro, refuse
 from elt.dialects.hive_functions import Rule, is_number, is_string, numeric_text
 
@@ -31,30 +32,27 @@ def _cast(node: exp.Expression) -> exp.Expression:
         low, high = _INT_RANGE[bits]
         if is_number(value) and value.is_int and low <= int(value.sql()) <= high:
             return exp.Cast(this=value, to=to)
-        return exp.TryCast(this=macro("hive_integral", value, exp.Literal.number(bits)), to=to)
-    if kind == DT.DOUBLE:
-        return macro("hive_to_double", value)
-    if kind == DT.FLOAT:
-        return macro("hive_to_float", value)
+        return exp.TryCast(this=types.to_integral(value, bits, node), to=to)
+    if kind in (DT.DOUBLE, DT.FLOAT):
+        return types.to_number(value, "DOUBLE" if kind == DT.DOUBLE else "FLOAT", node)
     if kind == DT.DECIMAL:
         params = to.expressions or [
             exp.DataTypeParam(this=exp.Literal.number(10)),
             exp.DataTypeParam(this=exp.Literal.number(0)),
         ]
-        decimal = exp.DataType(this=DT.DECIMAL, expressions=params)
-        return exp.TryCast(this=macro("hive_decimal_source", value), to=decimal)
+        return types.to_number(value, exp.DataType(this=DT.DECIMAL, expressions=params).sql("duckdb"), node)
     if kind in _STRING_TYPES:
         if to.expressions:
             refuse(f"CAST AS {to.sql('hive')}", "Hive truncates or pads to the length; DuckDB ignores it", node)
-        return macro("hive_to_string", value)
+        return types.to_string(value)
     if kind == DT.BOOLEAN:
-        return macro("hive_to_boolean", value)
+        return types.to_boolean(value, node)
     if kind == DT.DATE:
-        return macro("hive_to_date", value)
+        return types.to_date(value)
     if kind == DT.TIMESTAMP:
-        return macro("hive_to_timestamp", value)
+        return types.to_timestamp(value, node)
     if kind in (DT.BINARY, DT.VARBINARY):
-        return macro("hive_to_binary", value)
+        return types.to_binary(value)
     refuse(f"CAST AS {to.sql('hive')}", "this conversion has no checked DuckDB equivalent", node)
 
 
@@ -69,8 +67,7 @@ _MIRROR = {"eq": "eq", "ne": "ne", "lt": "gt", "le": "ge", "gt": "lt", "ge": "le
 
 
 def _cmp(op: str, value: exp.Expression, literal: exp.Expression, name: str = "hive_cmp_") -> exp.Expression:
-    text = literal.this if is_string(literal) else literal.sql("duckdb")
-    return macro(f"{name}{op}", value, literal, exp.Literal.string(text))
+    return types.compare(op, value, literal, in_list=name == "hive_in_")
 
 
 def _literal_needs_care(node: exp.Expression) -> bool:

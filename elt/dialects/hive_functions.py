@@ -18,6 +18,7 @@ from sqlglot.time import format_time
 
 from elt.dialects import java_time
 from elt.dialects._common import call, hive_name, macro, refuse
+from elt.dialects.hive_types import static_type, to_date, to_epoch, to_string, to_ts
 
 Rule = Callable[[exp.Expression], exp.Expression]
 
@@ -123,10 +124,24 @@ def _variance(node: exp.Expression) -> exp.Expression:
 def _concat(node: exp.Expression) -> exp.Expression:
     # Hive: NULL if any argument is NULL; non-strings converted the Hive way (TRUE, 1.0E10).
     args = list(node.expressions) if isinstance(node, exp.Concat) else [node.this, node.expression]
-    parts = [a if is_string(a) else macro("hive_to_string", a) for a in args]
+    parts: list[exp.Expression] = []
+    for arg in args:
+        inner = arg.this if isinstance(arg, exp.Paren) else arg
+        if isinstance(inner, exp.DPipe):  # an operand chain already rewritten: flatten it
+            parts.extend(_flatten_pipes(inner))
+        else:
+            parts.append(to_string(arg))
     if len(parts) == 1:
         return parts[0]
     return exp.Paren(this=reduce(lambda a, b: exp.DPipe(this=a, expression=b, safe=False), parts))
+
+
+def _flatten_pipes(node: exp.Expression) -> list[exp.Expression]:
+    if isinstance(node, exp.Paren) and isinstance(node.this, exp.DPipe):
+        node = node.this
+    if isinstance(node, exp.DPipe):
+        return [*_flatten_pipes(node.this), *_flatten_pipes(node.expression)]
+    return [node]
 
 
 def _substr(node: exp.Expression) -> exp.Expression:
@@ -219,7 +234,13 @@ def _greatest(node: exp.Expression) -> exp.Expression:
 
 
 def _round(node: exp.Expression) -> exp.Expression:
-    return macro("hive_round", node.this, node.args.get("decimals") or exp.Literal.number(0))
+    digits = node.args.get("decimals") or exp.Literal.number(0)
+    kind = static_type(node.this)
+    if kind in ("DOUBLE", "FLOAT"):
+        return macro("hive__round_double", node.this, digits)
+    if kind in ("INT", "DECIMAL"):
+        return call("round", node.this, digits)
+    return macro("hive_round", node.this, digits)
 
 
 def _log(node: exp.Expression) -> exp.Expression:
@@ -277,12 +298,6 @@ def _int_div(node: exp.Expression) -> exp.Expression:
 # -- dates -----------------------------------------------------------------------------------------------
 
 
-def _unwrap_date(node: exp.Expression) -> exp.Expression:
-    if isinstance(node, exp.Anonymous) and node.name in ("hive_to_date", "hive_to_ts"):
-        return node.expressions[0]
-    return node
-
-
 def _format(node: exp.Expression, arg: str = "format") -> str:
     fmt = node.args.get(arg)
     if fmt is None or not is_string(fmt):
@@ -310,31 +325,32 @@ def _date_add(node: exp.Expression) -> exp.Expression:
     unit = node.args.get("unit")
     if unit is not None and unit.name.upper() != "DAY":
         refuse(hive_name(node), f"unit {unit.name} is not a Hive form", node)
-    return macro("hive_date_add", _unwrap_date(node.this), node.expression)
+    days = exp.TryCast(this=node.expression, to=exp.DataType.build("INT"))
+    return exp.Paren(this=exp.Add(this=to_date(node.this), expression=days))
 
 
 def _datediff(node: exp.Expression) -> exp.Expression:
     if node.args.get("unit") is not None and node.args["unit"].name.upper() not in ("DAY",):
         refuse("datediff()", "Hive's datediff counts days only", node)
-    return macro("hive_datediff", _unwrap_date(node.this), _unwrap_date(node.expression))
+    return exp.Paren(this=exp.Sub(this=to_date(node.this), expression=to_date(node.expression)))
 
 
 def _months_between(node: exp.Expression) -> exp.Expression:
     if node.args.get("roundoff") is not None:
         refuse("months_between()", "the third argument is not a Hive form", node)
-    return macro("hive_months_between", node.this, node.expression)
+    return macro("hive__months_between", to_ts(node.this), to_ts(node.expression))
 
 
 def _trunc(node: exp.Expression) -> exp.Expression:
     unit = node.args.get("unit")
     if not isinstance(unit, (exp.Var, exp.Literal)):
         refuse("trunc()", "the unit must be a literal", node)
-    return macro("hive_trunc", node.this, exp.Literal.string(unit.name))
+    return macro("hive__trunc", to_date(node.this), exp.Literal.string(unit.name))
 
 
 def _part(name: str) -> Rule:
     def rule(node: exp.Expression) -> exp.Expression:
-        return call(name, macro("hive_to_ts", _unwrap_date(node.this)))
+        return call(name, to_ts(node.this))
 
     return rule
 
@@ -345,11 +361,45 @@ def _from_unixtime(node: exp.Expression) -> exp.Expression:
 
 def _unix_timestamp(node: exp.Expression) -> exp.Expression:
     fmt, prefix = _parse_format(node, node.args.get("format"))
-    return macro("hive_unix_timestamp", node.this, exp.Literal.string(fmt), exp.Literal.string(prefix))
+    return to_epoch(node.this, fmt, prefix)
 
 
 def _date_format(node: exp.Expression) -> exp.Expression:
-    return macro("hive_date_format", _unwrap_date(node.this), exp.Literal.string(_format(node)))
+    return call("strftime", to_ts(node.this), exp.Literal.string(_format(node)))
+
+
+_EXTRACT = {
+    "YEAR": "year",
+    "QUARTER": "quarter",
+    "MONTH": "month",
+    "WEEK": "weekofyear",
+    "DAY": "day",
+    "HOUR": "hour",
+    "MINUTE": "minute",
+    "SECOND": "second",
+}
+
+
+def _extract(node: exp.Expression) -> exp.Expression:
+    unit = node.this.name.upper()
+    if unit == "DAYOFWEEK":
+        return _dayofweek(node.expression)
+    if unit not in _EXTRACT:
+        refuse(f"EXTRACT({unit} FROM ...)", "this unit has no checked DuckDB equivalent", node)
+    return call(_EXTRACT[unit], to_ts(node.expression))
+
+
+def _dayofweek(value: exp.Expression) -> exp.Expression:
+    # Hive: 1 = Sunday ... 7 = Saturday; DuckDB's dayofweek starts at 0.
+    return exp.Paren(this=exp.Add(this=call("dayofweek", to_ts(value)), expression=exp.Literal.number(1)))
+
+
+def _str_to_map(node: exp.Expression) -> exp.Expression:
+    d1 = node.args.get("pair_delim") or exp.Literal.string(",")
+    d2 = node.args.get("key_value_delim") or exp.Literal.string(":")
+    for delim in (d1, d2):
+        check_regex(node, delim, "str_to_map()")
+    return macro("hive_str_to_map", node.this, d1, d2)
 
 
 def _current_timestamp(node: exp.Expression) -> exp.Expression:
@@ -368,7 +418,7 @@ def _anon_unix_timestamp(node: exp.Anonymous) -> exp.Expression:
             refuse("to_unix_timestamp()", "the date pattern must be a string literal", node)
         fmt_node = exp.Literal.string(format_time(args[1].this, Hive.TIME_MAPPING, Hive.TIME_TRIE))
     fmt, prefix = _parse_format(node, fmt_node)
-    return macro("hive_unix_timestamp", args[0], exp.Literal.string(fmt), exp.Literal.string(prefix))
+    return to_epoch(args[0], fmt, prefix)
 
 
 def _anon_is(negate: bool) -> Callable[[exp.Anonymous], exp.Expression]:
@@ -388,16 +438,26 @@ def _anon_macro(name: str, arity: int) -> Callable[[exp.Anonymous], exp.Expressi
     return rule
 
 
+def _utc(node: exp.Anonymous, from_utc: bool) -> exp.Expression:
+    if len(node.expressions) != 2:
+        refuse(f"{node.name}()", "expects 2 arguments", node)
+    ts, zone = node.expressions
+    first, second = (exp.Literal.string("UTC"), zone) if from_utc else (zone, exp.Literal.string("UTC"))
+    return call("timezone", second, call("timezone", first.copy(), to_ts(ts)))
+
+
 ANONYMOUS_RULES: dict[str, Callable[[exp.Anonymous], exp.Expression]] = {
     "to_unix_timestamp": _anon_unix_timestamp,
     "isnull": _anon_is(False),
     "isnotnull": _anon_is(True),
     "pmod": _anon_macro("hive_pmod", 2),
     "find_in_set": _anon_macro("hive_find_in_set", 2),
-    "from_utc_timestamp": _anon_macro("hive_from_utc_timestamp", 2),
-    "to_utc_timestamp": _anon_macro("hive_to_utc_timestamp", 2),
+    "from_utc_timestamp": lambda n: _utc(n, from_utc=True),
+    "to_utc_timestamp": lambda n: _utc(n, from_utc=False),
     "map_values": lambda node: call("map_values", *node.expressions),
     "e": lambda node: call("exp", exp.Literal.number(1)),
+    "bin": lambda node: call("bin", *node.expressions),
+    "octet_length": lambda node: call("strlen", *node.expressions),
 }
 
 
@@ -455,14 +515,14 @@ FUNCTION_RULES: dict[type[exp.Expression], Rule] = {
     exp.Sub: _arith,
     exp.Mul: _arith,
     # dates
-    exp.TsOrDsToDate: lambda n: macro("hive_to_date", n.this),
-    exp.TimeStrToTime: lambda n: macro("hive_to_ts", n.this),
+    exp.TsOrDsToDate: lambda n: to_date(n.this),
+    exp.TimeStrToTime: lambda n: to_ts(n.this),
     exp.TsOrDsAdd: _date_add,
     exp.DateDiff: _datediff,
     exp.MonthsBetween: _months_between,
-    exp.AddMonths: lambda n: macro("hive_add_months", n.this, n.expression),
-    exp.LastDay: lambda n: macro("hive_last_day", n.this),
-    exp.NextDay: lambda n: macro("hive_next_day", n.this, n.expression),
+    exp.AddMonths: lambda n: macro("hive__add_months", to_date(n.this), n.expression),
+    exp.LastDay: lambda n: call("last_day", to_date(n.this)),
+    exp.NextDay: lambda n: macro("hive__next_day", to_date(n.this), n.expression),
     exp.TimestampTrunc: _trunc,
     exp.Year: _part("year"),
     exp.Month: _part("month"),
@@ -473,11 +533,15 @@ FUNCTION_RULES: dict[type[exp.Expression], Rule] = {
     exp.Second: _part("second"),
     exp.WeekOfYear: _part("weekofyear"),
     exp.Quarter: _part("quarter"),
-    exp.DayOfWeek: lambda n: macro("hive_dayofweek", _unwrap_date(n.this)),
+    exp.DayOfWeek: lambda n: _dayofweek(n.this),
     exp.UnixToStr: _from_unixtime,
     exp.StrToUnix: _unix_timestamp,
     exp.TimeToStr: _date_format,
     exp.CurrentTimestamp: _current_timestamp,
+    exp.Extract: _extract,
+    exp.StrToMap: _str_to_map,
+    exp.ToBase64: lambda n: call("to_base64", n.this),
+    exp.FromBase64: lambda n: call("from_base64", n.this),
 }
 
 #: Functions whose sqlglot DuckDB rendering already means what Hive means (see tests/parity).
@@ -541,6 +605,8 @@ PASS: frozenset[type[exp.Expression]] = frozenset(
         exp.Atan,
         exp.Atan2,
         exp.Exists,
+        exp.Hex,
+        exp.Unhex,
         exp.Array,
         exp.Struct,
         exp.VarMap,

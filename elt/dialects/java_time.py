@@ -40,6 +40,7 @@ _DIRECTIVES: dict[str, tuple[str, str]] = {
     "%-j": ("%-j", r"\d+"),
     "%a": ("%a", r"[A-Za-z]+"),
     "%A": ("%A", r"[A-Za-z]+"),
+    "SSS": ("%g", r"\d+"),  # milliseconds (sqlglot leaves Java's 'SSS' as it is)
 }
 
 _WHY = {
@@ -49,7 +50,7 @@ _WHY = {
     "%z": "'Z' (time zone offset)",
 }
 
-_TOKEN = re.compile(r"%-?[A-Za-z](?:strict)?|'[^']*'|[A-Za-z]|.", re.S)
+_TOKEN = re.compile(r"%-?[A-Za-z](?:strict)?|'[^']*'|(?<!S)SSS(?!S)|[A-Za-z]|.", re.S)
 
 
 def _tokens(fmt: str) -> list[tuple[str, str]]:
@@ -61,7 +62,7 @@ def _tokens(fmt: str) -> list[tuple[str, str]]:
     out: list[tuple[str, str]] = []
     for match in _TOKEN.finditer(fmt):
         tok = match.group(0)
-        if tok.startswith("%") and len(tok) > 1:
+        if (tok.startswith("%") and len(tok) > 1) or tok == "SSS":
             out.append(("dir", tok))
         elif tok.startswith("'") and len(tok) >= 2:
             inner = tok[1:-1]
@@ -90,6 +91,8 @@ def to_strftime(fmt: str) -> str:
     '%Y-%m-%d %H:%M:%S'
     >>> to_strftime("%a, %-d %b %Y")
     '%a, %-d %b %Y'
+    >>> to_strftime("%Hstrict:%Mstrict:%Sstrict.SSS")
+    '%H:%M:%S.%g'
     """
     parts = []
     for kind, tok in _tokens(fmt):

@@ -104,3 +104,21 @@ def test_register_is_idempotent_and_per_connection() -> None:
     cursor = conn.cursor()
     register(cursor)
     assert cursor.execute("SELECT hive_pmod(-7, 3)").fetchone() == (2,)
+
+
+def test_nested_conversions_stay_fast(duckdb_conn) -> None:
+    """Macros copy their argument into each branch; nesting must not multiply that (it once took minutes)."""
+    import time
+
+    hive_sql = (
+        "SELECT CAST(CAST(CAST(CAST(CAST(s AS DOUBLE) AS STRING) AS INT) AS STRING) AS DOUBLE) AS a,"
+        " concat(concat(concat(s, 1), concat(s, 2.5)), concat(s, true)) AS b,"
+        " CAST(m[CAST(CAST(s AS INT) AS STRING)] AS INT) AS c,"
+        " date_format(date_add(to_date(from_unixtime(unix_timestamp(d, 'yyyyMMdd'))), 1), 'yyyy-MM-dd') AS e,"
+        " months_between(add_months(last_day(d2), 1), trunc(d2, 'MM')) AS f"
+        " FROM (SELECT '7' AS s, map('7', '8') AS m, '20240105' AS d, '2024-01-05' AS d2) t"
+    )
+    start = time.perf_counter()
+    rows = run(duckdb_conn, hive_sql)
+    assert time.perf_counter() - start < 2.0
+    assert rows == [(7.0, "7172.57TRUE", 8, "2024-01-06", 1.90322581)]

@@ -1,0 +1,283 @@
+"""Hive's conversions (casts, and the implicit ones date functions and concat make), chosen by type.
+
+Where the type of a value is visible in the query (a literal, a CAST, the result of a function or of an
+elt macro), the conversion is written for that type: `CAST(x AS STRING)` of a DATE is a plain cast, of a
+DOUBLE a Java-style formatting. Otherwise (a column) a `hive_*` macro picks the conversion from the type
+DuckDB binds (`typeof`); when the value is itself built from elt macros, its `_once` variant is used so
+the value is not copied into every branch (macro expansion would otherwise grow with each nesting level).
+"""
+
+from __future__ import annotations
+
+from sqlglot import exp
+
+from elt.dialects._common import call, macro, refuse
+
+#: A coarse DuckDB type: VARCHAR, BOOLEAN, INT, DECIMAL, DOUBLE, FLOAT, DATE, TIMESTAMP, or None (unknown).
+Kind = str | None
+
+DT = exp.DataType.Type
+_KIND_OF_TYPE = {
+    **dict.fromkeys((DT.TEXT, DT.VARCHAR, DT.CHAR, DT.NCHAR, DT.NVARCHAR), "VARCHAR"),
+    **dict.fromkeys((DT.TINYINT, DT.SMALLINT, DT.INT, DT.BIGINT), "INT"),
+    DT.DECIMAL: "DECIMAL",
+    DT.DOUBLE: "DOUBLE",
+    DT.FLOAT: "FLOAT",
+    DT.BOOLEAN: "BOOLEAN",
+    DT.DATE: "DATE",
+    DT.TIMESTAMP: "TIMESTAMP",
+}
+
+#: What the functions elt emits return.
+_KIND_OF_CALL = {
+    **dict.fromkeys(
+        (
+            "hive_to_string",
+            "hive_to_string_once",
+            "hive__float_str",
+            "hive__bool_str",
+            "hive_substr",
+            "hive_upper",
+            "hive_initcap",
+            "hive_get_json_object",
+            "hive_substring_index",
+            "hive_regexp_replace_dyn",
+            "hive_from_unixtime",
+            "strftime",
+            "regexp_extract",
+            "regexp_replace",
+        ),
+        "VARCHAR",
+    ),
+    **dict.fromkeys(("hive_to_date", "hive_to_date_once", "hive__str_to_date", "last_day"), "DATE"),
+    **dict.fromkeys(("hive__add_months", "hive__next_day", "hive__trunc"), "DATE"),
+    **dict.fromkeys(("hive_to_ts", "hive_to_ts_once", "hive__str_to_ts", "hive_to_timestamp"), "TIMESTAMP"),
+    **dict.fromkeys(("hive_to_double", "hive_divide", "hive__months_between"), "DOUBLE"),
+    "hive_to_float": "FLOAT",
+    **dict.fromkeys(
+        (
+            "hive_size",
+            "hive_unix_timestamp",
+            "hive__parse_epoch",
+            "hive__ts_epoch",
+            "hive_locate",
+            "hive_find_in_set",
+            "strpos",
+            "year",
+            "month",
+            "day",
+            "hour",
+            "minute",
+            "second",
+            "weekofyear",
+            "quarter",
+        ),
+        "INT",
+    ),
+}
+
+_STRING_NODES = (
+    exp.DPipe,
+    exp.Concat,
+    exp.ConcatWs,
+    exp.Upper,
+    exp.Lower,
+    exp.Trim,
+    exp.Reverse,
+    exp.Replace,
+    exp.Translate,
+    exp.Repeat,
+    exp.Pad,
+    exp.MD5,
+    exp.SHA,
+)
+
+
+def static_type(node: exp.Expression) -> Kind:
+    """The coarse type of `node` when the query shows it, else None."""
+    if isinstance(node, exp.Paren):
+        return static_type(node.this)
+    if isinstance(node, exp.Literal):
+        if node.is_string:
+            return "VARCHAR"
+        return "INT" if node.is_int else "DECIMAL"
+    if isinstance(node, exp.Neg):
+        return static_type(node.this)
+    if isinstance(node, exp.Boolean):
+        return "BOOLEAN"
+    if isinstance(node, (exp.Cast, exp.TryCast)):
+        return _KIND_OF_TYPE.get(node.args["to"].this)
+    if isinstance(node, exp.Anonymous):
+        return _KIND_OF_CALL.get(node.name.lower())
+    if isinstance(node, _STRING_NODES):
+        return "VARCHAR"
+    if isinstance(node, (exp.Add, exp.Sub)):  # date arithmetic as elt writes it (date_add, datediff)
+        left, right = static_type(node.this), static_type(node.expression)
+        if left == "DATE":
+            return "INT" if right == "DATE" else "DATE" if right == "INT" else None
+        return None
+    if isinstance(node, exp.Coalesce):
+        branches = [node.this, *node.expressions]
+    elif isinstance(node, exp.If):
+        branches = [node.args.get("true"), node.args.get("false")]
+    elif isinstance(node, exp.Case):
+        branches = [i.args.get("true") for i in node.args.get("ifs") or []] + [node.args.get("default")]
+    else:
+        return None
+    for branch in branches:
+        kind = static_type(branch) if branch is not None and not isinstance(branch, exp.Null) else None
+        if kind is not None:
+            return kind
+    return None
+
+
+def _heavy(node: exp.Expression) -> bool:
+    """The value is built from elt macros, so a dispatching macro must not copy it into every branch."""
+    return any(isinstance(n, exp.Anonymous) and n.name.lower().startswith("hive") for n in node.walk())
+
+
+def _dispatch(name: str, value: exp.Expression, *rest: exp.Expression) -> exp.Expression:
+    return macro(f"{name}_once" if _heavy(value) else name, value, *rest)
+
+
+def _cast(value: exp.Expression, type_sql: str, safe: bool = True) -> exp.Expression:
+    klass = exp.TryCast if safe else exp.Cast
+    return klass(this=value, to=exp.DataType.build(type_sql))
+
+
+# -- the conversions ------------------------------------------------------------------------------------
+
+
+def to_string(value: exp.Expression) -> exp.Expression:
+    """Hive's conversion to STRING (CAST AS STRING, concat arguments)."""
+    kind = static_type(value)
+    if kind == "VARCHAR":
+        return value
+    if isinstance(value, exp.Literal):  # a number literal: its text is the same in Hive
+        return exp.Literal.string(value.this)
+    if kind == "BOOLEAN":
+        return macro("hive__bool_str", value)
+    if kind in ("DOUBLE", "FLOAT"):
+        return macro("hive__float_str", value)
+    if kind is not None:
+        return _cast(value, "VARCHAR", safe=False)
+    return _dispatch("hive_to_string", value)
+
+
+def to_date(value: exp.Expression) -> exp.Expression:
+    """A Hive date argument (DATE, TIMESTAMP, or a 'yyyy-MM-dd...' string) as a DuckDB DATE."""
+    kind = static_type(value)
+    if kind == "DATE":
+        return value
+    if kind == "VARCHAR":
+        return macro("hive__str_to_date", value)
+    if kind == "TIMESTAMP":
+        return _cast(value, "DATE", safe=False)
+    if kind is not None:
+        refuse("date function", f"Hive date functions take a DATE, TIMESTAMP or STRING, not {kind}", value)
+    return _dispatch("hive_to_date", value)
+
+
+def to_ts(value: exp.Expression) -> exp.Expression:
+    """A Hive timestamp argument (TIMESTAMP, DATE, or a string) as a DuckDB TIMESTAMP."""
+    kind = static_type(value)
+    if kind == "TIMESTAMP":
+        return value
+    if kind == "VARCHAR":
+        return macro("hive__str_to_ts", value)
+    if kind == "DATE":
+        return _cast(value, "TIMESTAMP", safe=False)
+    if kind is not None:
+        refuse("date function", f"Hive date functions take a DATE, TIMESTAMP or STRING, not {kind}", value)
+    return _dispatch("hive_to_ts", value)
+
+
+def to_epoch(value: exp.Expression, fmt: str, prefix: str) -> exp.Expression:
+    """unix_timestamp(value[, pattern]) -> seconds, in the session time zone."""
+    kind = static_type(value)
+    fmt_lit, prefix_lit = exp.Literal.string(fmt), exp.Literal.string(prefix)
+    if kind == "VARCHAR":
+        return macro("hive__parse_epoch", value, fmt_lit, prefix_lit)
+    if kind in ("DATE", "TIMESTAMP"):
+        return macro("hive__ts_epoch", to_ts(value))
+    if kind is not None:
+        refuse("unix_timestamp()", f"takes a DATE, TIMESTAMP or STRING, not {kind}", value)
+    return _dispatch("hive_unix_timestamp", value, fmt_lit, prefix_lit)
+
+
+def to_integral(value: exp.Expression, bits: int, node: exp.Expression) -> exp.Expression:
+    """CAST to TINYINT..BIGINT the Hive way (truncate, wrap, NULL for bad text); returns HUGEINT."""
+    kind = static_type(value)
+    bits_lit = exp.Literal.number(bits)
+    if kind == "VARCHAR":
+        return macro("hive__str_to_integral", value)
+    if kind in ("DOUBLE", "FLOAT"):
+        return macro("hive__double_to_integral", value, bits_lit)
+    if kind == "DECIMAL":
+        return macro("hive__decimal_to_integral", value, bits_lit)
+    if kind == "INT":
+        return macro("hive__wrap", _cast(value, "HUGEINT", safe=False), bits_lit)
+    if kind == "BOOLEAN":
+        return exp.Case(ifs=[exp.If(this=value, true=exp.Literal.number(1))], default=exp.Literal.number(0))
+    if kind is not None:
+        refuse("CAST", f"CAST from {kind} to an integer type has no faithful DuckDB translation", node)
+    return _dispatch("hive_integral", value, bits_lit)
+
+
+def to_number(value: exp.Expression, target: str, node: exp.Expression) -> exp.Expression:
+    """CAST to DOUBLE/FLOAT/DECIMAL(p,s): TRY_CAST from numbers and text (NULL when it is not a number)."""
+    kind = static_type(value)
+    if kind in ("VARCHAR", "BOOLEAN", "INT", "DECIMAL", "DOUBLE", "FLOAT"):
+        return _cast(value, target)
+    if kind is not None:
+        refuse("CAST", f"CAST from {kind} to {target} has no faithful DuckDB translation", node)
+    if target in ("DOUBLE", "FLOAT"):
+        return _dispatch(f"hive_to_{target.lower()}", value)
+    return _cast(_dispatch("hive_decimal_source", value), target)
+
+
+def to_boolean(value: exp.Expression, node: exp.Expression) -> exp.Expression:
+    kind = static_type(value)
+    if kind == "BOOLEAN":
+        return value
+    if kind in ("INT", "DECIMAL", "DOUBLE", "FLOAT"):
+        return exp.Paren(this=exp.NEQ(this=_cast(value, "DOUBLE"), expression=exp.Literal.number(0)))
+    if kind is not None:
+        refuse("CAST AS BOOLEAN", f"CAST from {kind} to BOOLEAN differs between Hive versions", node)
+    return _dispatch("hive_to_boolean", value)
+
+
+def to_timestamp(value: exp.Expression, node: exp.Expression) -> exp.Expression:
+    if static_type(value) in ("INT", "DECIMAL", "DOUBLE", "FLOAT", "BOOLEAN"):
+        refuse("CAST AS TIMESTAMP", "Hive reads numbers as seconds or milliseconds by configuration", node)
+    return to_ts(value)
+
+
+_NUMBER_KINDS = ("INT", "DECIMAL", "DOUBLE", "FLOAT")
+
+
+def compare(op: str, value: exp.Expression, literal: exp.Expression, *, in_list: bool = False) -> exp.Expression:
+    """`value OP literal` (a number or numeric text) with Hive's typing: a string meeting a number compares
+    as two doubles; DuckDB would cast the string to the number's type (rounding '2.4' to 2)."""
+    kind, lit_kind = static_type(value), static_type(literal)
+    mixed = (kind == "VARCHAR" and lit_kind != "VARCHAR") or (kind in _NUMBER_KINDS and lit_kind == "VARCHAR")
+    if kind is not None:
+        if mixed and in_list:
+            refuse("IN (...)", "a list that mixes strings and numbers compares differently across Hive versions", value)
+        if mixed or (kind == "INT" and lit_kind != "INT"):
+            left, right = _cast(value, "DOUBLE"), _cast(literal, "DOUBLE")
+        else:
+            left, right = value, literal
+        return _OPERATORS[op](this=left, expression=right)
+    text = literal.this if literal.is_string else literal.sql("duckdb")
+    name = f"hive_in_{op}" if in_list else f"hive_cmp_{op}"
+    return _dispatch(name, value, literal, exp.Literal.string(text))
+
+
+_OPERATORS = {"eq": exp.EQ, "ne": exp.NEQ, "lt": exp.LT, "le": exp.LTE, "gt": exp.GT, "ge": exp.GTE}
+
+
+def to_binary(value: exp.Expression) -> exp.Expression:
+    if static_type(value) == "VARCHAR":
+        return call("encode", value)
+    return _dispatch("hive_to_binary", value)
