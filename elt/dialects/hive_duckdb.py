@@ -21,6 +21,9 @@ RULES = {**FUNCTION_RULES, **CLAUSE_RULES}
 
 def _rewrite(node: exp.Expression) -> exp.Expression:
     """Rewrite `node`'s subtree in place (children first); return the node that now stands in its place."""
+    if isinstance(node, exp.Hint):  # /*+ MAPJOIN(b) */: an execution hint for Hive, no meaning on DuckDB
+        node.pop()
+        return node
     for child in list(node.iter_expressions()):
         _rewrite(child)
     rule = RULES.get(type(node))

@@ -233,6 +233,18 @@ def _greatest(node: exp.Expression) -> exp.Expression:
     return exp.Case(ifs=[exp.If(this=any_null, true=exp.Null())], default=call(name, *args))
 
 
+def _struct(node: exp.Expression) -> exp.Expression:
+    # Hive's struct(a, b) names its fields col1, col2, ...; sqlglot (like Spark) names a column argument
+    # after the column. Such a key is the column's own identifier (it carries a source position), while
+    # named_struct('a', ...) keys are new identifiers.
+    for i, field in enumerate(node.expressions, start=1):
+        if not isinstance(field, exp.PropertyEQ):
+            field.replace(exp.PropertyEQ(this=exp.to_identifier(f"col{i}"), expression=field.copy()))
+        elif isinstance(field.expression, exp.Column) and field.this.meta_get("line") is not None:
+            field.set("this", exp.to_identifier(f"col{i}"))
+    return node
+
+
 def _round(node: exp.Expression) -> exp.Expression:
     digits = node.args.get("decimals") or exp.Literal.number(0)
     kind = static_type(node.this)
@@ -499,6 +511,7 @@ FUNCTION_RULES: dict[type[exp.Expression], Rule] = {
     exp.Like: _like,
     exp.JSONExtractScalar: _get_json_object,
     exp.ArraySize: lambda n: macro("hive_size", n.this),
+    exp.Struct: _struct,
     # numbers
     exp.Round: _round,
     exp.Sqrt: lambda n: macro("hive_sqrt", n.this),
@@ -608,7 +621,6 @@ PASS: frozenset[type[exp.Expression]] = frozenset(
         exp.Hex,
         exp.Unhex,
         exp.Array,
-        exp.Struct,
         exp.VarMap,
         exp.ArrayContains,
         exp.ArraySort,

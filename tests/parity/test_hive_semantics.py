@@ -41,6 +41,10 @@ def run(conn, hive_sql: str) -> list[tuple]:
         ("SELECT CAST(10.00 AS DECIMAL(5,2)) / 3", [(3.3333333333333,)]),
         # upper() uses Java's full case mapping: the sharp s becomes SS.
         ("SELECT upper('straße')", [("STRASSE",)]),
+        # struct(a, b) names its fields col1, col2 (Hive docs); Spark names them after the columns.
+        ("SELECT struct(a, b).col2, named_struct('a', a).a FROM (SELECT 1 AS a, 2 AS b) t", [(2, 1)]),
+        # Execution hints are dropped, not refused.
+        ("SELECT /*+ MAPJOIN(b) */ a.x FROM (SELECT 1 AS x) a JOIN (SELECT 1 AS x) b ON a.x = b.x", [(1,)]),
         # sqrt of a negative number is NULL in Hive (UDFSqrt); NaN on Spark.
         ("SELECT sqrt(-4)", [(None,)]),
         # CAST(double AS STRING) follows Java's Double.toString.
