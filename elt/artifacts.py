@@ -80,8 +80,14 @@ def node_record(manifest: Manifest, node: Node) -> dict[str, Any]:
     return record
 
 
-def write_manifest(manifest: Manifest) -> Path:
-    """target/manifest.json: every node, its config, dependencies, relation and checksums."""
+def write_manifest(manifest: Manifest, column_lineage: dict[str, Any] | None = None) -> Path:
+    """target/manifest.json: every node, its config, dependencies, relation and checksums.
+
+    Args:
+        column_lineage: per node unique id, its columns' upstream columns (elt.docs.lineage); stored
+            on each node as `column_lineage` (`elt docs generate` computes it; `compile` does not,
+            to stay fast).
+    """
     target = manifest.target
     data = {
         "metadata": {
@@ -92,7 +98,10 @@ def write_manifest(manifest: Manifest) -> Path:
             "dialect": manifest.dialect,
             "target": {"name": target.name, "type": target.type, "schema": target.schema},
         },
-        "nodes": {uid: node_record(manifest, manifest.nodes[uid]) for uid in sorted(manifest.nodes)},
+        "nodes": {uid: {**node_record(manifest, manifest.nodes[uid]),
+                        **({"column_lineage": column_lineage[uid]} if column_lineage and uid in column_lineage
+                           else {})}
+                  for uid in sorted(manifest.nodes)},
         "parent_map": {uid: sorted(manifest.graph.parents(uid)) for uid in sorted(manifest.nodes)},
         "child_map": {uid: sorted(manifest.graph.children(uid)) for uid in sorted(manifest.nodes)},
     }

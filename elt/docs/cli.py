@@ -102,8 +102,13 @@ def docs_generate(project_dir, profiles_dir, target, vars_, debug, output_dir) -
     inv = _invocation(project_dir, profiles_dir, target, vars_, debug)
     console = Console()
     manifest = compile_manifest(inv, console)
+    from elt.artifacts import write_manifest
+    from elt.docs.lineage import compute_lineage
+
     directory = output_dir or manifest.project.config.target_dir / "docs"
-    summary = generate_site(manifest, directory)
+    lineage = compute_lineage(manifest)
+    summary = generate_site(manifest, directory, lineage)
+    write_manifest(manifest, column_lineage=lineage.to_json()["nodes"])
     if summary.unresolved_columns or summary.unresolved_nodes:
         console.warning(f"lineage unresolved for {summary.unresolved_columns} column(s) and the column list of "
                         f"{summary.unresolved_nodes} node(s); the site says why for each")

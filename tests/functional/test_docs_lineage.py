@@ -185,3 +185,22 @@ def test_doctests(name):
     result = doctest.testmod(importlib.import_module(name))
     assert result.attempted > 0
     assert result.failed == 0
+
+
+def test_docs_generate_stores_column_lineage_in_the_manifest(tmp_path):
+    import json
+    import shutil
+    from pathlib import Path
+
+    from tests.conftest import ProjectDir
+
+    repo = Path(__file__).resolve().parents[2]
+    root = tmp_path / "demo"
+    for folder in ("models", "macros", "seeds"):
+        shutil.copytree(repo / folder, root / folder)
+    for name in ("pyproject.toml", "profiles.yml"):
+        shutil.copy(repo / name, root / name)
+    assert ProjectDir(root).elt("docs", "generate").exit_code == 0
+    nodes = json.loads((root / "target" / "manifest.json").read_text())["nodes"]
+    columns = {c["name"]: c for c in nodes["model.mart_course_monthly_scores"]["column_lineage"]["columns"]}
+    assert columns["course_id"]["upstream"] == [{"node": "model.int_scores_enriched", "column": "course_id"}]
