@@ -77,7 +77,7 @@ class ProjectConfig:
 
 _PROJECT_KEYS = {
     "name", "profile", "dialect", "model-paths", "macro-paths", "seed-paths", "test-paths", "target-path",
-    "vars", "models", "seeds",
+    "vars", "models", "seeds", "schedule", "airflow",
 }
 
 
