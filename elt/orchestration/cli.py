@@ -1,0 +1,76 @@
+"""`elt airflow ...` and `elt schedule`: thin wrappers over elt.orchestration (imports inside commands)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from elt.cli_options import _common, _handle_errors, _invocation, _selection
+
+
+@click.group()
+def airflow() -> None:
+    """Apache Airflow: generate a DAG file from the project."""
+
+
+@airflow.command(name="generate")
+@_common
+@click.option("--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="The DAG file to write (default: [tool.elt.airflow] output, else dags/elt_<project>.py).")
+@_handle_errors
+def airflow_generate(project_dir, profiles_dir, target, vars_, debug, output) -> int:  # noqa: ANN001
+    """Write an Airflow DAG: a task per seed and model, test tasks, layers as TaskGroups.
+
+    The file embeds the tasks and their edges (from target/manifest.json, compiled first when missing
+    or stale), so Airflow parses it without reading the project. Each task runs `elt seed`, `elt run` or
+    `elt test --data` with --select for its node. Schedule: [tool.elt.schedule] cron; default_args:
+    [tool.elt.airflow.default_args].
+    """
+    from elt.console import Console
+    from elt.orchestration.airflow_dag import generate_dag
+
+    inv = _invocation(project_dir, profiles_dir, target, vars_, debug)
+    result = generate_dag(inv, Console(), output, vars_)
+    kinds: dict[str, int] = {}
+    for spec in result.tasks:
+        kinds[spec.kind] = kinds.get(spec.kind, 0) + 1
+    counts = ", ".join(f"{n} {k}" for k, n in sorted(kinds.items())) or "no tasks"
+    groups = len({spec.group for spec in result.tasks})
+    click.echo(f"Wrote DAG {result.dag_id!r} to {result.path}: {len(result.tasks)} task(s) ({counts}) in "
+               f"{groups} group(s); schedule {result.schedule or 'none (manual runs only)'}"
+               f"{'' if result.compiled else '; reused target/manifest.json'}")
+    return 0
+
+
+@click.command()
+@_common
+@_selection
+@click.option("--every", type=click.FloatRange(min=0.1), default=None, metavar="SECONDS",
+              help="Run the selection every SECONDS (first run at once) instead of on a cron schedule.")
+@click.option("--cron", "cron_text", default=None, metavar="EXPR",
+              help="Run the selection on this cron schedule instead of [tool.elt.schedule].")
+@click.option("--job", "jobs", multiple=True, help="Only these jobs of [tool.elt.schedule] (default: all).")
+@click.option("--max-runs", type=click.IntRange(min=1), default=None, help="Stop after this many runs.")
+@click.option("--threads", type=click.IntRange(min=1), default=None, help="Passed to each `elt build`.")
+@click.option("--history", "show_history", is_flag=True, help="Print the run history and exit.")
+@click.option("--limit", type=click.IntRange(min=1), default=20, show_default=True,
+              help="With --history: how many runs, newest last.")
+@_handle_errors
+def schedule(project_dir, profiles_dir, target, vars_, debug, select, exclude, every, cron_text, jobs,  # noqa: ANN001
+             max_runs, threads, show_history, limit) -> int:
+    """Run `elt build` on a schedule, in the foreground, until stopped (Ctrl-C or SIGTERM).
+
+    Jobs come from [tool.elt.schedule] (`cron` for the project, [tool.elt.schedule.jobs.<name>] for
+    more selections), or from --every/--cron with --select. One build runs at a time; a job's tick that
+    comes while that job is running or waiting is skipped. On SIGTERM or Ctrl-C the build in flight
+    finishes, then elt exits; a second signal stops that build (the run is recorded as interrupted).
+    History (start, end, status, node counts): target/schedule.sqlite, shown by --history.
+    """
+    from elt.orchestration import schedule_command
+
+    inv = _invocation(project_dir, profiles_dir, target, vars_, debug, select, exclude)
+    if show_history:
+        return schedule_command.print_history(inv, limit, jobs)
+    return schedule_command.run_scheduler(inv, vars_, every=every, cron_text=cron_text, jobs=jobs,
+                                      max_runs=max_runs, threads=threads)

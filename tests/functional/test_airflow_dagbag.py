@@ -1,0 +1,162 @@
+"""The generated DAG loaded by a real Apache Airflow (DagBag), and run by `airflow dags test`.
+
+Airflow lives in its own venv (scripts/airflow-test-env creates it); these tests run
+tests/airflow/check_dag.py with its interpreter, named by ELT_AIRFLOW_PYTHON. Without it they are
+skipped, except in CI (CI=true), where a missing Airflow is a failure.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import PYPROJECT
+from tests.functional.test_airflow_generate import PROJECT, dag_tasks, edges_of, model_dag_edges
+
+pytestmark = pytest.mark.airflow
+
+ROOT = Path(__file__).resolve().parents[2]
+CHECK = ROOT / "tests" / "airflow" / "check_dag.py"
+DEMO_PARTS = ("models", "macros", "seeds", "data_tests", "pyproject.toml", "profiles.yml")
+
+
+@pytest.fixture(scope="session")
+def airflow_python() -> str:
+    python = os.environ.get("ELT_AIRFLOW_PYTHON")
+    if python and Path(python).is_file():
+        return python
+    reason = ("no Airflow: set ELT_AIRFLOW_PYTHON to the python of a venv with apache-airflow "
+              "(scripts/airflow-test-env creates one and prints it)")
+    if os.environ.get("CI") == "true":
+        pytest.fail(reason)
+    pytest.skip(reason)
+
+
+def airflow_env(home: Path, dags: Path) -> dict[str, str]:
+    return {**os.environ, "AIRFLOW_HOME": str(home), "AIRFLOW__CORE__DAGS_FOLDER": str(dags),
+            "AIRFLOW__CORE__LOAD_EXAMPLES": "False", "AIRFLOW__CORE__UNIT_TEST_MODE": "False"}
+
+
+def load_dagbag(python: str, path: Path, tmp_path: Path) -> dict:
+    out = tmp_path / "dagbag.json"
+    done = subprocess.run([python, str(CHECK), str(path), str(out)], capture_output=True, text=True,
+                          env=airflow_env(tmp_path / "airflow-home", path.parent), timeout=300)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    return json.loads(out.read_text())
+
+
+def airflow_edges(dag: dict) -> set[tuple[str, str]]:
+    return {(parent, task_id) for task_id, task in dag["tasks"].items() for parent in task["upstream"]}
+
+
+def test_dagbag_loads_the_tasks_and_edges_of_the_manifest(project, airflow_python, tmp_path):
+    proj = project(PROJECT, pyproject=PYPROJECT + '\n[tool.elt.airflow]\ntests = "none"\n')
+    assert proj.elt("airflow", "generate").exit_code == 0
+    path = proj.root / "dags" / "elt_test_project.py"
+    bag = load_dagbag(airflow_python, path, tmp_path)
+    assert bag["import_errors"] == {}
+    dag = bag["dags"]["elt_test_project"]
+    manifest = json.loads((proj.root / "target" / "manifest.json").read_text())
+    assert airflow_edges(dag) == model_dag_edges(manifest)
+    assert set(dag["tasks"]) == {"raw.customers", "bronze.stg_customers", "bronze.stg_events",
+                                 "gold.mart_kinds", "gold.mart_top"}
+    assert {t: task["group"] for t, task in dag["tasks"].items()}["gold.mart_top"] == "gold"
+    assert dag["tasks"]["gold.mart_top"]["bash_command"] == (
+        f"elt run --select mart_top --wait --project-dir {proj.root} --target dev")
+
+
+def test_dagbag_sees_test_tasks_schedule_and_default_args(project, airflow_python, tmp_path):
+    pyproject = PYPROJECT + """
+[tool.elt.schedule]
+cron = "30 2 * * mon-fri"
+timezone = "Europe/Paris"
+
+[tool.elt.airflow.default_args]
+owner = "data-team"
+retries = 2
+retry_delay = "5m"
+email_on_failure = false
+"""
+    proj = project(PROJECT, pyproject=pyproject)
+    assert proj.elt("airflow", "generate").exit_code == 0
+    path = proj.root / "dags" / "elt_test_project.py"
+    bag = load_dagbag(airflow_python, path, tmp_path)
+    assert bag["import_errors"] == {}
+    dag = bag["dags"]["elt_test_project"]
+    assert airflow_edges(dag) == edges_of(dag_tasks(path))  # Airflow sees exactly the generated edges
+    assert "gold.mart_top_test" in dag["tasks"] and "app.source_app_events_test" in dag["tasks"]
+    assert dag["schedule"] == "30 2 * * mon-fri"
+    assert dag["timezone"] in ("Europe/Paris", "Timezone('Europe/Paris')")
+    assert dag["default_args"]["retries"] == 2 and dag["default_args"]["retry_delay"] == 300.0
+    assert {(t["owner"], t["retries"]) for t in dag["tasks"].values()} == {("data-team", 2)}
+    assert (dag["catchup"], dag["max_active_runs"], dag["tags"]) == (False, 1, ["elt", "test_project"])
+
+
+def demo_copy(tmp_path: Path) -> Path:
+    demo = tmp_path / "demo"
+    demo.mkdir()
+    for part in DEMO_PARTS:
+        source = ROOT / part
+        if source.is_dir():
+            shutil.copytree(source, demo / part)
+        elif source.is_file():
+            shutil.copy2(source, demo / part)
+    return demo
+
+
+def test_dagbag_loads_the_demo(airflow_python, tmp_path):
+    from click.testing import CliRunner
+
+    from elt.cli import cli
+
+    demo = demo_copy(tmp_path)
+    output = tmp_path / "dags" / "elt_school.py"
+    result = CliRunner().invoke(cli, ["airflow", "generate", "--project-dir", str(demo), "--output", str(output)])
+    assert result.exit_code == 0, result.output
+    bag = load_dagbag(airflow_python, output, tmp_path)
+    assert bag["import_errors"] == {}
+    dag = bag["dags"]["elt_school"]
+    assert airflow_edges(dag) == edges_of(dag_tasks(output))
+    manifest = json.loads((demo / "target" / "manifest.json").read_text())
+    built = {n["relation_name"] for n in manifest["nodes"].values() if n["resource_type"] == "seed"
+             or (n["resource_type"] == "model" and n["config"].get("materialized") != "ephemeral")}
+    commands = {t: task["bash_command"].split()[1] for t, task in dag["tasks"].items()}
+    assert {t for t, command in commands.items() if command in ("seed", "run")} == built
+    assert "test" in commands.values()
+    assert {"raw", "bronze", "silver", "gold"} <= {task["group"] for task in dag["tasks"].values()}
+
+
+@pytest.mark.skipif(os.environ.get("ELT_AIRFLOW_DAGS_TEST") != "1",
+                    reason="`airflow dags test` of the demo takes about 3 minutes: set ELT_AIRFLOW_DAGS_TEST=1")
+def test_airflow_dags_test_runs_the_demo(airflow_python, tmp_path):
+    """Airflow runs every task of the demo's DAG (each an elt command) against DuckDB, in order."""
+    from click.testing import CliRunner
+
+    from elt.cli import cli
+
+    demo = demo_copy(tmp_path)
+    dags = tmp_path / "dags"
+    result = CliRunner().invoke(cli, ["airflow", "generate", "--project-dir", str(demo),
+                                      "--output", str(dags / "elt_school.py")])
+    assert result.exit_code == 0, result.output
+    airflow = Path(airflow_python).parent / "airflow"
+    env = {**airflow_env(tmp_path / "airflow-home", dags), "ELT_EXECUTABLE": shutil.which("elt") or "elt"}
+    migrate = subprocess.run([str(airflow), "db", "migrate"], capture_output=True, text=True, env=env, timeout=300)
+    assert migrate.returncode == 0, migrate.stdout[-2000:] + migrate.stderr[-2000:]
+    start = time.monotonic()
+    done = subprocess.run([str(airflow), "dags", "test", "elt_school"], capture_output=True, text=True, env=env,
+                          timeout=900)
+    log = done.stdout + done.stderr
+    assert done.returncode == 0, log[-5000:]
+    assert "state=success" in log or "DagRun Finished" in log
+    print(f"airflow dags test: {time.monotonic() - start:.0f}s")
+    import duckdb
+
+    with duckdb.connect(str(demo / "target" / "school.duckdb"), read_only=True) as con:
+        assert con.execute("select count(*) from gold.mart_course_monthly_scores").fetchone()[0] > 0
