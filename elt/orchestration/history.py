@@ -1,0 +1,155 @@
+"""The scheduler's run history: one row per `elt build` it started, in `target/schedule.sqlite`.
+
+A row is written when a run starts (status `running`) and completed when it ends, each in its own
+transaction, so the file never holds a half-written row. Statuses:
+
+- `success`      the build exited 0;
+- `error`        some node failed or a test failed (the build exited 1);
+- `failed`       the build could not run (a project or usage error: exit 2, or a crash);
+- `interrupted`  the build was stopped (a second SIGTERM/Ctrl-C), or its scheduler died while it ran;
+- `running`      in flight.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sqlite3
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+HISTORY_FILE = "schedule.sqlite"
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS runs (
+    id            INTEGER PRIMARY KEY AUTOINCREMENT,
+    job           TEXT NOT NULL,
+    selection     TEXT NOT NULL,
+    scheduled_for TEXT NOT NULL,
+    started_at    TEXT NOT NULL,
+    ended_at      TEXT,
+    status        TEXT NOT NULL,
+    exit_code     INTEGER,
+    nodes         INTEGER,
+    succeeded     INTEGER,
+    failed        INTEGER,
+    skipped       INTEGER,
+    warned        INTEGER,
+    message       TEXT,
+    scheduler_pid INTEGER NOT NULL
+)
+"""
+
+
+@dataclass(frozen=True)
+class RunRecord:
+    """One row of the history. Times are ISO 8601 in UTC."""
+
+    id: int
+    job: str
+    selection: str
+    scheduled_for: str
+    started_at: str
+    ended_at: str | None
+    status: str
+    exit_code: int | None
+    nodes: int | None
+    succeeded: int | None
+    failed: int | None
+    skipped: int | None
+    warned: int | None
+    message: str | None
+    scheduler_pid: int
+
+
+@dataclass(frozen=True)
+class NodeCounts:
+    """How the nodes of a build ended (from its run_results.json)."""
+
+    nodes: int
+    succeeded: int
+    failed: int
+    skipped: int
+    warned: int
+
+
+class History:
+    """The history file. Each method opens its own connection: the scheduler writes from one thread,
+    `elt schedule --history` may read from another process at any time."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    @contextlib.contextmanager
+    def _connect(self) -> Iterator[sqlite3.Connection]:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        # `with con`: one transaction, committed on success and rolled back on error.
+        with contextlib.closing(sqlite3.connect(self.path, timeout=30)) as con, con:
+            con.execute(_SCHEMA)
+            yield con
+
+    def start(self, job: str, selection: str, scheduled_for: str, started_at: str) -> int:
+        """Record a run that starts now; returns its id."""
+        with self._connect() as con:
+            cursor = con.execute(
+                "INSERT INTO runs (job, selection, scheduled_for, started_at, status, scheduler_pid) "
+                "VALUES (?, ?, ?, ?, 'running', ?)", (job, selection, scheduled_for, started_at, os.getpid()))
+            return int(cursor.lastrowid or 0)
+
+    def finish(self, run_id: int, ended_at: str, status: str, exit_code: int | None,
+               counts: NodeCounts | None, message: str | None) -> None:
+        """Complete the row of a run that ended."""
+        c = counts
+        with self._connect() as con:
+            con.execute(
+                "UPDATE runs SET ended_at = ?, status = ?, exit_code = ?, nodes = ?, succeeded = ?, failed = ?, "
+                "skipped = ?, warned = ?, message = ? WHERE id = ?",
+                (ended_at, status, exit_code, c.nodes if c else None, c.succeeded if c else None,
+                 c.failed if c else None, c.skipped if c else None, c.warned if c else None, message, run_id))
+
+    def get(self, run_id: int) -> RunRecord:
+        """The row of one run.
+
+        Raises:
+            KeyError: no such run.
+        """
+        with self._connect() as con:
+            row = con.execute("SELECT * FROM runs WHERE id = ?", (run_id,)).fetchone()
+        if row is None:
+            raise KeyError(run_id)
+        return RunRecord(*row)
+
+    def close_abandoned(self, ended_at: str) -> int:
+        """Mark `interrupted` the runs left `running` by a scheduler process that no longer exists
+        (killed with SIGKILL, or the machine stopped). Returns how many."""
+        if not self.path.exists():
+            return 0
+        with self._connect() as con:
+            rows = con.execute("SELECT id, scheduler_pid FROM runs WHERE status = 'running'").fetchall()
+            dead = [run_id for run_id, pid in rows if not _alive(pid)]
+            con.executemany("UPDATE runs SET status = 'interrupted', ended_at = ?, "
+                            "message = 'the scheduler stopped while this run was in flight' WHERE id = ?",
+                            [(ended_at, run_id) for run_id in dead])
+            return len(dead)
+
+    def runs(self, limit: int = 20, jobs: Sequence[str] = ()) -> list[RunRecord]:
+        """The newest `limit` runs (of `jobs`, if given), oldest first."""
+        if not self.path.exists():
+            return []
+        where = f"WHERE job IN ({', '.join('?' * len(jobs))})" if jobs else ""
+        with self._connect() as con:
+            rows = con.execute(f"SELECT * FROM runs {where} ORDER BY id DESC LIMIT ?", (*jobs, limit)).fetchall()
+        return [RunRecord(*row) for row in reversed(rows)]
+
+
+def _alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True

@@ -1,0 +1,190 @@
+"""The body of `elt schedule`: jobs from config and options, the build command, signals, the lines
+printed, and `--history`."""
+
+from __future__ import annotations
+
+import datetime as dt
+import signal
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from elt.config import load_project_config
+from elt.console import Console
+from elt.errors import ProjectError
+from elt.orchestration.cron import parse_cron
+from elt.orchestration.history import HISTORY_FILE, History, RunRecord
+from elt.orchestration.scheduler import Scheduler
+from elt.orchestration.settings import DEFAULT_JOB, Job, ScheduleConfig, load_schedule_config
+
+CLI_JOB = "cli"
+
+
+def resolve_jobs(config: ScheduleConfig, *, select: Sequence[str] = (), exclude: Sequence[str] = (),
+                 every: float | None = None, cron_text: str | None = None, names: Sequence[str] = ()) -> list[Job]:
+    """The jobs to run, from [tool.elt.schedule] and the command line.
+
+    - `--select`/`--exclude`: one job `cli` with that selection, on --every, --cron or the project's cron;
+    - otherwise the configured jobs (only `names`, if given), on --every or --cron if given;
+    - no configured job but --every or --cron: one job `default` over the whole project.
+
+    Raises:
+        ProjectError: conflicting options, an unknown job name, or nothing to schedule.
+    """
+    if every and cron_text:
+        raise ProjectError("--every and --cron both given", hint="pick one: seconds between runs, or a cron expression")
+    cron = parse_cron(cron_text) if cron_text else None
+    if select or exclude:
+        if names:
+            raise ProjectError("--job and --select both given",
+                               hint="--job picks configured jobs; --select makes one job of its own")
+        cron = cron or (None if every else config.project_cron)
+        if not (every or cron):
+            raise ProjectError("no schedule for --select", hint=_SCHEDULE_HINT)
+        return [Job(CLI_JOB, tuple(select), tuple(exclude), cron=cron, every=every)]
+    jobs = list(config.jobs)
+    if names:
+        known = {job.name for job in jobs}
+        unknown = [n for n in names if n not in known]
+        if unknown:
+            raise ProjectError(f"unknown schedule job(s): {', '.join(unknown)}",
+                               hint=f"jobs in [tool.elt.schedule]: {', '.join(sorted(known)) or 'none'}")
+        jobs = [job for job in jobs if job.name in names]
+    if not jobs and (every or cron):
+        jobs = [Job(DEFAULT_JOB)]
+    if not jobs:
+        raise ProjectError("nothing to schedule: [tool.elt.schedule] has no cron", hint=_SCHEDULE_HINT)
+    if every or cron:
+        jobs = [Job(job.name, job.select, job.exclude, cron=cron, every=every) for job in jobs]
+    return jobs
+
+
+_SCHEDULE_HINT = ('add to pyproject.toml:\n    [tool.elt.schedule]\n    cron = "0 2 * * *"\n'
+                  'or pass --every SECONDS or --cron "EXPR"')
+
+
+def build_command_line(inv: Any, vars_text: str | None, threads: int | None, job: Job) -> list[str]:
+    """`python -m elt build ...` for one job: the same project, profile, target and vars as the scheduler."""
+    command = [sys.executable, "-m", "elt", "build", "--project-dir", str(inv.project_dir), "--wait"]
+    if inv.profiles_dir:
+        command += ["--profiles-dir", str(Path(inv.profiles_dir).resolve())]
+    if inv.target:
+        command += ["--target", inv.target]
+    if vars_text:
+        command += ["--vars", vars_text]
+    if threads:
+        command += ["--threads", str(threads)]
+    for selector in job.select:
+        command += ["--select", selector]
+    for selector in job.exclude:
+        command += ["--exclude", selector]
+    return command
+
+
+def run_scheduler(inv: Any, vars_text: str | None, *, every: float | None, cron_text: str | None,
+                  jobs: Sequence[str], max_runs: int | None, threads: int | None) -> int:
+    """Run the scheduler in the foreground until SIGTERM/SIGINT or `max_runs`. Returns the exit code."""
+    project = load_project_config(inv.project_dir, inv.vars)
+    config = load_schedule_config(project.root)
+    chosen = resolve_jobs(config, select=inv.select, exclude=inv.exclude, every=every, cron_text=cron_text,
+                          names=jobs)
+    console = Console()
+    history = History(project.target_dir / HISTORY_FILE)
+    scheduler = Scheduler(chosen, lambda job: build_command_line(inv, vars_text, threads, job), history,
+                          project.target_dir / "run_results.json", _Printer(console), zone=config.zone,
+                          max_runs=max_runs, cwd=project.root)
+    console.info(f"Scheduling {len(chosen)} job(s) of project {project.name!r} (times in {config.timezone}); "
+                 f"history in {history.path}")
+    for job in chosen:
+        console.info(f"  {job.describe()}")
+    previous = _install_signal_handlers(scheduler)
+    try:
+        records = scheduler.run()
+    finally:
+        _restore_signal_handlers(previous)
+    console.info(f"Scheduler stopped after {len(records)} run(s).")
+    return 0
+
+
+def print_history(inv: Any, limit: int, jobs: Sequence[str]) -> int:
+    """`elt schedule --history`: the newest runs, oldest first."""
+    import click
+
+    project = load_project_config(inv.project_dir, inv.vars)
+    zone = load_schedule_config(project.root).zone
+    history = History(project.target_dir / HISTORY_FILE)
+    records = history.runs(limit, jobs)
+    if not records:
+        click.echo(f"No scheduled runs recorded in {history.path}.")
+        return 0
+    click.echo(format_history(records, zone))
+    return 0
+
+
+def format_history(records: Sequence[RunRecord], zone: dt.tzinfo) -> str:
+    """The history as an aligned table (times in `zone`)."""
+    header = ("id", "job", "started", "duration", "status", "nodes", "ok", "error", "skip", "selection / message")
+    rows = [header]
+    for r in records:
+        started = dt.datetime.fromisoformat(r.started_at)
+        duration = (f"{(dt.datetime.fromisoformat(r.ended_at) - started).total_seconds():.1f}s"
+                    if r.ended_at else "-")
+        detail = r.selection + (f" | {r.message}" if r.message else "")
+        rows.append((str(r.id), r.job, started.astimezone(zone).strftime("%Y-%m-%d %H:%M:%S"), duration, r.status,
+                     *(("-" if v is None else str(v)) for v in (r.nodes, r.succeeded, r.failed, r.skipped)),
+                     detail[:100]))
+    widths = [max(len(row[i]) for row in rows) for i in range(len(header) - 1)]
+    return "\n".join("  ".join([*(cell.ljust(w) for cell, w in zip(row, widths, strict=False)), row[-1]]).rstrip()
+                     for row in rows)
+
+
+class _Printer:
+    """SchedulerEvents -> console lines."""
+
+    def __init__(self, console: Console) -> None:
+        self.console = console
+
+    def scheduled(self, job: Job, when: dt.datetime) -> None:
+        self.console.info(f"schedule: next run of {job.name!r} at {when:%Y-%m-%d %H:%M:%S}")
+
+    def run_started(self, job: Job, run_id: int, command: Sequence[str]) -> None:
+        shown = " ".join(command[3:])  # without the interpreter and `-m elt`
+        self.console.info(f"schedule: run #{run_id} of {job.name!r} started: elt {shown}")
+
+    def run_output(self, job: Job, line: str) -> None:
+        self.console.line(f"  {line}" if line else "")
+
+    def run_finished(self, job: Job, record: RunRecord) -> None:
+        counts = "" if record.nodes is None else (
+            f": {record.nodes} node(s), {record.succeeded} ok, {record.failed} error, {record.skipped} skipped")
+        fg = "green" if record.status == "success" else "red"
+        self.console.line(f"{dt.datetime.now():%H:%M:%S}  schedule: run #{record.id} of {job.name!r} "
+                          f"{record.status}{counts}", fg=fg)
+
+    def tick_skipped(self, job: Job, when: dt.datetime, reason: str) -> None:
+        self.console.warning(f"schedule: tick of {job.name!r} at {when:%H:%M:%S} skipped: {reason}")
+
+    def stopping(self, job: Job | None, hard: bool) -> None:
+        if job is None:
+            self.console.info("schedule: stopping (no run in flight)")
+        elif hard:
+            self.console.warning(f"schedule: stopping the run of {job.name!r} now (it is recorded as interrupted)")
+        else:
+            self.console.info(f"schedule: stopping after the run of {job.name!r} in flight finishes "
+                              "(signal again to interrupt it)")
+
+
+def _install_signal_handlers(scheduler: Scheduler) -> dict[int, Any]:
+    previous: dict[int, Any] = {}
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        try:
+            previous[signum] = signal.signal(signum, lambda _sig, _frame: scheduler.request_stop())
+        except ValueError:  # not the main thread (embedded use): the caller stops the scheduler itself
+            break
+    return previous
+
+
+def _restore_signal_handlers(previous: dict[int, Any]) -> None:
+    for signum, handler in previous.items():
+        signal.signal(signum, handler)

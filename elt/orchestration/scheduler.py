@@ -1,0 +1,280 @@
+"""The built-in scheduler: at each tick of a job's schedule, run `elt build` for its selection.
+
+Each run is a subprocess (`python -m elt build ... --wait`), not a call to `elt.tasks.build_command` in
+this process, because:
+
+- every run loads the project afresh, so edits made between ticks are picked up, as under cron;
+- a crash, a leak or a hung engine call in one run cannot take the scheduler down with it, and a run
+  can be stopped as a whole (its own process group) without leaving threads behind;
+- the scheduler stays small (it never imports sqlglot or duckdb) and signals reach it alone: the
+  child runs in its own session, so Ctrl-C in the terminal does not cut a build in half.
+
+One build runs at a time: runs of different jobs queue (they would take turns on the target's lock
+anyway), and a job's tick that comes while that job runs or waits is skipped, so runs of one selection
+never overlap. After a run, its node counts are read from the run_results.json it wrote.
+
+Stopping: `request_stop()` (the CLI calls it on SIGTERM/SIGINT) lets the run in flight finish, then
+`run()` returns; a second call terminates the run's process group and records it `interrupted`. A
+build killed mid-way leaves no half-built relation: tables are built under a temporary name and
+swapped in when complete (see materializations.swap_in).
+"""
+
+from __future__ import annotations
+
+import collections
+import contextlib
+import datetime as dt
+import json
+import os
+import signal
+import subprocess
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Protocol
+
+from elt.orchestration.history import History, NodeCounts, RunRecord
+from elt.orchestration.settings import Job
+
+#: the longest the loop sleeps while a build runs (how fast it notices the build ended).
+POLL_SECONDS = 0.1
+#: the longest it sleeps while idle, so a signal or a changed clock is noticed soon.
+IDLE_SECONDS = 0.5
+
+
+class SchedulerEvents(Protocol):
+    """What the scheduler reports (the CLI prints it)."""
+
+    def scheduled(self, job: Job, when: dt.datetime) -> None: ...
+    def run_started(self, job: Job, run_id: int, command: Sequence[str]) -> None: ...
+    def run_output(self, job: Job, line: str) -> None: ...
+    def run_finished(self, job: Job, record: RunRecord) -> None: ...
+    def tick_skipped(self, job: Job, when: dt.datetime, reason: str) -> None: ...
+    def stopping(self, job: Job | None, hard: bool) -> None: ...
+
+
+@dataclass
+class _JobState:
+    job: Job
+    next_due: float
+    #: when the tick that queued the job was due (recorded as scheduled_for).
+    queued_for: float | None = None
+
+
+@dataclass
+class _Flight:
+    state: _JobState
+    run_id: int
+    process: subprocess.Popen[str]
+    started: float
+    reader: threading.Thread
+    tail: collections.deque[str] = field(default_factory=lambda: collections.deque(maxlen=20))
+    terminated: bool = False
+
+
+class Scheduler:
+    """Runs jobs on their schedules until stopped or `max_runs` runs have ended.
+
+    Args:
+        jobs: what to run and when (each with `cron` or `every`).
+        command_for: the command line of a job's build.
+        history: where runs are recorded.
+        results_path: the run_results.json a build writes (node counts are read from it).
+        events: receives what happens.
+        zone: the time zone cron expressions are evaluated in.
+        max_runs: stop after this many runs (None: run until stopped).
+        cwd: the builds' working folder.
+    """
+
+    def __init__(self, jobs: Sequence[Job], command_for: Callable[[Job], list[str]], history: History,
+                 results_path: Path, events: SchedulerEvents, *, zone: dt.tzinfo = dt.UTC,
+                 max_runs: int | None = None, cwd: Path | None = None) -> None:
+        self.jobs = list(jobs)
+        self.command_for = command_for
+        self.history = history
+        self.results_path = results_path
+        self.events = events
+        self.zone = zone
+        self.max_runs = max_runs
+        self.cwd = cwd
+        self.runs_started = 0
+        self.records: list[RunRecord] = []
+        self._stop_requests = 0
+        self._queue: list[_JobState] = []
+        self._flight: _Flight | None = None
+
+    def request_stop(self) -> None:
+        """Stop: first call after the run in flight, second call at once (the run is interrupted).
+        Safe to call from a signal handler: it only counts."""
+        self._stop_requests += 1
+
+    def run(self) -> list[RunRecord]:
+        """Loop until stopped, or until `max_runs` runs have ended. Returns the runs it made."""
+        self.history.close_abandoned(_iso(time.time()))
+        now = time.time()
+        states = [_JobState(job, self._first_due(job, now)) for job in self.jobs]
+        for state in states:
+            self.events.scheduled(state.job, self._local(state.next_due))
+        announced = 0
+        try:
+            while True:
+                if self._stop_requests > announced:
+                    announced = self._stop_requests
+                    self.events.stopping(self._flight.state.job if self._flight else None, hard=announced > 1)
+                if self._flight is not None:
+                    if announced > 1 and not self._flight.terminated:
+                        self._terminate(self._flight)
+                    if self._flight.process.poll() is not None:
+                        self._land(self._flight)
+                if self._done(announced):
+                    return self.records
+                now = time.time()
+                if not announced:
+                    self._tick(states, now)
+                    if self._flight is None and self._queue and not self._reached_max():
+                        self._launch(self._queue.pop(0), now)
+                time.sleep(self._sleep_for(states, time.time()))
+        finally:
+            if self._flight is not None:  # an unexpected error: do not leave the build orphaned
+                self._terminate(self._flight)
+                self._flight.process.wait()
+                self._land(self._flight)
+
+    # -- the loop's steps ------------------------------------------------------------------------
+
+    def _done(self, stop_requests: int) -> bool:
+        if self._flight is not None:
+            return False
+        return bool(stop_requests) or (self._reached_max() and len(self.records) >= self.runs_started)
+
+    def _reached_max(self) -> bool:
+        return self.max_runs is not None and self.runs_started >= self.max_runs
+
+    def _tick(self, states: list[_JobState], now: float) -> None:
+        for state in states:
+            if state.next_due > now:
+                continue
+            due = state.next_due
+            if self._flight is not None and self._flight.state is state:
+                self.events.tick_skipped(state.job, self._local(due), "its previous run is still in flight")
+            elif state in self._queue:
+                self.events.tick_skipped(state.job, self._local(due), "its previous tick is still waiting")
+            else:
+                state.queued_for = due
+                self._queue.append(state)
+            state.next_due = self._next_due(state.job, due, now)
+
+    def _launch(self, state: _JobState, now: float) -> None:
+        job = state.job
+        command = self.command_for(job)
+        selection = " ".join(job.select) + (f" --exclude {' '.join(job.exclude)}" if job.exclude else "")
+        run_id = self.history.start(job.name, selection.strip() or "(all)", _iso(state.queued_for or now), _iso(now))
+        self.runs_started += 1
+        self.events.run_started(job, run_id, command)
+        try:
+            process = subprocess.Popen(
+                command, cwd=self.cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                text=True, errors="replace", start_new_session=True, env={**os.environ, "PYTHONUNBUFFERED": "1"},
+            )
+        except OSError as exc:
+            self.history.finish(run_id, _iso(time.time()), "failed", None, None, f"cannot start the build: {exc}")
+            self._record(state, run_id)
+            return
+        flight = _Flight(state, run_id, process, now, threading.Thread(target=lambda: None))
+        flight.reader = threading.Thread(target=self._read_output, args=(flight,), daemon=True,
+                                         name=f"elt-schedule-{job.name}")
+        flight.reader.start()
+        self._flight = flight
+
+    def _read_output(self, flight: _Flight) -> None:
+        assert flight.process.stdout is not None
+        for raw in flight.process.stdout:
+            line = raw.rstrip("\n")
+            flight.tail.append(line)
+            self.events.run_output(flight.state.job, line)
+
+    def _terminate(self, flight: _Flight) -> None:
+        flight.terminated = True
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(flight.process.pid, signal.SIGTERM)
+
+    def _land(self, flight: _Flight) -> None:
+        """Record the run that just ended."""
+        code = flight.process.wait()
+        flight.reader.join(timeout=5)
+        ended = time.time()
+        interrupted = flight.terminated or code < 0
+        status = "interrupted" if interrupted else {0: "success", 1: "error"}.get(code, "failed")
+        counts = read_counts(self.results_path, flight.started)
+        self.history.finish(flight.run_id, _iso(ended), status, code, counts, _message(flight.tail, status))
+        self._flight = None
+        self._record(flight.state, flight.run_id)
+
+    def _record(self, state: _JobState, run_id: int) -> None:
+        record = self.history.get(run_id)
+        self.records.append(record)
+        self.events.run_finished(state.job, record)
+        if not self._stop_requests and not self._reached_max():
+            self.events.scheduled(state.job, self._local(state.next_due))
+
+    def _sleep_for(self, states: list[_JobState], now: float) -> float:
+        if self._flight is not None or self._stop_requests:
+            return POLL_SECONDS
+        if self._queue:
+            return 0.0
+        until = min((s.next_due for s in states), default=now + IDLE_SECONDS) - now
+        return max(0.0, min(IDLE_SECONDS, until))
+
+    # -- time ------------------------------------------------------------------------------------
+
+    def _first_due(self, job: Job, now: float) -> float:
+        if job.every:
+            return now  # an interval job runs at once, then every `every` seconds
+        return self._next_due(job, now, now)
+
+    def _next_due(self, job: Job, due: float, now: float) -> float:
+        if job.every:
+            # Fixed rate: the next multiple of `every` after the tick; ticks missed meanwhile are dropped.
+            missed = max(0, int((now - due) // job.every))
+            return due + (missed + 1) * job.every
+        assert job.cron is not None
+        after = dt.datetime.fromtimestamp(max(due, now), dt.UTC)
+        return job.cron.next_after(after, self.zone).timestamp()
+
+    def _local(self, timestamp: float) -> dt.datetime:
+        return dt.datetime.fromtimestamp(timestamp, self.zone)
+
+
+def read_counts(results_path: Path, since: float) -> NodeCounts | None:
+    """Node counts from run_results.json, if a build wrote it at or after `since` (epoch seconds)."""
+    try:
+        if results_path.stat().st_mtime < since:
+            return None
+        data = json.loads(results_path.read_text(encoding="utf-8"))
+        statuses = [r["status"] for r in data["results"]]
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    return NodeCounts(
+        nodes=len(statuses),
+        succeeded=sum(s == "success" for s in statuses),
+        failed=sum(s in ("error", "fail") for s in statuses),
+        skipped=sum(s == "skipped" for s in statuses),
+        warned=sum(s == "warn" for s in statuses),
+    )
+
+
+def _message(tail: collections.deque[str], status: str) -> str | None:
+    lines = [line.strip() for line in tail if line.strip()]
+    if not lines:
+        return None
+    if status in ("failed", "error"):
+        errors = [line for line in lines if line.startswith("Error:") or " ERROR " in line or " FAIL " in line]
+        if errors:
+            return errors[0][:500]
+    return lines[-1][:500]
+
+
+def _iso(timestamp: float) -> str:
+    return dt.datetime.fromtimestamp(timestamp, dt.UTC).isoformat(timespec="milliseconds")

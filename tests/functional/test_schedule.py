@@ -1,0 +1,287 @@
+"""`elt schedule`: runs `elt build` on a schedule, keeps a history, stops gracefully (real DuckDB)."""
+
+from __future__ import annotations
+
+import signal
+import sqlite3
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from elt.errors import ProjectError
+from elt.orchestration.cron import parse_cron
+from elt.orchestration.history import History, NodeCounts
+from elt.orchestration.schedule_command import resolve_jobs
+from elt.orchestration.settings import Job, ScheduleConfig, load_schedule_config
+from tests.conftest import PYPROJECT
+
+MODELS = {
+    "seeds/base.csv": "id\n1\n2\n3\n",
+    "models/staging/stg_base.sql": "select id from {{ ref('base') }}\n",
+    "models/marts/mart_total.sql": "select sum(id) as total from {{ ref('stg_base') }}\n",
+    "models/marts/_marts.yml": """\
+        models:
+          - name: mart_total
+            columns:
+              - name: total
+                data_tests: [not_null]
+        """,
+}
+#: a model that counts a 27-billion-row cross join unless var `rows` is small: a build to interrupt.
+SLOW = {
+    "seeds/big.csv": "id\n" + "".join(f"{i}\n" for i in range(3000)),
+    "models/marts/slow.sql": "select count(*) as n from {{ ref('big') }} a cross join {{ ref('big') }} b "
+                             "cross join {{ ref('big') }} c where a.id < {{ var('rows') }}\n",
+}
+
+
+def history_rows(proj) -> list[dict]:
+    with sqlite3.connect(proj.root / "target" / "schedule.sqlite") as con:
+        con.row_factory = sqlite3.Row
+        return [dict(r) for r in con.execute("SELECT * FROM runs ORDER BY id")]
+
+
+def test_runs_twice_on_a_seconds_schedule_and_records_both(project):
+    proj = project(MODELS)
+    result = proj.elt("schedule", "--every", "1", "--max-runs", "2")
+    assert result.exit_code == 0, result.output
+    runs = history_rows(proj)
+    assert [(r["job"], r["status"], r["exit_code"]) for r in runs] == [("default", "success", 0)] * 2
+    assert [(r["nodes"], r["succeeded"], r["failed"], r["skipped"]) for r in runs] == [(4, 4, 0, 0)] * 2
+    assert all(r["ended_at"] >= r["started_at"] for r in runs)
+    assert runs[1]["scheduled_for"] > runs[0]["scheduled_for"]
+    assert result.stdout.count("started: elt build") == 2
+    assert "run #2 of 'default' success: 4 node(s), 4 ok, 0 error, 0 skipped" in result.stdout
+    assert proj.query("select total from gold.mart_total") == [(6,)]
+
+
+def test_runs_of_one_selection_never_overlap(project):
+    proj = project(MODELS)
+    # Ticks every 0.2 s, a build takes longer: the ticks that come during a run are skipped.
+    result = proj.elt("schedule", "--every", "0.2", "--max-runs", "3")
+    assert result.exit_code == 0, result.output
+    runs = history_rows(proj)
+    assert len(runs) == 3
+    for before, after in zip(runs, runs[1:], strict=False):
+        assert after["started_at"] >= before["ended_at"]
+    assert "skipped: its previous run is still in flight" in result.stderr
+
+
+def test_history_is_printed(project):
+    proj = project(MODELS)
+    proj.elt("schedule", "--every", "1", "--max-runs", "1")
+    result = proj.elt("schedule", "--history")
+    assert result.exit_code == 0, result.output
+    header, row = result.stdout.strip().splitlines()
+    assert header.split()[:6] == ["id", "job", "started", "duration", "status", "nodes"]
+    assert row.split()[0:2] == ["1", "default"]
+    assert "success  4      4   0      0" in row
+    assert "(all) | Finished 4 node(s)" in row
+
+
+def test_history_without_runs(project):
+    proj = project(MODELS)
+    result = proj.elt("schedule", "--history")
+    assert result.exit_code == 0
+    assert "No scheduled runs recorded" in result.stdout
+
+
+def test_jobs_from_pyproject_run_their_own_selection(project):
+    pyproject = PYPROJECT + """
+[tool.elt.schedule]
+cron = "0 2 * * *"
+select = "+mart_total"
+
+[tool.elt.schedule.jobs.staging]
+cron = "*/5 * * * *"
+select = ["+stg_base"]
+"""
+    proj = project(MODELS, pyproject=pyproject)
+    result = proj.elt("schedule", "--job", "staging", "--every", "1", "--max-runs", "1")
+    assert result.exit_code == 0, result.output
+    assert "staging: +stg_base, every 1s" in result.stdout
+    [run] = history_rows(proj)
+    assert (run["job"], run["selection"], run["status"], run["nodes"]) == ("staging", "+stg_base", "success", 2)
+    assert set(proj.relations()) == {"raw.base", "bronze.stg_base"}
+
+
+def test_a_failing_build_is_recorded_with_its_error(project):
+    proj = project({**MODELS, "models/marts/broken.sql": "select * from {{ ref('stg_base') }} where nope > 1\n"})
+    result = proj.elt("schedule", "--every", "1", "--max-runs", "1")
+    assert result.exit_code == 0, result.output
+    [run] = history_rows(proj)
+    assert (run["status"], run["exit_code"], run["failed"]) == ("error", 1, 1)
+    assert "ERROR table gold.broken" in run["message"]
+
+
+def test_a_build_that_cannot_start_is_recorded_as_failed(project):
+    proj = project({"models/marts/bad.sql": "select {{ undefined_thing }}\n"})
+    result = proj.elt("schedule", "--every", "1", "--max-runs", "1")
+    assert result.exit_code == 0, result.output
+    [run] = history_rows(proj)
+    assert (run["status"], run["exit_code"], run["nodes"]) == ("failed", 2, None)
+    assert run["message"].startswith("Error:") and "undefined_thing" in run["message"]
+
+
+def test_bad_schedule_config_is_reported_with_the_file(project):
+    proj = project(MODELS, pyproject=PYPROJECT + '\n[tool.elt.schedule]\ncron = "0 25 * * *"\n')
+    result = proj.elt("schedule")
+    assert result.exit_code == 2
+    assert "pyproject.toml: cron expression '0 25 * * *': hour field '25': 25 is out of range 0-23" in result.stderr
+    assert "Traceback" not in result.output
+
+
+def test_nothing_to_schedule(project):
+    proj = project(MODELS)
+    result = proj.elt("schedule")
+    assert result.exit_code == 2
+    assert "nothing to schedule" in result.stderr and "--every SECONDS" in result.stderr
+
+
+# -- graceful stop (a real process receiving real signals) ---------------------------------------
+
+
+def start_scheduler(proj, *args: str) -> tuple[subprocess.Popen, list[str]]:
+    process = subprocess.Popen([sys.executable, "-m", "elt", "schedule", "--project-dir", str(proj.root), *args],
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    lines: list[str] = []
+    threading.Thread(target=lambda: lines.extend(process.stdout), daemon=True).start()
+    return process, lines
+
+
+def wait_for(condition, timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.05)
+
+
+def running_runs(proj) -> int:
+    try:
+        return sum(r["status"] == "running" for r in history_rows(proj))
+    except sqlite3.Error:
+        return 0
+
+
+def test_sigterm_during_a_run_lets_it_finish_then_stops(project):
+    proj = project(MODELS)
+    process, lines = start_scheduler(proj, "--every", "1")
+    try:
+        wait_for(lambda: (proj.root / "target" / "schedule.sqlite").exists() and running_runs(proj) == 1)
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=60) == 0
+    finally:
+        process.kill()
+    output = "".join(lines)
+    assert "stopping after the run of 'default' in flight finishes" in output
+    assert "Scheduler stopped after 1 run(s)." in output
+    [run] = history_rows(proj)
+    assert (run["status"], run["nodes"], run["succeeded"]) == ("success", 4, 4)
+    assert proj.query("select total from gold.mart_total") == [(6,)]
+
+
+def test_a_second_signal_interrupts_the_run_and_leaves_the_previous_table(project):
+    proj = project(SLOW)
+    assert proj.elt("build", "--vars", "{rows: 1}").exit_code == 0  # 9 million rows: quick
+    process, lines = start_scheduler(proj, "--every", "1", "--vars", "{rows: 3000}")
+    try:
+        wait_for(lambda: any("START table gold.slow" in line for line in lines))
+        process.send_signal(signal.SIGTERM)
+        wait_for(lambda: any("stopping after the run" in line for line in lines))
+        process.send_signal(signal.SIGINT)
+        assert process.wait(timeout=60) == 0
+    finally:
+        process.kill()
+    [run] = history_rows(proj)
+    assert run["status"] == "interrupted" and run["ended_at"]
+    # The interrupted build's table was never swapped in; no temporary relation is left behind.
+    assert proj.query("select n from gold.slow") == [(9_000_000,)]
+    assert set(proj.relations()) == {"raw.big", "gold.slow"}
+
+
+def test_runs_left_running_by_a_dead_scheduler_are_closed(tmp_path: Path):
+    history = History(tmp_path / "schedule.sqlite")
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    run_id = history.start("default", "(all)", "2024-01-01T00:00:00", "2024-01-01T00:00:00")
+    with sqlite3.connect(history.path) as con:
+        con.execute("UPDATE runs SET scheduler_pid = ? WHERE id = ?", (dead.pid, run_id))
+    mine = history.start("default", "(all)", "2024-01-01T00:00:01", "2024-01-01T00:00:01")
+    assert history.close_abandoned("2024-01-01T00:01:00") == 1
+    assert history.get(run_id).status == "interrupted"
+    assert history.get(mine).status == "running"
+    history.finish(mine, "2024-01-01T00:02:00", "success", 0, NodeCounts(3, 3, 0, 0, 0), "ok")
+    assert [r.status for r in history.runs()] == ["interrupted", "success"]
+
+
+# -- which jobs run ------------------------------------------------------------------------------
+
+CONFIG = ScheduleConfig(jobs=(Job("default", cron=parse_cron("0 2 * * *")),
+                              Job("hourly", ("tag:hourly",), cron=parse_cron("0 * * * *"))))
+
+
+def test_configured_jobs_run_on_their_crons():
+    assert [(j.name, j.cron.expression) for j in resolve_jobs(CONFIG)] == [("default", "0 2 * * *"),
+                                                                            ("hourly", "0 * * * *")]
+
+
+def test_every_overrides_the_schedule_of_chosen_jobs():
+    [job] = resolve_jobs(CONFIG, every=5, names=["hourly"])
+    assert (job.name, job.select, job.every, job.cron) == ("hourly", ("tag:hourly",), 5, None)
+
+
+def test_select_makes_one_job_on_the_project_cron():
+    [job] = resolve_jobs(CONFIG, select=["stg_x+"])
+    assert (job.name, job.select, job.cron.expression) == ("cli", ("stg_x+",), "0 2 * * *")
+
+
+def test_every_without_configuration_runs_the_whole_project():
+    [job] = resolve_jobs(ScheduleConfig(), every=2)
+    assert (job.name, job.select, job.every) == ("default", (), 2)
+
+
+@pytest.mark.parametrize(("kwargs", "message"), [
+    ({"every": 1, "cron_text": "* * * * *"}, "--every and --cron both given"),
+    ({"names": ["nightly"]}, "unknown schedule job(s): nightly"),
+    ({"names": ["hourly"], "select": ["x"]}, "--job and --select both given"),
+])
+def test_conflicting_options(kwargs, message):
+    with pytest.raises(ProjectError, match=message.replace("(", r"\(").replace(")", r"\)")):
+        resolve_jobs(CONFIG, **kwargs)
+
+
+def test_select_without_any_schedule():
+    with pytest.raises(ProjectError, match="no schedule for --select"):
+        resolve_jobs(ScheduleConfig(), select=["x"])
+
+
+def test_schedule_config_errors(tmp_path: Path):
+    def load(text: str) -> ScheduleConfig:
+        (tmp_path / "pyproject.toml").write_text('[tool.elt]\nname = "p"\nprofile = "p"\n' + text)
+        return load_schedule_config(tmp_path)
+
+    assert load("").jobs == ()
+    assert load('[tool.elt.schedule]\ncron = "@daily"\ntimezone = "Europe/Paris"\n').timezone == "Europe/Paris"
+    for text, message in [
+        ('[tool.elt.schedule]\ncorn = "0 2 * * *"\n', "unknown key(s) in [tool.elt.schedule]: corn"),
+        ('[tool.elt.schedule]\nselect = "x"\n', "has `select` but no `cron`"),
+        ('[tool.elt.schedule]\ncron = 2\n', "`cron` must be a string"),
+        ('[tool.elt.schedule]\ncron = "@daily"\ntimezone = "Nowhere/Land"\n', "unknown time zone"),
+        ('[tool.elt.schedule.jobs.a]\nselect = "x"\n', "[tool.elt.schedule.jobs.a] needs a `cron`"),
+        ('[tool.elt.schedule.jobs.a]\ncron = "@daily"\nselect = 3\n', "`select` must be a list of strings"),
+        ('[tool.elt.schedule.jobs.default]\ncron = "@daily"\n', "the name 'default' is the top-level cron's"),
+    ]:
+        with pytest.raises(ProjectError) as info:
+            load(text)
+        assert message in info.value.message, text
+        assert info.value.path == str(tmp_path / "pyproject.toml")
+
+
+def test_the_scheduler_process_imports_no_engine():
+    code = "import sys, elt.orchestration.schedule_command; print('duckdb' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "False"
