@@ -1,8 +1,10 @@
 """Hive functions that DuckDB lacks (or means differently), registered on each DuckDB connection as macros.
 
-`translate()` rewrites Hive calls into calls of these `hive_*` macros; `register()` creates them on a
-connection. They are TEMP macros: they live in the connection's own temp catalog, so a database file is
-never written and every connection (or cursor) needs its own `register()` call.
+`translate()` rewrites Hive calls into calls of these `hive_*` macros; `register()` creates them in the
+database's `main` schema, so the views elt builds keep working for any client that opens the database
+file (a DuckDB shell, a BI tool), not only for elt's own connections. A marker macro named after a hash
+of the definitions makes `register()` a single cheap query once they are in place; a read-only database
+without them gets TEMP macros instead (visible to that connection only).
 
 Several macros dispatch on `typeof(x)`: DuckDB binds a macro's body for the argument's actual type and
 folds the constant `typeof()` test, so only the matching branch runs. Every branch must still bind for
@@ -17,7 +19,11 @@ and a lambda), so the argument is written once and nesting stays linear.
 
 from __future__ import annotations
 
+import hashlib
+import threading
 from typing import Any
+
+_CREATING = threading.Lock()
 
 
 def _once(value: str, var: str, body: str) -> str:
@@ -403,15 +409,38 @@ for _name in (
     _rest = _params.split(", ")[1:]
     MACROS[f"{_name}_once"] = (_params, _once("x", "_x", f"{_name}({', '.join(['_x', *_rest])})"))
 
-_SCRIPT = ";\n".join(
-    f"CREATE OR REPLACE TEMP MACRO {name}({params}) AS {body}" for name, (params, body) in MACROS.items()
+_DEFINITIONS = [f"{name}({params}) AS {body}" for name, (params, body) in MACROS.items()]
+#: Changes whenever a definition changes, so a database with older macros gets them replaced.
+VERSION = hashlib.sha256("\n".join(_DEFINITIONS).encode()).hexdigest()[:12]
+_MARKER = f"hive__macros_{VERSION}"
+_PERSISTENT = ";\n".join(
+    [*(f"CREATE OR REPLACE MACRO main.{d}" for d in _DEFINITIONS), f"CREATE OR REPLACE MACRO main.{_MARKER}() AS 1"]
 )
+_TEMPORARY = ";\n".join(f"CREATE OR REPLACE TEMP MACRO {d}" for d in _DEFINITIONS)
 
 
 def register(connection: Any) -> None:
-    """Create the Hive-compatibility macros on a DuckDB connection (idempotent, one round trip).
+    """Make the Hive-compatibility macros available on a DuckDB connection (idempotent, cheap once done).
 
     Args:
         connection: a `duckdb.DuckDBPyConnection` (or a cursor of one).
     """
-    connection.execute(_SCRIPT)
+    import duckdb
+
+    def present() -> bool:
+        try:
+            connection.execute(f"SELECT {_MARKER}()")
+            return True
+        except duckdb.CatalogException:
+            return False
+
+    if present():
+        return  # this version's macros are already in the database
+    with _CREATING:  # cursors of one connection registering from several threads would conflict
+        if present():
+            return
+        try:
+            connection.execute(_PERSISTENT)
+        except duckdb.Error:
+            # a read-only database without the macros: this connection gets its own
+            connection.execute(_TEMPORARY)

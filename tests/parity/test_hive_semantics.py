@@ -98,7 +98,7 @@ def test_translate_leaves_the_query_untouched() -> None:
     assert query.sql("hive") == before
 
 
-def test_register_is_idempotent_and_per_connection() -> None:
+def test_register_is_idempotent_and_shared_by_cursors() -> None:
     from elt.dialects.duckdb_functions import register
 
     conn = duckdb.connect()
@@ -108,6 +108,24 @@ def test_register_is_idempotent_and_per_connection() -> None:
     cursor = conn.cursor()
     register(cursor)
     assert cursor.execute("SELECT hive_pmod(-7, 3)").fetchone() == (2,)
+
+
+def test_views_stay_readable_outside_elt(tmp_path) -> None:
+    """The macros live in the database, so a view built by elt works in any client (e.g. a DuckDB shell)."""
+    from elt.dialects.duckdb_functions import register
+
+    path = str(tmp_path / "db.duckdb")
+    with duckdb.connect(path) as conn:
+        register(conn)
+        sql = translate(sqlglot.parse_one("SELECT size(array(1, 2)) AS n", read="hive"), "hive", "duckdb")
+        conn.execute(f"CREATE VIEW v AS {sql}")
+    with duckdb.connect(path, read_only=True) as reader:
+        assert reader.execute("SELECT n FROM v").fetchall() == [(2,)]
+    empty = str(tmp_path / "empty.duckdb")
+    duckdb.connect(empty).close()
+    with duckdb.connect(empty, read_only=True) as reader:  # read-only without macros: temporary ones
+        register(reader)
+        assert reader.execute("SELECT hive_size(NULL)").fetchone() == (-1,)
 
 
 def test_nested_conversions_stay_fast(duckdb_conn) -> None:
