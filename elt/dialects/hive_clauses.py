@@ -126,6 +126,23 @@ def _between(node: exp.Expression) -> exp.Expression:
     )
 
 
+def _simple_case(node: exp.Expression) -> exp.Expression:
+    """CASE x WHEN 1 THEN ...: each WHEN is an equality, typed the Hive way like `x = 1`."""
+    subject = node.this
+    if subject is None or not any(_literal_needs_care(i.this) for i in node.args.get("ifs") or []):
+        return node
+    ifs = [
+        exp.If(
+            this=_cmp("eq", subject.copy(), i.this)
+            if _literal_needs_care(i.this)
+            else exp.EQ(this=subject.copy(), expression=i.this),
+            true=i.args["true"],
+        )
+        for i in node.args["ifs"]
+    ]
+    return exp.Case(ifs=ifs, default=node.args.get("default"))
+
+
 # -- other expressions ---------------------------------------------------------------------------------
 
 
@@ -325,6 +342,7 @@ CLAUSE_RULES: dict[type[exp.Expression], Rule] = {
     exp.TryCast: _cast,
     **{klass: _comparison for klass in _CMP},
     exp.In: _in,
+    exp.Case: _simple_case,
     exp.Between: _between,
     exp.Interval: _interval,
     exp.TableSample: _table_sample,

@@ -586,7 +586,6 @@ PASS: frozenset[type[exp.Expression]] = frozenset(
         exp.Grouping,
         exp.Coalesce,
         exp.If,
-        exp.Case,
         exp.Nullif,
         exp.Lower,
         exp.Length,

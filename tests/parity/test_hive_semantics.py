@@ -34,6 +34,8 @@ def run(conn, hive_sql: str) -> list[tuple]:
         # String vs number compare as doubles (FunctionRegistry.getCommonClassForComparison);
         # Spark casts the string to int, so '2.4' = 2 there.
         ("SELECT s = 2, s > 2 FROM (SELECT '2.4' AS s) t", [(False, True)]),
+        # ... also in a simple CASE, whose WHENs are equalities.
+        ("SELECT CASE s WHEN 2 THEN 'two' ELSE 'other' END FROM (SELECT '2.4' AS s) t", [("other",)]),
         # ... and BETWEEN with a numeric string bound likewise ('1.5' is not truncated to 1).
         ("SELECT x BETWEEN '1.5' AND 3 FROM (SELECT 1 AS x) t", [(False,)]),
         # Decimal division: an INT operand counts as decimal(10,0), scale max(6, s1 + p2 + 1) = 13
