@@ -15,7 +15,7 @@ from elt.adapters.base import Adapter
 from elt.compiler import Manifest
 from elt.console import Console
 from elt.errors import EltError
-from elt.nodes import Node
+from elt.nodes import Column, Node
 from elt.plan import Plan
 from elt.runner import NodeResult
 
@@ -69,9 +69,26 @@ def node_worker(manifest: Manifest, adapter: Adapter, sql: dict[str, str], conso
                     if node.resource_type in ("model", "test"):
                         artifacts.write_run_sql(target_dir, node, statements)
             result.attempts = attempt + 1
+            if result.status == "success" and node.relation is not None and node.resource_type != "test":
+                _record_columns(adapter, node)
             return result
 
     return work
+
+
+def _record_columns(adapter: Adapter, node: Node) -> None:
+    """Note the built relation's column names and engine types on the node (for the manifest)."""
+    assert node.relation is not None
+    try:
+        found = adapter.get_columns(node.relation)
+    except EltError:
+        return  # the catalog is informative here, never a reason to fail a built node
+    documented = {name.lower(): column for name, column in node.columns.items()}
+    columns = {}
+    for column in found:
+        known = documented.get(column.name.lower())
+        columns[column.name] = Column(column.name, known.description if known else "", column.data_type)
+    node.columns = columns
 
 
 def _build_node(manifest: Manifest, adapter: Adapter, node: Node, sql: str, statements: list[str]) -> NodeResult:

@@ -17,6 +17,7 @@ from elt.config import TargetConfig, load_target
 from elt.console import Console
 from elt.errors import EltError, ProjectError
 from elt.execute import create_schemas, node_worker
+from elt.lock import RunLock
 from elt.plan import build_plan
 from elt.project import Project, load_project
 from elt.runner import NodeResult, execute_dag, now_iso
@@ -196,27 +197,29 @@ def _build(
     sql = {uid: manifest.sql_for(uid, adapter_cls.dialect)
            for uid in plan.unique_ids if manifest.nodes[uid].resource_type in ("model", "test")}
     artifacts.write_compiled(manifest, plan.unique_ids)
-    artifacts.write_manifest(manifest)
     start = time.perf_counter()
     if not plan.unique_ids:
+        artifacts.write_manifest(manifest)
         return RunOutcome(manifest, [], 0.0)
     threads = threads or manifest.target.threads
     noun = {"seed": "seed(s)", "run": "model(s)", "test": "test(s)"}.get(command, "node(s)")
     console.info(f"Running {len(plan.unique_ids)} {noun} on {manifest.target.type} "
                  f"target {manifest.target.name!r} with {threads} thread(s)")
-    from elt.lock import RunLock
-
     lock_path = manifest.project.config.target_dir / "locks" / f"{manifest.target.name}.lock"
-    with RunLock(lock_path, f"elt {command}", wait=inv.wait,
-                 on_wait=lambda holder: console.info(f"Waiting for the target lock, held by {holder}")):
-        adapter = _open_adapter(manifest.target)
-        try:
-            create_schemas(adapter, plan)
-            work = node_worker(manifest, adapter, sql, console, inv)
-            results = execute_dag(plan.graph, plan.unique_ids, work, threads=threads, fail_fast=fail_fast,
-                                  events=console)
-        finally:
-            adapter.close()
+    try:
+        with RunLock(lock_path, f"elt {command}", wait=inv.wait,
+                     on_wait=lambda holder: console.info(f"Waiting for the target lock, held by {holder}")):
+            adapter = _open_adapter(manifest.target)
+            try:
+                create_schemas(adapter, plan)
+                work = node_worker(manifest, adapter, sql, console, inv)
+                results = execute_dag(plan.graph, plan.unique_ids, work, threads=threads, fail_fast=fail_fast,
+                                      events=console)
+            finally:
+                adapter.close()
+    finally:
+        # After the run it also holds the built relations' column names and types.
+        artifacts.write_manifest(manifest)
     elapsed = time.perf_counter() - start
     args = {"select": list(inv.select), "exclude": list(inv.exclude), "vars": inv.vars, "threads": threads,
             "target": manifest.target.name}

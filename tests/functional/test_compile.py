@@ -149,3 +149,22 @@ def test_help_imports_nothing_heavy():
            "print('HEAVY', heavy)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert "HEAVY []" in out
+
+
+def test_manifest_records_column_types_after_a_run(project):
+    proj = project({**LAYERED, "models/marts/schema.yml": """\
+        models:
+          - name: course_avg
+            columns:
+              - name: avg_pct
+                description: Mean score, in percent.
+    """})
+    assert proj.elt("seed").exit_code == 0
+    seeded = json.loads((proj.root / "target/manifest.json").read_text())["nodes"]
+    assert seeded["seed.scores"]["columns"]["exam_date"]["data_type"] == "DATE"
+    assert proj.elt("run").exit_code == 0
+    nodes = json.loads((proj.root / "target/manifest.json").read_text())["nodes"]
+    columns = nodes["model.course_avg"]["columns"]
+    assert {name: c["data_type"] for name, c in columns.items()} == {
+        "course": "VARCHAR", "avg_pct": "DOUBLE", "n": "BIGINT"}
+    assert columns["avg_pct"]["description"] == "Mean score, in percent."
