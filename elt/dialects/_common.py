@@ -2,11 +2,34 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
 from typing import NoReturn
 
 from sqlglot import exp
 
 from elt.errors import SqlError
+
+#: A rewrite rule: gets a node (its children already rewritten), returns what stands in its place.
+Rule = Callable[[exp.Expression], exp.Expression]
+
+_NUMERIC_TEXT = re.compile(r"^\s*[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?\s*$")
+
+
+def is_string(node: exp.Expression) -> bool:
+    return isinstance(node, exp.Literal) and node.is_string
+
+
+def is_number(node: exp.Expression) -> bool:
+    if isinstance(node, exp.Neg):
+        return is_number(node.this)
+    return isinstance(node, exp.Literal) and not node.is_string
+
+
+def numeric_text(node: exp.Expression) -> bool:
+    """A string literal that Hive would read as a number in a numeric context."""
+    return is_string(node) and bool(_NUMERIC_TEXT.match(node.this))
+
 
 #: How to get around a refusal when no better way exists.
 BRANCH_HINT = (

@@ -9,8 +9,7 @@ import re
 from sqlglot import exp
 
 from elt.dialects import hive_types as types
-from elt.dialects._common import call, macro, refuse
-from elt.dialects.hive_functions import Rule, is_number, is_string, numeric_text
+from elt.dialects._common import Rule, call, is_number, is_string, macro, numeric_text, refuse
 
 DT = exp.DataType.Type
 

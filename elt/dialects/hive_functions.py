@@ -13,32 +13,10 @@ from collections.abc import Callable
 from functools import reduce
 
 from sqlglot import exp
-from sqlglot.dialects.hive import Hive
-from sqlglot.time import format_time
 
-from elt.dialects import java_time
-from elt.dialects._common import call, hive_name, macro, refuse
-from elt.dialects.hive_types import static_type, to_date, to_epoch, to_string, to_ts
-
-Rule = Callable[[exp.Expression], exp.Expression]
-
-_NUMERIC_TEXT = re.compile(r"^\s*[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?\s*$")
-
-
-def is_string(node: exp.Expression) -> bool:
-    return isinstance(node, exp.Literal) and node.is_string
-
-
-def is_number(node: exp.Expression) -> bool:
-    if isinstance(node, exp.Neg):
-        return is_number(node.this)
-    return isinstance(node, exp.Literal) and not node.is_string
-
-
-def numeric_text(node: exp.Expression) -> bool:
-    """A string literal that Hive would read as a number in a numeric context."""
-    return is_string(node) and bool(_NUMERIC_TEXT.match(node.this))
-
+from elt.dialects._common import Rule, call, is_number, is_string, macro, numeric_text, refuse
+from elt.dialects.hive_dates import DATE_ANONYMOUS_RULES, DATE_RULES
+from elt.dialects.hive_types import static_type, to_string
 
 # -- regular expressions ------------------------------------------------------------------------------
 # Hive uses java.util.regex, DuckDB RE2. RE2 rejects most Java-only syntax (lookaround, backreferences,
@@ -307,105 +285,6 @@ def _int_div(node: exp.Expression) -> exp.Expression:
     return macro("hive_div", _numeric_operand(node.this), _numeric_operand(node.expression))
 
 
-# -- dates -----------------------------------------------------------------------------------------------
-
-
-def _format(node: exp.Expression, arg: str = "format") -> str:
-    fmt = node.args.get(arg)
-    if fmt is None or not is_string(fmt):
-        refuse(hive_name(node), "the date pattern must be a string literal to be translated", node)
-    try:
-        return java_time.to_strftime(fmt.this)
-    except java_time.PatternError as exc:
-        refuse(hive_name(node), str(exc), node)
-
-
-def _parse_format(node: exp.Expression, fmt_node: exp.Expression | None) -> tuple[str, str]:
-    if fmt_node is None:
-        fmt = "%Y-%mstrict-%dstrict %Hstrict:%Mstrict:%Sstrict"
-    elif is_string(fmt_node):
-        fmt = fmt_node.this
-    else:
-        refuse(hive_name(node), "the date pattern must be a string literal to be translated", node)
-    try:
-        return java_time.to_strptime(fmt)
-    except java_time.PatternError as exc:
-        refuse(hive_name(node), str(exc), node)
-
-
-def _date_add(node: exp.Expression) -> exp.Expression:
-    unit = node.args.get("unit")
-    if unit is not None and unit.name.upper() != "DAY":
-        refuse(hive_name(node), f"unit {unit.name} is not a Hive form", node)
-    days = exp.TryCast(this=node.expression, to=exp.DataType.build("INT"))
-    return exp.Paren(this=exp.Add(this=to_date(node.this), expression=days))
-
-
-def _datediff(node: exp.Expression) -> exp.Expression:
-    if node.args.get("unit") is not None and node.args["unit"].name.upper() not in ("DAY",):
-        refuse("datediff()", "Hive's datediff counts days only", node)
-    return exp.Paren(this=exp.Sub(this=to_date(node.this), expression=to_date(node.expression)))
-
-
-def _months_between(node: exp.Expression) -> exp.Expression:
-    if node.args.get("roundoff") is not None:
-        refuse("months_between()", "the third argument is not a Hive form", node)
-    return macro("hive__months_between", to_ts(node.this), to_ts(node.expression))
-
-
-def _trunc(node: exp.Expression) -> exp.Expression:
-    unit = node.args.get("unit")
-    if not isinstance(unit, (exp.Var, exp.Literal)):
-        refuse("trunc()", "the unit must be a literal", node)
-    return macro("hive__trunc", to_date(node.this), exp.Literal.string(unit.name))
-
-
-def _part(name: str) -> Rule:
-    def rule(node: exp.Expression) -> exp.Expression:
-        return call(name, to_ts(node.this))
-
-    return rule
-
-
-def _from_unixtime(node: exp.Expression) -> exp.Expression:
-    return macro("hive_from_unixtime", node.this, exp.Literal.string(_format(node)))
-
-
-def _unix_timestamp(node: exp.Expression) -> exp.Expression:
-    fmt, prefix = _parse_format(node, node.args.get("format"))
-    return to_epoch(node.this, fmt, prefix)
-
-
-def _date_format(node: exp.Expression) -> exp.Expression:
-    return call("strftime", to_ts(node.this), exp.Literal.string(_format(node)))
-
-
-_EXTRACT = {
-    "YEAR": "year",
-    "QUARTER": "quarter",
-    "MONTH": "month",
-    "WEEK": "weekofyear",
-    "DAY": "day",
-    "HOUR": "hour",
-    "MINUTE": "minute",
-    "SECOND": "second",
-}
-
-
-def _extract(node: exp.Expression) -> exp.Expression:
-    unit = node.this.name.upper()
-    if unit == "DAYOFWEEK":
-        return _dayofweek(node.expression)
-    if unit not in _EXTRACT:
-        refuse(f"EXTRACT({unit} FROM ...)", "this unit has no checked DuckDB equivalent", node)
-    return call(_EXTRACT[unit], to_ts(node.expression))
-
-
-def _dayofweek(value: exp.Expression) -> exp.Expression:
-    # Hive: 1 = Sunday ... 7 = Saturday; DuckDB's dayofweek starts at 0.
-    return exp.Paren(this=exp.Add(this=call("dayofweek", to_ts(value)), expression=exp.Literal.number(1)))
-
-
 def _str_to_map(node: exp.Expression) -> exp.Expression:
     d1 = node.args.get("pair_delim") or exp.Literal.string(",")
     d2 = node.args.get("key_value_delim") or exp.Literal.string(":")
@@ -414,23 +293,7 @@ def _str_to_map(node: exp.Expression) -> exp.Expression:
     return macro("hive_str_to_map", node.this, d1, d2)
 
 
-def _current_timestamp(node: exp.Expression) -> exp.Expression:
-    # Hive's current_timestamp is a local TIMESTAMP in the session time zone.
-    return exp.Cast(this=exp.CurrentTimestamp(), to=exp.DataType.build("TIMESTAMP"))
-
-
 # -- functions sqlglot does not know (exp.Anonymous), by Hive name -----------------------------------
-
-
-def _anon_unix_timestamp(node: exp.Anonymous) -> exp.Expression:
-    args = node.expressions
-    fmt_node = None
-    if len(args) > 1:
-        if not is_string(args[1]):
-            refuse("to_unix_timestamp()", "the date pattern must be a string literal", node)
-        fmt_node = exp.Literal.string(format_time(args[1].this, Hive.TIME_MAPPING, Hive.TIME_TRIE))
-    fmt, prefix = _parse_format(node, fmt_node)
-    return to_epoch(args[0], fmt, prefix)
 
 
 def _anon_is(negate: bool) -> Callable[[exp.Anonymous], exp.Expression]:
@@ -450,22 +313,12 @@ def _anon_macro(name: str, arity: int) -> Callable[[exp.Anonymous], exp.Expressi
     return rule
 
 
-def _utc(node: exp.Anonymous, from_utc: bool) -> exp.Expression:
-    if len(node.expressions) != 2:
-        refuse(f"{node.name}()", "expects 2 arguments", node)
-    ts, zone = node.expressions
-    first, second = (exp.Literal.string("UTC"), zone) if from_utc else (zone, exp.Literal.string("UTC"))
-    return call("timezone", second, call("timezone", first.copy(), to_ts(ts)))
-
-
 ANONYMOUS_RULES: dict[str, Callable[[exp.Anonymous], exp.Expression]] = {
-    "to_unix_timestamp": _anon_unix_timestamp,
+    **DATE_ANONYMOUS_RULES,
     "isnull": _anon_is(False),
     "isnotnull": _anon_is(True),
     "pmod": _anon_macro("hive_pmod", 2),
     "find_in_set": _anon_macro("hive_find_in_set", 2),
-    "from_utc_timestamp": lambda n: _utc(n, from_utc=True),
-    "to_utc_timestamp": lambda n: _utc(n, from_utc=False),
     "map_values": lambda node: call("map_values", *node.expressions),
     "e": lambda node: call("exp", exp.Literal.number(1)),
     "bin": lambda node: call("bin", *node.expressions),
@@ -527,31 +380,7 @@ FUNCTION_RULES: dict[type[exp.Expression], Rule] = {
     exp.Add: _arith,
     exp.Sub: _arith,
     exp.Mul: _arith,
-    # dates
-    exp.TsOrDsToDate: lambda n: to_date(n.this),
-    exp.TimeStrToTime: lambda n: to_ts(n.this),
-    exp.TsOrDsAdd: _date_add,
-    exp.DateDiff: _datediff,
-    exp.MonthsBetween: _months_between,
-    exp.AddMonths: lambda n: macro("hive__add_months", to_date(n.this), n.expression),
-    exp.LastDay: lambda n: call("last_day", to_date(n.this)),
-    exp.NextDay: lambda n: macro("hive__next_day", to_date(n.this), n.expression),
-    exp.TimestampTrunc: _trunc,
-    exp.Year: _part("year"),
-    exp.Month: _part("month"),
-    exp.Day: _part("day"),
-    exp.DayOfMonth: _part("day"),
-    exp.Hour: _part("hour"),
-    exp.Minute: _part("minute"),
-    exp.Second: _part("second"),
-    exp.WeekOfYear: _part("weekofyear"),
-    exp.Quarter: _part("quarter"),
-    exp.DayOfWeek: lambda n: _dayofweek(n.this),
-    exp.UnixToStr: _from_unixtime,
-    exp.StrToUnix: _unix_timestamp,
-    exp.TimeToStr: _date_format,
-    exp.CurrentTimestamp: _current_timestamp,
-    exp.Extract: _extract,
+    **DATE_RULES,
     exp.StrToMap: _str_to_map,
     exp.ToBase64: lambda n: call("to_base64", n.this),
     exp.FromBase64: lambda n: call("from_base64", n.this),
