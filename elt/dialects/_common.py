@@ -11,22 +11,22 @@ from sqlglot import exp
 from elt.errors import SqlError
 
 #: A rewrite rule: gets a node (its children already rewritten), returns what stands in its place.
-Rule = Callable[[exp.Expression], exp.Expression]
+Rule = Callable[[exp.Expr], exp.Expr]
 
 _NUMERIC_TEXT = re.compile(r"^\s*[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?\s*$")
 
 
-def is_string(node: exp.Expression) -> bool:
+def is_string(node: exp.Expr) -> bool:
     return isinstance(node, exp.Literal) and node.is_string
 
 
-def is_number(node: exp.Expression) -> bool:
+def is_number(node: exp.Expr) -> bool:
     if isinstance(node, exp.Neg):
         return is_number(node.this)
     return isinstance(node, exp.Literal) and not node.is_string
 
 
-def numeric_text(node: exp.Expression) -> bool:
+def numeric_text(node: exp.Expr) -> bool:
     """A string literal that Hive would read as a number in a numeric context."""
     return is_string(node) and bool(_NUMERIC_TEXT.match(node.this))
 
@@ -41,7 +41,7 @@ BRANCH_HINT = (
 class Refusal(Exception):
     """A construct cannot run on the target with Hive's meaning (turned into `SqlError` by the caller)."""
 
-    def __init__(self, construct: str, why: str, node: exp.Expression, hint: str | None = None) -> None:
+    def __init__(self, construct: str, why: str, node: exp.Expr, hint: str | None = None) -> None:
         super().__init__(f"{construct}: {why}")
         self.construct = construct
         self.why = why
@@ -59,12 +59,12 @@ class Refusal(Exception):
         )
 
 
-def refuse(construct: str, why: str, node: exp.Expression, hint: str | None = None) -> NoReturn:
+def refuse(construct: str, why: str, node: exp.Expr, hint: str | None = None) -> NoReturn:
     """Stop the translation: `construct` has no faithful equivalent."""
     raise Refusal(construct, why, node, hint)
 
 
-def position_of(node: exp.Expression) -> tuple[int | None, int | None]:
+def position_of(node: exp.Expr) -> tuple[int | None, int | None]:
     """(line, col) of a node in the query text, from the node itself or the nearest node that has one."""
     for candidate in node.walk():
         if candidate.meta_get("line") is not None:
@@ -77,17 +77,17 @@ def position_of(node: exp.Expression) -> tuple[int | None, int | None]:
     return None, None
 
 
-def macro(name: str, *args: exp.Expression) -> exp.Anonymous:
+def macro(name: str, *args: exp.Expr) -> exp.Anonymous:
     """A call of one of the `hive_*` DuckDB macros (see `duckdb_functions.MACROS`)."""
     return exp.Anonymous(this=name, expressions=list(args))
 
 
-def call(name: str, *args: exp.Expression) -> exp.Anonymous:
+def call(name: str, *args: exp.Expr) -> exp.Anonymous:
     """A call of a DuckDB built-in, rendered as written (no sqlglot rewriting)."""
     return exp.Anonymous(this=name, expressions=list(args))
 
 
-def hive_name(node: exp.Expression) -> str:
+def hive_name(node: exp.Expr) -> str:
     """The function name to show in messages."""
     if isinstance(node, exp.Anonymous):
         return f"{node.name}()"
@@ -95,7 +95,7 @@ def hive_name(node: exp.Expression) -> str:
 
 
 #: sqlglot node -> the Hive function a user wrote, where the names differ.
-HIVE_NAMES: dict[type[exp.Expression], str] = {
+HIVE_NAMES: dict[type[exp.Expr], str] = {
     exp.ApproxQuantile: "percentile_approx",
     exp.Quantile: "percentile",
     exp.ArrayAgg: "collect_list",

@@ -20,7 +20,7 @@ _STRING_TYPES = {DT.TEXT, DT.VARCHAR, DT.CHAR, DT.NCHAR, DT.NVARCHAR}
 # -- casts ---------------------------------------------------------------------------------------------
 
 
-def _cast(node: exp.Expression) -> exp.Expression:
+def _cast(node: exp.Expr) -> exp.Expr:
     """CAST in Hive never fails: a bad value gives NULL. Each target type has its own Hive conversion."""
     value, to = node.this, node.args["to"]
     kind = to.this
@@ -61,23 +61,30 @@ def _cast(node: exp.Expression) -> exp.Expression:
 # hive_cmp_* macros compare as doubles exactly when one side is a string and the other a number,
 # decided on the operand types at bind time; otherwise they are the plain operator.
 
-_CMP = {exp.EQ: "eq", exp.NEQ: "ne", exp.LT: "lt", exp.LTE: "le", exp.GT: "gt", exp.GTE: "ge"}
+_CMP: dict[type[exp.Expr], str] = {
+    exp.EQ: "eq",
+    exp.NEQ: "ne",
+    exp.LT: "lt",
+    exp.LTE: "le",
+    exp.GT: "gt",
+    exp.GTE: "ge",
+}
 _MIRROR = {"eq": "eq", "ne": "ne", "lt": "gt", "le": "ge", "gt": "lt", "ge": "le"}
 
 
-def _cmp(op: str, value: exp.Expression, literal: exp.Expression, name: str = "hive_cmp_") -> exp.Expression:
+def _cmp(op: str, value: exp.Expr, literal: exp.Expr, name: str = "hive_cmp_") -> exp.Expr:
     return types.compare(op, value, literal, in_list=name == "hive_in_")
 
 
-def _literal_needs_care(node: exp.Expression) -> bool:
+def _literal_needs_care(node: exp.Expr) -> bool:
     return is_number(node) or numeric_text(node)
 
 
-def _is_literal(node: exp.Expression) -> bool:
+def _is_literal(node: exp.Expr) -> bool:
     return is_string(node) or is_number(node) or isinstance(node, exp.Null)
 
 
-def _comparison(node: exp.Expression) -> exp.Expression:
+def _comparison(node: exp.Expr) -> exp.Expr:
     left, right = node.this, node.expression
     if _is_literal(left) and _is_literal(right):
         if is_string(left) != is_string(right) and not isinstance(left, exp.Null) and not isinstance(right, exp.Null):
@@ -95,7 +102,7 @@ def _comparison(node: exp.Expression) -> exp.Expression:
     return node
 
 
-def _in(node: exp.Expression) -> exp.Expression:
+def _in(node: exp.Expr) -> exp.Expr:
     if node.args.get("query") is not None or node.args.get("unnest") is not None:
         return node
     items = node.expressions
@@ -110,7 +117,7 @@ def _in(node: exp.Expression) -> exp.Expression:
     return exp.Paren(this=exp.or_(*tests, copy=False))
 
 
-def _between(node: exp.Expression) -> exp.Expression:
+def _between(node: exp.Expr) -> exp.Expr:
     low, high = node.args["low"], node.args["high"]
     if not (_literal_needs_care(low) or _literal_needs_care(high)) or _is_literal(node.this):
         return node
@@ -125,7 +132,7 @@ def _between(node: exp.Expression) -> exp.Expression:
     )
 
 
-def _simple_case(node: exp.Expression) -> exp.Expression:
+def _simple_case(node: exp.Expr) -> exp.Expr:
     """CASE x WHEN 1 THEN ...: each WHEN is an equality, typed the Hive way like `x = 1`."""
     subject = node.this
     if subject is None or not any(_literal_needs_care(i.this) for i in node.args.get("ifs") or []):
@@ -145,8 +152,9 @@ def _simple_case(node: exp.Expression) -> exp.Expression:
 # -- other expressions ---------------------------------------------------------------------------------
 
 
-def _interval(node: exp.Expression) -> exp.Expression:
-    unit = (node.args.get("unit").name if node.args.get("unit") else "").upper()
+def _interval(node: exp.Expr) -> exp.Expr:
+    unit_node = node.args.get("unit")
+    unit = (unit_node.name if unit_node is not None else "").upper()
     if unit.rstrip("S") in ("DAY", "HOUR", "MINUTE", "SECOND"):
         return node
     refuse(
@@ -157,18 +165,18 @@ def _interval(node: exp.Expression) -> exp.Expression:
     )
 
 
-def _table_sample(node: exp.Expression) -> exp.Expression:
+def _table_sample(node: exp.Expr) -> exp.Expr:
     refuse("TABLESAMPLE", "the sampled rows depend on the engine", node, "filter with a deterministic predicate")
 
 
-def _grouping_columns(group: exp.Group) -> list[exp.Expression]:
+def _grouping_columns(group: exp.Group) -> list[exp.Expr]:
     if group.expressions:
         return list(group.expressions)
     for key in ("rollup", "cube"):
         for item in group.args.get(key) or []:
             if item.expressions:
                 return list(item.expressions)
-    cols: list[exp.Expression] = []
+    cols: list[exp.Expr] = []
     for sets in group.args.get("grouping_sets") or []:
         for item in sets.expressions:
             for col in item.find_all(exp.Column):
@@ -177,8 +185,8 @@ def _grouping_columns(group: exp.Group) -> list[exp.Expression]:
     return cols
 
 
-def _column(node: exp.Expression) -> exp.Expression:
-    if node.name.lower() != "grouping__id" or node.table:
+def _column(node: exp.Expr) -> exp.Expr:
+    if not isinstance(node, exp.Column) or node.name.lower() != "grouping__id" or node.table:
         return node
     select = node.find_ancestor(exp.Select)
     group = select.args.get("group") if select else None
@@ -188,7 +196,7 @@ def _column(node: exp.Expression) -> exp.Expression:
     return exp.Grouping(expressions=[c.copy() for c in cols])
 
 
-def _group(node: exp.Expression) -> exp.Expression:
+def _group(node: exp.Expr) -> exp.Expr:
     """Hive: GROUP BY a, b GROUPING SETS (...) / WITH ROLLUP / WITH CUBE -> standard SQL."""
     cols = list(node.expressions)
     if node.args.get("grouping_sets"):
@@ -207,11 +215,11 @@ def _group(node: exp.Expression) -> exp.Expression:
 _UDTFS = (exp.Explode, exp.Posexplode, exp.Inline, exp.Stack)
 
 
-def _is_json_tuple(node: exp.Expression) -> bool:
+def _is_json_tuple(node: exp.Expr) -> bool:
     return isinstance(node, exp.Anonymous) and node.name.lower() == "json_tuple"
 
 
-def _json_tuple_columns(func: exp.Anonymous, names: list[exp.Identifier], where: exp.Expression) -> list:
+def _json_tuple_columns(func: exp.Anonymous, names: list[exp.Identifier], where: exp.Expr) -> list:
     doc, *keys = func.expressions
     if len(keys) != len(names):
         refuse("json_tuple()", "give one column alias per key", where)
@@ -224,11 +232,9 @@ def _json_tuple_columns(func: exp.Anonymous, names: list[exp.Identifier], where:
     return columns
 
 
-def _generator_columns(
-    func: exp.Expression, names: list[exp.Identifier], where: exp.Expression
-) -> list[exp.Expression]:
+def _generator_columns(func: exp.Expr, names: list[exp.Identifier], where: exp.Expr) -> list[exp.Expr]:
     """The SELECT list that produces a UDTF's rows on DuckDB, one UNNEST per output column."""
-    if _is_json_tuple(func):
+    if isinstance(func, exp.Anonymous) and _is_json_tuple(func):
         return _json_tuple_columns(func, names, where)
     arg = func.this
     if isinstance(func, exp.Posexplode):
@@ -248,7 +254,7 @@ def _generator_columns(
     refuse(f"{func.key}()", "use it in a LATERAL VIEW with column aliases", where)
 
 
-def _stack_values(func: exp.Stack, names: list[exp.Identifier], where: exp.Expression) -> exp.Values:
+def _stack_values(func: exp.Stack, names: list[exp.Identifier], where: exp.Expr) -> exp.Values:
     """stack(n, v1, ..., vk): n rows of k/n columns (the last row padded with NULLs)."""
     if not is_number(func.this) or not func.this.is_int or int(func.this.name) < 1:
         refuse("stack()", "the row count must be a positive integer literal", where)
@@ -260,10 +266,10 @@ def _stack_values(func: exp.Stack, names: list[exp.Identifier], where: exp.Expre
     return exp.Values(expressions=[exp.Tuple(expressions=values[i * width : (i + 1) * width]) for i in range(rows)])
 
 
-def _generator_table(func: exp.Expression, alias: exp.Identifier, names: list, where: exp.Expression) -> exp.Lateral:
+def _generator_table(func: exp.Expr, alias: exp.Identifier, names: list, where: exp.Expr) -> exp.Lateral:
     """A LATERAL table that yields the rows of a UDTF call, named `alias(names...)`."""
     if isinstance(func, exp.Stack):
-        body: exp.Expression = exp.Subquery(this=_stack_values(func, names, where))
+        body: exp.Expr = exp.Subquery(this=_stack_values(func, names, where))
         columns = names
     elif isinstance(func, exp.Inline):
         # UNNEST to depth 2 spreads each struct into its fields, renamed by position.
@@ -281,7 +287,7 @@ def _generator_table(func: exp.Expression, alias: exp.Identifier, names: list, w
 def _lateral_join(lateral: exp.Lateral) -> exp.Join:
     alias = lateral.args.get("alias")
     names = list(alias.columns) if alias is not None else []
-    if not names:
+    if alias is None or not names:
         refuse("LATERAL VIEW", "name the generated columns: LATERAL VIEW explode(x) t AS col", lateral)
     table = _generator_table(lateral.this, alias.this, names, lateral)
     if lateral.args.get("outer"):
@@ -289,7 +295,7 @@ def _lateral_join(lateral: exp.Lateral) -> exp.Join:
     return exp.Join(this=table, kind="CROSS")
 
 
-def _select(node: exp.Expression) -> exp.Expression:
+def _select(node: exp.Expr) -> exp.Expr:
     laterals = node.args.get("laterals") or []
     views = [lat for lat in laterals if lat.args.get("view")]
     if views:
@@ -327,7 +333,7 @@ def _select(node: exp.Expression) -> exp.Expression:
     return node
 
 
-def _udtf(node: exp.Expression) -> exp.Expression:
+def _udtf(node: exp.Expr) -> exp.Expr:
     parent = node.parent
     if isinstance(parent, exp.Lateral) or (
         isinstance(parent, (exp.Alias, exp.Aliases, exp.Select)) and node.find_ancestor(exp.Select) is not None
@@ -336,7 +342,7 @@ def _udtf(node: exp.Expression) -> exp.Expression:
     refuse(f"{node.key}()", "a table-generating function must be the SELECT list or a LATERAL VIEW", node)
 
 
-CLAUSE_RULES: dict[type[exp.Expression], Rule] = {
+CLAUSE_RULES: dict[type[exp.Expr], Rule] = {
     exp.Cast: _cast,
     exp.TryCast: _cast,
     **{klass: _comparison for klass in _CMP},

@@ -19,7 +19,7 @@ from elt.dialects._common import Rule, call, hive_name, is_string, macro, refuse
 from elt.dialects.hive_types import to_date, to_epoch, to_ts
 
 
-def _format(node: exp.Expression, arg: str = "format") -> str:
+def _format(node: exp.Expr, arg: str = "format") -> str:
     fmt = node.args.get(arg)
     if fmt is None or not is_string(fmt):
         refuse(hive_name(node), "the date pattern must be a string literal to be translated", node)
@@ -29,7 +29,7 @@ def _format(node: exp.Expression, arg: str = "format") -> str:
         refuse(hive_name(node), str(exc), node)
 
 
-def _parse_format(node: exp.Expression, fmt_node: exp.Expression | None) -> tuple[str, str]:
+def _parse_format(node: exp.Expr, fmt_node: exp.Expr | None) -> tuple[str, str]:
     if fmt_node is None:
         fmt = "%Y-%mstrict-%dstrict %Hstrict:%Mstrict:%Sstrict"
     elif is_string(fmt_node):
@@ -42,7 +42,7 @@ def _parse_format(node: exp.Expression, fmt_node: exp.Expression | None) -> tupl
         refuse(hive_name(node), str(exc), node)
 
 
-def _date_add(node: exp.Expression) -> exp.Expression:
+def _date_add(node: exp.Expr) -> exp.Expr:
     unit = node.args.get("unit")
     if unit is not None and unit.name.upper() != "DAY":
         refuse(hive_name(node), f"unit {unit.name} is not a Hive form", node)
@@ -50,19 +50,19 @@ def _date_add(node: exp.Expression) -> exp.Expression:
     return exp.Paren(this=exp.Add(this=to_date(node.this), expression=days))
 
 
-def _datediff(node: exp.Expression) -> exp.Expression:
+def _datediff(node: exp.Expr) -> exp.Expr:
     if node.args.get("unit") is not None and node.args["unit"].name.upper() not in ("DAY",):
         refuse("datediff()", "Hive's datediff counts days only", node)
     return exp.Paren(this=exp.Sub(this=to_date(node.this), expression=to_date(node.expression)))
 
 
-def _months_between(node: exp.Expression) -> exp.Expression:
+def _months_between(node: exp.Expr) -> exp.Expr:
     if node.args.get("roundoff") is not None:
         refuse("months_between()", "the third argument is not a Hive form", node)
     return macro("hive__months_between", to_ts(node.this), to_ts(node.expression))
 
 
-def _trunc(node: exp.Expression) -> exp.Expression:
+def _trunc(node: exp.Expr) -> exp.Expr:
     unit = node.args.get("unit")
     if not isinstance(unit, (exp.Var, exp.Literal)):
         refuse("trunc()", "the unit must be a literal", node)
@@ -70,22 +70,22 @@ def _trunc(node: exp.Expression) -> exp.Expression:
 
 
 def _part(name: str) -> Rule:
-    def rule(node: exp.Expression) -> exp.Expression:
+    def rule(node: exp.Expr) -> exp.Expr:
         return call(name, to_ts(node.this))
 
     return rule
 
 
-def _from_unixtime(node: exp.Expression) -> exp.Expression:
+def _from_unixtime(node: exp.Expr) -> exp.Expr:
     return macro("hive_from_unixtime", node.this, exp.Literal.string(_format(node)))
 
 
-def _unix_timestamp(node: exp.Expression) -> exp.Expression:
+def _unix_timestamp(node: exp.Expr) -> exp.Expr:
     fmt, prefix = _parse_format(node, node.args.get("format"))
     return to_epoch(node.this, fmt, prefix)
 
 
-def _date_format(node: exp.Expression) -> exp.Expression:
+def _date_format(node: exp.Expr) -> exp.Expr:
     return call("strftime", to_ts(node.this), exp.Literal.string(_format(node)))
 
 
@@ -101,7 +101,7 @@ _EXTRACT = {
 }
 
 
-def _extract(node: exp.Expression) -> exp.Expression:
+def _extract(node: exp.Expr) -> exp.Expr:
     unit = node.this.name.upper()
     if unit == "DAYOFWEEK":
         return _dayofweek(node.expression)
@@ -110,17 +110,17 @@ def _extract(node: exp.Expression) -> exp.Expression:
     return call(_EXTRACT[unit], to_ts(node.expression))
 
 
-def _dayofweek(value: exp.Expression) -> exp.Expression:
+def _dayofweek(value: exp.Expr) -> exp.Expr:
     # Hive: 1 = Sunday ... 7 = Saturday; DuckDB's dayofweek starts at 0.
     return exp.Paren(this=exp.Add(this=call("dayofweek", to_ts(value)), expression=exp.Literal.number(1)))
 
 
-def _current_timestamp(node: exp.Expression) -> exp.Expression:
+def _current_timestamp(node: exp.Expr) -> exp.Expr:
     # Hive's current_timestamp is a local TIMESTAMP in the session time zone.
     return exp.Cast(this=exp.CurrentTimestamp(), to=exp.DataType.build("TIMESTAMP"))
 
 
-def _anon_unix_timestamp(node: exp.Anonymous) -> exp.Expression:
+def _anon_unix_timestamp(node: exp.Anonymous) -> exp.Expr:
     args = node.expressions
     fmt_node = None
     if len(args) > 1:
@@ -131,7 +131,7 @@ def _anon_unix_timestamp(node: exp.Anonymous) -> exp.Expression:
     return to_epoch(args[0], fmt, prefix)
 
 
-def _utc(node: exp.Anonymous, from_utc: bool) -> exp.Expression:
+def _utc(node: exp.Anonymous, from_utc: bool) -> exp.Expr:
     if len(node.expressions) != 2:
         refuse(f"{node.name}()", "expects 2 arguments", node)
     ts, zone = node.expressions
@@ -139,13 +139,13 @@ def _utc(node: exp.Anonymous, from_utc: bool) -> exp.Expression:
     return call("timezone", second, call("timezone", first.copy(), to_ts(ts)))
 
 
-DATE_ANONYMOUS_RULES: dict[str, Callable[[exp.Anonymous], exp.Expression]] = {
+DATE_ANONYMOUS_RULES: dict[str, Callable[[exp.Anonymous], exp.Expr]] = {
     "to_unix_timestamp": _anon_unix_timestamp,
     "from_utc_timestamp": lambda n: _utc(n, from_utc=True),
     "to_utc_timestamp": lambda n: _utc(n, from_utc=False),
 }
 
-DATE_RULES: dict[type[exp.Expression], Rule] = {
+DATE_RULES: dict[type[exp.Expr], Rule] = {
     exp.TsOrDsToDate: lambda n: to_date(n.this),
     exp.TimeStrToTime: lambda n: to_ts(n.this),
     exp.TsOrDsAdd: _date_add,

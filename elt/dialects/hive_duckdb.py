@@ -19,7 +19,7 @@ from elt.dialects.hive_functions import FUNCTION_RULES, PASS
 RULES = {**FUNCTION_RULES, **CLAUSE_RULES}
 
 
-def _rewrite(node: exp.Expression) -> exp.Expression:
+def _rewrite(node: exp.Expr) -> exp.Expr:
     """Rewrite `node`'s subtree in place (children first); return the node that now stands in its place."""
     if isinstance(node, exp.Hint):  # /*+ MAPJOIN(b) */: an execution hint for Hive, no meaning on DuckDB
         node.pop()
@@ -33,12 +33,12 @@ def _rewrite(node: exp.Expression) -> exp.Expression:
         return node
     parent, key, index = node.parent, node.arg_key, node.index
     new = rule(node)
-    if new is not node and parent is not None:
+    if new is not node and parent is not None and key is not None:
         parent.set(key, new, index)
     return new
 
 
-def to_duckdb(query: exp.Expression) -> exp.Expression:
+def to_duckdb(query: exp.Expr) -> exp.Expr:
     """The DuckDB form of a Hive query tree (a rewritten copy).
 
     Raises:
@@ -47,7 +47,7 @@ def to_duckdb(query: exp.Expression) -> exp.Expression:
     return _rewrite(query.copy())
 
 
-def translate(query: exp.Expression, *, pretty: bool = True) -> str:
+def translate(query: exp.Expr, *, pretty: bool = True) -> str:
     """Render a Hive query as DuckDB SQL with Hive's meaning.
 
     Raises:

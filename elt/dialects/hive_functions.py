@@ -29,7 +29,7 @@ _JAVA_ONLY = [
 ]
 
 
-def check_regex(node: exp.Expression, pattern: exp.Expression | None, construct: str) -> None:
+def check_regex(node: exp.Expr, pattern: exp.Expr | None, construct: str) -> None:
     if pattern is None or not is_string(pattern):
         return  # decided at run time: RE2 raises on Java-only syntax
     text = pattern.this
@@ -65,20 +65,20 @@ def _java_replacement(text: str) -> str:
 # -- rules ---------------------------------------------------------------------------------------------
 
 
-def _collect(node: exp.Expression) -> exp.Expression:
+def _collect(node: exp.Expr) -> exp.Expr:
     # collect_list/collect_set skip NULLs and give [] (not NULL) for a group without values.
     if isinstance(node.parent, exp.Window):
         return node  # the Window rule wraps the whole window expression
     return exp.Coalesce(this=node, expressions=[exp.Array(expressions=[])])
 
 
-def _window(node: exp.Expression) -> exp.Expression:
+def _window(node: exp.Expr) -> exp.Expr:
     if isinstance(node.this, (exp.ArrayAgg, exp.ArrayUniqueAgg)):
         return exp.Coalesce(this=node, expressions=[exp.Array(expressions=[])])
     return node
 
 
-def _percentile_approx(node: exp.Expression) -> exp.Expression:
+def _percentile_approx(node: exp.Expr) -> exp.Expr:
     refuse(
         "percentile_approx()",
         "Hive answers from a histogram approximation (interpolated between bins, and dependent on how the "
@@ -89,7 +89,7 @@ def _percentile_approx(node: exp.Expression) -> exp.Expression:
     )
 
 
-def _variance(node: exp.Expression) -> exp.Expression:
+def _variance(node: exp.Expr) -> exp.Expr:
     refuse(
         "variance()/var_samp()",
         "the parser reads both alike, but Hive's variance() is the population variance and var_samp() "
@@ -99,10 +99,10 @@ def _variance(node: exp.Expression) -> exp.Expression:
     )
 
 
-def _concat(node: exp.Expression) -> exp.Expression:
+def _concat(node: exp.Expr) -> exp.Expr:
     # Hive: NULL if any argument is NULL; non-strings converted the Hive way (TRUE, 1.0E10).
     args = list(node.expressions) if isinstance(node, exp.Concat) else [node.this, node.expression]
-    parts: list[exp.Expression] = []
+    parts: list[exp.Expr] = []
     for arg in args:
         inner = arg.this if isinstance(arg, exp.Paren) else arg
         if isinstance(inner, exp.DPipe):  # an operand chain already rewritten: flatten it
@@ -114,7 +114,7 @@ def _concat(node: exp.Expression) -> exp.Expression:
     return exp.Paren(this=reduce(lambda a, b: exp.DPipe(this=a, expression=b, safe=False), parts))
 
 
-def _flatten_pipes(node: exp.Expression) -> list[exp.Expression]:
+def _flatten_pipes(node: exp.Expr) -> list[exp.Expr]:
     if isinstance(node, exp.Paren) and isinstance(node.this, exp.DPipe):
         node = node.this
     if isinstance(node, exp.DPipe):
@@ -122,25 +122,25 @@ def _flatten_pipes(node: exp.Expression) -> list[exp.Expression]:
     return [node]
 
 
-def _substr(node: exp.Expression) -> exp.Expression:
+def _substr(node: exp.Expr) -> exp.Expr:
     length = node.args.get("length") or exp.Literal.number(2147483647)
     return macro("hive_substr", node.this, node.args["start"], length)
 
 
-def _str_position(node: exp.Expression) -> exp.Expression:
+def _str_position(node: exp.Expr) -> exp.Expr:
     if node.args.get("position") is not None:
         return macro("hive_locate", node.args["substr"], node.this, node.args["position"])
     return call("strpos", node.this, node.args["substr"])
 
 
-def _split(node: exp.Expression) -> exp.Expression:
+def _split(node: exp.Expr) -> exp.Expr:
     check_regex(node, node.expression, "split()")
     if node.args.get("limit") is not None:
         refuse("split() with a limit", "not a Hive signature", node)
     return call("regexp_split_to_array", node.this, node.expression)
 
 
-def _regexp_extract(node: exp.Expression) -> exp.Expression:
+def _regexp_extract(node: exp.Expr) -> exp.Expr:
     check_regex(node, node.expression, "regexp_extract()")
     group = node.args.get("group") or exp.Literal.number(1)
     if not is_number(group):
@@ -148,7 +148,7 @@ def _regexp_extract(node: exp.Expression) -> exp.Expression:
     return call("regexp_extract", node.this, node.expression, group)
 
 
-def _regexp_replace(node: exp.Expression) -> exp.Expression:
+def _regexp_replace(node: exp.Expr) -> exp.Expr:
     check_regex(node, node.expression, "regexp_replace()")
     repl = node.args.get("replacement")
     if repl is None:
@@ -164,19 +164,19 @@ def _regexp_replace(node: exp.Expression) -> exp.Expression:
     return macro("hive_regexp_replace_dyn", node.this, node.expression, repl)
 
 
-def _regexp_like(node: exp.Expression) -> exp.Expression:
+def _regexp_like(node: exp.Expr) -> exp.Expr:
     check_regex(node, node.expression, "rlike/regexp")
     return call("regexp_matches", node.this, node.expression)
 
 
-def _like(node: exp.Expression) -> exp.Expression:
+def _like(node: exp.Expr) -> exp.Expr:
     # Hive's LIKE treats backslash as the escape character; DuckDB's has none unless told.
     if isinstance(node.parent, exp.Escape):
         return node
     return exp.Escape(this=node, expression=exp.Literal.string("\\"))
 
 
-def _json_path(node: exp.Expression) -> str:
+def _json_path(node: exp.Expr) -> str:
     path = node.expression
     if not isinstance(path, exp.JSONPath):
         refuse("get_json_object()", "the JSON path must be a string literal", node)
@@ -197,21 +197,19 @@ def _json_path(node: exp.Expression) -> str:
     return "".join(out)
 
 
-def _get_json_object(node: exp.Expression) -> exp.Expression:
+def _get_json_object(node: exp.Expr) -> exp.Expr:
     return macro("hive_get_json_object", node.this, exp.Literal.string(_json_path(node)))
 
 
-def _greatest(node: exp.Expression) -> exp.Expression:
+def _greatest(node: exp.Expr) -> exp.Expr:
     # Hive 2+: NULL when any argument is NULL (DuckDB skips NULLs).
     args = [node.this, *node.expressions]
-    any_null = reduce(
-        lambda a, b: exp.Or(this=a, expression=b), [exp.Is(this=a.copy(), expression=exp.Null()) for a in args]
-    )
+    any_null = exp.or_(*(exp.Is(this=a.copy(), expression=exp.Null()) for a in args), copy=False)
     name = "greatest" if isinstance(node, exp.Greatest) else "least"
     return exp.Case(ifs=[exp.If(this=any_null, true=exp.Null())], default=call(name, *args))
 
 
-def _struct(node: exp.Expression) -> exp.Expression:
+def _struct(node: exp.Expr) -> exp.Expr:
     # Hive's struct(a, b) names its fields col1, col2, ...; sqlglot (like Spark) names a column argument
     # after the column. Such a key is the column's own identifier (it carries a source position), while
     # named_struct('a', ...) keys are new identifiers.
@@ -223,7 +221,7 @@ def _struct(node: exp.Expression) -> exp.Expression:
     return node
 
 
-def _round(node: exp.Expression) -> exp.Expression:
+def _round(node: exp.Expr) -> exp.Expr:
     digits = node.args.get("decimals") or exp.Literal.number(0)
     kind = static_type(node.this)
     if kind in ("DOUBLE", "FLOAT"):
@@ -233,7 +231,7 @@ def _round(node: exp.Expression) -> exp.Expression:
     return macro("hive_round", node.this, digits)
 
 
-def _log(node: exp.Expression) -> exp.Expression:
+def _log(node: exp.Expr) -> exp.Expr:
     base, arg = node.this, node.expression
     if arg is None:
         return macro("hive_ln", base)
@@ -242,27 +240,27 @@ def _log(node: exp.Expression) -> exp.Expression:
     return macro("hive_log", base, arg)
 
 
-def _rand(node: exp.Expression) -> exp.Expression:
+def _rand(node: exp.Expr) -> exp.Expr:
     if node.this is not None:
         refuse("rand(seed)", "DuckDB's random numbers cannot follow Hive's seeded sequence", node)
     return call("random")
 
 
-def _sha2(node: exp.Expression) -> exp.Expression:
+def _sha2(node: exp.Expr) -> exp.Expr:
     length = node.args.get("length")
     if length is None or not is_number(length) or length.name != "256":
         refuse("sha2()", "only sha2(x, 256) is supported on DuckDB", node)
     return call("sha256", node.this)
 
 
-def _mod(node: exp.Expression) -> exp.Expression:
+def _mod(node: exp.Expr) -> exp.Expr:
     return exp.Mod(
         this=_numeric_operand(node.this),
         expression=exp.Nullif(this=_numeric_operand(node.expression), expression=exp.Literal.number(0)),
     )
 
 
-def _numeric_operand(node: exp.Expression) -> exp.Expression:
+def _numeric_operand(node: exp.Expr) -> exp.Expr:
     """A string literal used in arithmetic is read as a double by Hive (NULL if it is not a number)."""
     if is_string(node):
         if numeric_text(node):
@@ -271,21 +269,21 @@ def _numeric_operand(node: exp.Expression) -> exp.Expression:
     return node
 
 
-def _arith(node: exp.Expression) -> exp.Expression:
+def _arith(node: exp.Expr) -> exp.Expr:
     node.set("this", _numeric_operand(node.this))
     node.set("expression", _numeric_operand(node.expression))
     return node
 
 
-def _divide(node: exp.Expression) -> exp.Expression:
+def _divide(node: exp.Expr) -> exp.Expr:
     return macro("hive_divide", _numeric_operand(node.this), _numeric_operand(node.expression))
 
 
-def _int_div(node: exp.Expression) -> exp.Expression:
+def _int_div(node: exp.Expr) -> exp.Expr:
     return macro("hive_div", _numeric_operand(node.this), _numeric_operand(node.expression))
 
 
-def _str_to_map(node: exp.Expression) -> exp.Expression:
+def _str_to_map(node: exp.Expr) -> exp.Expr:
     d1 = node.args.get("pair_delim") or exp.Literal.string(",")
     d2 = node.args.get("key_value_delim") or exp.Literal.string(":")
     for delim in (d1, d2):
@@ -296,16 +294,16 @@ def _str_to_map(node: exp.Expression) -> exp.Expression:
 # -- functions sqlglot does not know (exp.Anonymous), by Hive name -----------------------------------
 
 
-def _anon_is(negate: bool) -> Callable[[exp.Anonymous], exp.Expression]:
-    def rule(node: exp.Anonymous) -> exp.Expression:
+def _anon_is(negate: bool) -> Callable[[exp.Anonymous], exp.Expr]:
+    def rule(node: exp.Anonymous) -> exp.Expr:
         test = exp.Is(this=node.expressions[0], expression=exp.Null())
         return exp.Paren(this=exp.Not(this=test) if negate else test)
 
     return rule
 
 
-def _anon_macro(name: str, arity: int) -> Callable[[exp.Anonymous], exp.Expression]:
-    def rule(node: exp.Anonymous) -> exp.Expression:
+def _anon_macro(name: str, arity: int) -> Callable[[exp.Anonymous], exp.Expr]:
+    def rule(node: exp.Anonymous) -> exp.Expr:
         if len(node.expressions) != arity:
             refuse(f"{node.name}()", f"expects {arity} arguments", node)
         return macro(name, *node.expressions)
@@ -313,7 +311,7 @@ def _anon_macro(name: str, arity: int) -> Callable[[exp.Anonymous], exp.Expressi
     return rule
 
 
-ANONYMOUS_RULES: dict[str, Callable[[exp.Anonymous], exp.Expression]] = {
+ANONYMOUS_RULES: dict[str, Callable[[exp.Anonymous], exp.Expr]] = {
     **DATE_ANONYMOUS_RULES,
     "isnull": _anon_is(False),
     "isnotnull": _anon_is(True),
@@ -326,7 +324,7 @@ ANONYMOUS_RULES: dict[str, Callable[[exp.Anonymous], exp.Expression]] = {
 }
 
 
-def _anonymous(node: exp.Expression) -> exp.Expression:
+def _anonymous(node: exp.Expr) -> exp.Expr:
     if node.name.lower() == "json_tuple" and isinstance(node.parent, (exp.Lateral, exp.Alias, exp.Aliases)):
         return node  # a table-generating function: rewritten by the Select rule (hive_clauses)
     rule = ANONYMOUS_RULES.get(node.name.lower())
@@ -336,10 +334,10 @@ def _anonymous(node: exp.Expression) -> exp.Expression:
             "elt does not know this function; it has no checked DuckDB equivalent",
             node,
         )
-    return rule(node)
+    return rule(node)  # type: ignore[arg-type]  # registered for exp.Anonymous only
 
 
-FUNCTION_RULES: dict[type[exp.Expression], Rule] = {
+FUNCTION_RULES: dict[type[exp.Expr], Rule] = {
     exp.Anonymous: _anonymous,
     # aggregates
     exp.ArrayAgg: _collect,
@@ -387,7 +385,7 @@ FUNCTION_RULES: dict[type[exp.Expression], Rule] = {
 }
 
 #: Functions whose sqlglot DuckDB rendering already means what Hive means (see tests/parity).
-PASS: frozenset[type[exp.Expression]] = frozenset(
+PASS: frozenset[type[exp.Expr]] = frozenset(
     {
         exp.And,
         exp.Or,

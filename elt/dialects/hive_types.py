@@ -93,7 +93,7 @@ _STRING_NODES = (
 )
 
 
-def static_type(node: exp.Expression) -> Kind:
+def static_type(node: exp.Expr) -> Kind:
     """The coarse type of `node` when the query shows it, else None."""
     if isinstance(node, exp.Paren):
         return static_type(node.this)
@@ -131,16 +131,16 @@ def static_type(node: exp.Expression) -> Kind:
     return None
 
 
-def _heavy(node: exp.Expression) -> bool:
+def _heavy(node: exp.Expr) -> bool:
     """The value is built from elt macros, so a dispatching macro must not copy it into every branch."""
     return any(isinstance(n, exp.Anonymous) and n.name.lower().startswith("hive") for n in node.walk())
 
 
-def _dispatch(name: str, value: exp.Expression, *rest: exp.Expression) -> exp.Expression:
+def _dispatch(name: str, value: exp.Expr, *rest: exp.Expr) -> exp.Expr:
     return macro(f"{name}_once" if _heavy(value) else name, value, *rest)
 
 
-def _cast(value: exp.Expression, type_sql: str, safe: bool = True) -> exp.Expression:
+def _cast(value: exp.Expr, type_sql: str, safe: bool = True) -> exp.Expr:
     klass = exp.TryCast if safe else exp.Cast
     return klass(this=value, to=exp.DataType.build(type_sql))
 
@@ -148,7 +148,7 @@ def _cast(value: exp.Expression, type_sql: str, safe: bool = True) -> exp.Expres
 # -- the conversions ------------------------------------------------------------------------------------
 
 
-def to_string(value: exp.Expression) -> exp.Expression:
+def to_string(value: exp.Expr) -> exp.Expr:
     """Hive's conversion to STRING (CAST AS STRING, concat arguments)."""
     kind = static_type(value)
     if kind == "VARCHAR":
@@ -164,7 +164,7 @@ def to_string(value: exp.Expression) -> exp.Expression:
     return _dispatch("hive_to_string", value)
 
 
-def to_date(value: exp.Expression) -> exp.Expression:
+def to_date(value: exp.Expr) -> exp.Expr:
     """A Hive date argument (DATE, TIMESTAMP, or a 'yyyy-MM-dd...' string) as a DuckDB DATE."""
     kind = static_type(value)
     if kind == "DATE":
@@ -178,7 +178,7 @@ def to_date(value: exp.Expression) -> exp.Expression:
     return _dispatch("hive_to_date", value)
 
 
-def to_ts(value: exp.Expression) -> exp.Expression:
+def to_ts(value: exp.Expr) -> exp.Expr:
     """A Hive timestamp argument (TIMESTAMP, DATE, or a string) as a DuckDB TIMESTAMP."""
     kind = static_type(value)
     if kind == "TIMESTAMP":
@@ -192,7 +192,7 @@ def to_ts(value: exp.Expression) -> exp.Expression:
     return _dispatch("hive_to_ts", value)
 
 
-def to_epoch(value: exp.Expression, fmt: str, prefix: str) -> exp.Expression:
+def to_epoch(value: exp.Expr, fmt: str, prefix: str) -> exp.Expr:
     """unix_timestamp(value[, pattern]) -> seconds, in the session time zone."""
     kind = static_type(value)
     fmt_lit, prefix_lit = exp.Literal.string(fmt), exp.Literal.string(prefix)
@@ -205,7 +205,7 @@ def to_epoch(value: exp.Expression, fmt: str, prefix: str) -> exp.Expression:
     return _dispatch("hive_unix_timestamp", value, fmt_lit, prefix_lit)
 
 
-def to_integral(value: exp.Expression, bits: int, node: exp.Expression) -> exp.Expression:
+def to_integral(value: exp.Expr, bits: int, node: exp.Expr) -> exp.Expr:
     """CAST to TINYINT..BIGINT the Hive way (truncate, wrap, NULL for bad text); returns HUGEINT."""
     kind = static_type(value)
     bits_lit = exp.Literal.number(bits)
@@ -224,7 +224,7 @@ def to_integral(value: exp.Expression, bits: int, node: exp.Expression) -> exp.E
     return _dispatch("hive_integral", value, bits_lit)
 
 
-def to_number(value: exp.Expression, target: str, node: exp.Expression) -> exp.Expression:
+def to_number(value: exp.Expr, target: str, node: exp.Expr) -> exp.Expr:
     """CAST to DOUBLE/FLOAT/DECIMAL(p,s): TRY_CAST from numbers and text (NULL when it is not a number)."""
     kind = static_type(value)
     if kind in ("VARCHAR", "BOOLEAN", "INT", "DECIMAL", "DOUBLE", "FLOAT"):
@@ -236,7 +236,7 @@ def to_number(value: exp.Expression, target: str, node: exp.Expression) -> exp.E
     return _cast(_dispatch("hive_decimal_source", value), target)
 
 
-def to_boolean(value: exp.Expression, node: exp.Expression) -> exp.Expression:
+def to_boolean(value: exp.Expr, node: exp.Expr) -> exp.Expr:
     kind = static_type(value)
     if kind == "BOOLEAN":
         return value
@@ -247,7 +247,7 @@ def to_boolean(value: exp.Expression, node: exp.Expression) -> exp.Expression:
     return _dispatch("hive_to_boolean", value)
 
 
-def to_timestamp(value: exp.Expression, node: exp.Expression) -> exp.Expression:
+def to_timestamp(value: exp.Expr, node: exp.Expr) -> exp.Expr:
     if static_type(value) in ("INT", "DECIMAL", "DOUBLE", "FLOAT", "BOOLEAN"):
         refuse("CAST AS TIMESTAMP", "Hive reads numbers as seconds or milliseconds by configuration", node)
     return to_ts(value)
@@ -256,7 +256,7 @@ def to_timestamp(value: exp.Expression, node: exp.Expression) -> exp.Expression:
 _NUMBER_KINDS = ("INT", "DECIMAL", "DOUBLE", "FLOAT")
 
 
-def compare(op: str, value: exp.Expression, literal: exp.Expression, *, in_list: bool = False) -> exp.Expression:
+def compare(op: str, value: exp.Expr, literal: exp.Expr, *, in_list: bool = False) -> exp.Expr:
     """`value OP literal` (a number or numeric text) with Hive's typing: a string meeting a number compares
     as two doubles; DuckDB would cast the string to the number's type (rounding '2.4' to 2)."""
     kind, lit_kind = static_type(value), static_type(literal)
@@ -277,7 +277,7 @@ def compare(op: str, value: exp.Expression, literal: exp.Expression, *, in_list:
 _OPERATORS = {"eq": exp.EQ, "ne": exp.NEQ, "lt": exp.LT, "le": exp.LTE, "gt": exp.GT, "ge": exp.GTE}
 
 
-def to_binary(value: exp.Expression) -> exp.Expression:
+def to_binary(value: exp.Expr) -> exp.Expr:
     if static_type(value) == "VARCHAR":
         return call("encode", value)
     return _dispatch("hive_to_binary", value)
