@@ -7,7 +7,6 @@ changing the same catalog entry, which is why the runner creates schemas before 
 from __future__ import annotations
 
 import contextlib
-import functools
 import threading
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -56,9 +55,11 @@ class DuckDBAdapter(Adapter):
         except duckdb.Error as exc:
             raise AdapterError(f"cannot open DuckDB database {path}: {_clean(exc)}",
                                hint="is another process (a running elt, a DuckDB shell) holding it?") from None
-        # The Hive-compatibility macros are stored in the database (not TEMP), once, before any
-        # worker starts: the views elt creates call them, and must work in any DuckDB client.
-        self._connection.execute(_persistent_macros())
+        # The Hive-compatibility macros live in the database (the views elt creates call them, from
+        # any DuckDB client); registered once here, before any worker thread starts.
+        from elt.dialects.duckdb_functions import register
+
+        register(self._connection)
         self._prepare(self._connection)
 
     def _prepare(self, cursor: Any) -> None:
@@ -181,13 +182,6 @@ def _literal(value: Any) -> str:
     if isinstance(value, datetime.date):
         return f"DATE '{value.isoformat()}'"
     return "'" + str(value).replace("'", "''") + "'"
-
-
-@functools.cache
-def _persistent_macros() -> str:
-    from elt.dialects.duckdb_functions import MACROS
-
-    return ";\n".join(f"CREATE OR REPLACE MACRO {name}({params}) AS {body}" for name, (params, body) in MACROS.items())
 
 
 def _clean(exc: BaseException) -> str:
