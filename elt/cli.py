@@ -20,6 +20,14 @@ def cli(debug: bool) -> None:
     """elt: Hive-first ELT. Build SQL models in dependency order on Hive or embedded DuckDB."""
 
 
+def _finish(console, outcome, debug: bool, empty: str) -> int:  # noqa: ANN001
+    if not outcome.results:
+        console.info(empty)
+        return 0
+    console.summary(outcome.results, outcome.elapsed, debug=debug)
+    return 1 if outcome.failed else 0
+
+
 @cli.command()
 @_common
 @_selection
@@ -38,20 +46,8 @@ def run(project_dir, profiles_dir, target, vars_, debug, select, exclude, thread
     inv.wait = wait
     apply_incremental(inv, full_refresh, start, end)
     console = Console()
-    outcome = run_command(inv, console, threads=threads, fail_fast=fail_fast)
-    if not outcome.results:
-        console.info("Nothing to run.")
-        return 0
-    console.summary(outcome.results, outcome.elapsed, debug=inv.debug)
-    return 1 if outcome.failed else 0
-
-
-def _finish(console, outcome, debug: bool, empty: str) -> int:  # noqa: ANN001
-    if not outcome.results:
-        console.info(empty)
-        return 0
-    console.summary(outcome.results, outcome.elapsed, debug=debug)
-    return 1 if outcome.failed else 0
+    return _finish(console, run_command(inv, console, threads=threads, fail_fast=fail_fast), inv.debug,
+                   "Nothing to run.")
 
 
 @cli.command()
@@ -117,12 +113,7 @@ def seed(project_dir, profiles_dir, target, vars_, debug, select, exclude, threa
     inv = _invocation(project_dir, profiles_dir, target, vars_, debug, select, exclude)
     inv.wait = wait
     console = Console()
-    outcome = seed_command(inv, console, threads=threads)
-    if not outcome.results:
-        console.info("No seeds to load.")
-        return 0
-    console.summary(outcome.results, outcome.elapsed, debug=inv.debug)
-    return 1 if outcome.failed else 0
+    return _finish(console, seed_command(inv, console, threads=threads), inv.debug, "No seeds to load.")
 
 
 @cli.command(name="compile")
