@@ -44,6 +44,18 @@ def write_compiled(manifest: Manifest, unique_ids: Iterable[str]) -> int:
     return count
 
 
+def write_translated(manifest: Manifest, unique_ids: Iterable[str], dialect: str) -> None:
+    """target/translated/<model path>: each model as an engine speaking `dialect` will run it.
+
+    Raises:
+        SqlError: a model uses a construct that cannot keep its meaning in `dialect`.
+    """
+    for uid in unique_ids:
+        if uid in manifest.compiled_sql:
+            _write(manifest.project.config.target_dir / "translated" / output_path(manifest.nodes[uid]),
+                   manifest.sql_for(uid, dialect))
+
+
 def write_run_sql(target_dir: Path, node: Node, statements: list[str]) -> None:
     """target/run/<model path>: the statements exactly as sent to the engine."""
     _write(target_dir / "run" / output_path(node), "".join(s.rstrip().rstrip(";") + ";\n\n" for s in statements))

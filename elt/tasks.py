@@ -103,11 +103,8 @@ def compile_command(inv: Invocation, console: Console, target_dialect: str | Non
     if target_dialect is None:
         target_dialect = _adapter_class(manifest.target).dialect
     if target_dialect != manifest.dialect:
-        for uid in ordered:  # surfaces untranslatable constructs now rather than at run time
-            artifacts._write(
-                manifest.project.config.target_dir / "translated" / manifest.nodes[uid].path,
-                manifest.sql_for(uid, target_dialect),
-            )
+        # Surfaces untranslatable constructs now rather than at run time.
+        artifacts.write_translated(manifest, ordered, target_dialect)
     artifacts.write_manifest(manifest)
     return manifest, count
 
