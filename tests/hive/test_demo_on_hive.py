@@ -138,3 +138,13 @@ def test_a_failing_table_build_keeps_the_previous_table(adapter: Any, rel: Any) 
     assert leftovers == []
     assert build_table(adapter, rel("scores"), "SELECT 2 AS id, 'second' AS version", {}) == 1
     assert adapter.fetchall(f"SELECT id, version FROM {rel('scores')}") == [(2, "second")]
+
+
+def test_elt_build_on_hive_runs_every_data_test_and_passes(demo: dict[str, Any]) -> None:
+    result = elt(demo["project"], "build", "--target", "hive", env=demo["env"])
+    assert result.returncode == 0, result.stdout + result.stderr
+    results = json.loads((demo["project"] / "target" / "run_results.json").read_text())["results"]
+    tests = [r for r in results if r["unique_id"].startswith("test.")]
+    assert len(tests) >= 30
+    assert {r["status"] for r in tests} <= {"success", "warn"}
+    assert " 0 failed," in result.stdout
