@@ -146,7 +146,7 @@ class _Printer:
         self.console = console
 
     def scheduled(self, job: Job, when: dt.datetime) -> None:
-        self.console.info(f"schedule: next run of {job.name!r} at {when:%Y-%m-%d %H:%M:%S}")
+        self.console.info(f"schedule: next run of {job.name!r} at {when:%Y-%m-%d %H:%M:%S %Z}")
 
     def run_started(self, job: Job, run_id: int, command: Sequence[str]) -> None:
         shown = " ".join(command[3:])  # without the interpreter and `-m elt`
