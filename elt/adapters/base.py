@@ -160,8 +160,8 @@ class Adapter(ABC):
     # `source` is a table holding the new rows; `columns` the target's columns to fill, in order.
 
     def insert_into(self, relation: Relation, source: Relation, columns: Sequence[str],
-                    select: Sequence[str]) -> None:
-        """INSERT INTO relation (columns) SELECT select FROM source."""
+                    select: Sequence[str], partition_by: Sequence[str] = ()) -> None:
+        """INSERT INTO relation (columns) SELECT select FROM source (partition columns come last)."""
         self.execute(f"INSERT INTO {relation} ({', '.join(columns)})\nSELECT {', '.join(select)} FROM {source}")
 
     def insert_overwrite(self, relation: Relation, source: Relation, columns: Sequence[str],
@@ -177,7 +177,7 @@ class Adapter(ABC):
                 self.execute(f"DELETE FROM {relation} t WHERE EXISTS (SELECT 1 FROM {source} s WHERE {keys})")
             else:
                 self.execute(f"DELETE FROM {relation}")
-            self.insert_into(relation, source, columns, select)
+            self.insert_into(relation, source, columns, select, partition_by)
 
     def merge(self, relation: Relation, source: Relation, columns: Sequence[str], select: Sequence[str],
               unique_key: Sequence[str]) -> None:

@@ -88,7 +88,7 @@ def build_incremental(adapter: Adapter, node: Node, query: str, *, full_refresh:
             outcome.partitions = ["/".join(f"{c}={v}" for c, v in zip(partition_by, row, strict=True))
                                   for row in rows]
         if chosen == "append":
-            adapter.insert_into(relation, staged, columns, select)
+            adapter.insert_into(relation, staged, columns, select, partition_by)
         elif chosen == "insert_overwrite":
             adapter.insert_overwrite(relation, staged, columns, select, partition_by)
         else:
