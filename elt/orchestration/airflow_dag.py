@@ -13,9 +13,10 @@ import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from elt import __version__
+from elt.artifacts import MANIFEST_SCHEMA
 from elt.config import ProjectConfig, load_project_config, load_target
 from elt.console import Console
 from elt.errors import ProjectError
@@ -23,7 +24,8 @@ from elt.orchestration.dag_file import DagSource, render_dag_file
 from elt.orchestration.dag_spec import TaskSpec, build_dag_spec
 from elt.orchestration.settings import load_airflow_config, load_schedule_config
 
-MANIFEST_SCHEMA = "elt/manifest/v1"
+if TYPE_CHECKING:
+    from elt.tasks import Invocation
 
 
 @dataclass(frozen=True)
@@ -38,7 +40,8 @@ class GeneratedDag:
     compiled: bool
 
 
-def generate_dag(inv: Any, console: Console, output: Path | None = None, vars_text: str | None = None) -> GeneratedDag:
+def generate_dag(inv: Invocation, console: Console, output: Path | None = None,
+                 vars_text: str | None = None) -> GeneratedDag:
     """Write the Airflow DAG file of the project `inv` names.
 
     Args:
@@ -74,7 +77,7 @@ def generate_dag(inv: Any, console: Console, output: Path | None = None, vars_te
     return GeneratedDag(path, dag_id, specs, source.cron, compiled)
 
 
-def _fresh_manifest(inv: Any, console: Console, config: ProjectConfig, target: str,
+def _fresh_manifest(inv: Invocation, console: Console, config: ProjectConfig, target: str,
                     profiles_path: Path) -> tuple[dict[str, Any], bool]:
     path = config.target_dir / "manifest.json"
     manifest = _read_manifest(path)

@@ -8,7 +8,7 @@ import signal
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from elt.config import load_project_config
 from elt.console import Console
@@ -17,6 +17,9 @@ from elt.orchestration.cron import parse_cron
 from elt.orchestration.history import HISTORY_FILE, History, RunRecord
 from elt.orchestration.scheduler import Scheduler
 from elt.orchestration.settings import DEFAULT_JOB, Job, ScheduleConfig, load_schedule_config
+
+if TYPE_CHECKING:
+    from elt.tasks import Invocation
 
 CLI_JOB = "cli"
 
@@ -64,7 +67,7 @@ _SCHEDULE_HINT = ('add to pyproject.toml:\n    [tool.elt.schedule]\n    cron = "
                   'or pass --every SECONDS or --cron "EXPR"')
 
 
-def build_command_line(inv: Any, vars_text: str | None, threads: int | None, job: Job) -> list[str]:
+def build_command_line(inv: Invocation, vars_text: str | None, threads: int | None, job: Job) -> list[str]:
     """`python -m elt build ...` for one job: the same project, profile, target and vars as the scheduler."""
     command = [sys.executable, "-m", "elt", "build", "--project-dir", str(inv.project_dir), "--wait"]
     if inv.profiles_dir:
@@ -82,7 +85,7 @@ def build_command_line(inv: Any, vars_text: str | None, threads: int | None, job
     return command
 
 
-def run_scheduler(inv: Any, vars_text: str | None, *, every: float | None, cron_text: str | None,
+def run_scheduler(inv: Invocation, vars_text: str | None, *, every: float | None, cron_text: str | None,
                   jobs: Sequence[str], max_runs: int | None, threads: int | None) -> int:
     """Run the scheduler in the foreground until SIGTERM/SIGINT or `max_runs`. Returns the exit code."""
     project = load_project_config(inv.project_dir, inv.vars)
@@ -107,7 +110,7 @@ def run_scheduler(inv: Any, vars_text: str | None, *, every: float | None, cron_
     return 0
 
 
-def print_history(inv: Any, limit: int, jobs: Sequence[str]) -> int:
+def print_history(inv: Invocation, limit: int, jobs: Sequence[str]) -> int:
     """`elt schedule --history`: the newest runs, oldest first."""
     import click
 
@@ -125,7 +128,7 @@ def print_history(inv: Any, limit: int, jobs: Sequence[str]) -> int:
 def format_history(records: Sequence[RunRecord], zone: dt.tzinfo) -> str:
     """The history as an aligned table (times in `zone`)."""
     header = ("id", "job", "started", "duration", "status", "nodes", "ok", "error", "skip", "selection / message")
-    rows = [header]
+    rows: list[tuple[str, ...]] = [header]
     for r in records:
         started = dt.datetime.fromisoformat(r.started_at)
         duration = (f"{(dt.datetime.fromisoformat(r.ended_at) - started).total_seconds():.1f}s"
