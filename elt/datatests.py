@@ -122,8 +122,13 @@ def _resolve_argument(value: Any, nodes_by_ref: dict[str, Node], sources: dict[s
     return value
 
 
-def build_generic_test(spec: TestSpec, name: str, nodes: dict[str, Node], renderer: Any) -> Node | None:
+def build_generic_test(
+    spec: TestSpec, name: str, nodes: dict[str, Node], renderer: Any,
+    lookups: tuple[dict[str, Node], dict[str, Node]] | None = None,
+) -> Node | None:
     """Render one yml-declared test into a test node (None when the test is disabled).
+
+    `lookups` are `_lookups(nodes)`, passed in when building many tests (computed here otherwise).
 
     Raises:
         ProjectError, TemplateError, GraphError: unknown test, bad arguments, unknown ref.
@@ -142,8 +147,7 @@ def build_generic_test(spec: TestSpec, name: str, nodes: dict[str, Node], render
         raise ProjectError(f"unknown data test {spec.test_name!r}", path=spec.path, line=spec.line,
                            hint=f"known tests: {', '.join(builtins)}; define your own with "
                                 "{% test name(model, column_name) %} in macros/")
-    by_ref = {n.name: n for n in nodes.values() if n.resource_type in ("model", "seed")}
-    sources = {f"{n.source_name}.{n.name}": n for n in nodes.values() if n.resource_type == "source"}
+    by_ref, sources = lookups or _lookups(nodes)
     deps = [spec.attached_to]
     kwargs = {k: _resolve_argument(v, by_ref, sources, spec, deps) for k, v in spec.kwargs.items()}
     model = str(target.relation)
@@ -168,9 +172,17 @@ def build_generic_test(spec: TestSpec, name: str, nodes: dict[str, Node], render
     )
 
 
+def _lookups(nodes: dict[str, Node]) -> tuple[dict[str, Node], dict[str, Node]]:
+    """Models and seeds by name, sources by 'source.table': what ref() and source() arguments name."""
+    by_ref = {n.name: n for n in nodes.values() if n.resource_type in ("model", "seed")}
+    sources = {f"{n.source_name}.{n.name}": n for n in nodes.values() if n.resource_type == "source"}
+    return by_ref, sources
+
+
 def generic_tests(project: Project, nodes: dict[str, Node], renderer: Any) -> dict[str, Node]:
     """Every enabled generic test of the project, by unique id, with unique predictable names."""
     tests: dict[str, Node] = {}
+    lookups = _lookups(nodes)  # `nodes` gains no model, seed or source while tests are built
     for spec in project.test_specs:
         if spec.attached_to not in nodes:
             continue  # declared on a disabled model
@@ -178,7 +190,7 @@ def generic_tests(project: Project, nodes: dict[str, Node], renderer: Any) -> di
         name, counter = base, 2
         while f"test.{name}" in tests or name in project.singular_tests:
             name, counter = f"{base}_{counter}", counter + 1
-        node = build_generic_test(spec, name, nodes, renderer)
+        node = build_generic_test(spec, name, nodes, renderer, lookups)
         if node is not None:
             tests[node.unique_id] = node
     return tests
