@@ -3,25 +3,38 @@
 `compile_project()` returns a `Manifest`: every node with its effective config, relation and
 dependencies, the graph, and each model's SQL in the project dialect (parsed once). `Manifest.sql_for()`
 gives the SQL an engine of another dialect will run.
+
+Renders, parses and translations are kept in the compile cache (`elt.cache`) and reused while
+everything they depend on is unchanged, so an unchanged project compiles without rendering, parsing
+or translating anything; a changed model re-renders alone, and re-parses with the models whose SQL its
+change alters (a new relation name, an ephemeral inlined into them). Parsed trees are built lazily
+(`Manifest.queries`) for the queries whose compiled SQL came from the cache.
 """
 
 from __future__ import annotations
 
 import difflib
 import hashlib
+import weakref
+from collections.abc import Callable, Iterator, MutableMapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import sqlglot
-from sqlglot import exp
-
+from elt import cache as compile_cache
+from elt.cache import CacheStats, CompileCache, digest
 from elt.config import TargetConfig
 from elt.errors import EltError, GraphError, ProjectError, SqlError
 from elt.graph import Graph
 from elt.nodes import IDENTIFIER, MATERIALIZATIONS, MODEL_CONFIG_KEYS, TEST_CONFIG_KEYS, Node, Relation
 from elt.project import Project
 from elt.sqlmap import line_of_call, source_line
-from elt.templating import PLACEHOLDER_RE, THIS, Renderer, RenderState
+from elt.templating import PLACEHOLDER_RE, THIS, RenderState, env_input, var_input
+
+if TYPE_CHECKING:
+    import sqlglot
+    from sqlglot import exp
+
+    from elt.templating import Renderer
 
 EPHEMERAL_PREFIX = "__elt_ephemeral_"
 
@@ -36,12 +49,22 @@ class Manifest:
     graph: Graph
     #: model unique id -> SQL in the project dialect, refs resolved, ephemerals inlined.
     compiled_sql: dict[str, str] = field(default_factory=dict)
-    #: model unique id -> the parsed query behind compiled_sql.
-    queries: dict[str, exp.Expression] = field(default_factory=dict)
+    #: model unique id -> the parsed query behind compiled_sql (parsed on first access when the
+    #: compiled SQL came from the cache).
+    queries: MutableMapping[str, exp.Expression] = field(init=False, repr=False)
     #: model unique id -> the text that was parsed (positions in `queries` refer to it).
     parsed_sql: dict[str, str] = field(default_factory=dict)
     #: model unique id -> the render's reads (vars, env vars), for artifacts and caching.
     render_reads: dict[str, dict[str, Any]] = field(default_factory=dict)
+    #: what this compile rendered, parsed and translated, and what it took from the cache.
+    cache_stats: CacheStats = field(default_factory=CacheStats)
+    cache: CompileCache | None = field(default=None, repr=False)
+    #: unique id -> parse key (elt.cache): what its compiled SQL, and so its translations, derive from.
+    parse_keys: dict[str, str] = field(default_factory=dict, repr=False)
+
+    def __post_init__(self) -> None:
+        self.queries = _Queries(self)
+        self._save_scheduled = False
 
     @property
     def dialect(self) -> str:
@@ -61,22 +84,91 @@ class Manifest:
         """
         if dialect == self.dialect:
             return self.compiled_sql[unique_id]
-        from elt.dialects import translate
-
         node = self.nodes[unique_id]
         # An inlined ephemeral's constructs carry positions in the ephemeral's own file: translate
         # it on its own first, so a refusal names that file.
         for uid in _ephemeral_ancestors(self, node):
             self.sql_for(uid, dialect)
+        key = self.parse_keys.get(unique_id)
+        if self.cache is not None and key is not None:
+            cached = self.cache.translation(key, dialect)
+            if cached is not None:
+                self.cache_stats.translation_hits += 1
+                return cached
+        from elt.dialects import translate
+
         try:
-            return translate(self.queries[unique_id], self.dialect, dialect, path=node.path)
+            sql = translate(self.queries[unique_id], self.dialect, dialect, path=node.path)
         except SqlError as exc:
             _map_error_line(exc, node, self.parsed_sql[unique_id])
             raise
+        self.cache_stats.translated += 1
+        if self.cache is not None and key is not None:
+            self.cache.put_translation(key, dialect, sql)
+            self._schedule_save()
+        return sql
+
+    def save_cache(self) -> None:
+        """Write the compile cache now (translations made since compiling included). Commands that
+        translate call this when done; otherwise it happens when the manifest is dropped or at exit."""
+        if self.cache is not None:
+            self.cache.save()
+
+    def _schedule_save(self) -> None:
+        if not self._save_scheduled and self.cache is not None:
+            self._save_scheduled = True
+            weakref.finalize(self, self.cache.save)
 
 
-def compile_project(project: Project, target: TargetConfig) -> Manifest:
+class _Queries(MutableMapping[str, "exp.Expression"]):
+    """`Manifest.queries`: a model's parsed query, parsed from `parsed_sql` on first access when the
+    compile took its compiled SQL from the cache (the same parse and inlining as `_parse_model`)."""
+
+    def __init__(self, manifest: Manifest) -> None:
+        self._manifest = manifest
+        self._parsed: dict[str, exp.Expression] = {}
+
+    def __getitem__(self, unique_id: str) -> exp.Expression:
+        query = self._parsed.get(unique_id)
+        if query is None:
+            manifest = self._manifest
+            if unique_id not in manifest.parsed_sql:
+                raise KeyError(unique_id)
+            node = manifest.nodes[unique_id]
+            query = _parse_query(manifest, node, manifest.parsed_sql[unique_id])
+            ephemerals = _ephemeral_ancestors(manifest, node)
+            if ephemerals:
+                _inline_ephemerals(manifest, query, ephemerals)
+            self._parsed[unique_id] = query
+        return query
+
+    def __setitem__(self, unique_id: str, query: exp.Expression) -> None:
+        self._parsed[unique_id] = query
+
+    def __delitem__(self, unique_id: str) -> None:
+        self._parsed.pop(unique_id, None)
+        self._manifest.parsed_sql.pop(unique_id)
+
+    def __contains__(self, unique_id: object) -> bool:
+        return unique_id in self._parsed or unique_id in self._manifest.parsed_sql
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._manifest.parsed_sql)
+
+    def __len__(self) -> int:
+        return len(self._manifest.parsed_sql)
+
+    def forget(self, unique_id: str) -> None:
+        """Drop the parsed tree (it is parsed again from parsed_sql when asked for)."""
+        self._parsed.pop(unique_id, None)
+
+
+def compile_project(project: Project, target: TargetConfig, *, use_cache: bool | None = None) -> Manifest:
     """Render, resolve and parse every enabled model of `project` for `target`.
+
+    Args:
+        use_cache: read and write the compile cache under the target path (default: yes, unless the
+            environment variable ELT_NO_CACHE is set).
 
     Raises:
         TemplateError, GraphError, SqlError, ProjectError: the first problem found, with its file
@@ -98,15 +190,45 @@ def compile_project(project: Project, target: TargetConfig) -> Manifest:
             hint = "it is disabled (enabled: false)" if disabled else _did_you_mean(name, refable)
             raise GraphError(f"ref to unknown model {name!r}", hint=hint)
 
-    renderer = Renderer(
-        project.config, target, [(m.rel_path, m.text) for m in project.macros], source_lookup, ref_check
-    )
+    macros = [(m.rel_path, m.text) for m in project.macros]
+    if use_cache is None:
+        use_cache = compile_cache.enabled()
+    cache = None
+    if use_cache:
+        header = compile_cache.header(project_name=project.config.name, dialect=project.config.dialect,
+                                      target=target, macros=macros)
+        cache = CompileCache.load(project.config.target_dir, target.name, header)
+    stats = CacheStats()
+
+    def make_renderer() -> Renderer:
+        from elt.templating import Renderer
+
+        renderer = Renderer(project.config, target, macros, source_lookup, ref_check)
+        if cache is not None:
+            cache.set_test_macros(name for name in renderer.namespace if name.startswith("test_"))
+        return renderer
+
+    renders = _CachedRenders(make_renderer, cache, stats, project, refable, sources)
+    try:
+        manifest = _compile(project, target, renders, stats, cache)
+    except BaseException:
+        if cache is not None:
+            cache.save(prune=False)  # keep what was rendered before the error for the next attempt
+        raise
+    if cache is not None:
+        cache.save()
+    return manifest
+
+
+def _compile(
+    project: Project, target: TargetConfig, renders: _CachedRenders, stats: CacheStats, cache: CompileCache | None
+) -> Manifest:
     states: dict[str, RenderState] = {}
     models: dict[str, Node] = {}
     for name, model in project.models.items():
         if model.config.get("enabled", True) is False:
             continue
-        state = renderer.render(model.path, model.raw_sql, name)
+        state = renders.render(model.path, model.raw_sql, name)
         model.config = _effective_config(model, state)
         if model.config.get("enabled", True) is False:
             continue
@@ -135,7 +257,7 @@ def compile_project(project: Project, target: TargetConfig) -> Manifest:
         model.depends_on = sorted(set(deps))
         nodes[uid] = model
 
-    _add_tests(project, renderer, nodes, states)
+    _add_tests(project, renders, nodes, states)
 
     graph = Graph(nodes, [(parent, uid) for uid, node in nodes.items() for parent in node.depends_on])
     cycle = graph.find_cycle()
@@ -144,7 +266,7 @@ def compile_project(project: Project, target: TargetConfig) -> Manifest:
         files = ", ".join(sorted({nodes[u].path for u in cycle}))
         raise GraphError(f"dependency cycle: {names}", path=nodes[cycle[0]].path, hint=f"files involved: {files}")
 
-    manifest = Manifest(project=project, target=target, nodes=nodes, graph=graph)
+    manifest = Manifest(project=project, target=target, nodes=nodes, graph=graph, cache_stats=stats, cache=cache)
     for uid in graph.topological_order():
         if uid in states:
             _parse_model(manifest, nodes[uid], states[uid])
@@ -152,15 +274,134 @@ def compile_project(project: Project, target: TargetConfig) -> Manifest:
     return manifest
 
 
-def _add_tests(project: Project, renderer: Renderer, nodes: dict[str, Node], states: dict[str, RenderState]) -> None:
+class _CachedRenders:
+    """Renders model and test files, or takes the render from the cache when what it read still holds.
+
+    The Jinja environment (and the macros it compiles) is only built at the first render that is not
+    in the cache. Also stands in for the renderer when generic data tests are built
+    (`datatests.generic_tests` asks it for `namespace.get("test_<name>")` and `call(macro, ...)`).
+    """
+
+    def __init__(
+        self, make_renderer: Callable[[], Renderer], cache: CompileCache | None, stats: CacheStats,
+        project: Project, refable: set[str], sources: dict[str, Node],
+    ) -> None:
+        self._make_renderer = make_renderer
+        self._renderer: Renderer | None = None
+        self._cache = cache
+        self._stats = stats
+        self._vars = project.config.vars
+        self._refable = refable
+        self._sources = sources
+
+    @property
+    def renderer(self) -> Renderer:
+        if self._renderer is None:
+            self._renderer = self._make_renderer()
+        return self._renderer
+
+    def render(self, rel_path: str, text: str, name: str) -> RenderState:
+        """`Renderer.render`, or its result from the cache."""
+        key = digest("file", rel_path, text)
+        state = self._cached(key, RenderState(model_name=name, path=rel_path))
+        if state is not None:
+            self._stats.render_hits += 1
+            return state
+        state = self.renderer.render(rel_path, text, name)
+        self._stats.rendered += 1
+        self._store(key, state)
+        return state
+
+    # -- the part of the Renderer interface generic data tests use ---------------------------------
+
+    @property
+    def namespace(self) -> Any:
+        if self._renderer is None and self._cache is not None and self._cache.test_macros is not None:
+            return _TestMacros(self, self._cache.test_macros)
+        return self.renderer.namespace
+
+    def call(self, macro: Any, state: RenderState, **kwargs: Any) -> str:
+        """`Renderer.call` for a test macro, or its result from the cache."""
+        name = macro if isinstance(macro, str) else macro.name
+        key = digest("test", name, repr(sorted(kwargs.items())))
+        cached = self._cached(key, state)
+        if cached is not None:
+            self._stats.test_hits += 1
+            return cached.sql
+        if isinstance(macro, str):
+            macro = self.renderer.namespace[macro]
+        state.sql = self.renderer.call(macro, state, **kwargs)
+        self._stats.tests_rendered += 1
+        self._store(key, state)
+        return state.sql
+
+    # -- cache entries --------------------------------------------------------------------------------
+
+    def _cached(self, key: str, state: RenderState) -> RenderState | None:
+        """`state` filled from the cache entry `key`, if there is one and what it read still holds."""
+        if self._cache is None:
+            return None
+        entry = self._cache.render(key)
+        if entry is None:
+            return None
+        sql, refs, sources, config, vars_read, inputs = entry
+        if not self._still_holds(refs, inputs):
+            return None
+        state.sql, state.refs, state.sources = sql, list(refs), list(sources)
+        state.config, state.vars_read, state.inputs = dict(config), dict(vars_read), dict(inputs)
+        return state
+
+    def _still_holds(self, refs: list[str], inputs: dict[str, Any]) -> bool:
+        if any(name not in self._refable for name in refs):
+            return False  # rendering again raises the error, at the right line
+        for key, recorded in inputs.items():
+            kind, _, name = key.partition(":")
+            current: Any
+            if kind == "var":
+                current = var_input(self._vars, name)
+            elif kind == "env":
+                current = env_input(name)
+            elif kind == "source":
+                current = str(self._sources[name].relation) if name in self._sources else None
+            else:
+                return False
+            if current != recorded:
+                return False
+        return True
+
+    def _store(self, key: str, state: RenderState) -> None:
+        if self._cache is not None:
+            self._cache.put_render(key, (state.sql, list(state.refs), list(state.sources), dict(state.config),
+                                         dict(state.vars_read), dict(state.inputs)))
+
+
+class _TestMacros:
+    """The names of the test macros, as `namespace.get` answers them while no renderer is built."""
+
+    def __init__(self, renders: _CachedRenders, names: frozenset[str]) -> None:
+        self._renders = renders
+        self._names = names
+
+    def get(self, name: str, default: Any = None) -> Any:
+        if name in self._names:
+            return name  # _CachedRenders.call takes the name in place of the macro
+        return self._renders.renderer.namespace.get(name, default)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._renders.renderer.namespace)
+
+
+def _add_tests(
+    project: Project, renders: _CachedRenders, nodes: dict[str, Node], states: dict[str, RenderState]
+) -> None:
     """Generic tests from yml and singular tests from data_tests/, as nodes depending on what they read."""
     from elt.datatests import generic_tests
 
-    for uid, test in generic_tests(project, nodes, renderer).items():
+    for uid, test in generic_tests(project, nodes, renders).items():
         nodes[uid] = test
         states[uid] = RenderState(model_name=test.name, path=test.path, sql=test.raw_sql)
     for test in project.singular_tests.values():
-        state = renderer.render(test.path, test.raw_sql, test.name)
+        state = renders.render(test.path, test.raw_sql, test.name)
         config = {"severity": "error", **state.config}
         unknown = sorted(set(config) - set(TEST_CONFIG_KEYS))
         if unknown:
@@ -245,10 +486,56 @@ def _resolve_placeholders(manifest: Manifest, model: Node, sql: str) -> str:
 
 
 def _parse_model(manifest: Manifest, model: Node, state: RenderState) -> None:
-    """Parse a model's (or a test's) rendered SQL; inline the ephemerals it reads."""
+    """Parse a model's (or a test's) rendered SQL; inline the ephemerals it reads.
+
+    When the compile cache has the compiled SQL of the same resolved SQL (with the same ephemerals
+    inlined), nothing is parsed: the query is parsed on first access to `manifest.queries`.
+    """
     sql = _resolve_placeholders(manifest, model, state.sql)
     if not sql.strip():
         raise ProjectError("model renders to empty SQL", path=model.path, hint="write a SELECT statement")
+    uid = model.unique_id
+    ephemerals = _ephemeral_ancestors(manifest, model)
+    cache = manifest.cache
+    key = None
+    if cache is not None:
+        parents = [manifest.parse_keys.get(e) for e in ephemerals]
+        if all(parents):
+            key = digest("parse", sql, *parents)  # type: ignore[arg-type]
+            compiled = cache.parse(key)
+            if compiled is not None:
+                manifest.parsed_sql[uid] = sql
+                manifest.compiled_sql[uid] = compiled
+                manifest.parse_keys[uid] = key
+                if isinstance(manifest.queries, _Queries):
+                    manifest.queries.forget(uid)
+                manifest.cache_stats.parse_hits += 1
+                return
+    query = _parse_query(manifest, model, sql)
+    parsed = sql
+    if ephemerals:
+        _inline_ephemerals(manifest, query, ephemerals)
+        sql = query.sql(dialect=manifest.dialect, pretty=True) + "\n"
+    manifest.cache_stats.parsed += 1
+    manifest.parsed_sql[uid] = parsed
+    manifest.compiled_sql[uid] = sql
+    manifest.queries[uid] = query
+    if key is not None:
+        cache.put_parse(key, sql)  # type: ignore[union-attr]
+        manifest.parse_keys[uid] = key
+    else:
+        manifest.parse_keys.pop(uid, None)
+
+
+def _parse_query(manifest: Manifest, model: Node, sql: str) -> exp.Expression:
+    """The one SELECT query of `sql`, parsed in the project dialect.
+
+    Raises:
+        SqlError: a syntax error (mapped to the model file's line), or not exactly one query.
+    """
+    import sqlglot
+    from sqlglot import exp
+
     try:
         statements = [s for s in sqlglot.parse(sql, read=manifest.dialect) if s is not None]
     except sqlglot.errors.ParseError as exc:
@@ -261,14 +548,7 @@ def _parse_model(manifest: Manifest, model: Node, state: RenderState) -> None:
             f"a model must be one SELECT query, found {kind}", path=model.path,
             hint="elt creates the table or view itself: write only the SELECT (CTEs allowed)",
         )
-    query, parsed = statements[0], sql
-    ephemerals = _ephemeral_ancestors(manifest, model)
-    if ephemerals:
-        _inline_ephemerals(manifest, query, ephemerals)
-        sql = query.sql(dialect=manifest.dialect, pretty=True) + "\n"
-    manifest.parsed_sql[model.unique_id] = parsed
-    manifest.compiled_sql[model.unique_id] = sql
-    manifest.queries[model.unique_id] = query
+    return statements[0]  # type: ignore[return-value]  # sqlglot 30 types Query apart from Expression
 
 
 def _ephemeral_ancestors(manifest: Manifest, model: Node) -> list[str]:
@@ -287,6 +567,8 @@ def _ephemeral_ancestors(manifest: Manifest, model: Node) -> list[str]:
 
 
 def _inline_ephemerals(manifest: Manifest, query: exp.Expression, ephemerals: list[str]) -> None:
+    from sqlglot import exp
+
     # Each ephemeral becomes a CTE placed before the model's own CTEs. Hive has no nested WITH, so
     # sqlglot hoists an ephemeral's own CTEs to the top; we prefix their names first so they cannot
     # clash with the model's.
@@ -302,6 +584,8 @@ def _inline_ephemerals(manifest: Manifest, query: exp.Expression, ephemerals: li
 
 
 def _prefix_ctes(query: exp.Expression, prefix: str) -> exp.Expression:
+    from sqlglot import exp
+
     with_ = query.args.get("with_")
     if with_ is None:
         return query

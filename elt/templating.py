@@ -9,6 +9,7 @@ progress, so macro modules are built once and shared by every render.
 from __future__ import annotations
 
 import contextvars
+import os
 import re
 import traceback
 from collections.abc import Callable
@@ -38,6 +39,9 @@ class RenderState:
     config: dict[str, Any] = field(default_factory=dict)
     #: which `target.*` / `var()` / `env_var()` values the render read, for cache keys.
     vars_read: dict[str, Any] = field(default_factory=dict)
+    #: what the render looked up, as the compile cache checks it before reusing the render:
+    #: 'var:x' -> (defined in the project, value), 'env:X' -> (set, value), 'source:s.t' -> relation.
+    inputs: dict[str, Any] = field(default_factory=dict)
     #: the rendered SQL (placeholders not yet resolved).
     sql: str = ""
 
@@ -202,7 +206,9 @@ class Renderer:
     def _source(self, source_name: str, table_name: str) -> str:
         state = _current.get()
         state.sources.append((source_name, table_name))
-        return self._source_lookup(source_name, table_name)
+        relation = self._source_lookup(source_name, table_name)
+        state.inputs[f"source:{source_name}.{table_name}"] = relation
+        return relation
 
     def _var(self, name: str, default: Any = _MISSING) -> Any:
         if name in self._project.vars:
@@ -216,14 +222,27 @@ class Renderer:
                 hint=f"set it in [tool.elt.vars] or with --vars '{{{name}: ...}}', or give a "
                 f"default: var('{name}', ...); defined vars: {known}",
             )
-        _current.get().vars_read[f"var:{name}"] = value
+        state = _current.get()
+        state.vars_read[f"var:{name}"] = value
+        state.inputs[f"var:{name}"] = var_input(self._project.vars, name)
         return value
 
     def _env_var(self, name: str, default: Any = None) -> Any:
         value = env_var(name, default)
-        _current.get().vars_read[f"env:{name}"] = value
+        state = _current.get()
+        state.vars_read[f"env:{name}"] = value
+        state.inputs[f"env:{name}"] = env_input(name)
         return value
 
+
+def var_input(project_vars: dict[str, Any], name: str) -> tuple[bool, Any]:
+    """What decides the value of `var(name, default)`, whatever the default: (defined, value)."""
+    return (True, project_vars[name]) if name in project_vars else (False, None)
+
+
+def env_input(name: str) -> tuple[bool, str | None]:
+    """What decides the value of `env_var(name, default)`, whatever the default: (set, value)."""
+    return (True, os.environ[name]) if name in os.environ else (False, None)
 
 
 
