@@ -20,12 +20,13 @@ def main(path: str, output: str) -> None:
     warnings.simplefilter("ignore")
     import airflow
 
-    try:
-        from airflow.models.dagbag import DagBag
-    except ImportError:  # moved in later Airflow 3 releases
-        from airflow.dag_processing.dagbag import DagBag  # type: ignore[no-redef]
+    try:  # Airflow >= 3.2
+        from airflow.dag_processing.dagbag import DagBag
+    except ImportError:
+        from airflow.models.dagbag import DagBag  # type: ignore[no-redef]
 
-    bag = DagBag(dag_folder=path, include_examples=False)
+    # Examples are off through AIRFLOW__CORE__LOAD_EXAMPLES (3.2 dropped DagBag's include_examples).
+    bag = DagBag(dag_folder=path)
     dags = {}
     for dag_id, dag in bag.dags.items():
         tasks = {}
@@ -35,10 +36,12 @@ def main(path: str, output: str) -> None:
                                    "bash_command": getattr(task, "bash_command", None),
                                    "retries": task.retries, "owner": task.owner}
         args = {k: (v.total_seconds() if hasattr(v, "total_seconds") else v) for k, v in dag.default_args.items()}
-        schedule = getattr(dag, "timetable", None)
+        timetable = getattr(dag, "timetable", None)
+        # `summary` up to Airflow 3.1; the SDK's timetables of 3.2+ keep the cron as `expression`.
+        schedule = getattr(timetable, "summary", None) or getattr(timetable, "expression", None)
         dags[dag_id] = {
             "tasks": tasks,
-            "schedule": getattr(schedule, "summary", None),
+            "schedule": schedule,
             "timezone": str(dag.timezone),
             "default_args": args,
             "catchup": dag.catchup,

@@ -133,10 +133,9 @@ def test_dagbag_loads_the_demo(airflow_python, tmp_path):
     assert {"raw", "bronze", "silver", "gold"} <= {task["group"] for task in dag["tasks"].values()}
 
 
-@pytest.mark.skipif(os.environ.get("ELT_AIRFLOW_DAGS_TEST") != "1",
-                    reason="`airflow dags test` of the demo takes 1-2 minutes: set ELT_AIRFLOW_DAGS_TEST=1")
 def test_airflow_dags_test_runs_the_demo(airflow_python, tmp_path):
-    """Airflow runs every task of the demo's DAG (each an elt command) against DuckDB, in order."""
+    """Airflow runs every task of the demo's DAG (each an elt command) against DuckDB, in order.
+    About 30 s with Airflow 3.3 (70 s with 3.1): one task at a time, each an `elt` process."""
     from click.testing import CliRunner
 
     from elt.cli import cli
