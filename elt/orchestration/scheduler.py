@@ -207,8 +207,12 @@ class Scheduler:
         ended = time.time()
         interrupted = flight.terminated or code < 0
         status = "interrupted" if interrupted else {0: "success", 1: "error"}.get(code, "failed")
-        counts = read_counts(self.results_path, flight.started)
-        self.history.finish(flight.run_id, _iso(ended), status, code, counts, _message(flight.tail, status))
+        counts = None if interrupted else read_counts(self.results_path, flight.started)
+        message = _message(flight.tail, status)
+        if interrupted:
+            why = "stopped by a second stop signal" if flight.terminated else f"killed by signal {-code}"
+            message = f"{why}; last output: {message}" if message else why
+        self.history.finish(flight.run_id, _iso(ended), status, code, counts, message)
         self._flight = None
         self._record(flight.state, flight.run_id)
 

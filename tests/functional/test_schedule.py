@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import signal
 import sqlite3
 import subprocess
@@ -9,6 +10,7 @@ import sys
 import threading
 import time
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -16,6 +18,7 @@ from elt.errors import ProjectError
 from elt.orchestration.cron import parse_cron
 from elt.orchestration.history import History, NodeCounts
 from elt.orchestration.schedule_command import resolve_jobs
+from elt.orchestration.scheduler import Scheduler
 from elt.orchestration.settings import Job, ScheduleConfig, load_schedule_config
 from tests.conftest import PYPROJECT
 
@@ -198,6 +201,7 @@ def test_a_second_signal_interrupts_the_run_and_leaves_the_previous_table(projec
         process.kill()
     [run] = history_rows(proj)
     assert run["status"] == "interrupted" and run["ended_at"]
+    assert run["message"].startswith("stopped by a second stop signal; last output:")
     # The interrupted build's table was never swapped in; no temporary relation is left behind.
     assert proj.query("select n from gold.slow") == [(9_000_000,)]
     assert set(proj.relations()) == {"raw.big", "gold.slow"}
@@ -216,6 +220,29 @@ def test_runs_left_running_by_a_dead_scheduler_are_closed(tmp_path: Path):
     assert history.get(mine).status == "running"
     history.finish(mine, "2024-01-01T00:02:00", "success", 0, NodeCounts(3, 3, 0, 0, 0), "ok")
     assert [r.status for r in history.runs()] == ["interrupted", "success"]
+
+
+# -- when jobs run -------------------------------------------------------------------------------
+
+
+def scheduler_for(*jobs: Job, zone: dt.tzinfo = dt.UTC) -> Scheduler:
+    return Scheduler(jobs, lambda job: [], History(Path("/nonexistent")), Path("/nonexistent"), None, zone=zone)
+
+
+def test_a_cron_job_first_runs_at_its_next_tick():
+    job = Job("default", cron=parse_cron("0 2 * * *"))
+    now = dt.datetime(2024, 6, 1, 12, 0, 30, tzinfo=dt.UTC).timestamp()
+    paris = dt.datetime.fromtimestamp(scheduler_for(job, zone=ZoneInfo("Europe/Paris"))._first_due(job, now),
+                                      ZoneInfo("Europe/Paris"))
+    assert paris.isoformat() == "2024-06-02T02:00:00+02:00"
+
+
+def test_an_interval_job_runs_at_once_then_at_a_fixed_rate_dropping_missed_ticks():
+    job = Job("default", every=10)
+    scheduler = scheduler_for(job)
+    assert scheduler._first_due(job, 1000.0) == 1000.0
+    assert scheduler._next_due(job, 1000.0, 1000.5) == 1010.0
+    assert scheduler._next_due(job, 1000.0, 1034.0) == 1040.0  # ticks 1010-1030 came during a long run
 
 
 # -- which jobs run ------------------------------------------------------------------------------
