@@ -277,7 +277,9 @@ def _message(tail: collections.deque[str], status: str) -> str | None:
         errors = [line for line in lines if line.startswith("Error:") or " ERROR " in line or " FAIL " in line]
         if errors:
             return errors[0][:500]
-    return lines[-1][:500]
+    # The build's summary line, not whatever came last (e.g. a sample row of a warning test).
+    summaries = [line for line in lines if line.startswith("Finished ")]
+    return (summaries[-1] if summaries else lines[-1])[:500]
 
 
 def _iso(timestamp: float) -> str:
