@@ -119,14 +119,45 @@ class DuckDBAdapter(Adapter):
     def transaction(self) -> Iterator[None]:
         cursor = self._cursor()
         cursor.execute("BEGIN TRANSACTION")
+        self._local.in_transaction = True
         try:
             yield
         except BaseException:
             cursor.execute("ROLLBACK")
             raise
+        finally:
+            self._local.in_transaction = False
         cursor.execute("COMMIT")
 
+    # Catalog lookups. information_schema.tables/columns (and duckdb_tables(), which they read) gather
+    # every table's statistics: 4-7 ms per lookup in a database of 1000 tables, and building one table
+    # model asks three times. Views are listed cheaply, and a table's columns are a DESCRIBE away
+    # (same names and type strings, 0.3 ms; not for views: DESCRIBE binds the view's query). Those
+    # probes fail for a missing relation, which would abort an open transaction, so inside one the
+    # information_schema queries are kept.
+
+    def _is_view(self, relation: Relation) -> bool:
+        return bool(self.fetchall(
+            "SELECT 1 FROM duckdb_views() WHERE NOT internal "
+            f"AND lower(schema_name) = lower('{relation.schema}') AND lower(view_name) = lower('{relation.name}')"
+        ))
+
     def relation_kind(self, relation: Relation) -> RelationKind | None:
+        if getattr(self._local, "in_transaction", False):
+            return self._relation_kind_from_information_schema(relation)
+        if self._is_view(relation):
+            return "view"
+        import duckdb
+
+        try:
+            self._cursor().execute(f"SELECT 1 FROM {relation} LIMIT 0")
+        except duckdb.CatalogException:
+            return None
+        except duckdb.Error:
+            return self._relation_kind_from_information_schema(relation)
+        return "table"
+
+    def _relation_kind_from_information_schema(self, relation: Relation) -> RelationKind | None:
         rows = self.fetchall(
             "SELECT table_type FROM information_schema.tables "
             f"WHERE lower(table_schema) = lower('{relation.schema}') AND lower(table_name) = lower('{relation.name}')"
@@ -139,6 +170,14 @@ class DuckDBAdapter(Adapter):
         self.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
 
     def get_columns(self, relation: Relation) -> list[Column]:
+        if not getattr(self._local, "in_transaction", False) and not self._is_view(relation):
+            import duckdb
+
+            try:
+                described = self._cursor().execute(f"DESCRIBE {relation}").fetchall()
+                return [Column(name=row[0], data_type=row[1]) for row in described]
+            except duckdb.Error:
+                pass  # a missing relation: the catalog answers (no columns)
         rows = self.fetchall(
             "SELECT column_name, data_type FROM information_schema.columns "
             f"WHERE lower(table_schema) = lower('{relation.schema}') AND lower(table_name) = lower('{relation.name}') "
