@@ -13,7 +13,6 @@ from typing import Any
 from elt.errors import EltError, GraphError, ProjectError
 from elt.nodes import Node
 from elt.project import Project, TestSpec
-from elt.sqlmap import line_of_call
 
 #: Built-in generic tests, in the syntax projects use for their own.
 BUILTIN_TESTS = """\
@@ -194,7 +193,3 @@ def generic_tests(project: Project, nodes: dict[str, Node], renderer: Any) -> di
         if node is not None:
             tests[node.unique_id] = node
     return tests
-
-
-def ref_line(node: Node, name: str) -> int | None:
-    return line_of_call(node.raw_sql, "ref", name)

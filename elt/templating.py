@@ -290,8 +290,3 @@ def _as_template_error(exc: BaseException, rel_path: str) -> TemplateError:
         hint = "define it (a var, macro or config), or check the spelling; undefined names are errors"
         return TemplateError(f"undefined: {exc.message}", path=path, line=line, hint=hint)
     return TemplateError(f"error while rendering: {type(exc).__name__}: {exc}", path=path, line=line)
-
-
-def macro_names(env: jinja2.Environment, text: str) -> list[str]:
-    """Names of the macros a template defines (used for diagnostics)."""
-    return [node.name for node in env.parse(text).find_all(jinja2.nodes.Macro)]
