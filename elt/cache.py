@@ -178,16 +178,69 @@ class CompileCache:
         self.renders, self.parses, self.translations = renders, parses, translations
         data = {"format": FORMAT, "header": self.header, "renders": renders, "parses": parses,
                 "translations": translations, "test_macros": self.test_macros}
-        tmp = self.path.with_name(f"{self.path.name}.{os.getpid()}.tmp")
-        try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            with open(tmp, "wb") as handle:
-                pickle.dump(data, handle, protocol=pickle.HIGHEST_PROTOCOL)
-            os.replace(tmp, self.path)
+        if _write_pickle(self.path, data):
             self._dirty = False
-        except OSError:
-            with contextlib.suppress(OSError):
-                tmp.unlink(missing_ok=True)
+
+
+class ParsedFiles:
+    """Parsed yml property files under `target/cache/yml.pickle`, found by the digest of their text.
+
+    Parsing is deterministic, so the key is the text alone (the header adds PyYAML's version and
+    loader). Unused entries are dropped when the project loader saves.
+    """
+
+    def __init__(self, target_dir: Path, loader: str) -> None:
+        import yaml
+
+        self.path = target_dir / CACHE_DIR / "yml.pickle"
+        self.header = digest(str(FORMAT), sys.version, yaml.__version__, loader)
+        self.entries: dict[str, Any] = {}
+        self._used: set[str] = set()
+        self._dirty = False
+        try:
+            with open(self.path, "rb") as handle:
+                data = pickle.load(handle)
+            if isinstance(data, dict) and data.get("header") == self.header:
+                self.entries = data["entries"]
+        except Exception:  # noqa: BLE001, S110 - missing or unreadable: parse the files
+            pass
+
+    def get(self, text: str) -> tuple[str, Any]:
+        """(key, parsed data or MISSING)."""
+        key = digest(text)
+        if key in self.entries:
+            self._used.add(key)
+            return key, self.entries[key]
+        return key, MISSING
+
+    def put(self, key: str, data: Any) -> None:
+        self.entries[key] = data
+        self._used.add(key)
+        self._dirty = True
+
+    def save(self) -> None:
+        if not self._dirty and len(self._used) == len(self.entries):
+            return
+        _write_pickle(self.path, {"header": self.header,
+                                  "entries": {k: v for k, v in self.entries.items() if k in self._used}})
+
+
+MISSING = object()
+
+
+def _write_pickle(path: Path, data: Any) -> bool:
+    """Write `data` to `path` atomically (a temporary file renamed over it). False when it cannot."""
+    tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with open(tmp, "wb") as handle:
+            pickle.dump(data, handle, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(tmp, path)
+        return True
+    except OSError:
+        with contextlib.suppress(OSError):
+            tmp.unlink(missing_ok=True)
+        return False
 
 
 def header(*, project_name: str, dialect: str, target: Any, macros: Iterable[tuple[str, str]]) -> str:

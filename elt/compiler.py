@@ -482,18 +482,19 @@ def _ensure_ref_targets_enabled(
 
 def _effective_config(model: Node, state: RenderState) -> dict[str, Any]:
     config = {**model.config, **state.config}
-    line = line_of_call(model.raw_sql, "config")
     unknown = sorted(set(config) - set(MODEL_CONFIG_KEYS))
     if unknown:
         raise ProjectError(
             f"unknown config key(s) {', '.join(unknown)} for model {model.name!r}",
-            path=model.path, line=line, hint=f"valid keys: {', '.join(sorted(MODEL_CONFIG_KEYS))}",
+            path=model.path, line=line_of_call(model.raw_sql, "config"),
+            hint=f"valid keys: {', '.join(sorted(MODEL_CONFIG_KEYS))}",
         )
     materialized = config.setdefault("materialized", "view")
     if materialized not in MATERIALIZATIONS:
         raise ProjectError(
             f"unknown materialization {materialized!r} for model {model.name!r}",
-            path=model.path, line=line, hint=f"valid materializations: {', '.join(MATERIALIZATIONS)}",
+            path=model.path, line=line_of_call(model.raw_sql, "config"),
+            hint=f"valid materializations: {', '.join(MATERIALIZATIONS)}",
         )
     tags = config.get("tags", [])
     config["tags"] = [tags] if isinstance(tags, str) else list(tags)

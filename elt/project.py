@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import difflib
 import functools
+import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from elt.config import ProjectConfig, load_project_config
 from elt.errors import GraphError, ProjectError
@@ -26,6 +27,9 @@ from elt.nodes import (
     Relation,
 )
 from elt.yamlfile import load_yaml
+
+if TYPE_CHECKING:
+    from elt.cache import ParsedFiles
 
 
 @dataclass(frozen=True)
@@ -115,10 +119,24 @@ def load_project(root: Path, cli_vars: dict[str, Any] | None = None) -> Project:
     for folder in config.test_paths:
         for path in _files(config.root / folder, (".sql",)):
             _add_singular_test(project, path)
+    parsed = _parsed_files(config)
     for folder in (*config.model_paths, *config.seed_paths):
         for path in _files(config.root / folder, (".yml", ".yaml")):
-            _apply_properties(project, path)
+            _apply_properties(project, path, parsed)
+    if parsed is not None:
+        parsed.save()
     return project
+
+
+def _parsed_files(config: ProjectConfig) -> ParsedFiles | None:
+    """The cache of parsed yml files (elt.cache), unless ELT_NO_CACHE is set."""
+    from elt import cache
+
+    if not cache.enabled():
+        return None
+    import yaml
+
+    return cache.ParsedFiles(config.target_dir, "CSafeLoader" if hasattr(yaml, "CSafeLoader") else "SafeLoader")
 
 
 def read_text(path: Path) -> str:
@@ -138,12 +156,28 @@ def read_text(path: Path) -> str:
 
 
 def _files(folder: Path, suffixes: tuple[str, ...]) -> list[Path]:
+    """Files under `folder` (not following links to folders) whose suffix is one of `suffixes`, in
+    the order of `sorted(folder.rglob("*"))`; with os.walk, ~5x faster than pathlib on 5000 files."""
     if not folder.is_dir():
         return []
-    return sorted(p for p in folder.rglob("*") if p.suffix in suffixes and p.is_file())
+    found: list[tuple[tuple[str, ...], str]] = []
+    base = str(folder)
+    for current, _dirs, names in os.walk(base, onerror=None, followlinks=False):
+        parts = tuple(os.path.relpath(current, base).split(os.sep)) if current != base else ()
+        for name in names:
+            dot = name.rfind(".")
+            if 0 < dot < len(name) - 1 and name[dot:] in suffixes:
+                full = os.path.join(current, name)
+                if os.path.isfile(full):
+                    found.append(((*parts, name), full))
+    found.sort()
+    return [Path(full) for _, full in found]
 
 
 def _rel(root: Path, path: Path) -> str:
+    text, prefix = str(path), str(root) + os.sep
+    if text.startswith(prefix):
+        return text[len(prefix):].replace(os.sep, "/")
     return path.relative_to(root).as_posix()
 
 
@@ -252,9 +286,9 @@ def _add_seed(project: Project, folder: str, path: Path) -> None:
 _SECTIONS = {"version", "models", "seeds", "sources", "unit_tests"}
 
 
-def _apply_properties(project: Project, path: Path) -> None:
+def _apply_properties(project: Project, path: Path, parsed: ParsedFiles | None = None) -> None:
     rel = _rel(project.root, path)
-    data, text = _load_properties(path)
+    data, text = _load_properties(path, parsed)
     if data is None:
         return
     if not isinstance(data, dict):
@@ -282,16 +316,25 @@ def _entries(data: dict[str, Any], key: str, rel: str) -> list[dict[str, Any]]:
     return entries
 
 
-def _load_properties(path: Path) -> tuple[Any, str]:
-    """A yml file's data and text. libyaml's loader when PyYAML has it (~10x faster on large property
-    files); on any problem, `load_yaml`, whose errors name the file and line."""
+def _load_properties(path: Path, parsed: ParsedFiles | None = None) -> tuple[Any, str]:
+    """A yml file's data and text: from the cache of parsed files when it has this text, else with
+    libyaml's loader when PyYAML has it (~10x faster on large property files); on any problem,
+    `load_yaml`, whose errors name the file and line."""
     import yaml
+
+    from elt.cache import MISSING
 
     loader = getattr(yaml, "CSafeLoader", None)
     try:
         text = path.read_bytes().decode("utf-8")
+        key, data = parsed.get(text) if parsed is not None else ("", MISSING)
+        if data is not MISSING:
+            return data, text
         if loader is not None:
-            return yaml.load(text, Loader=loader), text
+            data = yaml.load(text, Loader=loader)
+            if parsed is not None:
+                parsed.put(key, data)
+            return data, text
     except (OSError, UnicodeDecodeError, yaml.YAMLError):
         pass
     return load_yaml(path), read_text(path)

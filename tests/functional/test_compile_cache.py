@@ -298,3 +298,18 @@ def test_cache_doctests():
 
     result = doctest.testmod(compile_cache)
     assert result.attempted > 0 and result.failed == 0
+
+
+def test_unchanged_yml_files_are_not_parsed_again(proj, monkeypatch):
+    import yaml
+
+    load_project(proj.root)
+    calls = []
+    real_load = yaml.load
+    monkeypatch.setattr(yaml, "load", lambda *a, **k: calls.append(1) or real_load(*a, **k))
+    first = load_project(proj.root)
+    assert calls == []
+    edit(proj, "models/marts/_marts.yml", "values: [math, art]", "values: [art, math]")
+    second = load_project(proj.root)
+    assert len(calls) == 1
+    assert [s.kwargs for s in first.test_specs] != [s.kwargs for s in second.test_specs]
