@@ -230,6 +230,8 @@ def _compile(
 ) -> Manifest:
     states: dict[str, RenderState] = {}
     models: dict[str, Node] = {}
+    renders.prefetch([(name, model.path, model.raw_sql) for name, model in project.models.items()
+                      if model.config.get("enabled", True) is not False])
     for name, model in project.models.items():
         if model.config.get("enabled", True) is False:
             continue
@@ -273,16 +275,82 @@ def _compile(
 
     manifest = Manifest(project=project, target=target, nodes=nodes, graph=graph, cache_stats=stats, cache=cache)
     engine_dialect = _engine_dialect(target)
-    for uid in graph.topological_order():
-        if uid in states:
-            node = nodes[uid]
+    if engine_dialect == manifest.dialect:
+        engine_dialect = None
+    order = [uid for uid in graph.topological_order() if uid in states]
+    done = _parse_in_processes(manifest, order, states, engine_dialect)
+    for uid in order:
+        node = nodes[uid]
+        if uid in done:
+            _accept_parsed(manifest, node, *done[uid], engine_dialect)
+        else:
             parsed = _parse_model(manifest, node, states[uid])
-            manifest.render_reads[uid] = states[uid].vars_read
             if parsed and engine_dialect and node.resource_type == "model":
                 _translate_early(manifest, node, engine_dialect)
             elif parsed and node.resource_type == "test" and isinstance(manifest.queries, _Queries):
                 manifest.queries.forget(uid)  # parsed again only if a test run translates it
+        manifest.render_reads[uid] = states[uid].vars_read
     return manifest
+
+
+def _parse_in_processes(
+    manifest: Manifest, order: list[str], states: dict[str, RenderState], engine_dialect: str | None
+) -> dict[str, tuple[str, str | None, str | None]]:
+    """Parse (and translate) in worker processes the queries the cache does not have, when there are
+    many (elt.compile_processes). Returns unique id -> (resolved SQL, parse key, translation or None)
+    for those that parsed; the others are left to `_parse_model`, in order."""
+    from elt import compile_processes
+
+    if not compile_processes.usable(len(order)):
+        return {}
+    ephemeral = {u for u, n in manifest.nodes.items() if n.resource_type == "model" and n.materialized == "ephemeral"}
+    cache = manifest.cache
+    tasks: list[tuple[str, str, bool]] = []
+    pending: dict[str, tuple[str, str | None]] = {}
+    for uid in order:
+        node = manifest.nodes[uid]
+        if uid in ephemeral or any(parent in ephemeral for parent in node.depends_on):
+            continue  # inlining needs the ephemeral trees: parsed here
+        try:
+            sql = _resolve_placeholders(manifest, node, states[uid].sql)
+        except Exception:  # noqa: BLE001 - the serial parse reports it
+            break
+        if not sql.strip():
+            break
+        key = digest("parse", sql) if cache is not None else None
+        if key is not None and key in cache.parses:  # type: ignore[union-attr]
+            continue
+        tasks.append((uid, sql, node.resource_type == "model"))
+        pending[uid] = (sql, key)
+    if not compile_processes.usable(len(tasks)):
+        return {}
+    results = compile_processes.parse_all(tasks, manifest.dialect, engine_dialect)
+    return {uid: (*pending[uid], translated) for uid, (ok, translated) in results.items() if ok}
+
+
+def _accept_parsed(
+    manifest: Manifest, node: Node, sql: str, key: str | None, translated: str | None, engine_dialect: str | None
+) -> None:
+    """Record a query a worker process parsed (and translated), as `_parse_model` and
+    `_translate_early` would have; its tree is parsed again only if asked for."""
+    uid = node.unique_id
+    manifest._translated.pop(uid, None)
+    manifest.parsed_sql[uid] = sql
+    manifest.compiled_sql[uid] = sql
+    if isinstance(manifest.queries, _Queries):
+        manifest.queries.forget(uid)
+    manifest.cache_stats.parsed += 1
+    cache = manifest.cache
+    if key is not None and cache is not None:
+        cache.put_parse(key, sql)
+        manifest.parse_keys[uid] = key
+    else:
+        manifest.parse_keys.pop(uid, None)
+    if translated is not None and engine_dialect is not None:
+        manifest._translated.setdefault(uid, {})[engine_dialect] = translated
+        manifest.cache_stats.translated += 1
+        if key is not None and cache is not None:
+            cache.put_translation(key, engine_dialect, translated)
 
 
 def _engine_dialect(target: TargetConfig) -> str | None:
@@ -333,6 +401,7 @@ class _CachedRenders:
         self._vars = project.config.vars
         self._refable = refable
         self._sources = sources
+        self._prefetched: dict[str, tuple[Any, ...]] = {}
 
     @property
     def renderer(self) -> Renderer:
@@ -341,16 +410,36 @@ class _CachedRenders:
         return self._renderer
 
     def render(self, rel_path: str, text: str, name: str) -> RenderState:
-        """`Renderer.render`, or its result from the cache."""
+        """`Renderer.render`, or its result from the cache (or from `prefetch`)."""
         key = digest("file", rel_path, text)
         state = self._cached(key, RenderState(model_name=name, path=rel_path))
         if state is not None:
             self._stats.render_hits += 1
             return state
-        state = self.renderer.render(rel_path, text, name)
+        record = self._prefetched.pop(key, None)
+        if record is not None:
+            state = RenderState(model_name=name, path=rel_path)
+            state.sql, state.refs, state.sources, state.config, state.vars_read, state.inputs = record
+        else:
+            state = self.renderer.render(rel_path, text, name)
         self._stats.rendered += 1
         self._store(key, state)
         return state
+
+    def prefetch(self, files: list[tuple[str, str, str]]) -> None:
+        """Render in worker processes, ahead of `render`, the files (name, path, text) the cache does
+        not have, when there are many (elt.compile_processes)."""
+        from elt import compile_processes
+
+        if not compile_processes.usable(len(files)):
+            return
+        misses = [(name, path, text) for name, path, text in files
+                  if self._cached(digest("file", path, text), RenderState(model_name=name, path=path)) is None]
+        if not compile_processes.usable(len(misses)):
+            return
+        keys = {name: digest("file", path, text) for name, path, text in misses}
+        done = compile_processes.render_all(self.renderer, misses)
+        self._prefetched = {keys[name]: record for name, record in done.items()}
 
     # -- the part of the Renderer interface generic data tests use ---------------------------------
 

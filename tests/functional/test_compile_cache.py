@@ -313,3 +313,67 @@ def test_unchanged_yml_files_are_not_parsed_again(proj, monkeypatch):
     second = load_project(proj.root)
     assert len(calls) == 1
     assert [s.kwargs for s in first.test_specs] != [s.kwargs for s in second.test_specs]
+
+
+# -- worker processes (elt/compile_processes.py) ------------------------------------------------------
+
+
+def _many_models(count: int) -> dict[str, str]:
+    files = {f"models/staging/m{i}.sql": f"select {i} as id, '{{{{ var('tag', 'x') }}}}' as tag\n"
+             for i in range(count)}
+    files["models/marts/top.sql"] = "select * from {{ ref('m0') }} join {{ ref('m1') }} using (id)\n"
+    return files
+
+
+@pytest.fixture
+def forked(monkeypatch):
+    from elt import compile_processes
+
+    monkeypatch.setattr(compile_processes, "MIN_TASKS", 2)
+    monkeypatch.setenv(compile_processes.PROCESSES_ENV, "2")
+    calls = []
+    for name in ("render_all", "parse_all"):
+        real = getattr(compile_processes, name)
+        monkeypatch.setattr(compile_processes, name, lambda *a, _real=real, _name=name: calls.append(_name)
+                            or _real(*a))
+    if not compile_processes.usable(100):
+        pytest.skip("worker processes are not used here (not Linux, or other threads are running)")
+    return calls
+
+
+def test_worker_processes_give_the_serial_result(project, forked, monkeypatch):
+    proj = project(_many_models(12))
+    monkeypatch.setenv("ELT_COMPILE_PROCESSES", "1")
+    serial = compile_(proj, use_cache=False)
+    assert forked == []
+    monkeypatch.setenv("ELT_COMPILE_PROCESSES", "2")
+    parallel = compile_(proj, use_cache=False)
+    assert forked == ["render_all", "parse_all"]
+    assert parallel.compiled_sql == serial.compiled_sql
+    assert parallel.render_reads == serial.render_reads
+    assert {u: parallel.sql_for(u, "duckdb") for u in parallel.compiled_sql} == \
+        {u: serial.sql_for(u, "duckdb") for u in serial.compiled_sql}
+    assert parallel.cache_stats.rendered == serial.cache_stats.rendered == 13
+
+
+def test_worker_processes_report_the_first_error_as_a_serial_compile(project, forked, monkeypatch):
+    files = _many_models(12)
+    files["models/staging/m3.sql"] = "select 1 as id from {{ ref('missing_one') }}\n"
+    files["models/staging/m7.sql"] = "select 1 as id frm broken\n"
+    proj = project(files)
+    errors = []
+    for processes in ("1", "2"):
+        monkeypatch.setenv("ELT_COMPILE_PROCESSES", processes)
+        with pytest.raises(GraphError) as error:
+            compile_(proj, use_cache=False)
+        errors.append((str(error.value), error.value.path, error.value.line))
+    assert errors[0] == errors[1]
+    proj.write({"models/staging/m3.sql": "select 3 as id\n"})
+    sql_errors = []
+    for processes in ("1", "2"):
+        monkeypatch.setenv("ELT_COMPILE_PROCESSES", processes)
+        with pytest.raises(Exception) as error:  # noqa: PT011 - the SqlError, whatever it says
+            compile_(proj, use_cache=False)
+        sql_errors.append((type(error.value), str(error.value), error.value.path, error.value.line))
+    assert sql_errors[0] == sql_errors[1]
+    assert sql_errors[0][2] == "models/staging/m7.sql"
