@@ -14,13 +14,15 @@ import re
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
-
-import jinja2
-import jinja2.nodes
+from typing import TYPE_CHECKING, Any
 
 from elt.config import ProjectConfig, TargetConfig, env_var
 from elt.errors import EltError, TemplateError
+
+if TYPE_CHECKING:
+    import jinja2
+
+# jinja2 is imported where it is used: a compile that takes every render from the cache needs none.
 
 #: `ref('x')` renders as this placeholder; `this` as REF_PLACEHOLDER % "__this__".
 REF_PLACEHOLDER = "__elt_ref__%s__"
@@ -100,6 +102,8 @@ class Renderer:
         source_lookup: Callable[[str, str], str],
         ref_check: Callable[[str], None],
     ) -> None:
+        import jinja2
+
         self._project = project
         self._templates: dict[str, str] = dict(macros)
         self.env = jinja2.Environment(
@@ -135,6 +139,8 @@ class Renderer:
         return None if text is None else (text, name, lambda: True)
 
     def _load_macros(self, rel_path: str) -> None:
+        import jinja2
+
         template = self._template(rel_path)
         # shared=True makes the macro module's context *be* self.namespace (no copy), so a macro can
         # call macros from files loaded after its own.
@@ -154,6 +160,8 @@ class Renderer:
                 self.namespace[name] = value
 
     def _template(self, rel_path: str) -> jinja2.Template:
+        import jinja2
+
         try:
             return self.env.get_template(rel_path)
         except jinja2.TemplateSyntaxError as exc:
@@ -184,6 +192,8 @@ class Renderer:
 
     def call(self, macro: Any, state: RenderState, **kwargs: Any) -> str:
         """Call a macro from Python (a generic data test) with `state` recording its refs."""
+        import jinja2
+
         token = _current.set(state)
         try:
             return str(macro(**kwargs))
@@ -283,6 +293,8 @@ def _locate(exc: EltError, rel_path: str) -> None:
 
 
 def _as_template_error(exc: BaseException, rel_path: str) -> TemplateError:
+    import jinja2
+
     if isinstance(exc, jinja2.TemplateSyntaxError):
         return TemplateError(f"Jinja syntax error: {exc.message}", path=exc.filename or rel_path, line=exc.lineno)
     path, line = _template_line(exc, rel_path)
