@@ -274,7 +274,7 @@ def versions(args: argparse.Namespace) -> dict[str, str]:
 
     python = str(Path(args.elt).with_name("python"))
     found = {
-        "elt": out(["git", "-C", str(REPO), "describe", "--always", "--dirty"]),
+        "elt": args.elt_label or out(["git", "-C", str(REPO), "describe", "--always", "--dirty"]),
         "elt deps": out([python, "-c", "import sqlglot, duckdb, jinja2; "
                          "print(f'sqlglot {sqlglot.__version__}, duckdb {duckdb.__version__}, "
                          "jinja2 {jinja2.__version__}')"]),
@@ -297,6 +297,8 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=7, help="generator seed")
     parser.add_argument("--out", type=Path, default=Path("/tmp/elt-bench"), help="work folder (replaced per N)")
     parser.add_argument("--elt", default=str(Path(sys.executable).with_name("elt")), help="the elt executable")
+    parser.add_argument("--elt-label", default=None,
+                        help="what --elt is, for the report (default: this repository's git describe)")
     parser.add_argument("--dbt", default=None, help="the dbt executable (e.g. /tmp/venv-dbt/bin/dbt)")
     parser.add_argument("--steps", default=",".join(STEPS), help="steps to run, comma-separated")
     args = parser.parse_args()
