@@ -16,9 +16,10 @@ A stale result must be impossible, so what a result depends on is part of how it
   parse keys of the ephemeral models inlined into it: a changed relation name or ephemeral changes it.
 - A *translation* is found by the parse key and the target dialect.
 
-Files: `target/cache/compile-<target>.pickle`, one per target, written atomically (a temporary file
-renamed over the old one), so concurrent runs never read half a file; the last writer wins, which is
-safe because entries are content-addressed. Entries not used by the latest compile are dropped when it
+Files: `target/cache/compile-<target>.pickle`, one per target, and `target/cache/yml.pickle` (parsed
+yml property files, found by the digest of their text), written atomically (a temporary file renamed
+over the old one), so concurrent runs never read half a file; the last writer wins, which is safe
+because entries are content-addressed. Entries not used by the latest compile are dropped when it
 saves. `ELT_NO_CACHE=1` turns the cache off (nothing read, nothing written).
 """
 

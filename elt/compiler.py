@@ -115,8 +115,8 @@ class Manifest:
         return sql
 
     def save_cache(self) -> None:
-        """Write the compile cache now (translations made since compiling included). Commands that
-        translate call this when done; otherwise it happens when the manifest is dropped or at exit."""
+        """Write the compile cache now, with the translations made since compiling. Without this
+        call it is written when the manifest is garbage-collected, or at exit."""
         if self.cache is not None:
             self.cache.save()
 

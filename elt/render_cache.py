@@ -132,7 +132,8 @@ class CachedRenderer:
                 current = str(self._sources[name].relation) if name in self._sources else None
             else:
                 return False
-            if current != recorded:
+            # repr, not ==: 1 == True == 1.0, but they render as 1, True and 1.0.
+            if repr(current) != repr(recorded):
                 return False
         return True
 

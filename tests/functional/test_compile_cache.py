@@ -134,6 +134,13 @@ def test_a_var_change_renders_again_what_read_it(proj):
     assert ">= 50" in manifest.compiled_sql["model.passed_count"]
 
 
+def test_a_var_of_another_type_that_compares_equal_renders_again(proj):
+    compile_(proj, vars_={"pass_mark": 1})
+    manifest = compile_(proj, vars_={"pass_mark": True})  # 1 == True, but renders as "True"
+    assert manifest.cache_stats.rendered == 1
+    assert ">= TRUE" in manifest.compiled_sql["model.passed_count"].upper()
+
+
 def test_a_var_defined_where_the_default_was_used_renders_again(proj):
     compile_(proj)
     edit(proj, "pyproject.toml", '[tool.elt]\n', '[tool.elt]\nvars = {pass_mark = 70}\n')
