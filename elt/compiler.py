@@ -79,8 +79,10 @@ class Manifest:
                 return self.nodes[uid]
         raise KeyError(name)
 
-    def sql_for(self, unique_id: str, dialect: str) -> str:
-        """The model's SQL as an engine speaking `dialect` will run it.
+    def sql_for(self, unique_id: str, dialect: str, *, consume: bool = False) -> str:
+        """The model's SQL as an engine speaking `dialect` will run it. With `consume`, a translation
+        rewrites the parsed tree in place and forgets it (parsed again if asked for) instead of
+        copying it first.
 
         Raises:
             SqlError: the model uses a construct that cannot be run with the same meaning there.
@@ -102,11 +104,15 @@ class Manifest:
         else:
             from elt.dialects import translate
 
+            consume = consume and isinstance(self.queries, _Queries)  # a tree it can parse again
             try:
-                sql = translate(self.queries[unique_id], self.dialect, dialect, path=node.path)
+                sql = translate(self.queries[unique_id], self.dialect, dialect, path=node.path, copy=not consume)
             except SqlError as exc:
                 _map_error_line(exc, node, self.parsed_sql[unique_id])
                 raise
+            finally:
+                if consume:
+                    self.queries.forget(unique_id)  # type: ignore[attr-defined]
             self.cache_stats.translated += 1
             if self.cache is not None and key is not None:
                 self.cache.put_translation(key, dialect, sql)
@@ -312,6 +318,8 @@ def _parse_in_processes(
         node = manifest.nodes[uid]
         if uid in ephemeral or any(parent in ephemeral for parent in node.depends_on):
             continue  # inlining needs the ephemeral trees: parsed here
+        if node.sql_by_construction:
+            continue  # not parsed at all (_parse_model)
         try:
             sql = _resolve_placeholders(manifest, node, states[uid].sql)
         except Exception:  # noqa: BLE001 - the serial parse reports it
@@ -376,11 +384,9 @@ def _translate_early(manifest: Manifest, model: Node, dialect: str) -> None:
     if dialect == manifest.dialect:
         return
     try:
-        manifest.sql_for(model.unique_id, dialect)
+        manifest.sql_for(model.unique_id, dialect, consume=model.materialized != "ephemeral")
     except SqlError:
         return
-    if model.materialized != "ephemeral" and isinstance(manifest.queries, _Queries):
-        manifest.queries.forget(model.unique_id)
 
 
 def _add_tests(
@@ -506,6 +512,17 @@ def _parse_model(manifest: Manifest, model: Node, state: RenderState) -> bool:
                     manifest.queries.forget(uid)
                 manifest.cache_stats.parse_hits += 1
                 return False
+    if model.sql_by_construction and not ephemerals:
+        # A built-in test with plain arguments: well-formed by construction; parsed if translated.
+        manifest.parsed_sql[uid] = manifest.compiled_sql[uid] = sql
+        if isinstance(manifest.queries, _Queries):
+            manifest.queries.forget(uid)
+        if key is not None:
+            cache.put_parse(key, sql)  # type: ignore[union-attr]
+            manifest.parse_keys[uid] = key
+        else:
+            manifest.parse_keys.pop(uid, None)
+        return False
     query = _parse_query(manifest, model, sql)
     parsed = sql
     if ephemerals:

@@ -11,7 +11,7 @@ import re
 from typing import Any
 
 from elt.errors import EltError, GraphError, ProjectError
-from elt.nodes import Node
+from elt.nodes import IDENTIFIER, Node
 from elt.project import Project, TestSpec
 
 #: Built-in generic tests, in the syntax projects use for their own.
@@ -69,6 +69,8 @@ BUILTIN_PATH = "<elt built-in tests>"
 
 _TEST_BLOCK = re.compile(r"\{%(-?)\s*test\s+(\w+)\s*\(")
 _END_TEST = re.compile(r"\{%(-?)\s*endtest\s*(-?)%\}")
+_PROJECT_TEST = re.compile(r"\{%-?\s*(?:test\s+|macro\s+test_)(\w+)\s*\(")
+_RELATION = re.compile(r"^[A-Za-z_]\w*(\.[A-Za-z_]\w*)?$")
 _REF_ARG = re.compile(r"""^\s*ref\(\s*['"](\w+)['"]\s*\)\s*$""")
 _SOURCE_ARG = re.compile(r"""^\s*source\(\s*['"](\w+)['"]\s*,\s*['"](\w+)['"]\s*\)\s*$""")
 
@@ -121,13 +123,66 @@ def _resolve_argument(value: Any, nodes_by_ref: dict[str, Node], sources: dict[s
     return value
 
 
+def project_test_names(project: Project) -> frozenset[str]:
+    """Names of the generic tests the project's macros define (or redefine)."""
+    return frozenset(m.group(1) for f in project.macros for m in _PROJECT_TEST.finditer(f.text))
+
+
+def _is_name(value: Any) -> bool:
+    return isinstance(value, str) and IDENTIFIER.match(value) is not None and not _is_keyword(value)
+
+
+def _is_keyword(word: str) -> bool:
+    from sqlglot.dialects.hive import Hive
+
+    return word.upper() in Hive.Tokenizer.KEYWORDS
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def sql_by_construction(spec: TestSpec, kwargs: dict[str, Any]) -> bool:
+    """Whether a built-in test's SQL, with these arguments, is well-formed whatever else is true:
+    every name is a plain identifier that is no keyword, every value a literal the template quotes
+    or a number, and no free SQL (`where:`, `expression_is_true`) is spliced in. Such a test need
+    not be parsed to be checked; any other is parsed when the project compiles."""
+    if spec.config.get("where"):
+        return False
+    args = {k: v for k, v in kwargs.items() if k != "column_name"}
+    if spec.column_name is not None and not _is_name(spec.column_name):
+        return False
+    name = spec.test_name
+    if name in ("not_null", "unique"):
+        return not args
+    if name == "accepted_values":
+        values, quote = args.pop("values", None), args.pop("quote", True)
+        if args or not isinstance(values, list) or not isinstance(quote, bool):
+            return False
+        scalar = (lambda v: isinstance(v, (str, int, float))) if quote else _is_number
+        return all(scalar(v) for v in values)
+    if name == "relationships":
+        to, field = args.pop("to", None), args.pop("field", None)
+        return not args and isinstance(to, str) and _RELATION.match(to) is not None and _is_name(field)
+    if name == "unique_combination_of_columns":
+        columns = args.pop("combination_of_columns", None)
+        return not args and isinstance(columns, list) and bool(columns) and all(_is_name(c) for c in columns)
+    if name == "row_count":
+        bounds = [args.pop("min_value", None), args.pop("max_value", None)]
+        return not args and all(b is None or _is_number(b) for b in bounds)
+    return False
+
+
 def build_generic_test(
     spec: TestSpec, name: str, nodes: dict[str, Node], renderer: Any,
     lookups: tuple[dict[str, Node], dict[str, Node]] | None = None,
+    project_tests: frozenset[str] | None = None,
 ) -> Node | None:
     """Render one yml-declared test into a test node (None when the test is disabled).
 
     `lookups` are `_lookups(nodes)`, passed in when building many tests (computed here otherwise).
+    `project_tests` are `project_test_names(project)`: tests whose SQL is not the built-in template's
+    (None: treat every test as the project's own).
 
     Raises:
         ProjectError, TemplateError, GraphError: unknown test, bad arguments, unknown ref.
@@ -168,6 +223,8 @@ def build_generic_test(
         config={"severity": "error", **spec.config, "tags": list(spec.config.get("tags") or [])},
         fqn=(name,), raw_sql=sql, depends_on=sorted(set(deps)), line=spec.line or 1,
         test_type="generic", attached_to=spec.attached_to, column_name=spec.column_name,
+        sql_by_construction=(project_tests is not None and spec.test_name not in project_tests
+                             and sql_by_construction(spec, kwargs)),
     )
 
 
@@ -182,6 +239,7 @@ def generic_tests(project: Project, nodes: dict[str, Node], renderer: Any) -> di
     """Every enabled generic test of the project, by unique id, with unique predictable names."""
     tests: dict[str, Node] = {}
     lookups = _lookups(nodes)  # `nodes` gains no model, seed or source while tests are built
+    project_tests = project_test_names(project)
     for spec in project.test_specs:
         if spec.attached_to not in nodes:
             continue  # declared on a disabled model
@@ -189,7 +247,7 @@ def generic_tests(project: Project, nodes: dict[str, Node], renderer: Any) -> di
         name, counter = base, 2
         while f"test.{name}" in tests or name in project.singular_tests:
             name, counter = f"{base}_{counter}", counter + 1
-        node = build_generic_test(spec, name, nodes, renderer, lookups)
+        node = build_generic_test(spec, name, nodes, renderer, lookups, project_tests)
         if node is not None:
             tests[node.unique_id] = node
     return tests

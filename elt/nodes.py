@@ -128,6 +128,9 @@ class Node:
     #: tests only: the node whose data a generic test checks, and the column when it has one.
     attached_to: str | None = None
     column_name: str | None = None
+    #: tests only: a built-in generic test whose arguments are plain names and values, so its SQL is
+    #: well-formed by construction and a compile need not parse it (parsed when a run translates it).
+    sql_by_construction: bool = False
 
     @property
     def tags(self) -> tuple[str, ...]:

@@ -17,7 +17,7 @@ from sqlglot import exp
 from elt.errors import SqlError
 
 
-def translate(query: exp.Expression, read: str, write: str, *, path: str | None = None) -> str:
+def translate(query: exp.Expression, read: str, write: str, *, path: str | None = None, copy: bool = True) -> str:
     """Render a parsed model query (in dialect `read`) as SQL for dialect `write`.
 
     Args:
@@ -25,6 +25,7 @@ def translate(query: exp.Expression, read: str, write: str, *, path: str | None 
         read: the project dialect (e.g. 'hive').
         write: the engine's dialect (e.g. 'duckdb').
         path: the model file, for error messages.
+        copy: false when the caller is done with `query`: it may then be rewritten in place.
 
     Returns:
         The SQL to send to the engine. For hive -> duckdb it calls `hive_*` macros, which
@@ -39,11 +40,11 @@ def translate(query: exp.Expression, read: str, write: str, *, path: str | None 
         from elt.dialects._common import Refusal
 
         try:
-            return hive_duckdb.translate(query)
+            return hive_duckdb.translate(query, copy=copy)
         except Refusal as refusal:
             raise refusal.to_error(write, path) from None
     try:
-        return query.sql(dialect=write, pretty=True, unsupported_level=sqlglot.ErrorLevel.RAISE)
+        return query.sql(dialect=write, pretty=True, unsupported_level=sqlglot.ErrorLevel.RAISE, copy=copy)
     except sqlglot.errors.UnsupportedError as exc:
         raise SqlError(
             f"cannot translate to {write}: {exc}",

@@ -75,7 +75,8 @@ def test_first_compile_renders_everything_and_fills_the_cache(proj):
     manifest = compile_(proj)
     stats = manifest.cache_stats
     assert stats.rendered == MODELS and stats.render_hits == 0
-    assert stats.tests_rendered == 2 and stats.parsed == MODELS + 2
+    # The two tests are built-ins with plain arguments: well-formed by construction, not parsed.
+    assert stats.tests_rendered == 2 and stats.parsed == MODELS
     assert list((proj.root / "target/cache").glob("compile-dev.pickle"))
 
 

@@ -208,6 +208,56 @@ def test_unknown_generic_test_is_a_clear_error(project):
     assert "not_null" in result.stderr
 
 
+def test_which_tests_a_compile_parses(project):
+    """Built-in tests with plain names and values are well-formed by construction and not parsed at
+    compile; a test that splices in free SQL, a keyword or the project's own macro is parsed, so its
+    syntax error is a compile error. Both kinds run and report the same on DuckDB."""
+    tests = """\
+models:
+  - name: stg_orders
+    columns:
+      - name: order_id
+        data_tests:
+          - not_null
+          - unique: {config: {where: "status <> 'lost'"}}
+          - expression_is_true: {expression: "order_id > 0"}
+          - accepted_values: {values: [1, 2], quote: false, config: {severity: warn}}
+      - name: status
+        data_tests:
+          - accepted_values: {values: [placed, shipped, lost]}
+"""
+    from elt.compiler import compile_project
+    from elt.config import load_target
+    from elt.project import load_project
+
+    proj = project({**SHOP, **yml(tests), "macros/tests.sql":
+                    "{% test not_null(model, column_name) %}select * from {{ model }} where {{ column_name }} is null"
+                    "{% endtest %}\n"})
+    loaded = load_project(proj.root)
+    manifest = compile_project(loaded, load_target(loaded.config, None, None), use_cache=False)
+    trusted = sorted(n.name for n in manifest.nodes.values() if n.sql_by_construction)
+    assert trusted == ["accepted_values_stg_orders_order_id", "accepted_values_stg_orders_status"]
+    assert built(proj).exit_code == 0
+    outcome = {uid.split(".", 1)[1]: r["status"] for uid, r in results(proj).items()}
+    assert outcome == {"not_null_stg_orders_order_id": "success", "unique_stg_orders_order_id": "success",
+                       "expression_is_true_stg_orders_order_id": "success",
+                       "accepted_values_stg_orders_order_id": "warn",  # order_id 3
+                       "accepted_values_stg_orders_status": "success"}
+
+
+@pytest.mark.parametrize("column_test, message", [
+    ("{unique: {config: {where: \"status <> \"}}}", "schema.yml"),
+    ("{expression_is_true: {expression: \"order_id >\"}}", "schema.yml"),
+    ("{accepted_values: {values: [\"a b\"], quote: false}}", "schema.yml"),
+])
+def test_a_malformed_test_is_a_compile_error(project, column_test, message):
+    tests = f"models:\n  - name: stg_orders\n    columns:\n      - name: status\n        data_tests: [{column_test}]\n"
+    proj = project({**SHOP, **yml(tests)})
+    result = proj.elt("compile")
+    assert result.exit_code == 2, result.output
+    assert message in result.stderr and "Traceback" not in result.stderr
+
+
 UNIT = """\
 unit_tests:
   - name: counts_orders_per_customer
