@@ -126,7 +126,8 @@ def write_manifest(manifest: Manifest, column_lineage: dict[str, Any] | None = N
         "child_map": {uid: sorted(manifest.graph.children(uid)) for uid in sorted(manifest.nodes)},
     }
     path = manifest.project.config.target_dir / "manifest.json"
-    _write(path, json.dumps(data, indent=2, sort_keys=False, default=str) + "\n")
+    # Compact: indenting makes json use its pure-Python encoder, 7x slower (0.7 s for 5000 models).
+    _write(path, json.dumps(data, separators=(",", ":"), default=str) + "\n")
     return path
 
 

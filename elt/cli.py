@@ -125,19 +125,17 @@ def compile_(project_dir, profiles_dir, target, vars_, debug, select, exclude) -
     import time
 
     from elt.console import Console
-    from elt.tasks import compile_command
+    from elt.tasks import compile_for_cli
 
     start = time.perf_counter()
     inv = _invocation(project_dir, profiles_dir, target, vars_, debug, select, exclude)
     console = Console()
-    manifest, count = compile_command(inv, console)
-    kinds = {}
-    for node in manifest.nodes.values():
-        kinds[node.resource_type] = kinds.get(node.resource_type, 0) + 1
-    found = ", ".join(f"{n} {k}s" for k, n in sorted(kinds.items()))
-    click.echo(f"Compiled {count} model(s) for target {manifest.target.name!r} ({manifest.target.type}) "
-               f"in {time.perf_counter() - start:.2f}s; project has {found}; wrote "
-               f"{manifest.project.config.target_path}/compiled/ and manifest.json")
+    summary = compile_for_cli(inv, console)
+    found = ", ".join(f"{n} {k}s" for k, n in sorted(summary.kinds.items()))
+    done = ("nothing changed since the last compile: kept" if summary.unchanged else "wrote")
+    click.echo(f"Compiled {summary.models} model(s) for target {summary.target_name!r} ({summary.target_type}) "
+               f"in {time.perf_counter() - start:.2f}s; project has {found}; {done} "
+               f"{summary.target_path}/compiled/ and manifest.json")
     return 0
 
 

@@ -37,6 +37,8 @@ class Console:
         self.nodes = nodes or {}
         self.quiet = quiet
         self._lock = threading.Lock()
+        #: the warnings printed, in order.
+        self.warnings: list[str] = []
 
     def line(self, text: str = "", *, fg: str | None = None, err: bool = False) -> None:
         with self._lock:
@@ -47,6 +49,7 @@ class Console:
             self.line(f"{_stamp()}  {text}")
 
     def warning(self, text: str) -> None:
+        self.warnings.append(text)
         self.line(f"{_stamp()}  warning: {text}", fg="yellow", err=True)
 
     def _describe(self, unique_id: str) -> str:

@@ -94,19 +94,78 @@ def compile_command(inv: Invocation, console: Console, target_dialect: str | Non
     When the target's engine speaks another dialect than the project, each model is also translated
     (so constructs it cannot run faithfully are reported now) and written to target/translated/.
     """
+    manifest, written = _compile_and_write(inv, console, target_dialect)
+    return manifest, sum(1 for rel in written if rel.startswith("compiled/"))
+
+
+def _compile_and_write(inv: Invocation, console: Console, target_dialect: str | None) -> tuple[Manifest, list[str]]:
+    """`compile_command`'s work; returns the manifest and the files written, relative to target/."""
     from elt import artifacts
 
     manifest = compile_manifest(inv, console)
     selected = select(manifest, inv, console, {"model"})
-    ordered = [uid for uid in manifest.graph.topological_order() if uid in selected]
-    count = artifacts.write_compiled(manifest, ordered)
+    ordered = [uid for uid in manifest.graph.topological_order() if uid in selected and uid in manifest.compiled_sql]
+    artifacts.write_compiled(manifest, ordered)
+    written = [f"compiled/{artifacts.output_path(manifest.nodes[uid])}" for uid in ordered]
     if target_dialect is None:
         target_dialect = _adapter_class(manifest.target).dialect
     if target_dialect != manifest.dialect:
         # Surfaces untranslatable constructs now rather than at run time.
         artifacts.write_translated(manifest, ordered, target_dialect)
+        written += [f"translated/{artifacts.output_path(manifest.nodes[uid])}" for uid in ordered]
     artifacts.write_manifest(manifest)
-    return manifest, count
+    return manifest, [*written, "manifest.json"]
+
+
+@dataclass
+class CompileSummary:
+    """What `elt compile` reports."""
+
+    models: int
+    #: resource type -> how many nodes of it the project has.
+    kinds: dict[str, int]
+    target_name: str
+    target_type: str
+    target_path: str
+    #: nothing had changed since the last compile: its outputs were kept (elt.compile_stamp).
+    unchanged: bool = False
+
+
+def compile_for_cli(inv: Invocation, console: Console) -> CompileSummary:
+    """`elt compile`, skipped when nothing it reads has changed since the last one (elt.compile_stamp)."""
+    from elt import cache, compile_stamp
+    from elt.config import ENV_READS, load_project_config
+
+    config = load_project_config(inv.project_dir, inv.vars)
+    stamp_inputs = None
+    if cache.enabled():
+        invocation = (str(config.root), str(inv.profiles_dir), inv.target, repr(sorted(inv.vars.items())),
+                      inv.select, inv.exclude)
+        stamp_inputs = compile_stamp.inputs_digest(config, invocation, inv.profiles_dir)
+        stamp = compile_stamp.load(config, inv.target)
+        if stamp is not None and compile_stamp.holds(stamp, config, stamp_inputs):
+            for warning in stamp.summary.get("warnings", []):
+                console.warning(warning)
+            return CompileSummary(**{k: v for k, v in stamp.summary.items() if k != "warnings"}, unchanged=True)
+        compile_stamp.forget(config, inv.target)
+    manifest, written = _compile_and_write(inv, console, None)
+    kinds: dict[str, int] = {}
+    for node in manifest.nodes.values():
+        kinds[node.resource_type] = kinds.get(node.resource_type, 0) + 1
+    summary = CompileSummary(
+        models=sum(1 for rel in written if rel.startswith("compiled/")), kinds=kinds,
+        target_name=manifest.target.name, target_type=manifest.target.type,
+        target_path=manifest.project.config.target_path,
+    )
+    if stamp_inputs is not None:
+        files = compile_stamp.outputs(config.target_dir, written)
+        if files is not None:
+            record = {k: v for k, v in vars(summary).items() if k != "unchanged"}
+            compile_stamp.save(config, inv.target, compile_stamp.Stamp(
+                inputs=stamp_inputs, environment=compile_stamp.environment(ENV_READS), outputs=files,
+                summary={**record, "warnings": list(console.warnings)},
+            ))
+    return summary
 
 
 def _adapter_class(target: TargetConfig) -> type[Adapter]:

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from elt.config import ProjectConfig, TargetConfig, env_var
+from elt.config import ENV_READS, ProjectConfig, TargetConfig, env_var
 from elt.errors import EltError, TemplateError
 
 if TYPE_CHECKING:
@@ -255,6 +255,7 @@ def var_input(project_vars: dict[str, Any], name: str) -> tuple[bool, Any]:
 
 def env_input(name: str) -> tuple[bool, str | None]:
     """What decides the value of `env_var(name, default)`, whatever the default: (set, value)."""
+    ENV_READS.add(name)
     return (True, os.environ[name]) if name in os.environ else (False, None)
 
 
