@@ -137,6 +137,12 @@ class Adapter(ABC):
     def drop_relation(self, relation: Relation, kind: RelationKind) -> None:
         self.execute(f"DROP {kind.upper()} IF EXISTS {relation}")
 
+    def drop_if_exists(self, relation: Relation) -> None:
+        """Drop whatever table or view has this name, if any."""
+        kind = self.relation_kind(relation)
+        if kind is not None:
+            self.drop_relation(relation, kind)
+
     def rename_relation(self, relation: Relation, new_name: str, kind: RelationKind) -> None:
         """Rename within the relation's own schema."""
         self.execute(f"ALTER {kind.upper()} {relation} RENAME TO {self.rename_target(relation, new_name)}")

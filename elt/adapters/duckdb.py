@@ -7,6 +7,7 @@ changing the same catalog entry, which is why the runner creates schemas before 
 from __future__ import annotations
 
 import contextlib
+import re
 import threading
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -15,6 +16,12 @@ from typing import Any
 from elt.adapters.base import Adapter, RelationKind
 from elt.errors import AdapterError
 from elt.nodes import Column, Relation
+
+_DDL = re.compile(r"\s*(CREATE|DROP|ALTER)\b", re.IGNORECASE)
+
+
+def _key(relation: Relation) -> str:
+    return str(relation).lower()
 
 
 class DuckDBAdapter(Adapter):
@@ -31,6 +38,13 @@ class DuckDBAdapter(Adapter):
         self._local = threading.local()
         self._cursors: list[Any] = []
         self._lock = threading.Lock()
+        # Kinds of relations this adapter looked up or made ('table', 'view', None: nothing). A process
+        # that has a DuckDB file open for writing is its only writer, so they stay true while it is
+        # open, as long as every change goes through the methods that note it: other DDL sent with
+        # execute() forgets them all, and so does a rolled-back transaction.
+        self._kinds: dict[str, RelationKind | None] = {}
+        #: `_kinds` lists every relation of the database (read in one go): a name not in it is free.
+        self._kinds_complete = False
 
     @property
     def path(self) -> str:
@@ -92,6 +106,8 @@ class DuckDBAdapter(Adapter):
     def execute(self, sql: str) -> None:
         import duckdb
 
+        if not getattr(self._local, "noting_kinds", False) and _DDL.match(sql):
+            self._forget_kinds()
         try:
             self._cursor().execute(sql)
         except duckdb.Error as exc:
@@ -124,17 +140,52 @@ class DuckDBAdapter(Adapter):
             yield
         except BaseException:
             cursor.execute("ROLLBACK")
+            self._forget_kinds()
             raise
         finally:
             self._local.in_transaction = False
-        cursor.execute("COMMIT")
+        try:
+            cursor.execute("COMMIT")
+        except BaseException:
+            self._forget_kinds()
+            raise
+
+    def _forget_kinds(self) -> None:
+        with self._lock:
+            self._kinds.clear()
+            self._kinds_complete = False
+
+    @contextlib.contextmanager
+    def _noting(self, changes: dict[str, RelationKind | None]) -> Iterator[None]:
+        """Run DDL whose effect on relation kinds is `changes`; note them once it succeeded."""
+        self._local.noting_kinds = True
+        try:
+            yield
+        finally:
+            self._local.noting_kinds = False
+        self._kinds.update(changes)
+
+    def drop_relation(self, relation: Relation, kind: RelationKind) -> None:
+        with self._noting({_key(relation): None}):
+            super().drop_relation(relation, kind)
+
+    def rename_relation(self, relation: Relation, new_name: str, kind: RelationKind) -> None:
+        with self._noting({_key(relation): None, _key(relation.with_name(new_name)): kind}):
+            super().rename_relation(relation, new_name, kind)
+
+    def create_table_as(self, relation: Relation, query: str, config: dict[str, Any]) -> None:
+        with self._noting({_key(relation): "table"}):
+            super().create_table_as(relation, query, config)
+
+    def create_view_as(self, relation: Relation, query: str, *, replace: bool) -> None:
+        with self._noting({_key(relation): "view"}):
+            super().create_view_as(relation, query, replace=replace)
 
     # Catalog lookups. information_schema.tables/columns (and duckdb_tables(), which they read) gather
     # every table's statistics: 4-7 ms per lookup in a database of 1000 tables, and building one table
-    # model asks three times. Views are listed cheaply, and a table's columns are a DESCRIBE away
-    # (same names and type strings, 0.3 ms; not for views: DESCRIBE binds the view's query). Those
-    # probes fail for a missing relation, which would abort an open transaction, so inside one the
-    # information_schema queries are kept.
+    # model asks three times. Views are listed cheaply, and a relation's columns are a DESCRIBE away
+    # (same names and type strings, 0.3 ms for a table). Those probes fail for a missing relation,
+    # which would abort an open transaction, so inside one the information_schema queries are kept.
 
     def _is_view(self, relation: Relation) -> bool:
         return bool(self.fetchall(
@@ -145,6 +196,41 @@ class DuckDBAdapter(Adapter):
     def relation_kind(self, relation: Relation) -> RelationKind | None:
         if getattr(self._local, "in_transaction", False):
             return self._relation_kind_from_information_schema(relation)
+        key = _key(relation)
+        if not self._kinds_complete:
+            self._read_kinds()
+        if key in self._kinds:
+            return self._kinds[key]
+        if self._kinds_complete:
+            return None
+        kind = self._probe_kind(relation)
+        self._kinds[key] = kind
+        return kind
+
+    def _read_kinds(self) -> None:
+        """Every table and view of the database, in one catalog query (~5 ms in a database of 1000
+        relations) instead of a probe per relation (~1.5 ms each)."""
+        try:
+            rows = self.fetchall(
+                "SELECT schema_name || '.' || table_name, 'table' FROM duckdb_tables() "
+                "WHERE database_name = current_database() UNION ALL "
+                "SELECT schema_name || '.' || view_name, 'view' FROM duckdb_views() "
+                "WHERE database_name = current_database() AND NOT internal"
+            )
+        except AdapterError:
+            return
+        with self._lock:
+            kinds: dict[str, RelationKind | None] = {}
+            ambiguous = set()
+            for name, kind in rows:
+                key = str(name).lower()
+                if key in kinds:
+                    ambiguous.add(key)  # names differing only in case: probe them one by one
+                kinds[key] = kind
+            self._kinds.update({k: v for k, v in kinds.items() if k not in self._kinds and k not in ambiguous})
+            self._kinds_complete = not ambiguous
+
+    def _probe_kind(self, relation: Relation) -> RelationKind | None:
         if self._is_view(relation):
             return "view"
         import duckdb
@@ -169,8 +255,22 @@ class DuckDBAdapter(Adapter):
     def create_schema(self, schema: str) -> None:
         self.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
 
+    def drop_if_exists(self, relation: Relation) -> None:
+        # Without a probe of its kind: a table's DROP names it, a view's DROP TABLE says it is a view.
+        if getattr(self._local, "in_transaction", False):  # a failed statement would abort it
+            super().drop_if_exists(relation)
+            return
+        try:
+            self.drop_relation(relation, "table")
+        except AdapterError as exc:
+            if "is of type View" not in exc.message:
+                raise
+            self.drop_relation(relation, "view")
+
     def get_columns(self, relation: Relation) -> list[Column]:
-        if not getattr(self._local, "in_transaction", False) and not self._is_view(relation):
+        # DESCRIBE binds a view's query: ~1.5 ms for elt's typed SQL, against 7 ms for the
+        # information_schema query in a database of 1000 relations.
+        if not getattr(self._local, "in_transaction", False):
             import duckdb
 
             try:

@@ -15,9 +15,7 @@ BACKUP_SUFFIX = "__elt_backup"
 
 
 def drop_if_exists(adapter: Adapter, relation: Relation) -> None:
-    kind = adapter.relation_kind(relation)
-    if kind is not None:
-        adapter.drop_relation(relation, kind)
+    adapter.drop_if_exists(relation)
 
 
 def swap_in(adapter: Adapter, built: Relation, relation: Relation, kind: RelationKind) -> None:
