@@ -79,17 +79,21 @@ class Manifest:
                 return self.nodes[uid]
         raise KeyError(name)
 
-    def sql_for(self, unique_id: str, dialect: str, *, consume: bool = False) -> str:
+    def sql_for(self, unique_id: str, dialect: str, *, consume: bool = False,
+                relations: dict[str, dict[str, str]] | None = None) -> str:
         """The model's SQL as an engine speaking `dialect` will run it. With `consume`, a translation
         rewrites the parsed tree in place and forgets it (parsed again if asked for) instead of
-        copying it first.
+        copying it first. `relations` ('schema.name' -> column -> engine type, from the catalog) lets
+        the translation write conversions for the types of the columns it reads (elt.catalog_types);
+        each set of types has its own translation (and cache entry).
 
         Raises:
             SqlError: the model uses a construct that cannot be run with the same meaning there.
         """
         if dialect == self.dialect:
             return self.compiled_sql[unique_id]
-        done = self._translated.get(unique_id, {}).get(dialect)
+        variant = f"{dialect}@{_types_digest(relations)}" if relations else dialect
+        done = self._translated.get(unique_id, {}).get(variant)
         if done is not None:
             return done
         node = self.nodes[unique_id]
@@ -98,7 +102,7 @@ class Manifest:
         for uid in _ephemeral_ancestors(self, node):
             self.sql_for(uid, dialect)
         key = self.parse_keys.get(unique_id)
-        sql = self.cache.translation(key, dialect) if self.cache is not None and key is not None else None
+        sql = self.cache.translation(key, variant) if self.cache is not None and key is not None else None
         if sql is not None:
             self.cache_stats.translation_hits += 1
         else:
@@ -106,7 +110,8 @@ class Manifest:
 
             consume = consume and isinstance(self.queries, _Queries)  # a tree it can parse again
             try:
-                sql = translate(self.queries[unique_id], self.dialect, dialect, path=node.path, copy=not consume)
+                sql = translate(self.queries[unique_id], self.dialect, dialect, path=node.path, copy=not consume,
+                                relations=relations)
             except SqlError as exc:
                 _map_error_line(exc, node, self.parsed_sql[unique_id])
                 raise
@@ -115,9 +120,9 @@ class Manifest:
                     self.queries.forget(unique_id)  # type: ignore[attr-defined]
             self.cache_stats.translated += 1
             if self.cache is not None and key is not None:
-                self.cache.put_translation(key, dialect, sql)
+                self.cache.put_translation(key, variant, sql)
                 self._schedule_save()
-        self._translated.setdefault(unique_id, {})[dialect] = sql
+        self._translated.setdefault(unique_id, {})[variant] = sql
         return sql
 
     def save_cache(self) -> None:
@@ -130,6 +135,11 @@ class Manifest:
         if not self._save_scheduled and self.cache is not None:
             self._save_scheduled = True
             weakref.finalize(self, self.cache.save)
+
+
+def _types_digest(relations: dict[str, dict[str, str]]) -> str:
+    return digest(*(f"{name}.{column}:{kind}" for name in sorted(relations)
+                    for column, kind in sorted(relations[name].items())))
 
 
 class _Queries(MutableMapping[str, "exp.Expression"]):

@@ -20,6 +20,7 @@ from elt.plan import Plan
 from elt.runner import NodeResult
 
 if TYPE_CHECKING:
+    from elt.catalog_types import CatalogTypes
     from elt.tasks import Invocation
 
 
@@ -31,18 +32,31 @@ def create_schemas(adapter: Adapter, plan: Plan) -> None:
 
 def node_worker(manifest: Manifest, adapter: Adapter, sql: dict[str, str], console: Console,  # noqa: ANN202
                 inv: Invocation):
-    """The function the runner calls per node: build it, retrying transient engine errors."""
+    """The function the runner calls per node: build it, retrying transient engine errors.
+
+    `sql` holds each model's and test's SQL for the engine, translated without knowing the types of
+    what it reads; where the engine speaks another dialect, each is translated again just before it
+    runs, with the column types of the relations it reads (elt.catalog_types).
+    """
     from elt import artifacts
+    from elt.catalog_types import CatalogTypes
 
     target_dir = manifest.project.config.target_dir
     defaults = manifest.target.settings
+    catalog = CatalogTypes(adapter) if adapter.dialect != manifest.dialect else None
+
+    def engine_sql(node: Node) -> str:
+        if catalog is None or node.resource_type not in ("model", "test"):
+            return sql.get(node.unique_id, "")
+        relations = catalog.relations_read(manifest, node)
+        return manifest.sql_for(node.unique_id, adapter.dialect, relations=relations)
 
     def work(uid: str) -> NodeResult:
         node = manifest.nodes[uid]
         if node.materialized == "incremental":
             return _with_retries(node, lambda statements: _build_incremental(
-                manifest, adapter, node, inv, statements))
-        return _with_retries(node, lambda statements: _build_node(manifest, adapter, node, sql.get(uid, ""),
+                manifest, adapter, node, inv, statements, catalog))
+        return _with_retries(node, lambda statements: _build_node(manifest, adapter, node, engine_sql(node),
                                                                   statements))
 
     def _with_retries(node: Node, attempt_once) -> NodeResult:  # noqa: ANN001
@@ -70,19 +84,24 @@ def node_worker(manifest: Manifest, adapter: Adapter, sql: dict[str, str], conso
                         artifacts.write_run_sql(target_dir, node, statements)
             result.attempts = attempt + 1
             if result.status == "success" and node.relation is not None and node.resource_type != "test":
-                _record_columns(adapter, node)
+                _record_columns(adapter, node, catalog)
             return result
 
     return work
 
 
-def _record_columns(adapter: Adapter, node: Node) -> None:
-    """Note the built relation's column names and engine types on the node (for the manifest)."""
+def _record_columns(adapter: Adapter, node: Node, catalog: CatalogTypes | None = None) -> None:
+    """Note the built relation's column names and engine types on the node (for the manifest) and in
+    `catalog` (for the nodes that read it)."""
     assert node.relation is not None
     try:
         found = adapter.get_columns(node.relation)
     except EltError:
+        if catalog is not None:
+            catalog.forget(node.relation)
         return  # the catalog is informative here, never a reason to fail a built node
+    if catalog is not None:
+        catalog.remember(node.relation, found)
     documented = {name.lower(): column for name, column in node.columns.items()}
     columns = {}
     for column in found:
@@ -115,7 +134,7 @@ def _build_node(manifest: Manifest, adapter: Adapter, node: Node, sql: str, stat
 
 
 def _build_incremental(manifest: Manifest, adapter: Adapter, node: Node, inv: Invocation,
-                       statements: list[str]) -> NodeResult:
+                       statements: list[str], catalog: CatalogTypes | None = None) -> NodeResult:
     """Load an incremental model, once or (backfill with batch_size) once per interval."""
     from elt.incremental import intervals, render_incremental
     from elt.materializations.incremental import build_incremental
@@ -132,7 +151,8 @@ def _build_incremental(manifest: Manifest, adapter: Adapter, node: Node, inv: In
         extra = {"start": batch[0], "end": batch[1]} if batch else {}
         if (exists and not full_refresh) or batch:
             render_incremental(manifest, node.unique_id, extra, incremental=exists and not full_refresh)
-        query = manifest.sql_for(node.unique_id, adapter.dialect)
+        relations = catalog.relations_read(manifest, node) if catalog is not None else None
+        query = manifest.sql_for(node.unique_id, adapter.dialect, relations=relations)
         outcomes.append(build_incremental(adapter, node, query, full_refresh=full_refresh))
     rows = sum(o.rows_inserted for o in outcomes)
     partitions = [p for o in outcomes for p in o.partitions]

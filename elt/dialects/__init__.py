@@ -11,13 +11,18 @@ Modules: `hive_duckdb` (the Hive -> DuckDB rewrite, with rules in `hive_function
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import sqlglot
 from sqlglot import exp
 
 from elt.errors import SqlError
 
 
-def translate(query: exp.Expression, read: str, write: str, *, path: str | None = None, copy: bool = True) -> str:
+def translate(
+    query: exp.Expression, read: str, write: str, *, path: str | None = None, copy: bool = True,
+    relations: Mapping[str, Mapping[str, str]] | None = None, column_types: bool = True,
+) -> str:
     """Render a parsed model query (in dialect `read`) as SQL for dialect `write`.
 
     Args:
@@ -26,6 +31,10 @@ def translate(query: exp.Expression, read: str, write: str, *, path: str | None 
         write: the engine's dialect (e.g. 'duckdb').
         path: the model file, for error messages.
         copy: false when the caller is done with `query`: it may then be rewritten in place.
+        relations: 'schema.table' -> column -> engine type of the tables it reads (the catalog's),
+            so conversions of those columns are written for their types instead of dispatching on
+            them when the engine binds the query (hive -> duckdb).
+        column_types: False to leave every column's conversion to the engine's bind time.
 
     Returns:
         The SQL to send to the engine. For hive -> duckdb it calls `hive_*` macros, which
@@ -40,7 +49,7 @@ def translate(query: exp.Expression, read: str, write: str, *, path: str | None 
         from elt.dialects._common import Refusal
 
         try:
-            return hive_duckdb.translate(query, copy=copy)
+            return hive_duckdb.translate(query, copy=copy, relations=relations, column_types=column_types)
         except Refusal as refusal:
             raise refusal.to_error(write, path) from None
     try:

@@ -37,6 +37,8 @@ def _is(type_regex: str, expr: str) -> str:
 
 
 _INT = r"U?(TINYINT|SMALLINT|INTEGER|BIGINT)|HUGEINT"
+#: The DuckDB type names the macros treat as integers (hive_types.engine_kind reads the same).
+INT_TYPES = _INT
 _NUM = _INT + r"|FLOAT|DOUBLE|DECIMAL\(.*\)"
 _NULL = r'"NULL"'  # typeof(NULL)
 _NUMERIC_SOURCE = _NUM + r"|VARCHAR|BOOLEAN|" + _NULL

@@ -9,14 +9,19 @@ connection by `duckdb_functions.register()`.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import sqlglot
 from sqlglot import exp
 
 from elt.dialects._common import Refusal, hive_name, refuse
+from elt.dialects.column_kinds import annotate_column_kinds
 from elt.dialects.hive_clauses import CLAUSE_RULES
 from elt.dialects.hive_functions import FUNCTION_RULES, PASS
 
 RULES = {**FUNCTION_RULES, **CLAUSE_RULES}
+#: 'schema.table' -> column name -> DuckDB type name.
+Relations = Mapping[str, Mapping[str, str]]
 
 
 def _rewrite(node: exp.Expr) -> exp.Expr:
@@ -38,25 +43,36 @@ def _rewrite(node: exp.Expr) -> exp.Expr:
     return new
 
 
-def to_duckdb(query: exp.Expr, *, copy: bool = True) -> exp.Expr:
+def to_duckdb(query: exp.Expr, *, copy: bool = True, relations: Relations | None = None,
+              column_types: bool = True) -> exp.Expr:
     """The DuckDB form of a Hive query tree: a rewritten copy, or `query` itself rewritten in place
     when `copy` is false (the caller no longer needs the Hive tree; copying costs a fifth of a
     compile).
 
+    Args:
+        relations: 'schema.table' -> column -> DuckDB type of the tables the query reads, so that
+            conversions of their columns are written for their types (elt.dialects.column_kinds).
+        column_types: type column references where the query and `relations` tell (False: leave
+            every column to the macros that dispatch on its type at bind time).
+
     Raises:
         Refusal: a construct cannot keep its Hive meaning on DuckDB.
     """
-    return _rewrite(query.copy() if copy else query)
+    tree = query.copy() if copy else query
+    if column_types:
+        annotate_column_kinds(tree, relations)
+    return _rewrite(tree)
 
 
-def translate(query: exp.Expr, *, pretty: bool = True, copy: bool = True) -> str:
+def translate(query: exp.Expr, *, pretty: bool = True, copy: bool = True, relations: Relations | None = None,
+              column_types: bool = True) -> str:
     """Render a Hive query as DuckDB SQL with Hive's meaning. With `copy` false, `query` is rewritten
-    in place (and useless afterwards).
+    in place (and useless afterwards). `relations`, `column_types`: as for `to_duckdb`.
 
     Raises:
         Refusal: a construct cannot keep its Hive meaning on DuckDB.
     """
-    tree = to_duckdb(query, copy=copy)
+    tree = to_duckdb(query, copy=copy, relations=relations, column_types=column_types)
     try:
         # copy=False: the tree is already this function's own (a copy, or given up by the caller).
         return tree.sql(dialect="duckdb", pretty=pretty, unsupported_level=sqlglot.ErrorLevel.RAISE,

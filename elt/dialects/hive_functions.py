@@ -225,7 +225,9 @@ def _round(node: exp.Expr) -> exp.Expr:
     digits = node.args.get("decimals") or exp.Literal.number(0)
     kind = static_type(node.this)
     if kind in ("DOUBLE", "FLOAT"):
-        return macro("hive__round_double", node.this, digits)
+        # A FLOAT is rounded as the DOUBLE Hive widens it to (as the hive_round macro does).
+        value = node.this if kind == "DOUBLE" else exp.TryCast(this=node.this, to=exp.DataType.build("DOUBLE"))
+        return macro("hive__round_double", value, digits)
     if kind in ("INT", "DECIMAL"):
         return call("round", node.this, digits)
     return macro("hive_round", node.this, digits)
@@ -276,7 +278,16 @@ def _arith(node: exp.Expr) -> exp.Expr:
 
 
 def _divide(node: exp.Expr) -> exp.Expr:
-    return macro("hive_divide", _numeric_operand(node.this), _numeric_operand(node.expression))
+    left, right = _numeric_operand(node.this), _numeric_operand(node.expression)
+    if static_type(left) in _BINARY_NUMBERS and static_type(right) in _BINARY_NUMBERS:
+        # No DECIMAL operand: Hive's quotient is a plain DOUBLE (the macro's branch for these types).
+        double = exp.DataType.build("DOUBLE")
+        return exp.Div(this=exp.TryCast(this=left, to=double),
+                       expression=call("NULLIF", exp.TryCast(this=right, to=double.copy()), exp.Literal.number(0)))
+    return macro("hive_divide", left, right)
+
+
+_BINARY_NUMBERS = ("INT", "DOUBLE", "FLOAT")
 
 
 def _int_div(node: exp.Expr) -> exp.Expr:

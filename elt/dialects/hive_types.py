@@ -9,12 +9,34 @@ the value is not copied into every branch (macro expansion would otherwise grow 
 
 from __future__ import annotations
 
+import re
+
 from sqlglot import exp
 
 from elt.dialects._common import call, macro, refuse
+from elt.dialects.duckdb_functions import INT_TYPES
 
 #: A coarse DuckDB type: VARCHAR, BOOLEAN, INT, DECIMAL, DOUBLE, FLOAT, DATE, TIMESTAMP, or None (unknown).
 Kind = str | None
+
+#: Meta key of a column reference's kind, set by elt.dialects.column_kinds (copies of the node keep it).
+KIND_META = "elt_kind"
+
+_INT_TYPE = re.compile(INT_TYPES)
+_DECIMAL_TYPE = re.compile(r"DECIMAL\(.*\)")
+
+
+def engine_kind(type_name: str) -> Kind:
+    """The kind of a DuckDB type name (as `typeof` and the catalog write it), by the same tests the
+    `hive_*` macros apply to `typeof`; None for a type they do not tell apart."""
+    name = type_name.upper()
+    if name in ("VARCHAR", "BOOLEAN", "DOUBLE", "FLOAT", "DATE", "TIMESTAMP"):
+        return name
+    if _INT_TYPE.fullmatch(name):
+        return "INT"
+    if _DECIMAL_TYPE.fullmatch(name):
+        return "DECIMAL"
+    return None
 
 DT = exp.DataType.Type
 _KIND_OF_TYPE = {
@@ -93,14 +115,47 @@ _STRING_NODES = (
 )
 
 
+#: Aggregates and window functions DuckDB types BIGINT whatever their argument.
+_BIGINT_FUNCS = (exp.Count, exp.RowNumber, exp.Rank, exp.DenseRank, exp.Ntile)
+#: DuckDB's sum(): HUGEINT of integers (an INT kind), DOUBLE of floats, DECIMAL(38, s) of decimals.
+_SUM_KIND = {"INT": "INT", "DOUBLE": "DOUBLE", "FLOAT": "DOUBLE", "DECIMAL": "DECIMAL"}
+
+
 def static_type(node: exp.Expr) -> Kind:
-    """The coarse type of `node` when the query shows it, else None."""
+    """The coarse type of `node` when the query shows it (or, for a column, the catalog), else None."""
+    if isinstance(node, exp.Column):
+        return node.meta_get(KIND_META)
     if isinstance(node, exp.Paren):
         return static_type(node.this)
     if isinstance(node, exp.Literal):
         if node.is_string:
             return "VARCHAR"
+        text = node.this.lstrip("+-")
+        if not re.fullmatch(r"\d+(\.\d*)?|\.\d+", text) or len(text.replace(".", "")) > 38:
+            return None  # 1e3 is a DOUBLE, and DuckDB reads a number of more than 38 digits as one too
         return "INT" if node.is_int else "DECIMAL"
+    if isinstance(node, exp.Window):
+        return static_type(node.this)
+    if isinstance(node, _BIGINT_FUNCS):
+        return "INT"
+    if isinstance(node, (exp.Min, exp.Max)) and not node.expressions:
+        return static_type(node.this)
+    if isinstance(node, exp.Sum):
+        return _SUM_KIND.get(static_type(node.this) or "")
+    if isinstance(node, (exp.Lag, exp.Lead)) and node.args.get("default") is None:
+        return static_type(node.this)
+    if isinstance(node, (exp.FirstValue, exp.LastValue)):
+        return static_type(node.this)
+    if isinstance(node, exp.Div):
+        return "DOUBLE"  # written as a DOUBLE quotient (hive_functions._divide, or hive_divide)
+    if isinstance(node, exp.Avg):
+        return "DOUBLE" if static_type(node.this) in _NUMBER_KINDS else None
+    if isinstance(node, exp.Nullif):
+        return static_type(node.this)
+    if isinstance(node, (exp.Add, exp.Sub, exp.Mul, exp.Mod)):
+        kind = arithmetic_type(node)
+        if kind is not None:
+            return kind
     if isinstance(node, exp.Neg):
         return static_type(node.this)
     if isinstance(node, exp.Boolean):
@@ -124,11 +179,30 @@ def static_type(node: exp.Expr) -> Kind:
         branches = [i.args.get("true") for i in node.args.get("ifs") or []] + [node.args.get("default")]
     else:
         return None
-    for branch in branches:
-        kind = static_type(branch) if branch is not None and not isinstance(branch, exp.Null) else None
-        if kind is not None:
-            return kind
-    return None
+    # DuckDB gives the branches one common type: one kind, or numbers of known kinds (promoted).
+    return _common_kind({static_type(b) for b in branches if b is not None and not isinstance(b, exp.Null)})
+
+
+def _common_kind(kinds: set[Kind]) -> Kind:
+    """DuckDB's common type of values of these kinds (checked against `typeof` for COALESCE and
+    arithmetic): one kind is itself; numbers promote INT < DECIMAL < FLOAT < DOUBLE; else unknown."""
+    if len(kinds) == 1:
+        return kinds.pop()
+    if not kinds or not kinds <= set(_NUMBER_KINDS):
+        return None
+    return next(kind for kind in ("DOUBLE", "FLOAT", "DECIMAL", "INT") if kind in kinds)
+
+
+def arithmetic_type(node: exp.Binary) -> Kind:
+    """DuckDB's result kind for +, -, * and % of two numbers of known kinds (checked against
+    `typeof`): integers stay integers, a DOUBLE makes a DOUBLE, else a FLOAT a FLOAT, else a DECIMAL a
+    DECIMAL (but a DECIMAL % HUGEINT is a DOUBLE, and HUGEINT is an integer kind: unknown)."""
+    kinds = {static_type(node.this), static_type(node.expression)}
+    if not kinds <= set(_NUMBER_KINDS):
+        return None
+    if isinstance(node, exp.Mod) and kinds == {"DECIMAL", "INT"}:
+        return None
+    return _common_kind(kinds)
 
 
 def _heavy(node: exp.Expr) -> bool:

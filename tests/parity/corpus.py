@@ -31,6 +31,9 @@ class Query:
     id: str
     sql: str
     refuse: str | None = None
+    #: the query as written (without the datasets), and the datasets it reads.
+    body: str = ""
+    uses: tuple[str, ...] = ()
 
     @property
     def key(self) -> str:
@@ -41,6 +44,11 @@ class Query:
         """The result order is significant: the query ends in a top-level ORDER BY."""
         tree = sqlglot.parse_one(self.sql, read="hive")
         return isinstance(tree, exp.Query) and tree.args.get("order") is not None
+
+
+def datasets() -> dict[str, str]:
+    """Dataset name -> its Hive SQL."""
+    return _datasets()
 
 
 def _datasets() -> dict[str, str]:
@@ -75,6 +83,8 @@ def load() -> list[Query]:
                 id=item["id"],
                 sql=_with_datasets(item["sql"], item.get("uses", []), datasets),
                 refuse=item.get("refuse"),
+                body=item["sql"].strip(),
+                uses=tuple(item.get("uses", [])),
             )
             if query.key in seen:
                 raise ValueError(f"duplicate corpus id {query.key}")

@@ -13,8 +13,8 @@ from elt.dialects import translate
 from elt.errors import SqlError
 
 
-def run(conn, hive_sql: str) -> list[tuple]:
-    sql = translate(sqlglot.parse_one(hive_sql, read="hive"), "hive", "duckdb")
+def run(conn, hive_sql: str, *, column_types: bool = True) -> list[tuple]:
+    sql = translate(sqlglot.parse_one(hive_sql, read="hive"), "hive", "duckdb", column_types=column_types)
     return conn.execute(sql).fetchall()
 
 
@@ -79,8 +79,24 @@ def test_hive_semantics(duckdb_conn, hive_sql: str, expected: list[tuple]) -> No
     ],
 )
 def test_refused_at_run_time(duckdb_conn, hive_sql: str, message: str) -> None:
+    """Where the column's type is only known when DuckDB binds the query, the macro refuses then."""
     with pytest.raises(duckdb.Error, match="elt: .*" + message.replace("(", r"\(").replace(")", r"\)")):
-        run(duckdb_conn, hive_sql)
+        run(duckdb_conn, hive_sql, column_types=False)
+
+
+@pytest.mark.parametrize(
+    ("hive_sql", "message"),
+    [
+        ("SELECT CAST(s AS BOOLEAN) FROM (SELECT 'yes' AS s) t", "to BOOLEAN"),
+        ("SELECT s IN (1, 2) FROM (SELECT '1' AS s) t", "IN (...)"),
+        ("SELECT to_date(x) FROM (SELECT 20240101 AS x) t", "DATE, TIMESTAMP or STRING"),
+        ("SELECT CAST(d AS INT) FROM (SELECT CAST('2024-01-01' AS DATE) AS d) t", "to an integer type"),
+    ],
+)
+def test_refused_when_translated_where_the_type_is_visible(hive_sql: str, message: str) -> None:
+    """The same constructs, when the subquery shows the column's type: refused before anything runs."""
+    with pytest.raises(SqlError, match=message.replace("(", r"\(").replace(")", r"\)")):
+        translate(sqlglot.parse_one(hive_sql, read="hive"), "hive", "duckdb")
 
 
 def test_refusal_points_at_the_line() -> None:
