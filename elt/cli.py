@@ -57,14 +57,16 @@ def run(project_dir, profiles_dir, target, vars_, debug, select, exclude, thread
 @click.option("--fail-fast", is_flag=True, help="Stop at the first failure.")
 @click.option("--unit", "only_unit", is_flag=True, help="Only model unit tests (run on DuckDB, no warehouse).")
 @click.option("--data", "only_data", is_flag=True, help="Only data tests (against the target).")
+@_wait
 @_handle_errors
 def test(project_dir, profiles_dir, target, vars_, debug, select, exclude, threads, fail_fast,  # noqa: ANN001
-         only_unit, only_data) -> int:
+         only_unit, only_data, wait) -> int:
     """Run data tests (yml and data_tests/) and model unit tests."""
     from elt.console import Console
     from elt.tasks import test_command, unit_test_command
 
     inv = _invocation(project_dir, profiles_dir, target, vars_, debug, select, exclude)
+    inv.wait = wait
     console = Console()
     code = 0
     if not only_data:

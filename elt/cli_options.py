@@ -4,6 +4,7 @@ define their own commands without importing `elt.cli`)."""
 from __future__ import annotations
 
 import functools
+import logging
 import sys
 import traceback
 from collections.abc import Callable
@@ -42,6 +43,7 @@ def _handle_errors(fn: Callable[..., int]) -> Callable[..., None]:
         from elt.errors import EltError
 
         debug = kwargs.get("debug") or (click.get_current_context().find_root().params.get("debug"))
+        configure_logging(bool(debug))
         try:
             code = fn(*args, **kwargs)
         except EltError as exc:
@@ -54,6 +56,37 @@ def _handle_errors(fn: Callable[..., int]) -> Callable[..., None]:
         sys.exit(code)
 
     return wrapper
+
+
+class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """Writes to the `sys.stderr` of the moment (as logging.lastResort does), so a command run
+    in-process with its streams swapped (click's CliRunner) logs to its own stderr."""
+
+    def __init__(self) -> None:
+        logging.Handler.__init__(self)
+
+    @property
+    def stream(self) -> Any:  # type: ignore[override]
+        return sys.stderr
+
+
+def configure_logging(debug: bool) -> None:
+    """With --debug, show the debug messages of elt's loggers (`logging.getLogger("elt...")`) on
+    stderr; without it, leave them to Python's default (warnings and errors only).
+
+    Called at the start of every command, so an in-process run without --debug after one with it
+    (tests) is quiet again.
+    """
+    logger = logging.getLogger("elt")
+    for handler in [h for h in logger.handlers if isinstance(h, _StderrHandler)]:
+        logger.removeHandler(handler)
+    if not debug:
+        logger.setLevel(logging.NOTSET)
+        return
+    handler = _StderrHandler()
+    handler.setFormatter(logging.Formatter("%(asctime)s debug %(name)s: %(message)s", "%H:%M:%S"))
+    logger.addHandler(handler)
+    logger.setLevel(logging.DEBUG)
 
 
 def _invocation(project_dir: Path | None, profiles_dir: Path | None, target: str | None, vars_: str | None,

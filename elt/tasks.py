@@ -6,6 +6,7 @@ The CLI parses arguments and calls these; they return results and never print (p
 
 from __future__ import annotations
 
+import logging
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,6 +22,8 @@ from elt.lock import RunLock
 from elt.plan import build_plan
 from elt.project import Project, load_project
 from elt.runner import NodeResult, execute_dag, now_iso
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -65,6 +68,11 @@ def compile_manifest(inv: Invocation, console: Console) -> Manifest:
     for warning in project.warnings:
         console.warning(warning)
     manifest = compile_project(project, target)
+    stats = manifest.cache_stats
+    log.debug("compiled %d node(s): %d file(s) rendered (%d from the cache), %d generic test(s) rendered "
+              "(%d from the cache), %d query(ies) parsed (%d from the cache), %d translated (%d from the cache)",
+              len(manifest.nodes), stats.rendered, stats.render_hits, stats.tests_rendered, stats.test_hits,
+              stats.parsed, stats.parse_hits, stats.translated, stats.translation_hits)
     console.nodes = manifest.nodes
     _check_incremental(manifest)
     return manifest
@@ -247,6 +255,8 @@ def _build(
     from elt import artifacts
 
     plan = build_plan(manifest, selected, tests_gate_children=command == "build")
+    stats = manifest.cache_stats
+    translated = (stats.translated, stats.translation_hits)
     adapter_cls = _adapter_class(manifest.target)
     # Translate everything before touching the warehouse: a construct the engine cannot run with
     # Hive's meaning is a compile error, and nothing is built.
@@ -277,8 +287,11 @@ def _build(
         # After the run it also holds the built relations' column names and types.
         artifacts.write_manifest(manifest)
     elapsed = time.perf_counter() - start
+    log.debug("the run translated %d query(ies) for the engine (and took %d from the cache)",
+              stats.translated - translated[0], stats.translation_hits - translated[1])
+    # What `elt retry` needs to rerun the failed nodes as this run would have (retry_command).
     args = {"select": list(inv.select), "exclude": list(inv.exclude), "vars": inv.vars, "threads": threads,
-            "target": manifest.target.name}
+            "target": manifest.target.name, "full_refresh": inv.full_refresh, "start": inv.start, "end": inv.end}
     artifacts.write_run_results(manifest, command, results, elapsed, args)
     return RunOutcome(manifest, results, elapsed)
 
@@ -314,7 +327,8 @@ def freshness_command(inv: Invocation, console: Console) -> tuple[list[Any], Pat
 
 def retry_command(inv: Invocation, console: Console, *, threads: int | None) -> RunOutcome:
     """`elt retry`: rerun the nodes that failed or were skipped in the last run (run_results.json),
-    with that run's command, vars and target; the nodes that succeeded are left alone."""
+    with that run's command, vars, target, --full-refresh and --start/--end; the nodes that succeeded
+    are left alone."""
     import json
 
     project_results = load_project(inv.project_dir, inv.vars).config.target_dir / "run_results.json"
@@ -330,6 +344,9 @@ def retry_command(inv: Invocation, console: Console, *, threads: int | None) -> 
         raise ProjectError("run_results.json is not one elt wrote", path=project_results) from None
     inv.vars = {**(args.get("vars") or {}), **inv.vars}
     inv.target = inv.target or args.get("target")
+    # A failed backfill reruns batch by batch, a failed --full-refresh rebuilds from scratch.
+    inv.full_refresh = bool(args.get("full_refresh"))
+    inv.start, inv.end = args.get("start"), args.get("end")
     manifest = compile_manifest(inv, console)
     selected = {uid for uid in todo if uid in manifest.nodes}
     if not selected:

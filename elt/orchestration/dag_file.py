@@ -45,7 +45,7 @@ Each task runs one elt command in a subprocess (BashOperator), in the project fo
 
     seed task   elt seed --select <seed> --wait              load one seed (group: its schema)
     model task  elt run --select <model> --wait              build one model, a view or a table
-    test task   elt test --data --select <test> [<test>...]  the data tests whose last input is that node
+    test task   elt test --data --select <test>... --wait    the data tests whose last input is that node
 
 Every command gets --project-dir and --target. elt loads and compiles the project when a task starts
 (seconds, not minutes), then builds or tests only the selected nodes. --wait: elt locks a target while

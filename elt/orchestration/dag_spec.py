@@ -6,7 +6,8 @@ grouped by layer: the schema of the node's relation (raw, bronze, silver, gold) 
 Ephemeral models (inlined by elt into the models that ref them) and sources (loaded outside elt) get
 no task; their edges are kept transitively, so `a -> ephemeral e -> b` becomes `a -> b`.
 
-Data tests run in test tasks (`elt test --data --select <tests>`), one per node that hosts tests. A test
+Data tests run in test tasks (`elt test --data --select <tests> --wait`: a test run takes the target lock
+too), one per node that hosts tests. A test
 is hosted by its input that comes last in the DAG's topological order: its own model for most tests,
 the later of the two models for a `relationships` test. Hosting by the last input keeps the DAG acyclic
 whatever tests read (hosting a test that reads a descendant of its model at that model would loop).
@@ -157,7 +158,7 @@ class _Builder:
             upstream.update(self._upstream_of(self.parents[test], skip=host))
         names = " ".join(self.nodes[t]["name"] for t in tests)
         task_id, group = self._test_id(host).split(".", 1)[1], self._group(host)
-        return TaskSpec(task_id, group, "test", host, ("test", "--data", "--select", names),
+        return TaskSpec(task_id, group, "test", host, ("test", "--data", "--select", names, "--wait"),
                         tuple(sorted(upstream)), tuple(tests))
 
     def _run_id(self, uid: str) -> str:

@@ -136,15 +136,17 @@ def test_test_tasks_gate_dependants_by_default(project):
     assert proj.elt("airflow", "generate").exit_code == 0
     tasks = dag_tasks(proj.root / "dags" / "elt_test_project.py")
     assert tasks["bronze.stg_customers_test"] == (
-        ["test", "--data", "--select", "not_null_stg_customers_id unique_stg_customers_id"], ["bronze.stg_customers"])
+        ["test", "--data", "--select", "not_null_stg_customers_id unique_stg_customers_id", "--wait"],
+        ["bronze.stg_customers"])
     # The source's test runs after nothing elt builds and gates the model reading the source.
-    assert tasks["app.source_app_events_test"] == (["test", "--data", "--select", "not_null_app_events_id"], [])
+    assert tasks["app.source_app_events_test"] == (["test", "--data", "--select", "not_null_app_events_id", "--wait"],
+                                                     [])
     assert tasks["bronze.stg_events"][1] == ["app.source_app_events_test"]
     # Dependants wait for the tests of what they read.
     assert tasks["gold.mart_kinds"][1] == ["bronze.stg_customers_test", "bronze.stg_events"]
     # The relationships test reads mart_top and stg_customers: hosted by mart_top, the later of the two.
     assert tasks["gold.mart_top_test"] == (
-        ["test", "--data", "--select", "relationships_mart_top_customer_id"],
+        ["test", "--data", "--select", "relationships_mart_top_customer_id", "--wait"],
         ["bronze.stg_customers_test", "gold.mart_top"])
 
 

@@ -125,3 +125,65 @@ def test_concurrent_runs_are_serialized(project):
     assert [run.returncode for run in runs] == [0, 0], outputs
     assert all("Waiting for the target lock, held by pid" in out for out in outputs)
     assert len(proj.relations()) == 6
+
+
+def test_test_and_build_wait_for_the_lock_like_run(project):
+    proj = project({**MODELS, "models/marts/_marts.yml": "models:\n  - name: after\n"
+                                                          "    columns:\n      - name: n\n"
+                                                          "        data_tests: [not_null]\n"})
+    assert proj.elt("build").exit_code == 0
+    for command in (("test", "--data"), ("build",)):
+        lock = RunLock(proj.root / "target/locks/dev.lock", "elt run")
+        lock.acquire()
+        threading.Timer(0.5, lock.release).start()
+        started = time.perf_counter()
+        result = proj.elt(*command, "--wait")
+        assert result.exit_code == 0, result.output
+        assert time.perf_counter() - started >= 0.4
+        assert "Waiting for the target lock, held by pid" in result.stdout
+        assert "not_null_after_n" in result.stdout
+
+
+def test_test_on_a_locked_target_fails_clearly_without_wait(project):
+    proj = project({"models/marts/a.sql": "select 1 as x\n", "data_tests/none.sql": "select 1 as x where false\n"})
+    assert proj.elt("run").exit_code == 0
+    with RunLock(proj.root / "target/locks/dev.lock", "elt run"):
+        result = proj.elt("test", "--data")
+    assert result.exit_code == 2
+    assert "another run is writing to this target: pid" in result.stderr
+
+
+DAILY_EVENTS = "event_id,dt,amount\n1,2024-06-01,10\n2,2024-06-02,20\n3,2024-06-03,5\n"
+DAILY = """\
+{{{{ config(materialized='incremental', partition_by=['dt'], batch_size='day') }}}}
+select sum({column}) as amount, dt from {{{{ ref('events') }}}}
+{{% if var('start', none) %}}where dt between '{{{{ var("start") }}}}' and '{{{{ var("end") }}}}'{{% endif %}}
+group by dt
+"""
+
+
+def test_retry_reruns_a_failed_backfill_batch_by_batch(project):
+    proj = project({"seeds/events.csv": DAILY_EVENTS, "models/marts/daily.sql": DAILY.format(column="amout")})
+    assert proj.elt("seed").exit_code == 0
+    assert proj.elt("run", "--start", "2024-06-01", "--end", "2024-06-03").exit_code == 1
+    proj.write({"models/marts/daily.sql": DAILY.format(column="amount")})
+    result = proj.elt("retry")
+    assert result.exit_code == 0, result.output
+    record = results(proj)["model.daily"]["incremental"]
+    assert record["batches"] == 3  # without --start/--end restored: 1, the whole range at once
+    assert sorted(proj.query("select cast(dt as varchar), amount from gold.daily")) == [
+        ("2024-06-01", 10), ("2024-06-02", 20), ("2024-06-03", 5)]
+
+
+def test_retry_of_a_failed_full_refresh_refreshes(project):
+    proj = project({"seeds/events.csv": DAILY_EVENTS, "models/marts/daily.sql": DAILY.format(column="amount")})
+    assert proj.elt("seed").exit_code == 0
+    assert proj.elt("run").exit_code == 0
+    proj.write({"models/marts/daily.sql": DAILY.format(column="amout")})
+    assert proj.elt("run", "--full-refresh").exit_code == 1
+    proj.write({"models/marts/daily.sql": DAILY.format(column="amount * 2")})
+    result = proj.elt("retry")
+    assert result.exit_code == 0, result.output
+    assert results(proj)["model.daily"]["incremental"]["strategy"] == "full_refresh"
+    assert sorted(proj.query("select cast(dt as varchar), amount from gold.daily")) == [
+        ("2024-06-01", 20), ("2024-06-02", 40), ("2024-06-03", 10)]
