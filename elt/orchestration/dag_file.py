@@ -47,13 +47,22 @@ Each task runs one elt command in a subprocess (BashOperator), in the project fo
     model task  elt run --select <model> --wait              build one model, a view or a table
     test task   elt test --data --select <test>... --wait    the data tests whose last input is that node
 
-Every command gets --project-dir and --target. elt loads and compiles the project when a task starts
-(seconds, not minutes), then builds or tests only the selected nodes. --wait: elt locks a target while
-writing to it (target/locks/), so tasks running at once on one machine take turns instead of failing;
-an embedded DuckDB file also refuses readers while written, so for a DuckDB target set
-max_active_tasks = 1 in [tool.elt.airflow]. Ephemeral models have no task (elt inlines them into the
-models that ref them), nor do sources (loaded outside elt); their edges are kept transitively.
-Test tasks: {tests}.
+Every command gets --project-dir and --target. A task does not render or parse the project again:
+the compile behind target/manifest.json (`elt airflow generate` compiles when it is stale) left the
+compile cache (target/cache/), every model's rendered and parsed SQL, checked against the content of
+the files and the vars and environment variables each render read. A task reads the project's files to check that nothing changed, takes the rest from the
+cache (`elt --debug` prints the counts), then builds or tests only the selected nodes; a file changed
+since is compiled again by the first task that meets it. The cache serves where it was written, with
+the same elt: on workers with their own copy of the project, run `elt compile --target {target}` (and
+the tasks' --vars) there when deploying, else the first task compiles for the ones after it. On a
+DuckDB target, a model's SQL is also translated for the column types of the tables it reads, once per
+set of types.
+
+--wait: elt locks a target while writing to it (target/locks/), so tasks running at once on one
+machine take turns instead of failing; an embedded DuckDB file also refuses readers while written, so
+for a DuckDB target set max_active_tasks = 1 in [tool.elt.airflow]. Ephemeral models have no task (elt
+inlines them into the models that ref them), nor do sources (loaded outside elt); their edges are kept
+transitively. Test tasks: {tests}.
 
 Environment read at parse time: ELT_PROJECT_DIR (where the project is on the workers, default below) and
 ELT_EXECUTABLE (the `elt` command, default below).
