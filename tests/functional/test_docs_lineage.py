@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import ProjectDir
+from tests.functional.test_docs_graph import graphviz_dot
 from tests.functional.test_run import LAYERED
 
 REPO = Path(__file__).resolve().parents[2]
@@ -173,11 +174,11 @@ def test_graph_columns_marks_unresolved_and_skips_unknown_columns(project):
     assert "source_app_users__id" not in text  # app.users has no known columns to draw
 
 
-@pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz `dot` is not installed")
 def test_graph_columns_dot_is_accepted_by_graphviz(project):
+    dot_command = graphviz_dot()
     dot = project(LAYERED).elt("docs", "graph", "--columns", "--format", "dot").stdout
     assert '"model.stg_scores":c2:e -> "model.int_pct":c2:w;' in dot
-    subprocess.run(["dot", "-Tsvg"], input=dot, text=True, capture_output=True, check=True)
+    subprocess.run([dot_command, "-Tsvg"], input=dot, text=True, capture_output=True, check=True)
 
 
 @pytest.mark.parametrize("name", ["elt.docs.lineage", "elt.docs.layout", "elt.docs.svg"])
