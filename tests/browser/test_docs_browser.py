@@ -75,6 +75,41 @@ def test_clicking_a_node_shows_its_sql_and_highlights_its_lineage(page, demo):
     assert page.problems == []
 
 
+def closure(edges: list[tuple[str, str]], start: str) -> set[str]:
+    """Every node reachable from `start` along `edges` (pairs from -> to)."""
+    found, todo = set(), [start]
+    while todo:
+        current = todo.pop()
+        for parent, child in edges:
+            if parent == current and child not in found:
+                found.add(child)
+                todo.append(child)
+    return found
+
+
+def test_clicking_a_node_highlights_its_ancestors_and_descendants(page, demo):
+    manifest = demo["manifest"]
+    uid = "model.int_scores_enriched"  # mid-DAG: both ancestors and descendants
+    edges = [(p, c) for p, c in manifest.graph.edges
+             if manifest.nodes[p].resource_type != "test" and manifest.nodes[c].resource_type != "test"]
+    ups, downs = closure([(c, p) for p, c in edges], uid), closure(edges, uid)
+    assert len(ups) >= 3 and len(downs) >= 3
+    page.goto(demo["url"])
+    node(page, uid).click()
+    page.wait_for_selector("#node-title")
+    classes = page.evaluate("""() => Object.fromEntries([...document.querySelectorAll('#dag .node')]
+        .map(g => [g.getAttribute('data-uid'), [...g.classList]]))""")
+    assert set(classes) >= ups | downs | {uid}
+    for other, names in classes.items():
+        assert ("descendant" in names) == (other in downs), other
+        assert ("ancestor" in names) == (other in ups), other
+        assert ("dimmed" in names) == (other not in ups | downs | {uid}), other
+    lit = page.evaluate("""() => [...document.querySelectorAll('#dag .edge.lit-down')]
+        .map(e => [e.getAttribute('data-from'), e.getAttribute('data-to')])""")
+    assert {tuple(e) for e in lit} == {(p, c) for p, c in edges if c in downs and (p == uid or p in downs)}
+    assert page.problems == []
+
+
 def test_column_lineage_reaches_the_seed_columns(page, demo):
     page.goto(demo["url"] + f"#!/node/{MART}")
     page.locator("#col-avg_score a").first.click()
