@@ -3,8 +3,14 @@
 from __future__ import annotations
 
 import json
+import os
 import re
+import signal
+import socket
+import subprocess
+import sys
 import threading
+import time
 import urllib.request
 from pathlib import Path
 
@@ -150,3 +156,38 @@ def test_serve_without_a_generated_site_says_what_to_do(project):
     assert result.exit_code == 2
     assert "Error: no docs site in" in result.stderr
     assert "hint: run `elt docs generate` first" in result.stderr
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def test_serve_command_serves_on_the_given_port_until_interrupted(project):
+    proj = project(LAYERED)
+    assert proj.elt("docs", "generate").exit_code == 0
+    index = (proj.root / "target" / "docs" / "index.html").read_bytes()
+    port = free_port()
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path), "PYTHONUNBUFFERED": "1"}
+    server = subprocess.Popen([sys.executable, "-m", "elt", "docs", "serve", "--port", str(port),
+                               "--project-dir", str(proj.root)],
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=5) as response:
+                    assert response.status == 200
+                    assert response.read() == index
+                    break
+            except OSError:  # refused (not listening yet), or reset
+                assert server.poll() is None, server.communicate()
+                assert time.monotonic() < deadline, "elt docs serve did not answer in 30 s"
+                time.sleep(0.1)
+    finally:
+        server.send_signal(signal.SIGINT)  # Ctrl-C
+        out, err = server.communicate(timeout=30)
+    assert server.returncode == 0, err
+    assert f"Serving the docs on http://127.0.0.1:{port}/ (Ctrl-C to stop)" in out
+    assert "Stopped." in out
