@@ -385,3 +385,45 @@ def test_source_freshness(project):
         "source.shop.fresh": "pass", "source.shop.stale_warn": "warn", "source.shop.stale_error": "error"}
     only_warn = proj.elt("source", "freshness", "-s", "source:shop.stale_warn")
     assert only_warn.exit_code == 0
+
+
+def test_a_failure_shows_the_count_and_only_the_first_5_rows(project):
+    numbers = "n\n" + "".join(f"{i}\n" for i in range(1, 9))       # 8 rows, 7 of them above 1
+    proj = project({"seeds/numbers.csv": numbers, **yml(
+        "seeds:\n  - name: numbers\n    data_tests:\n      - expression_is_true: {expression: 'n <= 1'}\n")})
+    assert proj.elt("seed").exit_code == 0
+    result = proj.elt("test", "--data")
+    assert result.exit_code == 1
+    (record,) = results(proj).values()
+    assert record["failures"] == 7
+    out = result.stdout.splitlines()
+    assert any(line.endswith(": 7 failing rows") for line in out)
+    start = out.index("    failing rows (first 5):")
+    table = out[start + 1:]
+    assert table[0].split() == ["n"] and set(table[1].strip()) == {"-"}
+    shown = [line.strip() for line in table[2:] if line.strip().isdigit()]
+    assert len(shown) == 5 and set(shown) <= {str(i) for i in range(2, 9)}
+
+
+def test_select_tests_by_tag_and_by_the_model_they_test(project):
+    proj = project({**SHOP, **yml("""\
+        models:
+          - name: stg_orders
+            columns:
+              - name: order_id
+                data_tests:
+                  - not_null: {config: {tags: [keys]}}
+                  - unique
+          - name: revenue
+            config: {tags: [finance]}
+            data_tests:
+              - row_count: {min_value: 1}
+    """)})
+    assert proj.elt("seed").exit_code == 0 and proj.elt("run").exit_code == 0
+    proj.elt("test", "--data", "-s", "tag:keys")
+    assert set(results(proj)) == {"test.not_null_stg_orders_order_id"}
+    proj.elt("test", "--data", "-s", "tag:finance")         # the tests of the models with the tag
+    assert set(results(proj)) == {"test.row_count_revenue"}
+    result = proj.elt("test", "--data", "-s", "stg_orders")
+    assert set(results(proj)) == {"test.not_null_stg_orders_order_id", "test.unique_stg_orders_order_id"}
+    assert result.exit_code == 1                              # order_id 3 is not unique
