@@ -89,9 +89,12 @@ def _check_incremental(manifest: Manifest) -> None:
 
 def select(manifest: Manifest, inv: Invocation, console: Console, resource_types: set[str]) -> set[str]:
     from elt.selection import select_nodes, unmatched_selectors
+    from elt.unittests import unit_test_selectors
 
     selected = select_nodes(manifest.graph, manifest.nodes, inv.select, inv.exclude, resource_types)
-    for selector in unmatched_selectors(manifest.graph, manifest.nodes, inv.select):
+    unmatched = unmatched_selectors(manifest.graph, manifest.nodes, inv.select)
+    # A unit test's name or test_type:unit matches no node: unit tests run outside the DAG.
+    for selector in [s for s in unmatched if s not in unit_test_selectors(manifest, unmatched)]:
         console.warning(f"the selector {selector!r} matches no node")
     return selected
 
@@ -203,15 +206,10 @@ def test_command(inv: Invocation, console: Console, *, threads: int | None, fail
 
 def unit_test_command(inv: Invocation, console: Console) -> RunOutcome:
     """`elt test --unit`: the selected models' unit tests, on in-memory DuckDB (no warehouse)."""
-    from elt.selection import select_nodes
-    from elt.unittests import run_unit_tests
+    from elt.unittests import run_unit_tests, select_unit_tests
 
     manifest = compile_manifest(inv, console)
-    specs = manifest.project.unit_tests
-    if inv.select or inv.exclude:
-        words = {w for arg in inv.select for w in arg.split()}
-        models = select_nodes(manifest.graph, manifest.nodes, inv.select or None, inv.exclude, {"model"})
-        specs = [s for s in specs if f"model.{s.model}" in models or s.name in words]
+    specs = select_unit_tests(manifest, inv.select, inv.exclude)
     start = time.perf_counter()
     pairs = []
     for index, (_, result) in enumerate(run_unit_tests(manifest, specs), start=1):

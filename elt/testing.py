@@ -8,8 +8,10 @@
         }, project_dir="path/to/project")
         assert rows[0]["avg_score"] == 80.0
 
-Inputs are keyed by model or seed name (or written `ref('x')` / `source('src', 'table')`), and hold a
-list of dicts or anything with `to_dict(orient="records")` (a pandas DataFrame).
+Inputs are keyed by model or seed name (or written `ref('x')` / `source('src', 'table')`; `this` is
+an incremental model's existing table, read when `is_incremental=True`), and hold a list of dicts or
+anything with `to_dict(orient="records")` (a pandas DataFrame). A missing value — None, or the NaN /
+NaT a DataFrame holds — is NULL.
 """
 
 from __future__ import annotations
@@ -22,13 +24,14 @@ Rows = Iterable[Mapping[str, Any]] | Any
 
 
 def _records(rows: Rows) -> list[dict[str, Any]]:
-    if hasattr(rows, "to_dict"):
-        return list(rows.to_dict(orient="records"))
-    return [dict(r) for r in rows]
+    from elt.unittests import _missing
+
+    records = rows.to_dict(orient="records") if hasattr(rows, "to_dict") else rows
+    return [{k: None if _missing(v) else v for k, v in dict(r).items()} for r in records]
 
 
 def _input(key: str) -> str:
-    return key if "(" in key else f"ref('{key}')"
+    return key if "(" in key or key == "this" else f"ref('{key}')"
 
 
 def _manifest(project_dir: str | Path, target: str | None, vars: Mapping[str, Any] | None) -> Any:

@@ -1,8 +1,9 @@
 """Model unit tests: render a model with given input rows, run it on in-memory DuckDB, diff the rows.
 
-Inputs (each `ref()` / `source()` the model reads) become CTEs built from the given rows, so a unit
-test needs no warehouse — a Hive project's model logic is tested on the laptop, through the same
-Hive-to-DuckDB translation the local runs use.
+Inputs (each `ref()` / `source()` the model reads, and `this` for an incremental model's existing
+table) become CTEs built from the given rows, so a unit test needs no warehouse — a Hive project's
+model logic is tested on the laptop, through the same Hive-to-DuckDB translation the local runs use.
+Rows are written in the yml (a list of mappings, or CSV text) or read from a CSV file (`fixture:`).
 """
 
 from __future__ import annotations
@@ -14,8 +15,10 @@ import io
 import math
 import re
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from fnmatch import fnmatchcase
+from pathlib import Path
 from typing import Any
 
 import sqlglot
@@ -25,10 +28,12 @@ from elt.compiler import Manifest, _did_you_mean
 from elt.errors import EltError, ProjectError, SqlError
 from elt.project import UnitTestSpec
 from elt.runner import NodeResult, now_iso
-from elt.seeds import _infer
+from elt.seeds import _FLOAT, _infer
 from elt.templating import PLACEHOLDER_RE, THIS, Renderer
 
 GIVEN_PREFIX = "__elt_given_"
+#: Where a bare `fixture: name` (dbt's spelling) is looked up, as <name>.csv.
+FIXTURE_DIR = "tests/fixtures"
 _REF = re.compile(r"""^\s*ref\(\s*['"](\w+)['"]\s*\)\s*$""")
 _SOURCE = re.compile(r"""^\s*source\(\s*['"](\w+)['"]\s*,\s*['"](\w+)['"]\s*\)\s*$""")
 
@@ -54,41 +59,93 @@ class UnitTestResult:
 
 
 def _input_key(text: str, where: str) -> str:
-    """`ref('x')` -> 'ref:x', `source('a','b')` -> 'source:a.b'."""
+    """`ref('x')` -> 'ref:x', `source('a','b')` -> 'source:a.b', `this` -> 'this'."""
+    if str(text).strip() == "this":
+        return "this"
     match = _REF.match(str(text))
     if match:
         return f"ref:{match.group(1)}"
     match = _SOURCE.match(str(text))
     if match:
         return f"source:{match.group(1)}.{match.group(2)}"
-    raise ProjectError(f"{where}: input {text!r} must be ref('name') or source('source', 'table')")
+    raise ProjectError(f"{where}: input {text!r} must be ref('name'), source('source', 'table') or this")
 
 
-def _rows(block: Mapping[str, Any], where: str) -> list[dict[str, Any]]:
-    """Rows of a `given` or `expect` block: `rows:` as a list of mappings, or CSV text with format: csv."""
+def _fixture_path(name: str, root: Path) -> Path:
+    """A fixture path relative to the project folder; a bare name is dbt's tests/fixtures/<name>.csv."""
+    if "/" not in name and "\\" not in name and not name.lower().endswith(".csv"):
+        return root / FIXTURE_DIR / f"{name}.csv"
+    return root / name
+
+
+def _rows(block: Mapping[str, Any], where: str, root: Path | None = None,
+          spec: UnitTestSpec | None = None) -> list[dict[str, Any]]:
+    """Rows of a `given` or `expect` block: `rows:` as a list of mappings, CSV text with format: csv,
+    or a CSV file named by `fixture:` (relative to the project folder `root`)."""
+    located = {"path": spec.path, "line": spec.line} if spec is not None else {}
+    if "fixture" in block:
+        if "rows" in block:
+            raise ProjectError(f"{where}: give `rows` or `fixture`, not both", **located)
+        if block.get("format", "csv") != "csv":
+            raise ProjectError(f"{where}: a fixture is a CSV file (format: csv), not {block['format']!r}",
+                               **located)
+        path = _fixture_path(str(block["fixture"]), root or Path("."))
+        try:
+            text = path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            raise ProjectError(f"{where}: fixture file {path} does not exist", **located,
+                               hint="a fixture path is relative to the project folder "
+                                    f"(e.g. {FIXTURE_DIR}/students.csv); a bare name means "
+                                    f"{FIXTURE_DIR}/<name>.csv") from None
+        return [dict(r) for r in csv.DictReader(io.StringIO(text.strip()))]
     rows = block.get("rows", [])
     if block.get("format") == "csv" or isinstance(rows, str):
         return [dict(r) for r in csv.DictReader(io.StringIO(str(rows).strip()))]
     if not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows):
-        raise ProjectError(f"{where}: rows must be a list of mappings (or CSV text with format: csv)")
+        raise ProjectError(f"{where}: rows must be a list of mappings (or CSV text with format: csv)", **located)
     return rows
 
 
+def _missing(value: Any) -> bool:
+    """None, or a NaN / NaT (what a DataFrame holds for a missing value: it is not equal to itself)."""
+    if value is None:
+        return True
+    try:
+        return bool(value != value)
+    except (TypeError, ValueError):  # e.g. an array, whose comparison is not a truth value
+        return False
+
+
 def _literal(value: Any, hive_type: str) -> str:
-    if value is None or value == "" and hive_type != "string":
+    kind = hive_type.lower().split("(")[0].strip()
+    if _missing(value) or value == "" and kind != "string":
         return f"CAST(NULL AS {hive_type.upper()})"
-    if hive_type in ("int", "bigint", "double", "boolean"):
-        return str(value).lower() if hive_type == "boolean" else str(value)
-    text = str(value).replace("\\", "\\\\").replace("'", "\\'")
-    return f"CAST('{text}' AS {hive_type.upper()})" if hive_type in ("date", "timestamp") else f"'{text}'"
+    if kind == "boolean":
+        return str(value).lower()
+    text = str(value)
+    if kind in ("int", "bigint", "double") and _FLOAT.match(text):
+        return text
+    text = text.replace("\\", "\\\\").replace("'", "\\'")
+    # Anything else is cast from text: a date, a decimal, 'inf', or a value the engine reports as
+    # not convertible (rather than splicing it into the SQL bare).
+    return f"'{text}'" if kind in ("string", "varchar", "char") else f"CAST('{text}' AS {hive_type.upper()})"
+
+
+def _sample(value: Any) -> str:
+    """A given value as text for type inference; inf (no number to `_infer`) still makes a double."""
+    if value is None:
+        return ""
+    if isinstance(value, float) and not math.isfinite(value):
+        return "0.0"
+    return str(value)
 
 
 def _given_cte(rows: list[dict[str, Any]], column_types: Mapping[str, str], where: str) -> str:
+    rows = [{k: None if _missing(v) else v for k, v in r.items()} for r in rows]
     columns = list(dict.fromkeys([*column_types, *(k for r in rows for k in r)]))
     if not columns:
         raise ProjectError(f"{where}: give at least one row, or `columns: {{name: type}}` for an empty input")
-    types = {c: column_types.get(c) or _infer(["" if r.get(c) is None else str(r.get(c)) for r in rows])
-             for c in columns}
+    types = {c: column_types.get(c) or _infer([_sample(r.get(c)) for r in rows]) for c in columns}
     if not rows:
         select = ", ".join(f"{_literal(None, types[c])} AS {c}" for c in columns)
         return f"SELECT {select} WHERE 1 = 0"
@@ -140,7 +197,7 @@ def build_unit_test_sql(manifest: Manifest, spec: UnitTestSpec) -> str:
     givens: dict[str, tuple[str, str]] = {}  # input key -> (cte name, SQL)
     for number, block in enumerate(spec.given, start=1):
         key = _input_key(block["input"], where)
-        rows = _rows(block, f"{where}, input {block['input']}")
+        rows = _rows(block, f"{where}, input {block['input']}", project.root, spec)
         givens[key] = (f"{GIVEN_PREFIX}{number}", _given_cte(rows, block.get("columns") or {}, where))
 
     def source_lookup(source_name: str, table: str) -> str:
@@ -159,7 +216,13 @@ def build_unit_test_sql(manifest: Manifest, spec: UnitTestSpec) -> str:
     def resolve(match: re.Match[str]) -> str:
         name = match.group(1)
         if name == THIS:
-            return str(model.relation or model.name)
+            # dbt's rule: `this` is the model's existing table, given as an input like any other
+            # (an incremental model reads it when overrides set is_incremental).
+            if "this" not in givens:
+                raise ProjectError(f"{where}: the model reads {{{{ this }}}} (its existing table), which "
+                                   "`given` does not provide", path=spec.path, line=spec.line,
+                                   hint="add to given: - input: this\n      rows: [...]")
+            return givens["this"][0]
         if f"ref:{name}" not in givens:
             raise ProjectError(f"{where}: the model reads ref('{name}'), which `given` does not provide",
                                path=spec.path, line=spec.line,
@@ -180,6 +243,43 @@ def build_unit_test_sql(manifest: Manifest, spec: UnitTestSpec) -> str:
     return query.sql(dialect=manifest.dialect, pretty=True)
 
 
+def _selector_matcher(manifest: Manifest, text: str) -> Callable[[UnitTestSpec], bool]:
+    """Whether one selector (atoms joined by commas) picks a unit test: it names the test (wildcards
+    allowed), or its `test_type:` atoms accept `unit` and its other atoms select the tested model."""
+    from elt.selection import select_nodes
+
+    atoms = text.split(",")
+    kinds = [a.split(":", 1)[1] for a in atoms if a.startswith("test_type:")]
+    others = [a for a in atoms if not a.startswith("test_type:")]
+    if not all(fnmatchcase("unit", kind) for kind in kinds):
+        return lambda spec: False  # test_type:generic / singular: data tests only
+    models = select_nodes(manifest.graph, manifest.nodes, [",".join(others)], None, {"model"}) if others else None
+    return lambda spec: fnmatchcase(spec.name, text) or models is None or f"model.{spec.model}" in models
+
+
+def select_unit_tests(manifest: Manifest, select: Sequence[str] | None,
+                      exclude: Sequence[str] | None = None) -> list[UnitTestSpec]:
+    """The unit tests `-s` / `--exclude` choose (no `-s`: all): by name, `test_type:unit`, or through
+    the tested model (`-s mart_x`, `-s tag:nightly`, `-s tag:nightly,test_type:unit`).
+
+    Raises:
+        ProjectError: a malformed selector.
+    """
+    def matchers(arguments: Sequence[str] | None) -> list[Callable[[UnitTestSpec], bool]]:
+        return [_selector_matcher(manifest, text) for argument in arguments or () for text in argument.split()]
+
+    chosen, excluded = matchers(select), matchers(exclude)
+    return [spec for spec in manifest.project.unit_tests
+            if (not chosen or any(m(spec) for m in chosen)) and not any(m(spec) for m in excluded)]
+
+
+def unit_test_selectors(manifest: Manifest, select: Sequence[str] | None) -> set[str]:
+    """The selectors (split out of the CLI arguments) that pick at least one unit test."""
+    texts = {text for argument in select or () for text in argument.split()}
+    return {text for text in texts
+            if any(map(_selector_matcher(manifest, text), manifest.project.unit_tests))}
+
+
 def run_unit_test(manifest: Manifest, spec: UnitTestSpec, adapter: Any) -> UnitTestResult:
     """Run one unit test on an open DuckDB adapter and compare with `expect`."""
     from elt.dialects import translate
@@ -189,7 +289,7 @@ def run_unit_test(manifest: Manifest, spec: UnitTestSpec, adapter: Any) -> UnitT
     engine_sql = sql if adapter.dialect == manifest.dialect else translate(
         query, manifest.dialect, adapter.dialect, path=spec.path)
     columns, rows = adapter.fetch_table(engine_sql)
-    expected = _rows(spec.expect, f"unit test {spec.name!r}, expect")
+    expected = _rows(spec.expect, f"unit test {spec.name!r}, expect", manifest.project.root, spec)
     wanted = list(dict.fromkeys(k for r in expected for k in r)) or columns
     unknown = [c for c in wanted if c not in columns]
     if unknown:

@@ -62,7 +62,7 @@ def test_demo_build_tests_every_layer_and_passes(tmp_path):
     assert " 0 failed," in result.stdout
     unit = demo.elt("test", "--unit")
     assert unit.exit_code == 0, unit.output
-    assert unit.stdout.count("PASS unit_test.") == 2
+    assert unit.stdout.count("PASS unit_test.") == 5
     listed = demo.elt("ls", "--resource-type", "test", "--output", "json").stdout.splitlines()
     import json
 
