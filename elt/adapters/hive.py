@@ -10,7 +10,15 @@ Quirks handled here (Spark Thrift Server 4.3 and Hive 2/3):
 - `ALTER TABLE ... RENAME` works only within one database, and must name the database in the new name
   (Hive resolves a bare new name against the session's current database);
 - `DROP TABLE` on a view drops the view on Spark, so drops check the relation's kind first;
-- `SHOW TABLES` lists views too; `SHOW VIEWS` tells them apart (Hive 2.2+), else DESCRIBE FORMATTED.
+- `SHOW TABLES` lists views too; `SHOW VIEWS` tells them apart (Hive 2.2+), else DESCRIBE FORMATTED;
+- what elt's statements rely on is set per session, never assumed from the server's defaults: dynamic
+  partition inserts; on Spark also partitionOverwriteMode=dynamic (else INSERT OVERWRITE ... PARTITION
+  (col) wipes every partition of a data source table) and ansi.enabled=false (Hive's NULL for a bad
+  CAST); the profile's `timezone`. Spark is told from Hive by the protocol's DBMS name, so no spark.* key
+  reaches a Hive server (which may refuse unknown keys). The profile's `configuration` is set last: it wins;
+- a table with a `location` is EXTERNAL and created before it is filled (CTAS refuses a non-empty folder
+  on Spark, and an external table on Hive before 3): dropping it, or the backup of a rebuild, never deletes
+  the folder; a managed table whose folder is not its own is never dropped.
 """
 
 from __future__ import annotations
@@ -58,6 +66,8 @@ LOAD_BATCH_ROWS = 500
 FILE_FORMATS = ("parquet", "orc", "textfile", "avro", "sequencefile", "rcfile", "jsonfile")
 
 _SETTING_KEY = re.compile(r"^[A-Za-z0-9_.:\-]+$")
+# A time zone id (Europe/Paris, UTC, Etc/GMT+2) or offset (+02:00): nothing a SET could misread.
+_TIMEZONE = re.compile(r"^[A-Za-z0-9_+\-/:]+$")
 _HIVE_TYPE = re.compile(r"^[A-Za-z][A-Za-z0-9_]*(\(\s*\d+\s*(,\s*\d+\s*)?\))?$")
 _READ_ONLY = re.compile(r"^\s*(SELECT|WITH|SHOW|DESCRIBE|DESC|EXPLAIN)\b", re.IGNORECASE)
 # `org.apache.spark.sql.AnalysisException: ` and the like, anywhere in a server message.
@@ -96,6 +106,10 @@ class HiveAdapter(Adapter):
             raise self._profile_error(f"auth {self.auth} needs a password", hint="set `password` (e.g. from env_var)")
         self.kerberos_service_name = str(settings.get("kerberos_service_name") or "hive")
         self.configuration = self._configuration(settings.get("configuration"))
+        self.timezone = str(settings.get("timezone") or "UTC")
+        if not _TIMEZONE.match(self.timezone):
+            raise self._profile_error(f"timezone {self.timezone!r} is not a time zone name",
+                                      hint="e.g. UTC, Europe/Paris or +02:00")
         self.connect_timeout = self._float_setting("connect_timeout", 30.0)
         self.query_timeout = self._float_setting("query_timeout", None)
         self.retries = self._int_setting("retries", 2, minimum=0)
@@ -105,6 +119,8 @@ class HiveAdapter(Adapter):
         self._lock = threading.Lock()
         #: Does the server take CTAS with PARTITIONED BY (Spark, Hive 4)? None until a server said no.
         self._partitioned_ctas: bool | None = None
+        #: Is the server Spark (Thrift Server) rather than Hive? None until the first connection tells.
+        self._spark: bool | None = None
 
     # -- profile -------------------------------------------------------------------------------------
 
@@ -191,8 +207,20 @@ class HiveAdapter(Adapter):
         socket.setTimeout(None)  # statements may run long; query_timeout is enforced by polling
         try:
             cursor = connection.cursor()
-            for key, value in self.configuration.items():
-                cursor.execute(f"SET {key}={value}")
+            for key, value in self._session_settings(connection, cursor).items():
+                try:
+                    cursor.execute(f"SET {key}={value}")
+                except Exception as exc:
+                    if not _is_sql_error(exc):
+                        raise
+                    if key == "hive.local.time.zone" and "timezone" not in self.target.settings:
+                        # Hive before 3 has no session time zone; only a timezone the profile asks for
+                        # is worth failing for.
+                        log.debug("SET %s failed: %s", key, _server_message(exc))
+                        continue
+                    raise AdapterError(f"the server refused the session setting {key}={value}: "
+                                       f"{_server_message(exc)}",
+                                       hint="check `configuration` / `timezone` in the profile") from None
             if self.target.schema != "default":
                 try:
                     cursor.execute(f"USE {_identifier(self.target.schema)}")
@@ -204,6 +232,47 @@ class HiveAdapter(Adapter):
                 connection.close()
             raise
         return connection
+
+    def _session_settings(self, connection: Any, cursor: Any) -> dict[str, str]:
+        """SET statements for a new session: what elt's statements rely on, then the profile's
+        `configuration`, which wins."""
+        settings = {
+            # INSERT ... PARTITION (col) without values (Hive; Spark for Hive-format tables).
+            "hive.exec.dynamic.partition": "true",
+            "hive.exec.dynamic.partition.mode": "nonstrict",
+        }
+        if self._is_spark(connection, cursor):
+            settings.update({
+                # INSERT OVERWRITE ... PARTITION (col) replaces only the partitions it writes, as on Hive
+                # (Spark's default, static, first deletes every partition of a data source table).
+                "spark.sql.sources.partitionOverwriteMode": "dynamic",
+                # Hive semantics: a bad CAST is NULL, overflow wraps; ANSI mode (Spark 4's default) raises.
+                "spark.sql.ansi.enabled": "false",
+                "spark.sql.session.timeZone": self.timezone,
+            })
+        else:
+            settings["hive.local.time.zone"] = self.timezone
+        return {**settings, **self.configuration}
+
+    def _is_spark(self, connection: Any, cursor: Any) -> bool:
+        """Spark Thrift Server or Hive? The protocol's DBMS name says (`Spark SQL` / `Apache Hive`);
+        a server without GetInfo is asked for a Spark-only setting. Learned once per adapter."""
+        if self._spark is None:
+            name = _dbms_info(connection, "CLI_DBMS_NAME")
+            if name:
+                self._spark = "spark" in name.lower()
+            else:
+                try:
+                    cursor.execute("SET spark.sql.ansi.enabled")
+                    rows = cursor.fetchall()
+                except Exception as exc:
+                    if not _is_sql_error(exc):
+                        raise
+                    rows = []
+                # Hive answers `spark.sql.ansi.enabled is undefined` (or refuses); Spark its value.
+                self._spark = any(str(row[-1]).strip().lower() in ("true", "false") for row in rows)
+            log.debug("the server at %s:%s is %s", self.host, self.port, "Spark" if self._spark else "Hive")
+        return self._spark
 
     def _transport(self) -> tuple[Any, Any]:
         """(transport, socket): the Thrift transport pyhive would build for `auth`, with a connect
@@ -394,27 +463,18 @@ class HiveAdapter(Adapter):
 
     # -- incremental loads (see Adapter); Hive writes whole partitions with INSERT OVERWRITE ----------
 
-    def _dynamic_partitions(self) -> None:
-        # Real Hive needs these per session for INSERT ... PARTITION (col) without values.
-        self.execute("SET hive.exec.dynamic.partition=true")
-        self.execute("SET hive.exec.dynamic.partition.mode=nonstrict")
-
     def insert_into(self, relation: Relation, source: Relation, columns: Sequence[str],
                     select: Sequence[str], partition_by: Sequence[str] = ()) -> None:
         # `columns` is the table's own order (partition columns last), so the SELECT is positional.
-        partition = ""
-        if partition_by:
-            self._dynamic_partitions()
-            partition = f" PARTITION ({', '.join(partition_by)})"
+        # Dynamic partitions (and, on Spark, dynamic overwrite) are set for every session: _session_settings.
+        partition = f" PARTITION ({', '.join(partition_by)})" if partition_by else ""
         self.execute(f"INSERT INTO TABLE {relation}{partition}\nSELECT {', '.join(select)} FROM {source}")
 
     def insert_overwrite(self, relation: Relation, source: Relation, columns: Sequence[str],
                          select: Sequence[str], partition_by: Sequence[str]) -> None:
         # One statement: the partitions present in `source` are replaced, all others stay.
-        partition = ""
-        if partition_by:
-            self._dynamic_partitions()
-            partition = f" PARTITION ({', '.join(partition_by)})"
+        # Dynamic partitions (and, on Spark, dynamic overwrite) are set for every session: _session_settings.
+        partition = f" PARTITION ({', '.join(partition_by)})" if partition_by else ""
         self.execute(f"INSERT OVERWRITE TABLE {relation}{partition}\nSELECT {', '.join(select)} FROM {source}")
 
     def merge(self, relation: Relation, source: Relation, columns: Sequence[str], select: Sequence[str],
@@ -432,22 +492,10 @@ class HiveAdapter(Adapter):
 
     def version(self) -> str:
         """`Spark SQL 4.3.0` / `Apache Hive 3.1.3`: from the protocol's GetInfo, else `version()`."""
-        try:
-            from TCLIService.ttypes import TGetInfoReq, TGetInfoType
-
-            connection = self._connection()
-
-            def info(kind: int) -> str:
-                response = connection.client.GetInfo(TGetInfoReq(connection.sessionHandle, kind))
-                return str(response.infoValue.stringValue or "").strip()
-
-            name, number = info(TGetInfoType.CLI_DBMS_NAME), info(TGetInfoType.CLI_DBMS_VER)
-            if name and number:
-                return f"{name} {number}"
-        except AdapterError:
-            raise
-        except Exception as exc:  # GetInfo is optional in the protocol
-            log.debug("GetInfo failed: %r", exc)
+        connection = self._connection()
+        name, number = _dbms_info(connection, "CLI_DBMS_NAME"), _dbms_info(connection, "CLI_DBMS_VER")
+        if name and number:
+            return f"{name} {number}"
         try:
             return str(self.fetchall("SELECT version()")[0][0])
         except AdapterError as exc:
@@ -466,7 +514,27 @@ class HiveAdapter(Adapter):
                 f"refusing to drop {relation} as a {kind}: it is a {actual}",
                 hint=f"drop it yourself if it should go: DROP {actual.upper()} {relation}",
             )
+        if kind == "table":
+            self._refuse_dropping_a_foreign_folder(relation)
         self.execute(f"DROP {kind.upper()} IF EXISTS {_qualified(relation)}")
+
+    def _refuse_dropping_a_foreign_folder(self, relation: Relation) -> None:
+        """DROP deletes a managed table's folder wherever it is. A managed table whose folder is not its
+        own (`.../<name>`: after ALTER TABLE ... SET LOCATION, or made by Hive 3 from CREATE TABLE ...
+        LOCATION) may share it with the table a rebuild just wrote there: never drop that one."""
+        details: dict[str, str] = {}
+        for row in self.fetchall(f"DESCRIBE FORMATTED {_qualified(relation)}"):
+            label = str(row[0] or "").strip().rstrip(":").lower()
+            if label in ("type", "table type", "location") and label not in details:
+                details[label] = str(row[1] or "").strip()
+        kind = details.get("type", details.get("table type", "")).upper()
+        location = details.get("location", "").rstrip("/")
+        if "MANAGED" in kind and location and location.rsplit("/", 1)[-1].lower() != relation.name.lower():
+            raise AdapterError(
+                f"refusing to drop {relation}: it is a managed table whose folder {location} is not its own, "
+                "and DROP would delete the files there",
+                hint="if the files should stay, copy them or recreate the table as EXTERNAL; then drop it yourself",
+            )
 
     def rename_relation(self, relation: Relation, new_name: str, kind: RelationKind) -> None:
         self.execute(
@@ -484,10 +552,12 @@ class HiveAdapter(Adapter):
         Partition columns are given by name only (CTAS takes their types from the query); Spark moves
         them last itself. Hive before 4.0 refuses a partitioned CTAS (error 10068): then the table is
         created from the query's column types and filled with a dynamic-partition INSERT OVERWRITE.
+        So is a table with a `location`, as an EXTERNAL table: Spark's CTAS refuses a folder that holds
+        files (the previous build's, during a rebuild), and Hive's CTAS cannot make an external table.
         """
         options = table_options(config)  # validates the options before anything is sent
         partitioned = bool(_column_list(config.get("partition_by"), "partition_by"))
-        if partitioned and self._partitioned_ctas is False:
+        if config.get("location") or (partitioned and self._partitioned_ctas is False):
             self._create_then_insert(relation, query, config)
             return
         try:
@@ -500,8 +570,9 @@ class HiveAdapter(Adapter):
             self._create_then_insert(relation, query, config)
 
     def _create_then_insert(self, relation: Relation, query: str, config: dict[str, Any]) -> None:
-        """A partitioned table without CTAS: the query's types (read from a scratch view), CREATE TABLE
-        with the partition columns last, then INSERT OVERWRITE ... PARTITION (cols) from the view."""
+        """A table without CTAS: the query's types (read from a scratch view), CREATE [EXTERNAL] TABLE
+        with the partition columns last, then INSERT OVERWRITE [... PARTITION (cols)] from the view.
+        The overwrite replaces whatever files the location held."""
         partition_by = [name.lower() for name in _column_list(config.get("partition_by"), "partition_by")]
         scratch = relation.with_name(relation.name + "__elt_source")
         if self.relation_kind(scratch) == "view":
@@ -515,14 +586,13 @@ class HiveAdapter(Adapter):
             data = [c for name, c in columns.items() if name not in partition_by]
             definitions = ", ".join(f"`{c.name}` {c.data_type}" for c in data)
             partitions = ", ".join(f"`{columns[name].name}` {columns[name].data_type}" for name in partition_by)
-            options = table_options(config, partition_columns=partitions)
-            self.execute(f"CREATE TABLE {_qualified(relation)} ({definitions}){options}")
-            self.execute("SET hive.exec.dynamic.partition=true")
-            self.execute("SET hive.exec.dynamic.partition.mode=nonstrict")
+            options = table_options(config, partition_columns=partitions or None)
+            external = " EXTERNAL" if config.get("location") else ""
+            self.execute(f"CREATE{external} TABLE {_qualified(relation)} ({definitions}){options}")
             select = ", ".join(f"`{c.name}`" for c in data + [columns[name] for name in partition_by])
+            partition = f" PARTITION ({', '.join(partition_by)})" if partition_by else ""
             self.execute(
-                f"INSERT OVERWRITE TABLE {_qualified(relation)} PARTITION ({', '.join(partition_by)})\n"
-                f"SELECT {select} FROM {_qualified(scratch)}"
+                f"INSERT OVERWRITE TABLE {_qualified(relation)}{partition}\nSELECT {select} FROM {_qualified(scratch)}"
             )
         finally:
             self.drop_relation(scratch, "view")
@@ -753,6 +823,19 @@ def _clean_message(message: str) -> str:
     text = re.sub(r"^(\[[A-Z0-9_.]+\])\s+\1\s*", r"\1 ", text)
     lines = [line.strip() for line in text.splitlines() if line.strip()]
     return lines[0].rstrip(";").strip() if lines else ""
+
+
+def _dbms_info(connection: Any, kind: str) -> str:
+    """The protocol's GetInfo answer (`CLI_DBMS_NAME`: `Spark SQL` / `Apache Hive`), '' if the server
+    has none (GetInfo is optional in the protocol)."""
+    try:
+        from TCLIService.ttypes import TGetInfoReq, TGetInfoType
+
+        response = connection.client.GetInfo(TGetInfoReq(connection.sessionHandle, getattr(TGetInfoType, kind)))
+        return str(response.infoValue.stringValue or "").strip()
+    except Exception as exc:
+        log.debug("GetInfo %s failed: %r", kind, exc)
+        return ""
 
 
 def _refuses_partitioned_ctas(message: str) -> bool:

@@ -1,22 +1,66 @@
-"""`table`: build under a temporary name, then swap in."""
+"""`table`: build under a temporary name, then swap in.
+
+A table with a `location` (engines with SUPPORTS_TABLE_OPTIONS) lives in a folder the rebuild cannot
+share: the temporary table is built without it (in the schema's own folder), so a failing query leaves
+the previous table and its files untouched. Only then is the previous table parked under a backup name
+(for an external table, a rename keeps its files where they are), the new one created at `location` from
+the temporary rows (which replaces the folder's files), and the backup dropped (an external table: its
+folder, now the new table's, stays). Should that last write fail, the backup is renamed back.
+"""
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from elt.adapters.base import Adapter
-from elt.materializations import TMP_SUFFIX, drop_if_exists, swap_in
+from elt.materializations import BACKUP_SUFFIX, TMP_SUFFIX, drop_if_exists, swap_in
 from elt.nodes import Relation
+
+log = logging.getLogger("elt")
+
+#: Model config keys that only an engine with SUPPORTS_TABLE_OPTIONS applies.
+TABLE_OPTIONS = ("partition_by", "clustered_by", "buckets", "file_format", "location", "tblproperties", "comment")
 
 
 def build_table(adapter: Adapter, relation: Relation, query: str, config: dict[str, Any]) -> int:
     """Create or replace `relation` as a table from `query`; returns its row count."""
+    if not adapter.SUPPORTS_TABLE_OPTIONS:
+        ignored = [key for key in TABLE_OPTIONS if config.get(key) not in (None, "", [], {})]
+        if ignored:
+            log.debug("%s: %s ignored on %s (Hive table options)", relation, ", ".join(ignored), adapter.type)
+    location = config.get("location") if adapter.SUPPORTS_TABLE_OPTIONS else None
     built = relation.with_name(relation.name + TMP_SUFFIX)
     drop_if_exists(adapter, built)
     try:
-        adapter.create_table_as(built, query, config)
+        # Never at `location`: that folder holds the live table's files until the swap.
+        adapter.create_table_as(built, query, {k: v for k, v in config.items() if k != "location"})
     except Exception:
         drop_if_exists(adapter, built)
         raise
-    swap_in(adapter, built, relation, "table")
+    if location:
+        _swap_in_at_location(adapter, built, relation, config)
+    else:
+        swap_in(adapter, built, relation, "table")
     return adapter.row_count(relation)
+
+
+def _swap_in_at_location(adapter: Adapter, built: Relation, relation: Relation, config: dict[str, Any]) -> None:
+    """Replace `relation` by a table at config's `location` holding the rows of `built`; drop `built`."""
+    old = adapter.relation_kind(relation)
+    backup = relation.with_name(relation.name + BACKUP_SUFFIX)
+    try:
+        if old is not None:
+            drop_if_exists(adapter, backup)
+            adapter.rename_relation(relation, backup.name, old)
+        try:
+            adapter.create_table_as(relation, f"SELECT * FROM {built}", config)
+        except Exception:
+            drop_if_exists(adapter, relation)
+            if old is not None:
+                adapter.rename_relation(backup, relation.name, old)
+            raise
+        if old is not None:
+            adapter.drop_relation(backup, old)
+    finally:
+        drop_if_exists(adapter, built)

@@ -5,8 +5,12 @@ from __future__ import annotations
 import datetime
 import decimal
 import logging
+import shutil
+import tempfile
 import threading
 import time
+from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -342,3 +346,160 @@ def test_spark_type_uses_the_same_adapter(hive_server: Any, make_target: Any) ->
     target = make_target(type="spark")
     with HiveAdapter(target) as hive:
         assert hive.fetchall("SELECT 1") == [(1,)]
+
+
+# -- what elt relies on is set per session, whatever the server's defaults ---------------------------
+
+#: A stock Spark Thrift Server's defaults (the test server is started with elt's own): static partition
+#: overwrite, ANSI mode, strict dynamic partitions, a local time zone.
+STOCK_SPARK_DEFAULTS = {
+    "spark.sql.sources.partitionOverwriteMode": "static",
+    "spark.sql.ansi.enabled": "true",
+    "hive.exec.dynamic.partition.mode": "strict",
+    "spark.sql.session.timeZone": "America/New_York",
+}
+
+
+@pytest.fixture
+def stock_spark(monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
+    """Every new session of the real server starts with STOCK_SPARK_DEFAULTS, as sessions of a stock
+    server would: HiveServer2's OpenSession takes `set:hiveconf:` overlays of the server's config."""
+    from pyhive import hive
+
+    original = hive.connect
+
+    def connect(*args: Any, **kwargs: Any) -> Any:
+        overlay = {f"set:hiveconf:{k}": v for k, v in STOCK_SPARK_DEFAULTS.items()}
+        return original(*args, **kwargs, configuration={**overlay, **(kwargs.pop("configuration", None) or {})})
+
+    monkeypatch.setattr(hive, "connect", connect)
+    return STOCK_SPARK_DEFAULTS
+
+
+def _setting(hive: HiveAdapter, key: str) -> str:
+    rows = hive.fetchall(f"SET {key}")
+    assert len(rows) == 1 and rows[0][0] == key, rows
+    return str(rows[0][1])
+
+
+def test_the_stock_defaults_are_really_in_effect_without_elt(stock_spark: dict[str, str], hive_server: Any) -> None:
+    # The emulation itself: a bare session through the same driver sees the stock values.
+    from pyhive import hive
+
+    connection = hive.connect(host=hive_server.host, port=hive_server.port, username="elt_test", auth="NONE")
+    try:
+        cursor = connection.cursor()
+        for key, value in stock_spark.items():
+            cursor.execute(f"SET {key}")
+            assert cursor.fetchall() == [(key, value)]
+    finally:
+        connection.close()
+
+
+def test_a_session_gets_the_settings_elt_relies_on(stock_spark: dict[str, str], make_target: Any) -> None:
+    with HiveAdapter(make_target()) as hive:
+        assert _setting(hive, "spark.sql.sources.partitionOverwriteMode") == "dynamic"
+        assert _setting(hive, "spark.sql.ansi.enabled") == "false"
+        assert _setting(hive, "hive.exec.dynamic.partition.mode") == "nonstrict"
+        assert _setting(hive, "spark.sql.session.timeZone") == "UTC"
+        assert hive.fetchall("SELECT CAST('x' AS INT), CAST('2024-13-45' AS DATE)") == [(None, None)]
+        assert hive._spark is True
+    # The profile's configuration wins over elt's own settings.
+    with HiveAdapter(make_target(configuration={"spark.sql.ansi.enabled": True})) as hive:
+        assert _setting(hive, "spark.sql.ansi.enabled") == "true"
+        assert _setting(hive, "spark.sql.sources.partitionOverwriteMode") == "dynamic"
+
+
+def test_dynamic_partition_overwrite_keeps_the_other_partitions(stock_spark: dict[str, str], make_target: Any,
+                                                                rel: Any) -> None:
+    # No file_format: Spark 4 makes a data source table, where static overwrite deletes every partition.
+    with HiveAdapter(make_target()) as hive:
+        hive.create_table_as(rel("t"), "SELECT 1 AS id, 'a' AS dt UNION ALL SELECT 2 AS id, 'b' AS dt",
+                             {"partition_by": ["dt"]})
+        hive.create_table_as(rel("new_rows"), "SELECT 3 AS id, 'a' AS dt", {})
+        hive.insert_overwrite(rel("t"), rel("new_rows"), ["id", "dt"], ["id", "dt"], ["dt"])
+        assert sorted(hive.fetchall(f"SELECT id, dt FROM {rel('t')}")) == [(2, "b"), (3, "a")]
+
+
+def test_the_profile_timezone_is_the_session_time_zone(stock_spark: dict[str, str], make_target: Any) -> None:
+    with HiveAdapter(make_target()) as hive:  # default UTC, as on DuckDB
+        assert hive.fetchall("SELECT from_unixtime(0)") == [("1970-01-01 00:00:00",)]
+    with HiveAdapter(make_target(timezone="Asia/Tokyo")) as hive:
+        assert _setting(hive, "spark.sql.session.timeZone") == "Asia/Tokyo"
+        assert hive.fetchall("SELECT from_unixtime(0)") == [("1970-01-01 09:00:00",)]
+    with pytest.raises(ProjectError, match="timezone"):
+        HiveAdapter(make_target(timezone="UTC; DROP"))
+
+
+def test_a_refused_session_setting_is_a_clean_error(make_target: Any) -> None:
+    # A static (server start-up only) Spark setting is refused per session.
+    hive = HiveAdapter(make_target(configuration={"spark.sql.warehouse.dir": "/elsewhere"}))
+    try:
+        with pytest.raises(AdapterError, match="refused the session setting spark.sql.warehouse.dir"):
+            hive.open()
+    finally:
+        hive.close()
+
+
+# -- tables with a location ---------------------------------------------------------------------------
+
+
+@pytest.fixture
+def server_folder(hive_server: Any) -> Iterator[Path]:
+    """A fresh folder the server can write: only when it runs on this machine."""
+    if hive_server.host not in ("127.0.0.1", "localhost"):
+        pytest.skip("the server runs elsewhere: no folder of this machine is its to write")
+    # Not under pytest's basetemp, which a concurrent pytest session may prune.
+    folder = Path(tempfile.mkdtemp(prefix="elt-hive-location-"))
+    try:
+        yield folder
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _formatted(hive: HiveAdapter, relation: Relation) -> dict[str, str]:
+    details: dict[str, str] = {}
+    for row in hive.fetchall(f"DESCRIBE FORMATTED {relation}"):
+        details.setdefault(str(row[0]).strip(), str(row[1]).strip())
+    return details
+
+
+def _names_in(hive: HiveAdapter, schema: str) -> list[str]:
+    return sorted(str(row[1]) for row in hive.fetchall(f"SHOW TABLES IN {schema}"))
+
+
+@pytest.mark.parametrize("config", [{}, {"file_format": "parquet", "partition_by": ["dt"]}],
+                         ids=["plain", "partitioned"])
+def test_a_table_with_a_location_is_rebuilt_in_place(adapter: HiveAdapter, rel: Any, schema: str,
+                                                      server_folder: Path, config: dict[str, Any]) -> None:
+    from elt.materializations.table import build_table
+
+    config = {**config, "location": str(server_folder / "scores")}
+    first = "SELECT 1 AS id, 'first' AS version, 'a' AS dt UNION ALL SELECT 2 AS id, 'first' AS version, 'b' AS dt"
+    assert build_table(adapter, rel("scores"), first, config) == 2
+    assert build_table(adapter, rel("scores"), "SELECT 3 AS id, 'second' AS version, 'a' AS dt", config) == 1
+    assert adapter.fetchall(f"SELECT id, version, dt FROM {rel('scores')}") == [(3, "second", "a")]
+    details = _formatted(adapter, rel("scores"))
+    assert details["Type"] == "EXTERNAL"
+    assert details["Location"].endswith(config["location"])
+    # A failing rebuild: the previous rows stay readable, from the same folder.
+    with pytest.raises(AdapterError, match="UNRESOLVED_COLUMN|cannot be resolved"):
+        build_table(adapter, rel("scores"), "SELECT no_such_column AS id", config)
+    assert adapter.fetchall(f"SELECT id, version, dt FROM {rel('scores')}") == [(3, "second", "a")]
+    assert _formatted(adapter, rel("scores"))["Location"].endswith(config["location"])
+    assert _names_in(adapter, schema) == ["scores"]  # no temporary, backup or scratch relation left
+    adapter.drop_relation(rel("scores"), "table")
+    assert any((server_folder / "scores").iterdir())  # external: the folder stays with the table gone
+
+
+def test_a_managed_table_whose_folder_is_not_its_own_is_never_dropped(adapter: HiveAdapter, rel: Any,
+                                                                       server_folder: Path) -> None:
+    folder = server_folder / "shared"
+    adapter.create_table_as(rel("m"), "SELECT 1 AS id", {"file_format": "parquet"})
+    adapter.execute(f"INSERT OVERWRITE DIRECTORY '{folder}' STORED AS PARQUET SELECT 7 AS id")
+    adapter.execute(f"ALTER TABLE {rel('m')} SET LOCATION '{folder}'")
+    assert _formatted(adapter, rel("m"))["Type"] == "MANAGED"
+    with pytest.raises(AdapterError, match="not its own"):
+        adapter.drop_relation(rel("m"), "table")
+    assert adapter.fetchall(f"SELECT id FROM {rel('m')}") == [(7,)]
+    assert any(folder.iterdir())
