@@ -13,6 +13,7 @@ from typing import Any
 
 from elt import __version__
 from elt.compiler import Manifest, checksum
+from elt.incremental import strategy as incremental_strategy
 from elt.nodes import Node
 from elt.runner import NodeResult, now_iso
 
@@ -97,6 +98,8 @@ def node_record(manifest: Manifest, node: Node) -> dict[str, Any]:
         record["render_reads"] = manifest.render_reads.get(node.unique_id, {})
     if node.resource_type == "source":
         record["source_name"] = node.source_name
+    if node.resource_type == "model" and node.materialized == "incremental":
+        record["incremental_strategy"] = incremental_strategy(node)  # the default resolved
     return record
 
 

@@ -127,5 +127,9 @@ def apply_incremental(inv: Any, full_refresh: bool, start: str | None, end: str 
             raise ProjectError(f"--start/--end must be ISO dates (YYYY-MM-DD), got {start!r} / {end!r}") from None
         if last < first:
             raise ProjectError(f"--end {last} is before --start {first}")
+        both = sorted({"start", "end"} & set(inv.vars))
+        if both:
+            raise ProjectError(f"--start/--end and --vars both set {' and '.join(both)}",
+                               hint="give the backfill interval one way: --start/--end, or --vars")
         inv.start, inv.end = first.isoformat(), last.isoformat()
-        inv.vars = {"start": inv.start, "end": inv.end, **inv.vars}
+        inv.vars = {**inv.vars, "start": inv.start, "end": inv.end}

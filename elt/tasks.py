@@ -79,12 +79,9 @@ def compile_manifest(inv: Invocation, console: Console) -> Manifest:
 
 
 def _check_incremental(manifest: Manifest) -> None:
-    from elt.incremental import check_config
+    from elt.incremental import check_models
 
-    adapter_cls = _adapter_class(manifest.target)
-    for node in manifest.nodes.values():
-        if node.resource_type == "model" and node.materialized == "incremental":
-            check_config(node, supports_merge=adapter_cls.SUPPORTS_MERGE, engine=manifest.target.type)
+    check_models(manifest, _adapter_class(manifest.target))
 
 
 def select(manifest: Manifest, inv: Invocation, console: Console, resource_types: set[str]) -> set[str]:

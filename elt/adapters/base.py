@@ -174,24 +174,36 @@ class Adapter(ABC):
                          select: Sequence[str], partition_by: Sequence[str]) -> None:
         """Replace exactly the partitions present in `source` (all rows when no partition_by).
 
-        The default, for engines without partitions, deletes those partition values and inserts, in
-        one transaction where the engine has them.
+        The default, for engines without partitions, deletes those partition values and inserts; the
+        caller runs it inside `transaction()` so that both happen or neither.
         """
-        with self.transaction():
-            if partition_by:
-                keys = " AND ".join(f"s.{c} IS NOT DISTINCT FROM t.{c}" for c in partition_by)
-                self.execute(f"DELETE FROM {relation} t WHERE EXISTS (SELECT 1 FROM {source} s WHERE {keys})")
-            else:
-                self.execute(f"DELETE FROM {relation}")
-            self.insert_into(relation, source, columns, select, partition_by)
+        if partition_by:
+            keys = " AND ".join(f"s.{c} IS NOT DISTINCT FROM t.{c}" for c in partition_by)
+            self.execute(f"DELETE FROM {relation} t WHERE EXISTS (SELECT 1 FROM {source} s WHERE {keys})")
+        else:
+            self.execute(f"DELETE FROM {relation}")
+        self.insert_into(relation, source, columns, select, partition_by)
 
     def merge(self, relation: Relation, source: Relation, columns: Sequence[str], select: Sequence[str],
               unique_key: Sequence[str]) -> None:
-        """Rows of `source` replace the rows of `relation` with the same unique_key; new keys are added."""
-        with self.transaction():
-            keys = " AND ".join(f"s.{c} = t.{c}" for c in unique_key)
-            self.execute(f"DELETE FROM {relation} t WHERE EXISTS (SELECT 1 FROM {source} s WHERE {keys})")
-            self.insert_into(relation, source, columns, select)
+        """Rows of `source` replace the rows of `relation` with the same unique_key; new keys are added.
+
+        The default is SQL's MERGE (DuckDB 1.4+). Keys match NULL-safely, so a row whose key is NULL
+        replaces the table's row with a NULL key instead of adding another one; a column the new rows
+        lack (`select` says NULL) keeps its value in updated rows.
+        """
+        keys = {k.lower() for k in unique_key}
+        on = " AND ".join(f"t.{k} IS NOT DISTINCT FROM s.{k}" for k in unique_key)
+        updates = ", ".join(f"{c} = s.{v}" for c, v in zip(columns, select, strict=True)
+                            if c.lower() not in keys and v != "NULL")
+        values = ", ".join("NULL" if v == "NULL" else f"s.{v}" for v in select)
+        matched = f"\nWHEN MATCHED THEN UPDATE SET {updates}" if updates else ""
+        self.execute(f"MERGE INTO {relation} t USING {source} s ON ({on}){matched}\n"
+                     f"WHEN NOT MATCHED THEN INSERT ({', '.join(columns)}) VALUES ({values})")
+
+    def create_table_like(self, relation: Relation, like: Relation) -> None:
+        """An empty table with the columns, partitioning and storage of `like`."""
+        self.execute(f"CREATE TABLE {relation} LIKE {like}")
 
     def add_columns(self, relation: Relation, columns: Sequence[Column]) -> None:
         for column in columns:
