@@ -122,11 +122,13 @@ def _work(task: tuple[str, str, bool]) -> tuple[str, bool, Any]:
     import sqlglot
     from sqlglot import exp
 
+    from elt.dialects.hive_reader import reader
+
     uid, sql, translate_it = task
     assert _SETTINGS is not None
     dialect, engine_dialect = _SETTINGS
     try:
-        statements = [s for s in sqlglot.parse(sql, read=dialect) if s is not None]
+        statements = [s for s in sqlglot.parse(sql, read=reader(dialect)) if s is not None]
     except Exception:  # noqa: BLE001 - the compiler parses it again and reports the error
         return uid, False, None
     if len(statements) != 1 or not isinstance(statements[0], exp.Query):

@@ -536,8 +536,10 @@ def _parse_model(manifest: Manifest, model: Node, state: RenderState) -> bool:
     query = _parse_query(manifest, model, sql)
     parsed = sql
     if ephemerals:
+        from elt.dialects.hive_reader import reader
+
         _inline_ephemerals(manifest, query, ephemerals)
-        sql = query.sql(dialect=manifest.dialect, pretty=True) + "\n"
+        sql = query.sql(dialect=reader(manifest.dialect), pretty=True) + "\n"
     manifest.cache_stats.parsed += 1
     manifest.parsed_sql[uid] = parsed
     manifest.compiled_sql[uid] = sql
@@ -559,8 +561,10 @@ def _parse_query(manifest: Manifest, model: Node, sql: str) -> exp.Expression:
     import sqlglot
     from sqlglot import exp
 
+    from elt.dialects.hive_reader import reader
+
     try:
-        statements = [s for s in sqlglot.parse(sql, read=manifest.dialect) if s is not None]
+        statements = [s for s in sqlglot.parse(sql, read=reader(manifest.dialect)) if s is not None]
     except sqlglot.errors.ParseError as exc:
         raise _parse_error(exc, model, sql) from None
     except sqlglot.errors.TokenError as exc:

@@ -4,8 +4,9 @@
 what a construct means, this package either rewrites it so the target returns Hive's answer, or
 raises `SqlError` naming the construct — never a silently different result.
 
-Modules: `hive_duckdb` (the Hive -> DuckDB rewrite, with rules in `hive_functions`, `hive_dates` and
-`hive_clauses`, conversions by type in `hive_types`),
+Modules: `hive_reader` (the Hive dialect models are parsed with: keeps what sqlglot's stock reader
+loses), `hive_duckdb` (the Hive -> DuckDB rewrite, with rules in `hive_functions`, `hive_dates` and
+`hive_clauses`, conversions by type in `hive_types`, and `volatile`'s check that rand() is evaluated once),
 `duckdb_functions` (the `hive_*` macros each DuckDB connection needs), `java_time` (Java date patterns).
 """
 

@@ -283,12 +283,24 @@ MACROS["hive_size"] = (
     ),
 )
 MACROS["hive_get_json_object"] = ("j, path", "CASE WHEN json_valid(j) THEN json_extract_string(j, path) END")
+# A pattern only known at run time that matches the empty string: Java replaces an empty match right after
+# another match, RE2 does not ('aaa', 'a*', 'x' gives 'xx' in Hive, 'x' in DuckDB); with a non-empty
+# replacement that changes the answer, so raise (hive_functions.matches_empty decides for literals).
+_EMPTY_MATCH = (
+    "error('elt: regexp_replace pattern ' || p || ' can match the empty string, which Java and DuckDB"
+    " replace differently')"
+)
+MACROS["hive_regexp_replace"] = (
+    "s, p, r",
+    f"CASE WHEN r <> '' AND regexp_full_match('', p) THEN {_EMPTY_MATCH} ELSE regexp_replace(s, p, r, 'g') END",
+)
 # regexp_replace with a replacement only known at run time: Java ($1) and RE2 (\1) group references
 # differ, so refuse those at run time; plain text is the same on both.
 MACROS["hive_regexp_replace_dyn"] = (
     "s, p, r",
     "CASE WHEN contains(r, '$') OR contains(r, '\\') THEN error('elt: regexp_replace replacement with $ or \\"
-    " must be a literal to be translated') ELSE regexp_replace(s, p, r, 'g') END",
+    " must be a literal to be translated')"
+    f" WHEN r <> '' AND regexp_full_match('', p) THEN {_EMPTY_MATCH} ELSE regexp_replace(s, p, r, 'g') END",
 )
 # str_to_map(text, d1, d2): Java String.split on both regexes (trailing empty pairs dropped, a pair
 # without d2 maps to NULL). A repeated key makes DuckDB raise (Hive keeps the last value).

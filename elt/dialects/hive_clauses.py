@@ -41,9 +41,9 @@ def _cast(node: exp.Expr) -> exp.Expr:
         ]
         return types.to_number(value, exp.DataType(this=DT.DECIMAL, expressions=params).sql("duckdb"), node)
     if kind in _STRING_TYPES:
-        if to.expressions:
-            refuse(f"CAST AS {to.sql('hive')}", "Hive truncates or pads to the length; DuckDB ignores it", node)
-        return types.to_string(value)
+        if not to.expressions:
+            return types.to_string(value)
+        return _cast_to_sized_string(value, to, node)
     if kind == DT.BOOLEAN:
         return types.to_boolean(value, node)
     if kind == DT.DATE:
@@ -53,6 +53,22 @@ def _cast(node: exp.Expr) -> exp.Expr:
     if kind in (DT.BINARY, DT.VARBINARY):
         return types.to_binary(value)
     refuse(f"CAST AS {to.sql('hive')}", "this conversion has no checked DuckDB equivalent", node)
+
+
+def _cast_to_sized_string(value: exp.Expr, to: exp.DataType, node: exp.Expr) -> exp.Expr:
+    """CAST(x AS VARCHAR(n)): Hive converts to a string, then keeps the first n code points
+    (HiveBaseChar.enforceMaxLength); DuckDB's left() counts code points too. CHAR(n) is refused: Hive
+    pads it to n, yet strips the padding again wherever a CHAR meets a string (length, concat,
+    comparisons), a type DuckDB does not have."""
+    construct = f"CAST AS {to.sql('hive')}"
+    if to.this != DT.VARCHAR:
+        refuse(construct, "Hive's CHAR pads to the length, but ignores the padding in string functions and "
+               "comparisons; DuckDB has no such type", node,
+               "cast to VARCHAR(n) (truncates like CHAR(n), without padding) or to STRING")
+    length = to.expressions[0].this if len(to.expressions) == 1 else None
+    if not is_number(length) or not length.is_int or int(length.name) < 1:
+        refuse(construct, "the length must be one positive integer", node)
+    return call("left", types.to_string(value), exp.Literal.number(int(length.name)))
 
 
 # -- implicit conversions in comparisons -----------------------------------------------------------

@@ -11,11 +11,10 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from sqlglot import exp
-from sqlglot.dialects.hive import Hive
-from sqlglot.time import format_time
 
 from elt.dialects import java_time
 from elt.dialects._common import Rule, call, hive_name, is_string, macro, refuse
+from elt.dialects.hive_reader import java_pattern
 from elt.dialects.hive_types import to_date, to_epoch, to_ts
 
 
@@ -23,21 +22,29 @@ def _format(node: exp.Expr, arg: str = "format") -> str:
     fmt = node.args.get(arg)
     if fmt is None or not is_string(fmt):
         refuse(hive_name(node), "the date pattern must be a string literal to be translated", node)
+    original = java_pattern(fmt)
     try:
-        return java_time.to_strftime(fmt.this)
+        if original is not None:
+            return java_time.java_to_strftime(original)
+        return java_time.to_strftime(fmt.this)  # parsed by sqlglot's stock reader: its notation only
     except java_time.PatternError as exc:
         refuse(hive_name(node), str(exc), node)
 
 
-def _parse_format(node: exp.Expr, fmt_node: exp.Expr | None) -> tuple[str, str]:
-    if fmt_node is None:
-        fmt = "%Y-%mstrict-%dstrict %Hstrict:%Mstrict:%Sstrict"
-    elif is_string(fmt_node):
-        fmt = fmt_node.this
-    else:
+#: Hive's default pattern of unix_timestamp(s) / to_unix_timestamp(s).
+_DEFAULT_PATTERN = "yyyy-MM-dd HH:mm:ss"
+
+
+def _parse_format(node: exp.Expr, fmt_node: exp.Expr | None, *, java: bool = False) -> tuple[str, str]:
+    """(strptime format, prefix regex) of a parsing pattern: `java` when `fmt_node` holds the Java
+    pattern itself (a function sqlglot does not know), else as the reader left it."""
+    if fmt_node is not None and not is_string(fmt_node):
         refuse(hive_name(node), "the date pattern must be a string literal to be translated", node)
+    original = _DEFAULT_PATTERN if fmt_node is None else fmt_node.this if java else java_pattern(fmt_node)
     try:
-        return java_time.to_strptime(fmt)
+        if original is not None:
+            return java_time.java_to_strptime(original)
+        return java_time.to_strptime(fmt_node.this)  # type: ignore[union-attr]  # stock reader's notation
     except java_time.PatternError as exc:
         refuse(hive_name(node), str(exc), node)
 
@@ -122,12 +129,7 @@ def _current_timestamp(node: exp.Expr) -> exp.Expr:
 
 def _anon_unix_timestamp(node: exp.Anonymous) -> exp.Expr:
     args = node.expressions
-    fmt_node = None
-    if len(args) > 1:
-        if not is_string(args[1]):
-            refuse("to_unix_timestamp()", "the date pattern must be a string literal", node)
-        fmt_node = exp.Literal.string(format_time(args[1].this, Hive.TIME_MAPPING, Hive.TIME_TRIE))
-    fmt, prefix = _parse_format(node, fmt_node)
+    fmt, prefix = _parse_format(node, args[1] if len(args) > 1 else None, java=True)
     return to_epoch(args[0], fmt, prefix)
 
 

@@ -14,6 +14,7 @@ from collections.abc import Mapping
 import sqlglot
 from sqlglot import exp
 
+from elt.dialects import volatile
 from elt.dialects._common import Refusal, hive_name, refuse
 from elt.dialects.column_kinds import annotate_column_kinds
 from elt.dialects.hive_clauses import CLAUSE_RULES
@@ -38,8 +39,12 @@ def _rewrite(node: exp.Expr) -> exp.Expr:
         return node
     parent, key, index = node.parent, node.arg_key, node.index
     new = rule(node)
-    if new is not node and parent is not None and key is not None:
-        parent.set(key, new, index)
+    if new is not node:
+        if node.meta_get("line") is not None and new.meta_get("line") is None:
+            # keep the position, so a later refusal (elt.dialects.volatile) can point at the construct
+            new.meta.update({k: node.meta[k] for k in ("line", "col", "start", "end") if k in node.meta})
+        if parent is not None and key is not None:
+            parent.set(key, new, index)
     return new
 
 
@@ -61,7 +66,10 @@ def to_duckdb(query: exp.Expr, *, copy: bool = True, relations: Relations | None
     tree = query.copy() if copy else query
     if column_types:
         annotate_column_kinds(tree, relations)
-    return _rewrite(tree)
+    volatile_calls = volatile.count_volatile_hive(tree)
+    tree = _rewrite(tree)
+    volatile.check(tree, volatile_calls)
+    return tree
 
 
 def translate(query: exp.Expr, *, pretty: bool = True, copy: bool = True, relations: Relations | None = None,

@@ -148,20 +148,48 @@ def _regexp_extract(node: exp.Expr) -> exp.Expr:
     return call("regexp_extract", node.this, node.expression, group)
 
 
+def matches_empty(pattern: str) -> bool:
+    r"""Whether a Java regex may match the empty string where another match just ended.
+
+    There Java's replaceAll replaces the empty match too, RE2 (DuckDB) skips it:
+    regexp_replace('aaa', 'a*', 'x') is 'xx' in Hive, 'x' in DuckDB. Python's `re` finds the same
+    matches as Java, so it decides; a pattern it cannot compile is judged by its quantifiers. A pattern
+    anchored at the start ('^\s*') has at most one match, which both engines replace alike.
+
+    >>> [matches_empty(p) for p in ("a*", r"\s*$", "x?", "(a|)", r"\b", "a+", r"^\s*", r"\d{2}", r"\p{L}*")]
+    [True, True, True, True, True, False, False, False, True]
+    """
+    if pattern.startswith("^") and "|" not in pattern and "(?m" not in pattern:
+        return False
+    try:
+        compiled = re.compile(re.sub(r"\\[bB]", "", pattern))
+    except re.error:
+        return bool(re.search(r"[*?]|\{0?,|\\[bB]|\(\||\|\)|\$", pattern))
+    return compiled.fullmatch("") is not None
+
+
 def _regexp_replace(node: exp.Expr) -> exp.Expr:
     check_regex(node, node.expression, "regexp_replace()")
     repl = node.args.get("replacement")
     if repl is None:
         refuse("regexp_replace()", "a replacement is required", node)
-    if is_string(repl):
-        return call(
-            "regexp_replace",
-            node.this,
-            node.expression,
-            exp.Literal.string(_java_replacement(repl.this)),
-            exp.Literal.string("g"),
+    pattern = node.expression
+    if is_string(pattern) and not (is_string(repl) and repl.this == "") and matches_empty(pattern.this):
+        refuse(
+            "regexp_replace()",
+            f"the pattern {pattern.this!r} can match the empty string, and Java replaces an empty match right "
+            "after another match where DuckDB's RE2 does not (regexp_replace('aaa', 'a*', 'x') is 'xx' in Hive, "
+            "'x' in DuckDB)",
+            node,
+            "use a pattern that matches at least one character (a+ instead of a*), or give DuckDB its own SQL: "
+            "{% if target.type == 'duckdb' %} ... {% endif %}",
         )
-    return macro("hive_regexp_replace_dyn", node.this, node.expression, repl)
+    if is_string(repl):
+        replacement = exp.Literal.string(_java_replacement(repl.this))
+        if is_string(pattern) or repl.this == "":
+            return call("regexp_replace", node.this, pattern, replacement, exp.Literal.string("g"))
+        return macro("hive_regexp_replace", node.this, pattern, replacement)
+    return macro("hive_regexp_replace_dyn", node.this, pattern, repl)
 
 
 def _regexp_like(node: exp.Expr) -> exp.Expr:

@@ -24,6 +24,7 @@ KIND_META = "elt_kind"
 
 _INT_TYPE = re.compile(INT_TYPES)
 _DECIMAL_TYPE = re.compile(r"DECIMAL\(.*\)")
+_SCIENTIFIC = re.compile(r"(\d+\.?\d*|\.\d+)[eE][+-]?\d+")
 
 
 def engine_kind(type_name: str) -> Kind:
@@ -63,18 +64,20 @@ _KIND_OF_CALL = {
             "hive_initcap",
             "hive_get_json_object",
             "hive_substring_index",
+            "hive_regexp_replace",
             "hive_regexp_replace_dyn",
             "hive_from_unixtime",
             "strftime",
             "regexp_extract",
             "regexp_replace",
+            "left",
         ),
         "VARCHAR",
     ),
     **dict.fromkeys(("hive_to_date", "hive_to_date_once", "hive__str_to_date", "last_day"), "DATE"),
     **dict.fromkeys(("hive__add_months", "hive__next_day", "hive__trunc"), "DATE"),
     **dict.fromkeys(("hive_to_ts", "hive_to_ts_once", "hive__str_to_ts", "hive_to_timestamp"), "TIMESTAMP"),
-    **dict.fromkeys(("hive_to_double", "hive_divide", "hive__months_between"), "DOUBLE"),
+    **dict.fromkeys(("hive_to_double", "hive_divide", "hive__months_between", "random"), "DOUBLE"),
     "hive_to_float": "FLOAT",
     **dict.fromkeys(
         (
@@ -131,8 +134,10 @@ def static_type(node: exp.Expr) -> Kind:
         if node.is_string:
             return "VARCHAR"
         text = node.this.lstrip("+-")
+        if _SCIENTIFIC.fullmatch(text):
+            return "DOUBLE"  # 1e3 is a DOUBLE in Hive and in DuckDB
         if not re.fullmatch(r"\d+(\.\d*)?|\.\d+", text) or len(text.replace(".", "")) > 38:
-            return None  # 1e3 is a DOUBLE, and DuckDB reads a number of more than 38 digits as one too
+            return None  # DuckDB reads a number of more than 38 digits as a DOUBLE, Hive otherwise
         return "INT" if node.is_int else "DECIMAL"
     if isinstance(node, exp.Window):
         return static_type(node.this)
@@ -205,9 +210,17 @@ def arithmetic_type(node: exp.Binary) -> Kind:
     return _common_kind(kinds)
 
 
+#: DuckDB functions that give another value at each call (what Hive's rand() and uuid() become).
+VOLATILE_CALLS = frozenset({"random", "uuid", "gen_random_uuid"})
+
+
 def _heavy(node: exp.Expr) -> bool:
-    """The value is built from elt macros, so a dispatching macro must not copy it into every branch."""
-    return any(isinstance(n, exp.Anonymous) and n.name.lower().startswith("hive") for n in node.walk())
+    """The value is built from elt macros, so a dispatching macro must not copy it into every branch;
+    or it is volatile, so each copy would be another value."""
+    return any(
+        isinstance(n, exp.Anonymous) and (n.name.lower().startswith("hive") or n.name.lower() in VOLATILE_CALLS)
+        for n in node.walk()
+    )
 
 
 def _dispatch(name: str, value: exp.Expr, *rest: exp.Expr) -> exp.Expr:
@@ -227,7 +240,7 @@ def to_string(value: exp.Expr) -> exp.Expr:
     kind = static_type(value)
     if kind == "VARCHAR":
         return value
-    if isinstance(value, exp.Literal):  # a number literal: its text is the same in Hive
+    if isinstance(value, exp.Literal) and kind in ("INT", "DECIMAL"):  # its text is the same in Hive
         return exp.Literal.string(value.this)
     if kind == "BOOLEAN":
         return macro("hive__bool_str", value)

@@ -10,11 +10,17 @@ import pytest
 import sqlglot
 
 from elt.dialects import translate
+from elt.dialects.hive_reader import HIVE
 from elt.errors import SqlError
 
 
+def parse(hive_sql: str) -> sqlglot.exp.Expression:
+    """Parse as elt parses models (elt's Hive reader keeps VARCHAR lengths and Java date patterns)."""
+    return sqlglot.parse_one(hive_sql, read=HIVE)
+
+
 def run(conn, hive_sql: str, *, column_types: bool = True) -> list[tuple]:
-    sql = translate(sqlglot.parse_one(hive_sql, read="hive"), "hive", "duckdb", column_types=column_types)
+    sql = translate(parse(hive_sql), "hive", "duckdb", column_types=column_types)
     return conn.execute(sql).fetchall()
 
 
@@ -58,6 +64,37 @@ def run(conn, hive_sql: str, *, column_types: bool = True) -> list[tuple]:
         ("SELECT unix_timestamp('2024-01-01 10:00:00', 'yyyy-MM-dd')", [(1704067200,)]),
         # CAST(double AS SMALLINT) saturates to int range, then wraps (Java (short)(int) d).
         ("SELECT CAST(CAST(1e10 AS DOUBLE) AS SMALLINT), CAST(CAST(-1e10 AS DOUBLE) AS INT)", [(-1, -2147483648)]),
+        # CAST AS VARCHAR(n) keeps the first n code points (HiveBaseChar.enforceMaxLength), after the
+        # conversion to string (a double as Java writes it); Spark ignores the length.
+        (
+            "SELECT CAST('abcdef' AS VARCHAR(3)), CAST(12345 AS VARCHAR(2)), CAST(CAST(1e10 AS DOUBLE) AS VARCHAR(4)),"
+            " CAST('héllo' AS VARCHAR(2)), CAST('ab' AS VARCHAR(5)), CAST(CAST(NULL AS STRING) AS VARCHAR(1))",
+            [("abc", "12", "1.0E", "hé", "ab", None)],
+        ),
+        ("SELECT CAST(s AS VARCHAR(3)), length(CAST(s AS VARCHAR(3))) FROM (SELECT 'abcdef' AS s) t", [("abc", 3)]),
+        # A DOUBLE literal (scientific notation) converts to string as Java's Double.toString.
+        (
+            "SELECT CAST(1.0e10 AS STRING), concat('v=', 1.0e10), CAST(1.0E-5 AS STRING), CAST(123.0e0 AS STRING),"
+            " CAST(-2.5e3 AS STRING)",
+            [("1.0E10", "v=1.0E10", "1.0E-5", "123.0", "-2500.0")],
+        ),
+        # Java pattern letter counts: 'MMMM'/'EEEE' the full names, 'DDD' the day of the year padded to 3,
+        # 'y'/'yyy' the full year; '' is a quote.
+        (
+            "SELECT date_format('2024-02-03 13:04:05', 'a|MMMM|EEEE|DDD|D|y|yyy|yy|h:m:s|\\'at\\'|\\'\\'')",
+            [("PM|February|Saturday|034|34|2024|2024|24|1:4:5|at|'",)],
+        ),
+        # An empty match only matters with a non-empty replacement; a pattern anchored at the start
+        # matches once. Java and DuckDB agree on these.
+        ("SELECT regexp_replace('aaa', 'a*', ''), regexp_replace('ab', '^\\\\s*', '> ')", [("", "> ab")]),
+        # rand() evaluated once: as a subquery column, it can be used several times.
+        (
+            "SELECT count(*) FROM (SELECT CASE r WHEN 0 THEN 'a' WHEN 1 THEN 'b' WHEN 2 THEN 'c' END AS v"
+            " FROM (SELECT floor(rand() * 3) AS r FROM (SELECT explode(array(1, 2, 3, 4, 5, 6, 7, 8)) AS x) s) t) u"
+            " WHERE v IS NULL",
+            [(0,)],
+        ),
+        ("SELECT CAST(rand() * 3 AS INT) < 3, CAST(rand() AS STRING) IS NOT NULL", [(True, True)]),
     ],
 )
 def test_hive_semantics(duckdb_conn, hive_sql: str, expected: list[tuple]) -> None:
@@ -97,6 +134,69 @@ def test_refused_when_translated_where_the_type_is_visible(hive_sql: str, messag
     """The same constructs, when the subquery shows the column's type: refused before anything runs."""
     with pytest.raises(SqlError, match=message.replace("(", r"\(").replace(")", r"\)")):
         translate(sqlglot.parse_one(hive_sql, read="hive"), "hive", "duckdb")
+
+
+@pytest.mark.parametrize(
+    ("hive_sql", "construct", "why"),
+    [
+        # HiveChar pads to the length but strips the padding in string functions and comparisons.
+        ("SELECT CAST('ab' AS CHAR(5))", "CAST AS CHAR(5)", "pads"),
+        # 'YYYY' is the week-based year: 2024-12-30 is in week 1 of 2025, so Hive gives 2025.
+        ("SELECT date_format('2024-12-30', 'YYYY')", "date_format()", "week-based year"),
+        ("SELECT from_unixtime(1735516800, 'YYYY-MM-dd')", "from_unixtime()", "week-based year"),
+        ("SELECT unix_timestamp('2025', 'YYYY')", "unix_timestamp()", "week-based year"),
+        ("SELECT to_unix_timestamp('2025-01', 'YYYY-MM')", "to_unix_timestamp()", "week-based year"),
+        # Other letters whose meaning depends on the locale's weeks, or that Java pads to odd widths.
+        ("SELECT date_format('2024-12-30', 'ww')", "date_format()", "'w'"),
+        ("SELECT date_format('2024-12-30', 'u')", "date_format()", "'u'"),
+        ("SELECT date_format('2024-12-30', 'e')", "date_format()", "'e'"),
+        ("SELECT date_format('2024-12-30', 'k')", "date_format()", "'k'"),
+        ("SELECT date_format('2024-12-30', 'DD')", "date_format()", "'DD'"),
+        ("SELECT date_format('2024-12-30', 'yyyyy')", "date_format()", "'yyyyy'"),
+        # Hive 4 formats with java.time, which reads these counts differently from SimpleDateFormat.
+        ("SELECT date_format('2024-12-30', 'aa')", "date_format()", "Hive 4"),
+        ("SELECT date_format('2024-12-30', 'MMMMM')", "date_format()", "Hive 4"),
+        ("SELECT date_format('2024-12-30', 'EEEEE')", "date_format()", "Hive 4"),
+        ("SELECT date_format('2024-12-30', 'dd\\'T')", "date_format()", "unterminated quote"),
+        # Java reads a 2-digit year into the century around today; DuckDB's %y has a fixed pivot.
+        ("SELECT unix_timestamp('50-01-01', 'yy-MM-dd')", "unix_timestamp()", "'yy'"),
+        # Java replaces an empty match right after another match; RE2 skips it ('xx' against 'x').
+        ("SELECT regexp_replace('aaa', 'a*', 'x')", "regexp_replace()", "empty string"),
+        ("SELECT regexp_replace('ab  ', '\\\\s*$', 'x')", "regexp_replace()", "empty string"),
+        # A rewrite or macro that would evaluate rand() twice.
+        ("SELECT pmod(10, floor(rand() * 3) + 1)", "rand()", "hive_pmod"),
+        ("SELECT CASE floor(rand() * 3) WHEN 0 THEN 'a' WHEN 1 THEN 'b' END", "rand()", "more than once"),
+        ("SELECT CASE CAST(rand() AS STRING) WHEN 'a' THEN 1 WHEN 'b' THEN 2 END", "rand()", "CASE x WHEN"),
+        ("SELECT rand() BETWEEN '0.1' AND 0.5", "rand()", "more than once"),
+        ("SELECT locate('a', 'banana', CAST(rand() * 3 AS INT))", "rand()", "hive_locate"),
+    ],
+)
+def test_refused_at_translation(hive_sql: str, construct: str, why: str) -> None:
+    """Hive's answer cannot be reproduced on DuckDB: refused before anything runs, with the line and a hint."""
+    with pytest.raises(SqlError) as info:
+        translate(parse(hive_sql), "hive", "duckdb", path="models/m.sql")
+    error = info.value
+    assert error.message.startswith(construct) and why in error.message
+    assert error.line == 1 and error.hint
+
+
+def test_dynamic_regexp_pattern_that_matches_empty_raises_at_run_time(duckdb_conn) -> None:
+    hive_sql = "SELECT regexp_replace('aaa', p, 'x') FROM (SELECT 'a*' AS p UNION ALL SELECT 'a+') t"
+    with pytest.raises(duckdb.Error, match=r"elt: regexp_replace pattern a\* can match the empty string"):
+        run(duckdb_conn, hive_sql)
+    assert run(duckdb_conn, "SELECT regexp_replace('aaa', p, 'x') FROM (SELECT 'a+' AS p) t") == [("x",)]
+
+
+def test_reader_keeps_what_hive_needs() -> None:
+    """elt's Hive reader keeps VARCHAR lengths and Java patterns, and writes them back for Hive unchanged
+    (sqlglot's stock reader turns both into something else: STRING, and 'yyyy' for 'YYYY')."""
+    hive_sql = (
+        "SELECT CAST(a AS VARCHAR(3)) AS a, DATE_FORMAT(d, 'YYYY-ww aa') AS b, FROM_UNIXTIME(1, 'YY') AS c,"
+        " UNIX_TIMESTAMP(s, 'YYYY') AS e FROM t"
+    )
+    assert parse(hive_sql).sql(HIVE) == hive_sql
+    stock = sqlglot.parse_one(hive_sql, read="hive").sql("hive")
+    assert "VARCHAR(3)" not in stock and "YYYY" not in stock
 
 
 def test_refusal_points_at_the_line() -> None:
