@@ -3,6 +3,7 @@ mart holds exactly what the DuckDB run of the same project holds. Also `elt debu
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import decimal
 import json
@@ -19,6 +20,7 @@ from typing import Any
 
 import pytest
 
+from elt.adapters.hive import HiveAdapter
 from elt.errors import AdapterError
 
 pytestmark = pytest.mark.hive
@@ -46,8 +48,6 @@ def demo(hive_server: Any, make_target: Any) -> Iterator[dict[str, Any]]:
 
 
 def _drop_databases(target: Any, prefix: str) -> None:
-    from elt.adapters.hive import HiveAdapter
-
     with HiveAdapter(target) as hive:
         for (name,) in hive.fetchall("SHOW DATABASES"):
             if name.startswith(prefix):
@@ -74,8 +74,9 @@ def _run_demo(project: Path, hive_server: Any, prefix: str) -> dict[str, Any]:
             assert result.returncode == 0, f"elt {command} --target {target}:\n{result.stdout}\n{result.stderr}"
         if target == "hive":
             results = json.loads((project / "target" / "run_results.json").read_text())
+            manifest = json.loads((project / "target" / "manifest.json").read_text())
     print("\ndemo timings: " + ", ".join(f"{k} {v:.1f} s" for k, v in timings.items()), file=sys.stderr)
-    return {"project": project, "env": env, "prefix": prefix, "hive_results": results}
+    return {"project": project, "env": env, "prefix": prefix, "hive_results": results, "hive_manifest": manifest}
 
 
 def _normalise(value: Any) -> Any:
@@ -93,19 +94,40 @@ def _mart_names() -> list[str]:
     return sorted(path.stem for path in (ROOT / "models" / "marts").glob("*.sql"))
 
 
+def _models(manifest: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {uid: node for uid, node in manifest["nodes"].items() if node["resource_type"] == "model"}
+
+
 def test_every_demo_model_is_built_on_hive(demo: dict[str, Any]) -> None:
     statuses = {r["unique_id"]: r["status"] for r in demo["hive_results"]["results"]}
-    models = {f"model.{p.stem}" for p in (ROOT / "models").glob("**/*.sql")}
-    built = {uid for uid, status in statuses.items() if status == "success"}
-    ephemeral = models - set(statuses)  # ephemeral models are inlined, not run
-    assert built == models - ephemeral, statuses
+    models = _models(demo["hive_manifest"])
+    assert set(models) == {f"model.{p.stem}" for p in (ROOT / "models").glob("**/*.sql")}
+    # Ephemeral models are inlined, never run: known from their config, so a model that did not run fails.
+    ephemeral = {uid for uid, node in models.items() if node["config"].get("materialized") == "ephemeral"}
+    assert ephemeral == {"model.int_scores_checked"}
+    assert {uid: statuses.get(uid) for uid in models if uid not in ephemeral} == {
+        uid: "success" for uid in models if uid not in ephemeral}
+    assert not ephemeral & set(statuses)
+
+
+def test_the_manifest_records_the_columns_of_the_hive_tables(demo: dict[str, Any], make_target: Any) -> None:
+    built = {uid: node for uid, node in _models(demo["hive_manifest"]).items()
+             if node["config"].get("materialized") != "ephemeral"}
+    with HiveAdapter(make_target()) as hive:
+        for uid, node in sorted(built.items()):
+            described = []
+            for row in hive.fetchall(f"DESCRIBE {node['relation_name']}"):
+                name = str(row[0]).strip()
+                if not name or name.startswith("#"):  # partition columns are listed again after '# ...'
+                    break
+                described.append((name, str(row[1]).strip()))
+            recorded = [(column["name"], column["data_type"]) for column in node["columns"].values()]
+            assert recorded == described, uid
 
 
 @pytest.mark.parametrize("mart", _mart_names())
 def test_mart_on_hive_equals_the_duckdb_run(demo: dict[str, Any], make_target: Any, mart: str) -> None:
     import duckdb
-
-    from elt.adapters.hive import HiveAdapter
 
     schema = f"{demo['prefix']}gold"
     with duckdb.connect(str(demo["project"] / "target" / "school.duckdb"), read_only=True) as duck:
@@ -148,3 +170,35 @@ def test_elt_build_on_hive_runs_every_data_test_and_passes(demo: dict[str, Any])
     assert len(tests) >= 30
     assert {r["status"] for r in tests} <= {"success", "warn"}
     assert " 0 failed," in result.stdout
+
+
+def test_a_model_failing_on_hive_is_reported_without_driver_noise(hive_server: Any, make_target: Any) -> None:
+    schema = f"e{os.urandom(3).hex()}_errors"
+    project = Path(tempfile.mkdtemp(prefix="elt-hive-errors-"))
+    try:
+        (project / "models").mkdir()
+        (project / "pyproject.toml").write_text(
+            f'[tool.elt]\nname = "errors"\nprofile = "errors"\n\n[tool.elt.models]\nmaterialized = "table"\n'
+            f'schema = "{schema}"\n')
+        (project / "profiles.yml").write_text(
+            "errors:\n  target: hive\n  outputs:\n    hive:\n      type: hive\n"
+            f"      host: {hive_server.host}\n      port: {hive_server.port}\n      schema: {schema}\n"
+            "      threads: 1\n")
+        (project / "models" / "bad_scores.sql").write_text(
+            "-- scores, checked\nselect id,\n       no_such_column as score\nfrom (select 1 as id) ids\n")
+        result = elt(project, "run", env={**os.environ, "NO_COLOR": "1"})
+    finally:
+        shutil.rmtree(project, ignore_errors=True)
+        with contextlib.suppress(AdapterError), HiveAdapter(make_target()) as hive:
+            hive.execute(f"DROP DATABASE IF EXISTS {schema} CASCADE")
+    output = result.stdout + result.stderr
+    assert result.returncode == 1, output
+    assert "ERROR in model.bad_scores (models/bad_scores.sql)" in output
+    # The server's own message, once per report, without the Java class that raised it...
+    assert "[UNRESOLVED_COLUMN.WITH_SUGGESTION] A column, variable, or function parameter with name " \
+           "`no_such_column` cannot be resolved" in output
+    # ... and the statement's first lines.
+    assert re.search(rf"statement:\n\s+CREATE TABLE {schema}\.bad_scores__elt_tmp\n\s+AS\n\s+-- scores, checked\n"
+                     r"\s+select id,\n\s+no_such_column as score", output), output
+    for noise in ("org.apache", "Exception", "TExecuteStatementResp", "TStatus", "Traceback", "\tat ", "== SQL =="):
+        assert noise not in output, noise
