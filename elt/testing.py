@@ -65,13 +65,14 @@ def run_model(model: str, given: Mapping[str, Rows], *, project_dir: str | Path 
     from elt.adapters.duckdb import DuckDBAdapter
     from elt.config import TargetConfig
     from elt.dialects import translate
+    from elt.dialects.hive_reader import reader
     from elt.unittests import build_unit_test_sql
 
     manifest = _manifest(project_dir, target, vars)
     sql = build_unit_test_sql(manifest, _spec(model, given, None, vars, is_incremental))
     memory = TargetConfig("unit", "duckdb", "main", 1, {"path": ":memory:"}, manifest.target.profiles_path)
     with DuckDBAdapter(memory) as adapter:
-        engine_sql = translate(sqlglot.parse_one(sql, read=manifest.dialect), manifest.dialect, "duckdb")
+        engine_sql = translate(sqlglot.parse_one(sql, read=reader(manifest.dialect)), manifest.dialect, "duckdb")
         columns, rows = adapter.fetch_table(engine_sql)
     return [dict(zip(columns, row, strict=True)) for row in rows]
 

@@ -25,6 +25,7 @@ import sqlglot
 from sqlglot import exp
 
 from elt.compiler import Manifest, _did_you_mean
+from elt.dialects.hive_reader import reader
 from elt.errors import EltError, ProjectError, SqlError
 from elt.project import UnitTestSpec
 from elt.runner import NodeResult, now_iso
@@ -231,16 +232,16 @@ def build_unit_test_sql(manifest: Manifest, spec: UnitTestSpec) -> str:
 
     sql = PLACEHOLDER_RE.sub(resolve, state.sql)
     try:
-        query = sqlglot.parse_one(sql, read=manifest.dialect)
+        query = sqlglot.parse_one(sql, read=reader(manifest.dialect))
     except sqlglot.errors.ParseError as exc:
         raise SqlError(f"model {model.name!r} does not parse: {exc.errors[0]['description']}",
                        path=model.path) from None
-    ctes = [exp.CTE(this=sqlglot.parse_one(cte_sql, read=manifest.dialect),
+    ctes = [exp.CTE(this=sqlglot.parse_one(cte_sql, read=reader(manifest.dialect)),
                     alias=exp.TableAlias(this=exp.to_identifier(name)))
             for name, cte_sql in givens.values()]
     existing = query.args.get("with_")
     query.set("with_", exp.With(expressions=ctes + (list(existing.expressions) if existing else [])))
-    return query.sql(dialect=manifest.dialect, pretty=True)
+    return query.sql(dialect=reader(manifest.dialect), pretty=True)
 
 
 def _selector_matcher(manifest: Manifest, text: str) -> Callable[[UnitTestSpec], bool]:
@@ -285,7 +286,7 @@ def run_unit_test(manifest: Manifest, spec: UnitTestSpec, adapter: Any) -> UnitT
     from elt.dialects import translate
 
     sql = build_unit_test_sql(manifest, spec)
-    query = sqlglot.parse_one(sql, read=manifest.dialect)
+    query = sqlglot.parse_one(sql, read=reader(manifest.dialect))
     engine_sql = sql if adapter.dialect == manifest.dialect else translate(
         query, manifest.dialect, adapter.dialect, path=spec.path)
     columns, rows = adapter.fetch_table(engine_sql)
