@@ -213,6 +213,11 @@ class Adapter(ABC):
         for name in names:
             self.execute(f"ALTER TABLE {relation} DROP COLUMN {name}")
 
+    def alter_column_type(self, relation: Relation, name: str, data_type: str) -> None:
+        """Change a column's type, converting its values (on_schema_change: sync_all_columns; only
+        asked of engines with SUPPORTS_DROP_COLUMN)."""
+        self.execute(f"ALTER TABLE {relation} ALTER COLUMN {name} SET DATA TYPE {data_type}")
+
     def row_count(self, relation: Relation) -> int:
         return int(self.fetchall(f"SELECT COUNT(*) FROM {relation}")[0][0])
 

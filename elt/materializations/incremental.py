@@ -44,6 +44,8 @@ class SchemaChange:
 
     add: list[Column] = field(default_factory=list)
     drop: list[str] = field(default_factory=list)
+    #: sync_all_columns: (column, new type) for columns whose type family changed.
+    retype: list[tuple[str, str]] = field(default_factory=list)
 
 
 def _names(columns: Sequence[Column]) -> set[str]:
@@ -80,6 +82,7 @@ def plan_schema_change(node: Node, old: list[Column], new: list[Column], *, can_
         change.add = added
     if mode == "sync_all_columns":
         change.drop = removed
+        change.retype = [(name, after) for name, _, after in type_changes(old, new)]
     return change
 
 
@@ -88,6 +91,8 @@ def _apply(adapter: Adapter, relation: Relation, change: SchemaChange) -> None:
         adapter.add_columns(relation, change.add)
     if change.drop:
         adapter.drop_columns(relation, change.drop)
+    for name, data_type in change.retype:
+        adapter.alter_column_type(relation, name, data_type)
 
 
 def _load_lists(target: list[Column], new: list[Column], partition_by: list[str]) -> tuple[list[str], list[str]]:

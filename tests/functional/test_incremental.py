@@ -184,6 +184,22 @@ def test_a_changed_column_type_fails_by_default(daily):
     assert rows(daily, "select * from gold.daily") == before
 
 
+def test_sync_all_columns_changes_a_column_type(daily):
+    assert daily.elt("run", "--start", "2024-06-01", "--end", "2024-06-01").exit_code == 0
+    daily.write({"models/marts/daily.sql": changed(DAILY, "sync_all_columns", "sum(amount) as amount",
+                                                   "sum(amount) + 0.4 as amount")})
+    result = daily.elt("run", "--start", "2024-06-02", "--end", "2024-06-02")
+    assert result.exit_code == 0, result.output
+    # The new value is kept whole (5.4, not 5); the earlier day's values are converted.
+    assert rows(daily, "select user_id, cast(amount as double), cast(dt as varchar) from gold.daily") == sorted([
+        (1, 5.4, "2024-06-02"), (1, 10.0, "2024-06-01"), (2, 20.0, "2024-06-01")], key=repr)
+
+
+def changed(model: str, mode: str, old: str = "", new: str = "") -> str:
+    model = model.replace("materialized='incremental'", f"materialized='incremental', on_schema_change='{mode}'")
+    return model.replace(old, new) if old else model
+
+
 def test_a_wider_or_narrower_integer_is_not_a_type_change(daily):
     assert daily.elt("run", "--start", "2024-06-01", "--end", "2024-06-01").exit_code == 0
     daily.write({"models/marts/daily.sql": DAILY.replace("sum(amount) as amount",

@@ -15,7 +15,7 @@ import pytest
 
 from elt.adapters.hive import HiveAdapter
 from tests.conftest import PYPROJECT
-from tests.functional.test_incremental import DAILY, EVENTS, MERGE, WIDER
+from tests.functional.test_incremental import DAILY, EVENTS, MERGE, WIDER, changed
 
 pytestmark = pytest.mark.hive
 
@@ -122,11 +122,6 @@ def test_merge_is_refused_on_hive_unless_transactional(hive_project):
     result = proj.elt("run", "--target", "hive")
     assert result.exit_code == 2
     assert "merge needs a table that supports MERGE" in result.stderr
-
-
-def changed(model: str, mode: str, old: str = "", new: str = "") -> str:
-    model = model.replace("materialized='incremental'", f"materialized='incremental', on_schema_change='{mode}'")
-    return model.replace(old, new) if old else model
 
 
 def test_schema_changes_on_hive_as_on_duckdb(hive_project, make_target):
