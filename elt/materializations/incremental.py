@@ -114,14 +114,18 @@ def _partitions(adapter: Adapter, relation: Relation, partition_by: list[str]) -
     return ["/".join(f"{c}={v}" for c, v in zip(partition_by, row, strict=True)) for row in values]
 
 
+def _check_partition_columns(node: Node, columns: list[Column], partition_by: list[str]) -> None:
+    missing = [c for c in partition_by if c.lower() not in _names(columns)]
+    if columns and missing:
+        raise AdapterError(f"partition_by column(s) {', '.join(missing)} are not in the query of {node.relation}",
+                           hint="select the partition column(s), or change partition_by")
+
+
 def _check_staged(adapter: Adapter, node: Node, staged: Relation, columns: list[Column],
                   partition_by: list[str], unique_key: list[str], chosen: str) -> None:
     """Refuse, before the target is touched, new rows that cannot be loaded as configured."""
+    _check_partition_columns(node, columns, partition_by)
     present = _names(columns)
-    missing = [c for c in partition_by if c.lower() not in present]
-    if missing:
-        raise AdapterError(f"partition_by column(s) {', '.join(missing)} are not in the query of {node.relation}",
-                           hint="select the partition column(s), or change partition_by")
     if chosen != "merge":
         return
     missing = [c for c in unique_key if c.lower() not in present]
@@ -168,6 +172,11 @@ def build_incremental(adapter: Adapter, node: Node, query: str, *, full_refresh:
     partition_by = as_list(node.config.get("partition_by"))
     existing = adapter.relation_kind(relation)
     if existing != "table" or full_refresh:
+        if partition_by and not adapter.SUPPORTS_TABLE_OPTIONS:
+            # Hive's CTAS refuses a missing partition column itself; elsewhere partition_by is only
+            # read by the loads, so check the query's columns before the table is replaced.
+            names, _ = adapter.fetch_table(f"SELECT * FROM (\n{query}\n) elt_columns LIMIT 0")
+            _check_partition_columns(node, [Column(name) for name in names], partition_by)
         rows = build_table(adapter, relation, query, node.config)
         return IncrementalOutcome("full_refresh" if existing else "create", rows,
                                   partitions=_partitions(adapter, relation, partition_by))

@@ -269,6 +269,16 @@ def test_unsafe_combinations_are_refused(project, config, message):
     assert not proj.database.exists()
 
 
+def test_a_partition_column_missing_from_select_star_is_refused_before_the_table_is_built(daily):
+    # `select *` hides the columns from the compile-time check: the run checks them first.
+    daily.write({"models/marts/daily.sql": "{{ config(materialized='incremental', partition_by=['day']) }}\n"
+                                           "select * from {{ ref('events') }}\n"})
+    result = daily.elt("run")
+    assert result.exit_code == 1
+    assert "partition_by column(s) day are not in the query of gold.daily" in result.stdout
+    assert "gold.daily" not in daily.relations()
+
+
 def test_full_overwrite_ok_allows_replacing_everything(project):
     proj = project({"models/marts/m.sql": "{{ config(materialized='incremental', "
                                           "incremental_strategy='insert_overwrite', full_overwrite_ok=true) }}\n"
