@@ -28,7 +28,8 @@ class TargetConfig:
         type: adapter type (duckdb, hive, spark).
         schema: default schema for relations whose config sets none.
         threads: default worker threads for `run`.
-        settings: every key of the output, as rendered (secrets included: never log this).
+        settings: every key of the output, as rendered (secrets included: never log this); a
+            DuckDB target without `path` gets `<target-path>/<project name>.duckdb`.
         profiles_path: the profiles.yml it came from.
     """
 
@@ -183,13 +184,29 @@ def _toml_error_line(message: str) -> int | None:
 
 
 def find_profiles(project_root: Path, profiles_dir: Path | None) -> Path:
-    """Where profiles.yml is: `--profiles-dir`, then the project folder, then `~/.elt/`."""
-    candidates = [profiles_dir] if profiles_dir else []
-    candidates += [project_root, Path.home() / ".elt"]
+    """Where profiles.yml is: `--profiles-dir` if given (and nowhere else), else the project folder,
+    then `~/.elt/`.
+
+    Raises:
+        ProjectError: `--profiles-dir` has no profiles.yml, or neither default folder has one.
+    """
+    if profiles_dir:
+        # An explicit folder without the file is a mistake (a typo, a wrong mount): falling back to
+        # another profiles.yml would connect to a target the user did not mean.
+        path = Path(profiles_dir) / "profiles.yml"
+        if path.is_file():
+            return path
+        problem = "has no profiles.yml" if Path(profiles_dir).is_dir() else "is not a folder"
+        raise ProjectError(
+            f"--profiles-dir {profiles_dir} {problem}",
+            hint=f"create {path} (see README: Profiles), or pass the folder that holds profiles.yml; "
+            "without --profiles-dir elt reads the project's profiles.yml, then ~/.elt/profiles.yml",
+        )
+    candidates = [project_root, Path.home() / ".elt"]
     for folder in candidates:
-        if folder and (folder / "profiles.yml").is_file():
+        if (folder / "profiles.yml").is_file():
             return folder / "profiles.yml"
-    looked = ", ".join(str(c) for c in candidates if c)
+    looked = ", ".join(str(c) for c in candidates)
     raise ProjectError(
         "no profiles.yml found",
         hint=f"looked in {looked}; create one (see README: Profiles) or pass --profiles-dir",
@@ -251,6 +268,10 @@ def load_target(
             raise ValueError
     except (TypeError, ValueError):
         raise ProjectError(f"target {name!r}: threads must be a positive integer", path=path) from None
+    if type_name == "duckdb" and settings.get("path") is None:
+        # Without a path DuckDB would be in memory, and what `elt seed` loaded would be gone before
+        # `elt run`: the database goes where the rest of the project's output goes.
+        settings["path"] = f"{project.target_path}/{project.name}.duckdb"
     schema = str(settings.get("schema") or ("main" if type_name == "duckdb" else "default"))
     return TargetConfig(name=name, type=type_name, schema=schema, threads=threads,
                         settings=settings, profiles_path=path, project_root=project.root)

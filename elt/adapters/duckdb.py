@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from elt.adapters.base import Adapter, RelationKind
-from elt.errors import AdapterError
+from elt.errors import AdapterError, ProjectError
 from elt.nodes import Column, Relation
 
 _DDL = re.compile(r"\s*(CREATE|DROP|ALTER)\b", re.IGNORECASE)
@@ -48,7 +48,17 @@ class DuckDBAdapter(Adapter):
 
     @property
     def path(self) -> str:
-        raw = str(self.target.settings.get("path") or ":memory:")
+        """The database: ":memory:", a MotherDuck "md:" name, or a file (relative to the project).
+
+        Raises:
+            ProjectError: the profile's `path` is not a non-empty string.
+        """
+        raw = self.target.settings.get("path", ":memory:")
+        if not isinstance(raw, str) or not raw.strip():
+            raise self._profile_error(
+                f"`path` must be a file path or \":memory:\", not {raw!r}",
+                'write e.g. `path: target/my_project.duckdb` (or leave it out for target/<project name>.duckdb)',
+            )
         if raw == ":memory:" or raw.startswith("md:"):
             return raw
         path = Path(raw).expanduser()
@@ -56,29 +66,71 @@ class DuckDBAdapter(Adapter):
             path = self.target.project_root / path
         return str(path)
 
+    def _profile_error(self, message: str, hint: str) -> ProjectError:
+        """An error in this target's settings, naming profiles.yml and the target."""
+        return ProjectError(f"target {self.target.name!r}: {message}", path=self.target.profiles_path, hint=hint)
+
     def open(self) -> None:
         import duckdb
 
         if self._connection is not None:
             return
         path = self.path
-        if path != ":memory:":
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        in_file = path != ":memory:" and not path.startswith("md:")
+        if in_file:
+            self._make_folder(Path(path).parent)
+        new_file = in_file and not Path(path).exists()
         try:
             self._connection = duckdb.connect(path)
         except duckdb.Error as exc:
-            raise AdapterError(f"cannot open DuckDB database {path}: {_clean(exc)}",
-                               hint="is another process (a running elt, a DuckDB shell) holding it?") from None
-        # The Hive-compatibility macros live in the database (the views elt creates call them, from
-        # any DuckDB client); registered once here, before any worker thread starts.
-        from elt.dialects.duckdb_functions import register
+            message = f"cannot open DuckDB database {path}: {_clean(exc)}"
+            if "lock" in str(exc).lower():
+                raise AdapterError(message, hint="is another process (a running elt, a DuckDB shell) holding it?"
+                                   ) from None
+            raise AdapterError(message, path=self.target.profiles_path,
+                               hint=f"`path` of target {self.target.name!r} must name a DuckDB database file "
+                               "(or a new file in a folder elt can write to)") from None
+        try:
+            # Settings first: a wrong one is the profile's error, found before elt writes anything.
+            self._prepare(self._connection)
+            # The Hive-compatibility macros live in the database (the views elt creates call them,
+            # from any DuckDB client); registered once here, before any worker thread starts.
+            from elt.dialects.duckdb_functions import register
 
-        register(self._connection)
-        self._prepare(self._connection)
+            register(self._connection)
+        except BaseException:
+            self._connection.close()
+            self._connection = None
+            if new_file:  # a wrong setting leaves no empty database behind
+                for leftover in (path, f"{path}.wal"):
+                    with contextlib.suppress(OSError):
+                        Path(leftover).unlink()
+            raise
+
+    def _make_folder(self, folder: Path) -> None:
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            blocker = next((p for p in (folder, *folder.parents) if p.exists()), None)
+            problem = (f"{blocker} is not a folder" if blocker is not None and not blocker.is_dir()
+                       else f"cannot create the folder {folder}: {exc.strerror}")
+            raise self._profile_error(f"no folder for the DuckDB database: {problem}",
+                                      "set `path` to a file in a folder elt can create or write to") from None
 
     def _prepare(self, cursor: Any) -> None:
-        timezone = str(self.target.settings.get("timezone", "UTC"))
-        cursor.execute(f"SET TimeZone = '{timezone.replace(chr(39), '')}'")
+        import duckdb
+
+        timezone = self.target.settings.get("timezone") or "UTC"
+        try:
+            cursor.execute(f"SET TimeZone = '{str(timezone).replace(chr(39), '')}'")
+        except duckdb.Error as exc:
+            # DuckDB's message ends with 'Candidate time zones: "A", "B"': worth passing on.
+            close = re.findall(r'"([^"]+)"', str(exc).partition("Candidate time zones:")[2])
+            also = f"; close names: {', '.join(close)}" if close else ""
+            raise self._profile_error(
+                f"DuckDB does not know the timezone {timezone!r}",
+                f"set `timezone` to an IANA name such as UTC or Europe/Paris{also}",
+            ) from None
 
     def close(self) -> None:
         with self._lock:
