@@ -77,7 +77,8 @@ def inputs_digest(config: ProjectConfig, invocation: tuple[Any, ...], profiles_d
 
 def _content(path: str) -> bytes:
     try:
-        with open(path, "rb") as file:
+        # O_NONBLOCK: a FIFO among the project files must not hang the check (load_project reports it)
+        with open(os.open(path, os.O_RDONLY | os.O_NONBLOCK), "rb") as file:
             return b"+" + file.read()
     except FileNotFoundError:
         return b"-"

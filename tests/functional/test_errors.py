@@ -3,6 +3,8 @@ and nothing in the warehouse is touched."""
 
 from __future__ import annotations
 
+import os
+
 import pytest
 
 from tests.conftest import PROFILES, PYPROJECT
@@ -234,3 +236,138 @@ def test_debug_flag_shows_traceback(project):
     result = proj.elt("compile", "--debug")
     assert result.exit_code == 2
     assert "Traceback" in result.output
+
+
+# -- SQL errors are reported at the model file's line, not the rendered SQL's -----------------------
+
+SHIFTED = {
+    # multi-line config() and {% set %} render to nothing: the rendered error line is 6 lines earlier
+    "jinja-blocks-shift-up": (
+        {"models/staging/bad.sql": """\
+            {{ config(
+                materialized='view',
+                schema='bronze',
+            ) }}
+            {% set columns = [
+                'id',
+                'name',
+            ] %}
+            select
+              {{ columns | join(', ') }},
+              id * 2 as double_id,
+              name || '!' as shout
+            from {{ ref('people') }}
+            where id > 0 and and name is not null
+            """},
+        14,
+    ),
+    # a macro expanding to five lines: the rendered error line is 4 lines later
+    "macro-shifts-down": (
+        {
+            "macros/columns.sql": "{% macro person_columns() %}\n  id,\n  name,\n  upper(name) as upper_name,\n"
+                                  "  id * 2 as double_id\n{% endmacro %}\n",
+            "models/staging/bad.sql": """\
+                select
+                  {{ person_columns() }},
+                  1 as one
+                from {{ ref('people') }}
+                where id > 0 and and name is not null
+                """,
+        },
+        5,
+    ),
+}
+
+
+@pytest.mark.parametrize("files, line", SHIFTED.values(), ids=SHIFTED.keys())
+@pytest.mark.parametrize("command", ["run", "compile"])
+def test_sql_syntax_error_names_the_source_line(project, files, line, command):
+    proj = project({**GOOD, **files})
+    result = proj.elt(command)
+    check_usage_error(result, f"models/staging/bad.sql:{line}: SQL syntax error near 'and'",
+                      "    where id > 0 and and name is not null")
+    assert not proj.database.exists()
+
+
+# -- project files that are there but cannot be read ----------------------------------------------
+
+
+def _dangling(path):
+    path.symlink_to("no_such_model.sql")
+
+
+def _loop(path):
+    path.symlink_to(path.name)
+
+
+def _fifo(path):
+    os.mkfifo(path)
+
+
+UNREADABLE = {
+    "dangling-symlink": (_dangling, ["symbolic link to no_such_model.sql", "No such file or directory",
+                                     "point the link at an existing file, or remove it"]),
+    "symlink-loop": (_loop, ["symbolic link to x.sql", "Too many levels of symbolic links"]),
+    "fifo": (_fifo, ["not a regular file"]),
+}
+
+
+@pytest.mark.parametrize("make, fragments", UNREADABLE.values(), ids=UNREADABLE.keys())
+@pytest.mark.parametrize("command", ["run", "compile"])
+def test_model_file_that_is_not_a_readable_file(project, make, fragments, command):
+    proj = project(GOOD)
+    make(proj.root / "models/staging/x.sql")
+    check_usage_error(proj.elt(command), "models/staging/x.sql: cannot read file", *fragments)
+    assert not proj.database.exists()
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/self/mem"), reason="needs Linux's /proc/self/mem")
+def test_model_file_whose_read_fails(project):
+    # A regular file whose read fails even for root (chmod 000 does not stop root): /proc/self/mem
+    # cannot be read at offset 0. This is project.read_text's own error, not the not-a-file check.
+    proj = project(GOOD)
+    (proj.root / "models/staging/x.sql").symlink_to("/proc/self/mem")
+    check_usage_error(proj.elt("run"), "models/staging/x.sql: cannot read file: Input/output error")
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root reads a chmod 000 file")
+def test_model_file_without_read_permission(project):
+    proj = project(GOOD)
+    (proj.root / "models/staging/x.sql").write_text("select 1 as x\n")
+    (proj.root / "models/staging/x.sql").chmod(0)
+    check_usage_error(proj.elt("run"), "models/staging/x.sql: cannot read file: Permission denied")
+
+
+def test_editor_lock_files_are_ignored(project):
+    # Emacs marks a file being edited with a dangling link `.#name`
+    proj = project(GOOD)
+    (proj.root / "models/staging/.#stg_people.sql").symlink_to("user@host.1234:1700000000")
+    result = proj.elt("compile")
+    assert result.exit_code == 0, result.output
+    assert "Compiled 2 model(s)" in result.stdout
+
+
+# -- folder configs that match no folder --------------------------------------------------------------
+
+
+def test_folder_config_for_a_missing_folder_is_a_warning(project):
+    proj = project(GOOD, pyproject=PYPROJECT.replace("[tool.elt.models.staging]", "[tool.elt.models.stagign]")
+                   + '\n[tool.elt.seeds.sub]\nschema = "x"\n')
+    result = proj.elt("build")
+    assert result.exit_code == 0, result.output
+    assert ("pyproject.toml:8: [tool.elt.models.stagign] applies to no model: no model is in a folder "
+            "models/stagign (did you mean staging?)") in result.stderr
+    assert "[tool.elt.seeds.sub] applies to no seed: no seed is in a folder seeds/sub" in result.stderr
+    # folders that have models are not reported; the misspelt config really did not apply
+    assert "tool.elt.models.marts]" not in result.stderr
+    assert "main.stg_people" in result.stdout
+
+
+def test_nested_folder_config_for_a_missing_subfolder_is_a_warning(project):
+    proj = project({**GOOD, "models/staging/crm/stg_crm.sql": "select 1 as x\n"},
+                   pyproject=PYPROJECT + '\n[tool.elt.models.staging.crn]\nschema = "crm"\n')
+    result = proj.elt("compile")
+    assert result.exit_code == 0, result.output
+    assert "[tool.elt.models.staging.crn] applies to no model" in result.stderr
+    assert "models/staging/crn (did you mean crm?)" in result.stderr
+    assert "[tool.elt.models.staging]" not in result.stderr
