@@ -302,6 +302,13 @@ MACROS["hive_regexp_replace_dyn"] = (
     " must be a literal to be translated')"
     f" WHEN r <> '' AND regexp_full_match('', p) THEN {_EMPTY_MATCH} ELSE regexp_replace(s, p, r, 'g') END",
 )
+# split(s, p) with a pattern only known at run time: one that matches the empty string splits differently
+# in Java (String.split) and RE2, so raise (hive_functions.can_match_empty decides for literals).
+MACROS["hive_split"] = (
+    "s, p",
+    "CASE WHEN regexp_full_match('', p) THEN error('elt: split pattern ' || p || ' can match the empty string,"
+    " which Java and DuckDB split differently') ELSE regexp_split_to_array(s, p) END",
+)
 # str_to_map(text, d1, d2): Java String.split on both regexes (trailing empty pairs dropped, a pair
 # without d2 maps to NULL). A repeated key makes DuckDB raise (Hive keeps the last value).
 MACROS["hive__drop_trailing_empty"] = (

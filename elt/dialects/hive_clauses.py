@@ -137,6 +137,10 @@ def _between(node: exp.Expr) -> exp.Expr:
     low, high = node.args["low"], node.args["high"]
     if not (_literal_needs_care(low) or _literal_needs_care(high)) or _is_literal(node.this):
         return node
+    if _literal_needs_care(low) and _literal_needs_care(high) and _volatile(node.this):
+        once = types.between(node.this, low, high)  # rand() BETWEEN 0.2 AND 0.4: rand() must stay one call
+        if once is not None:
+            return once
     return exp.Paren(
         this=exp.and_(
             _cmp("ge", node.this.copy(), low)
@@ -146,6 +150,10 @@ def _between(node: exp.Expr) -> exp.Expr:
             copy=False,
         )
     )
+
+
+def _volatile(node: exp.Expr) -> bool:
+    return any(isinstance(n, exp.Anonymous) and n.name.lower() in types.VOLATILE_CALLS for n in node.walk())
 
 
 def _simple_case(node: exp.Expr) -> exp.Expr:

@@ -137,7 +137,19 @@ def _split(node: exp.Expr) -> exp.Expr:
     check_regex(node, node.expression, "split()")
     if node.args.get("limit") is not None:
         refuse("split() with a limit", "not a Hive signature", node)
-    return call("regexp_split_to_array", node.this, node.expression)
+    pattern = node.expression
+    if not is_string(pattern):
+        return macro("hive_split", node.this, pattern)
+    if can_match_empty(pattern.this):
+        refuse(
+            "split()",
+            f"the pattern {pattern.this!r} can match the empty string, where Java's String.split and RE2 "
+            "split differently (split('abc', 'x*') is [a, b, c, ''] in Hive, [a, b, c] in DuckDB)",
+            node,
+            "use a pattern that matches at least one character, or give DuckDB its own SQL: "
+            "{% if target.type == 'duckdb' %} ... {% endif %}",
+        )
+    return call("regexp_split_to_array", node.this, pattern)
 
 
 def _regexp_extract(node: exp.Expr) -> exp.Expr:
@@ -148,24 +160,35 @@ def _regexp_extract(node: exp.Expr) -> exp.Expr:
     return call("regexp_extract", node.this, node.expression, group)
 
 
+def can_match_empty(pattern: str) -> bool:
+    r"""Whether a Java regex can match the empty string somewhere (a guess where Python cannot tell).
+
+    Python's `re` finds the same matches as Java, so it decides; word boundaries are dropped first (they
+    match empty between letters). A pattern Python cannot compile is judged by its quantifiers.
+
+    >>> [can_match_empty(p) for p in ("a*", r"\s*$", "x?", "(a|)", r"\b", "^", "a+", r"\d{2}", r"\p{L}*")]
+    [True, True, True, True, True, True, False, False, True]
+    """
+    try:
+        compiled = re.compile(re.sub(r"\\[bB]", "", pattern))
+    except re.error:
+        return bool(re.search(r"[*?^$]|\{0?,|\\[bB]|\(\||\|\)", pattern))
+    return compiled.fullmatch("") is not None
+
+
 def matches_empty(pattern: str) -> bool:
     r"""Whether a Java regex may match the empty string where another match just ended.
 
     There Java's replaceAll replaces the empty match too, RE2 (DuckDB) skips it:
-    regexp_replace('aaa', 'a*', 'x') is 'xx' in Hive, 'x' in DuckDB. Python's `re` finds the same
-    matches as Java, so it decides; a pattern it cannot compile is judged by its quantifiers. A pattern
-    anchored at the start ('^\s*') has at most one match, which both engines replace alike.
+    regexp_replace('aaa', 'a*', 'x') is 'xx' in Hive, 'x' in DuckDB. A pattern anchored at the start
+    ('^\s*') has at most one match, which both engines replace alike.
 
-    >>> [matches_empty(p) for p in ("a*", r"\s*$", "x?", "(a|)", r"\b", "a+", r"^\s*", r"\d{2}", r"\p{L}*")]
-    [True, True, True, True, True, False, False, False, True]
+    >>> [matches_empty(p) for p in ("a*", r"\s*$", r"^\s*", "a+")]
+    [True, True, False, False]
     """
     if pattern.startswith("^") and "|" not in pattern and "(?m" not in pattern:
         return False
-    try:
-        compiled = re.compile(re.sub(r"\\[bB]", "", pattern))
-    except re.error:
-        return bool(re.search(r"[*?]|\{0?,|\\[bB]|\(\||\|\)|\$", pattern))
-    return compiled.fullmatch("") is not None
+    return can_match_empty(pattern)
 
 
 def _regexp_replace(node: exp.Expr) -> exp.Expr:

@@ -347,11 +347,10 @@ def compare(op: str, value: exp.Expr, literal: exp.Expr, *, in_list: bool = Fals
     """`value OP literal` (a number or numeric text) with Hive's typing: a string meeting a number compares
     as two doubles; DuckDB would cast the string to the number's type (rounding '2.4' to 2)."""
     kind, lit_kind = static_type(value), static_type(literal)
-    mixed = (kind == "VARCHAR" and lit_kind != "VARCHAR") or (kind in _NUMBER_KINDS and lit_kind == "VARCHAR")
     if kind is not None:
-        if mixed and in_list:
+        if _mixed(kind, lit_kind) and in_list:
             refuse("IN (...)", "a list that mixes strings and numbers compares differently across Hive versions", value)
-        if mixed or (kind == "INT" and lit_kind != "INT"):
+        if _as_doubles(kind, lit_kind):
             left, right = _cast(value, "DOUBLE"), _cast(literal, "DOUBLE")
         else:
             left, right = value, literal
@@ -362,6 +361,26 @@ def compare(op: str, value: exp.Expr, literal: exp.Expr, *, in_list: bool = Fals
 
 
 _OPERATORS = {"eq": exp.EQ, "ne": exp.NEQ, "lt": exp.LT, "le": exp.LTE, "gt": exp.GT, "ge": exp.GTE}
+
+
+def _mixed(kind: Kind, lit_kind: Kind) -> bool:
+    return (kind == "VARCHAR" and lit_kind != "VARCHAR") or (kind in _NUMBER_KINDS and lit_kind == "VARCHAR")
+
+
+def _as_doubles(kind: Kind, lit_kind: Kind) -> bool:
+    """Whether `compare` compares a value of `kind` with a literal of `lit_kind` as two doubles."""
+    return _mixed(kind, lit_kind) or (kind == "INT" and lit_kind != "INT")
+
+
+def between(value: exp.Expr, low: exp.Expr, high: exp.Expr) -> exp.Expr | None:
+    """`value BETWEEN low AND high` (both bounds numbers or numeric text) typed as `compare` types each
+    comparison, without writing `value` twice (it may be volatile); None when its type is not visible."""
+    kind = static_type(value)
+    if kind is None:
+        return None
+    if any(_as_doubles(kind, static_type(bound)) for bound in (low, high)):
+        return exp.Between(this=_cast(value, "DOUBLE"), low=_cast(low, "DOUBLE"), high=_cast(high, "DOUBLE"))
+    return exp.Between(this=value, low=low, high=high)
 
 
 def to_binary(value: exp.Expr) -> exp.Expr:

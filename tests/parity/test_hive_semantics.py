@@ -163,11 +163,14 @@ def test_refused_when_translated_where_the_type_is_visible(hive_sql: str, messag
         # Java replaces an empty match right after another match; RE2 skips it ('xx' against 'x').
         ("SELECT regexp_replace('aaa', 'a*', 'x')", "regexp_replace()", "empty string"),
         ("SELECT regexp_replace('ab  ', '\\\\s*$', 'x')", "regexp_replace()", "empty string"),
+        # Java's String.split keeps a trailing '' and skips a leading empty match; RE2 splits otherwise.
+        ("SELECT split('abc', 'x*')", "split()", "empty string"),
+        ("SELECT split('abc', '^')", "split()", "empty string"),
         # A rewrite or macro that would evaluate rand() twice.
         ("SELECT pmod(10, floor(rand() * 3) + 1)", "rand()", "hive_pmod"),
         ("SELECT CASE floor(rand() * 3) WHEN 0 THEN 'a' WHEN 1 THEN 'b' END", "rand()", "more than once"),
         ("SELECT CASE CAST(rand() AS STRING) WHEN 'a' THEN 1 WHEN 'b' THEN 2 END", "rand()", "CASE x WHEN"),
-        ("SELECT rand() BETWEEN '0.1' AND 0.5", "rand()", "more than once"),
+        ("SELECT floor(rand() * 3) BETWEEN '1' AND 2", "rand()", "more than once"),
         ("SELECT locate('a', 'banana', CAST(rand() * 3 AS INT))", "rand()", "hive_locate"),
     ],
 )
@@ -185,6 +188,22 @@ def test_dynamic_regexp_pattern_that_matches_empty_raises_at_run_time(duckdb_con
     with pytest.raises(duckdb.Error, match=r"elt: regexp_replace pattern a\* can match the empty string"):
         run(duckdb_conn, hive_sql)
     assert run(duckdb_conn, "SELECT regexp_replace('aaa', p, 'x') FROM (SELECT 'a+' AS p) t") == [("x",)]
+
+
+def test_rand_between_stays_one_call(duckdb_conn) -> None:
+    """BETWEEN with a typed volatile subject keeps one call (rewritten as two comparisons, it would be two
+    numbers: the share in [0.25, 0.5] would be 0.75 * 0.5 instead of 0.25)."""
+    digits = "explode(array(0, 1, 2, 3, 4, 5, 6, 7, 8, 9))"
+    views = " ".join(f"LATERAL VIEW {digits} v{i} AS d{i}" for i in range(5))  # 100000 rows
+    hive_sql = f"SELECT avg(CASE WHEN rand() BETWEEN '0.25' AND 0.5 THEN 1.0 ELSE 0.0 END) FROM (SELECT 1 AS x) t {views}"
+    assert translate(parse(hive_sql), "hive", "duckdb").upper().count("RANDOM()") == 1
+    assert abs(run(duckdb_conn, hive_sql)[0][0] - 0.25) < 0.02
+
+
+def test_dynamic_split_pattern_that_matches_empty_raises_at_run_time(duckdb_conn) -> None:
+    with pytest.raises(duckdb.Error, match=r"elt: split pattern x\* can match the empty string"):
+        run(duckdb_conn, "SELECT split('abc', p) FROM (SELECT 'x*' AS p) t")
+    assert run(duckdb_conn, "SELECT split('a1b', p) FROM (SELECT '[0-9]' AS p) t") == [(["a", "b"],)]
 
 
 def test_reader_keeps_what_hive_needs() -> None:
