@@ -195,7 +195,8 @@ def test_rand_between_stays_one_call(duckdb_conn) -> None:
     numbers: the share in [0.25, 0.5] would be 0.75 * 0.5 instead of 0.25)."""
     digits = "explode(array(0, 1, 2, 3, 4, 5, 6, 7, 8, 9))"
     views = " ".join(f"LATERAL VIEW {digits} v{i} AS d{i}" for i in range(5))  # 100000 rows
-    hive_sql = f"SELECT avg(CASE WHEN rand() BETWEEN '0.25' AND 0.5 THEN 1.0 ELSE 0.0 END) FROM (SELECT 1 AS x) t {views}"
+    share = "avg(CASE WHEN rand() BETWEEN '0.25' AND 0.5 THEN 1.0 ELSE 0.0 END)"
+    hive_sql = f"SELECT {share} FROM (SELECT 1 AS x) t {views}"
     assert translate(parse(hive_sql), "hive", "duckdb").upper().count("RANDOM()") == 1
     assert abs(run(duckdb_conn, hive_sql)[0][0] - 0.25) < 0.02
 
