@@ -422,6 +422,10 @@ for _name in (
     "hive_to_binary",
     "hive_to_string",
     "hive_unix_timestamp",
+    "hive_sqrt",
+    "hive_ln",
+    "hive_log10",
+    "hive_log2",
     *(f"hive_{kind}_{op}" for kind in ("cmp", "in") for op in ("eq", "ne", "lt", "le", "gt", "ge")),
 ):
     if _name not in MACROS:

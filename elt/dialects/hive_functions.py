@@ -16,7 +16,7 @@ from sqlglot import exp
 
 from elt.dialects._common import Rule, call, is_number, is_string, macro, numeric_text, refuse
 from elt.dialects.hive_dates import DATE_ANONYMOUS_RULES, DATE_RULES
-from elt.dialects.hive_types import static_type, to_string
+from elt.dialects.hive_types import once, static_type, to_string
 
 # -- regular expressions ------------------------------------------------------------------------------
 # Hive uses java.util.regex, DuckDB RE2. RE2 rejects most Java-only syntax (lookaround, backreferences,
@@ -287,9 +287,9 @@ def _round(node: exp.Expr) -> exp.Expr:
 def _log(node: exp.Expr) -> exp.Expr:
     base, arg = node.this, node.expression
     if arg is None:
-        return macro("hive_ln", base)
+        return once("hive_ln", base)
     if is_number(base) and base.name in ("10", "2"):
-        return macro(f"hive_log{base.name}", arg)
+        return once(f"hive_log{base.name}", arg)
     return macro("hive_log", base, arg)
 
 
@@ -427,8 +427,8 @@ FUNCTION_RULES: dict[type[exp.Expr], Rule] = {
     exp.Struct: _struct,
     # numbers
     exp.Round: _round,
-    exp.Sqrt: lambda n: macro("hive_sqrt", n.this),
-    exp.Ln: lambda n: macro("hive_ln", n.this),
+    exp.Sqrt: lambda n: once("hive_sqrt", n.this),
+    exp.Ln: lambda n: once("hive_ln", n.this),
     exp.Log: _log,
     exp.Greatest: _greatest,
     exp.Least: _greatest,

@@ -227,6 +227,12 @@ def _dispatch(name: str, value: exp.Expr, *rest: exp.Expr) -> exp.Expr:
     return macro(f"{name}_once" if _heavy(value) else name, value, *rest)
 
 
+def once(name: str, value: exp.Expr, *rest: exp.Expr) -> exp.Expr:
+    """A call of macro `name`, or of its `_once` variant (which evaluates `value` once) when `value` is
+    built from macros or volatile: the macro's body names its first parameter more than once."""
+    return _dispatch(name, value, *rest)
+
+
 def _cast(value: exp.Expr, type_sql: str, safe: bool = True) -> exp.Expr:
     klass = exp.TryCast if safe else exp.Cast
     return klass(this=value, to=exp.DataType.build(type_sql))
