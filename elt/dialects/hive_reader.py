@@ -31,12 +31,6 @@ def java_pattern(literal: exp.Expr | None) -> str | None:
     return None
 
 
-def _keeps_length(node: exp.Expr) -> bool:
-    return any(
-        isinstance(n, exp.DataType) and n.is_type("char", "varchar") and n.expressions for n in node.walk()
-    )
-
-
 class EltHive(Hive):
     """Hive as elt reads it (see the module docstring)."""
 
@@ -56,19 +50,16 @@ class EltHive(Hive):
     class Parser(Hive.Parser):
         def _parse_types(self, check_func: bool = False, schema: bool = False, allow_identifiers: bool = True,
                          with_collation: bool = False) -> exp.Expr | None:
-            if schema:
-                return super()._parse_types(check_func=check_func, schema=schema,
-                                            allow_identifiers=allow_identifiers, with_collation=with_collation)
-            # Skip Hive's override (which drops CHAR/VARCHAR lengths) when a length is given.
-            index = self._index
+            # sqlglot's base parser, not Hive's override, which drops CHAR/VARCHAR lengths outside schemas;
+            # a CHAR/VARCHAR without a length becomes STRING, as there.
             this = super(Hive.Parser, self)._parse_types(check_func=check_func, schema=schema,
                                                          allow_identifiers=allow_identifiers,
                                                          with_collation=with_collation)
-            if this is not None and _keeps_length(this):
-                return this
-            self._retreat(index)
-            return super()._parse_types(check_func=check_func, schema=schema,
-                                        allow_identifiers=allow_identifiers, with_collation=with_collation)
+            if this is not None and not schema:
+                for node in this.walk():
+                    if isinstance(node, exp.DataType) and node.is_type("char", "varchar") and not node.expressions:
+                        node.set("this", exp.DType.TEXT)
+            return this
 
     class Generator(Hive.Generator):
         def format_time(self, expression: exp.Expr, inverse_time_mapping: Any = None,
