@@ -287,3 +287,25 @@ def test_nested_conversions_stay_fast(duckdb_conn) -> None:
     rows = run(duckdb_conn, hive_sql)
     assert time.perf_counter() - start < 2.0
     assert rows == [(7.0, "7172.57TRUE", 8, "2024-01-06", 1.90322581)]
+
+
+def test_models_are_read_with_elts_hive_reader(project) -> None:
+    """`elt run` parses models with elt's reader: through an inlined ephemeral model too, VARCHAR(n) is
+    truncated and Java patterns keep their letters on DuckDB, and the Hive SQL keeps both as written."""
+    proj = project({
+        "models/eph.sql": "{{ config(materialized='ephemeral') }}\n"
+                          "SELECT CAST('abcdef' AS VARCHAR(3)) AS a, date_format('2024-12-30 13:00:00', 'h a') AS b",
+        "models/m.sql": "{{ config(materialized='table') }}\nSELECT * FROM {{ ref('eph') }}",
+    })
+    result = proj.elt("run")
+    assert result.exit_code == 0, result.output
+    assert proj.query("SELECT a, b FROM m") == [("abc", "1 PM")]
+    compiled = next((proj.root / "target/compiled").rglob("m.sql")).read_text()
+    assert "VARCHAR(3)" in compiled and "'h a'" in compiled
+
+
+def test_a_week_year_pattern_in_a_model_is_refused_with_its_line(project) -> None:
+    proj = project({"models/w.sql": "SELECT\n  date_format('2024-12-30', 'YYYY') AS y"})
+    result = proj.elt("run")
+    assert result.exit_code == 2
+    assert "models/w.sql:2" in result.output and "week-based year" in result.output
