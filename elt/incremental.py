@@ -77,12 +77,8 @@ def check_config(node: Node, *, supports_merge: bool, engine: str, supports_drop
             f"model {node.name!r}: unique_key is only used by the merge strategy; {chosen} would ignore it "
             "and load rows with keys already in the table", **where,
             hint="set incremental_strategy='merge', or remove unique_key")
-    if chosen == "merge" and not supports_merge and config.get("transactional") is not True:
-        raise ProjectError(
-            f"model {node.name!r}: merge needs a table that supports MERGE, and {engine} tables are not "
-            "transactional unless declared so", **where,
-            hint="on Hive, declare an ACID/Iceberg table with transactional=true (and its tblproperties "
-                 "or file_format), or use insert_overwrite with partition_by, or append")
+    if chosen == "merge" and not supports_merge:
+        _check_transactional_merge(node, engine, unique_key)
     if config.get("batch_size") not in (None, "day", "month"):
         raise ProjectError(f"model {node.name!r}: batch_size must be day or month", **where)
     partition_by = as_list(config.get("partition_by"))
@@ -93,6 +89,55 @@ def check_config(node: Node, *, supports_merge: bool, engine: str, supports_drop
                 f"model {node.name!r}: partition_by column(s) {', '.join(missing)} are not among the "
                 f"query's columns ({', '.join(columns)})", **where,
                 hint="select the partition column(s), or change partition_by")
+
+
+def declares_transactional(config: Mapping[str, Any]) -> bool:
+    """`transactional=true`, or the tblproperty 'transactional'='true' (read as the Hive adapter does)."""
+    if config.get("transactional") is True:
+        return True
+    properties = config.get("tblproperties")
+    return isinstance(properties, Mapping) and any(
+        str(k).lower() == "transactional" and str(v).lower() == "true" for k, v in properties.items())
+
+
+def _check_transactional_merge(node: Node, engine: str, unique_key: list[str]) -> None:
+    """Merge on an engine whose tables are not all transactional (Hive): the table must be declared
+    transactional, and elt then creates it as a Hive ACID table (STORED AS ORC, TBLPROPERTIES
+    ('transactional'='true')). Refuse what would make that table impossible or the MERGE fail."""
+    config, where = node.config, {"path": node.path}
+    if not declares_transactional(config):
+        raise ProjectError(
+            f"model {node.name!r}: merge needs a table that supports MERGE, and {engine} tables are not "
+            "transactional unless declared so", **where,
+            hint="set transactional=true (elt then creates the table as ACID: ORC, 'transactional'='true'; "
+                 "Hive 2 also needs clustered_by and buckets), or use insert_overwrite with partition_by, "
+                 "or append")
+    problems = []
+    file_format = str(config.get("file_format") or "orc").lower()
+    if file_format != "orc":
+        problems.append(f"file_format={file_format!r}: Hive ACID tables are ORC (remove it or set 'orc')")
+    if config.get("location"):
+        problems.append("location: a table with a location is EXTERNAL, and external tables cannot be "
+                        "transactional (remove location)")
+    properties = config.get("tblproperties") if isinstance(config.get("tblproperties"), Mapping) else {}
+    for key, value in properties.items():
+        if str(key).lower() == "transactional" and str(value).lower() != "true":
+            problems.append(f"tblproperties {key}={value!r} contradicts transactional=true (remove it)")
+        if str(key).lower() == "transactional_properties" and str(value).lower() == "insert_only":
+            problems.append("tblproperties transactional_properties='insert_only': insert-only tables cannot "
+                            "UPDATE, so MERGE cannot run (remove it)")
+    keys = {k.lower() for k in unique_key}
+    for option in ("partition_by", "clustered_by"):
+        outside = [c for c in as_list(config.get(option)) if c.lower() not in keys]
+        if outside:
+            problems.append(f"{option} column(s) {', '.join(outside)} not in unique_key: Hive's MERGE cannot "
+                            "update partition or bucketing columns (add them to unique_key)")
+    if problems:
+        raise ProjectError(
+            f"model {node.name!r}: merge on {engine} needs an ACID table, and this config prevents it: "
+            + "; ".join(problems), **where,
+            hint="e.g. config(materialized='incremental', incremental_strategy='merge', unique_key='id', "
+                 "transactional=true, clustered_by=['id'], buckets=4)")
 
 
 def check_models(manifest: Any, adapter_cls: type[Adapter]) -> None:

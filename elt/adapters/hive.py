@@ -3,7 +3,9 @@
 One pyhive connection (= one HiveServer2 session) per worker thread, opened on first use and all
 closed by `close()`. Every driver exception becomes `AdapterError` carrying the server's own message
 (no Java stack, no Thrift repr) and the statement's first lines. Transport failures (server not
-reachable, connection dropped) are retried with backoff; SQL errors never are.
+reachable, connection dropped) and the few server statuses that report a busy server or a lost service
+(`TRANSIENT_SERVER_ERRORS`) are retried with backoff (reads here, writes by rebuilding the node, as
+`transient` errors); SQL errors never are.
 
 Quirks handled here (Spark Thrift Server 4.3 and Hive 2/3):
 - one statement per `execute`: Spark rejects `a; b` (PARSE_SYNTAX_ERROR);
@@ -313,9 +315,16 @@ class HiveAdapter(Adapter):
             try:
                 return action()
             except Exception as exc:
-                if _is_sql_error(exc):
-                    raise
-                if not _is_transport_error(exc) or attempt >= self.retries:
+                busy = _transient_status(exc)
+                if _is_sql_error(exc) and (busy is None or attempt >= self.retries):
+                    # e.g. OpenSession refused: the server's own message, transient if it said busy.
+                    raise AdapterError(
+                        f"cannot {what} to {self.target.type} server {self.host}:{self.port}: "
+                        f"{self._scrub(_server_message(exc))}",
+                        hint=f"{busy}; try again later" if busy else None,
+                        transient=busy is not None,
+                    ) from None
+                if busy is None and (not _is_transport_error(exc) or attempt >= self.retries):
                     tries = f" ({attempt + 1} attempts)" if attempt else ""
                     raise AdapterError(
                         f"cannot {what} to {self.target.type} server {self.host}:{self.port}{tries}: "
@@ -326,7 +335,7 @@ class HiveAdapter(Adapter):
                 delay = self.retry_backoff * (2**attempt)
                 attempt += 1
                 log.debug("%s to %s:%s failed (%s); retry %d in %.1f s", what, self.host, self.port,
-                          self._scrub(_transport_message(exc)), attempt, delay)
+                          self._scrub(_server_message(exc)), attempt, delay)
                 time.sleep(delay)
 
     def _connect_hint(self, exc: BaseException) -> str:
@@ -363,6 +372,21 @@ class HiveAdapter(Adapter):
                     self._discard_connection()
                     attempt += 1
                     continue
+                busy = _transient_status(exc)
+                if busy is not None:
+                    # The server said it is busy or lost a service (see TRANSIENT_SERVER_ERRORS); the
+                    # session is fine. A read is tried again here; a write may have been partly applied
+                    # (a job failing midway), so it is left to the node's retries, which rebuild it.
+                    if _READ_ONLY.match(sql) and attempt < self.retries:
+                        delay = self.retry_backoff * (2**attempt)
+                        attempt += 1
+                        log.debug("%s; retry %d in %.1f s", busy, attempt, delay)
+                        time.sleep(delay)
+                        continue
+                    raise AdapterError(self._statement_error(_server_message(exc), sql),
+                                       hint=f"{busy}: a transient condition; set `retries` on the model or "
+                                            "profile to rebuild the node automatically",
+                                       transient=True) from None
                 if _is_sql_error(exc) or not _is_transport_error(exc):
                     raise AdapterError(self._statement_error(_server_message(exc), sql)) from None
                 # The connection is broken. Reads are retried on a new one; DDL and inserts are not,
@@ -402,7 +426,10 @@ class HiveAdapter(Adapter):
             if state in (TOperationState.ERROR_STATE, TOperationState.CANCELED_STATE,
                          TOperationState.CLOSED_STATE, TOperationState.UKNOWN_STATE):
                 message = status.errorMessage or TOperationState._VALUES_TO_NAMES.get(state, str(state))
-                raise AdapterError(self._statement_error(_clean_message(message), sql))
+                busy = transient_server_error(str(message), status.sqlState)
+                raise AdapterError(self._statement_error(_clean_message(message), sql),
+                                   hint=f"{busy}: a transient condition" if busy else None,
+                                   transient=busy is not None)
             if time.monotonic() > deadline:
                 with contextlib.suppress(Exception):
                     cursor.cancel()
@@ -479,12 +506,10 @@ class HiveAdapter(Adapter):
 
     def merge(self, relation: Relation, source: Relation, columns: Sequence[str], select: Sequence[str],
               unique_key: Sequence[str]) -> None:
-        # Only for tables declared transactional (ACID / Iceberg): the compiler refuses merge otherwise.
-        on = " AND ".join(f"t.{k} = s.{k}" for k in unique_key)
-        updates = ", ".join(f"{c} = s.{c}" for c in columns if c not in unique_key)
-        values = ", ".join(f"s.{v}" if v != "NULL" else "NULL" for v in select)
-        self.execute(f"MERGE INTO {relation} t USING {source} s ON {on}\n"
-                     f"WHEN MATCHED THEN UPDATE SET {updates}\nWHEN NOT MATCHED THEN INSERT VALUES ({values})")
+        # Only for tables declared transactional (created ACID by table_options); the compile-time
+        # check (elt.incremental) refuses merge otherwise, and partition or bucketing columns outside
+        # unique_key (Hive cannot UPDATE them).
+        self.execute(merge_statement(relation, source, columns, select, unique_key))
 
     def add_columns(self, relation: Relation, columns: Sequence[Column]) -> None:
         defs = ", ".join(f"{c.name} {c.data_type}" for c in columns)
@@ -692,16 +717,50 @@ def sql_literal(value: Any, hive_type: str = "") -> str:
     return f"CAST({string_literal(str(value))} AS {hive_type})"
 
 
+def merge_statement(relation: Relation, source: Relation, columns: Sequence[str], select: Sequence[str],
+                    unique_key: Sequence[str]) -> str:
+    """Hive's MERGE of `source` (alias s) into `relation` (alias t), as DuckDB's merge means it.
+
+    Keys match NULL-safely (`<=>`), so a new row whose key is NULL replaces the table's row with a NULL
+    key instead of adding a second one. `columns` is the table's order, `select` the matching column of
+    the new rows or NULL where they lack it: such a column is left out of UPDATE SET (matched rows keep
+    their value; `SET c = NULL` would erase it) and inserted as NULL. Without a column to update the
+    statement only inserts (Hive refuses an empty SET).
+
+    >>> print(merge_statement(Relation("g", "t"), Relation("g", "s"), ["id", "v", "old"], ["id", "v", "NULL"],
+    ...                       ["id"]))
+    MERGE INTO g.t t USING g.s s ON t.id <=> s.id
+    WHEN MATCHED THEN UPDATE SET v = s.v
+    WHEN NOT MATCHED THEN INSERT VALUES (s.id, s.v, NULL)
+    """
+    keys = {k.lower() for k in unique_key}
+    on = " AND ".join(f"t.{_identifier(k)} <=> s.{_identifier(k)}" for k in unique_key)
+    updates = ", ".join(f"{_identifier(c)} = s.{_identifier(v)}" for c, v in zip(columns, select, strict=True)
+                        if c.lower() not in keys and v != "NULL")
+    values = ", ".join("NULL" if v == "NULL" else f"s.{_identifier(v)}" for v in select)
+    matched = f"\nWHEN MATCHED THEN UPDATE SET {updates}" if updates else ""
+    return (f"MERGE INTO {_qualified(relation)} t USING {_qualified(source)} s ON {on}{matched}\n"
+            f"WHEN NOT MATCHED THEN INSERT VALUES ({values})")
+
+
 def table_options(config: Mapping[str, Any], *, partition_columns: str | None = None) -> str:
     """The Hive table clauses of a CTAS for a model's config, each on its own line ('' if none).
 
     `partition_columns` replaces the bare names of `partition_by` (CREATE TABLE needs `name type`).
+    A table declared transactional (`transactional=true`, or the tblproperty) is made a Hive ACID
+    table: STORED AS ORC and TBLPROPERTIES ('transactional'='true'), what MERGE needs; bucketing
+    (required by Hive 2) is the model's clustered_by/buckets.
 
     >>> print(table_options({"partition_by": "dt", "file_format": "parquet", "tblproperties": {"a": 1}}))
     <BLANKLINE>
     PARTITIONED BY (dt)
     STORED AS PARQUET
     TBLPROPERTIES ('a'='1')
+    >>> print(table_options({"transactional": True, "clustered_by": "id", "buckets": 4}))
+    <BLANKLINE>
+    CLUSTERED BY (id) INTO 4 BUCKETS
+    STORED AS ORC
+    TBLPROPERTIES ('transactional'='true')
     """
     clauses: list[str] = []
     if config.get("comment"):
@@ -715,23 +774,51 @@ def table_options(config: Mapping[str, Any], *, partition_columns: str | None = 
         if isinstance(buckets, bool) or not isinstance(buckets, int) or buckets < 1:
             raise AdapterError(f"clustered_by needs `buckets`, a positive integer (got {buckets!r})")
         clauses.append(f"CLUSTERED BY ({', '.join(clustered_by)}) INTO {buckets} BUCKETS")
-    if config.get("file_format"):
-        file_format = str(config["file_format"]).lower()
+    properties = config.get("tblproperties") or {}
+    if not isinstance(properties, Mapping):
+        raise AdapterError("tblproperties must be a mapping of property -> value")
+    file_format = str(config.get("file_format") or "").lower()
+    if is_transactional(config):
+        # Checked at compile time for incremental models (elt.incremental); here for every other path.
+        if file_format not in ("", "orc"):
+            raise AdapterError(f"a transactional (ACID) Hive table is stored as ORC, not {file_format}",
+                               hint="remove file_format or set file_format='orc'")
+        if config.get("location"):
+            raise AdapterError("a transactional (ACID) Hive table cannot have a location (a table with a "
+                               "location is EXTERNAL, and Hive refuses external ACID tables)",
+                               hint="remove location")
+        file_format = "orc"
+        declared = [_property_value(v).lower() for k, v in properties.items() if str(k).lower() == "transactional"]
+        if declared and declared != ["true"]:
+            raise AdapterError("transactional=true contradicts tblproperties 'transactional'="
+                               f"{declared[0]!r}", hint="remove the tblproperty; elt sets it")
+        if not declared:
+            properties = {**properties, "transactional": "true"}
+    if file_format:
         if file_format not in FILE_FORMATS:
             raise AdapterError(f"file_format {file_format!r} is not supported",
                                hint=f"use one of {', '.join(FILE_FORMATS)}")
         clauses.append(f"STORED AS {file_format.upper()}")
     if config.get("location"):
         clauses.append(f"LOCATION {string_literal(str(config['location']))}")
-    properties = config.get("tblproperties")
     if properties:
-        if not isinstance(properties, Mapping):
-            raise AdapterError("tblproperties must be a mapping of property -> value")
         pairs = ", ".join(
             f"{string_literal(str(k))}={string_literal(_property_value(v))}" for k, v in properties.items()
         )
         clauses.append(f"TBLPROPERTIES ({pairs})")
     return "".join("\n" + clause for clause in clauses)
+
+
+def is_transactional(config: Mapping[str, Any]) -> bool:
+    """Is the model's table declared transactional (`transactional=true`, or the tblproperty
+    'transactional'='true')? elt.incremental reads the declaration the same way."""
+    if config.get("transactional") is True:
+        return True
+    properties = config.get("tblproperties")
+    if not isinstance(properties, Mapping):
+        return False
+    return any(str(k).lower() == "transactional" and _property_value(v).lower() == "true"
+               for k, v in properties.items())
 
 
 def _property_value(value: Any) -> str:
@@ -777,6 +864,78 @@ def _is_sql_error(exc: BaseException) -> bool:
 def _status(exc: BaseException) -> Any:
     response = exc.args[0] if getattr(exc, "args", None) else None
     return getattr(response, "status", None)
+
+
+# Server statuses that report a transient condition of the server or of a service it depends on,
+# not a fault of the statement: running it again later may succeed. Each pattern is matched against
+# the server's raw message (Java class names included: they tell a network failure from a user's
+# text). Deliberately short: a generic "FAILED: Execution Error, return code 1/2 from ...Task" is NOT
+# here, since a task also fails that way on a bad value (a UDF throwing, a failed cast in strict mode),
+# which would fail again; it counts only when the message names a network failure (last patterns).
+# (pattern, why, despite_sqlstate_42): SQLSTATE class 42 means a fault of the statement and is never
+# retried, except Hive's own lock errors, which Hive reports with its default SQLSTATE 42000; those
+# patterns are anchored at the start of Hive's message, so no quoted user text can match them.
+_TRANSIENT_PATTERNS: tuple[tuple[str, str, bool], ...] = (
+    # HiveServer2 3.x hive.server2.limit.connections.per.{user,ipaddress,user.ipaddress}: a new session
+    # is refused while that many are open; sessions close as other jobs finish.
+    (r"Connection limit (per [a-z:]+ )?reached", "the server's connection limit was reached", False),
+    # The metastore's database (MySQL: `Too many connections`) or a proxy refusing more sessions.
+    (r"\btoo many (connections|sessions|open sessions)\b", "the server has too many sessions", False),
+    # HiveServer2's pool of statement threads and its queue are full; the message says to retry.
+    (r"background threadpool cannot accept new task", "the server's statement pool is full", False),
+    # YARN refuses a job while its queue already holds its maximum number of applications.
+    (r"cannot accept submission of application", "the cluster's job queue is full", False),
+    # Hive's lock manager (errors 10041 and 10307): another statement holds a lock on the table.
+    (r"^(Error while (compiling|processing) statement: )?FAILED: Error in acquiring locks: "
+     r"(Locks on the underlying objects cannot be acquired|Lock acquisition for .* timed out)",
+     "a table is locked by another statement", True),
+    # Hive ACID: the transaction was aborted because a concurrent one wrote the same table first.
+    (r"due to a write conflict on", "a concurrent write conflicted", False),
+    # The metastore is down or restarting.
+    (r"Could not connect to meta store", "the metastore is unreachable", False),
+    # Spark Thrift Server shutting down or restarting: its running jobs are cancelled.
+    (r"SparkContext was shut down", "the Spark server is restarting", False),
+    # The server (or the job it runs) lost a network connection to a service it depends on (metastore,
+    # HDFS, YARN): e.g. "return code -101 from ...MapRedTask. Call From a to b:8032 failed on connection
+    # exception: java.net.ConnectException: Connection refused", "java.net.SocketException: Connection
+    # reset", a metastore call failing with TTransportException.
+    (r"\bjava\.net\.(ConnectException|SocketException|SocketTimeoutException|NoRouteToHostException)\b",
+     "the server lost a connection to a service it depends on", False),
+    (r"\bTTransportException\b", "the server lost a connection to a service it depends on", False),
+)
+TRANSIENT_SERVER_ERRORS: tuple[tuple[re.Pattern[str], str, bool], ...] = tuple(
+    (re.compile(pattern, re.IGNORECASE), why, despite_42) for pattern, why, despite_42 in _TRANSIENT_PATTERNS)
+
+
+def transient_server_error(message: str, sql_state: str | None = None) -> str | None:
+    """Why the server's error `message` is transient (to retry), or None for an error of the statement.
+
+    A SQLSTATE of class 42 (syntax error, unknown table or column, access rule) or 22 (a bad value) is
+    never transient, whatever the message quotes; Hive's lock errors are the one exception (see
+    TRANSIENT_SERVER_ERRORS).
+
+    >>> transient_server_error("Error while processing statement: The background threadpool cannot accept "
+    ...                        "new task for execution, please retry the operation", "08S01")
+    "the server's statement pool is full"
+    >>> transient_server_error("[TABLE_OR_VIEW_NOT_FOUND] ... Connection limit reached", "42P01") is None
+    True
+    """
+    text = message.strip()
+    statement_fault = bool(sql_state) and str(sql_state).startswith(("42", "22"))
+    for pattern, why, despite_42 in TRANSIENT_SERVER_ERRORS:
+        if statement_fault and not (despite_42 and str(sql_state).startswith("42")):
+            continue
+        if pattern.search(text):
+            return why
+    return None
+
+
+def _transient_status(exc: BaseException) -> str | None:
+    """`transient_server_error` of a pyhive server status."""
+    status = _status(exc)
+    if status is None:
+        return None
+    return transient_server_error(str(status.errorMessage or ""), status.sqlState)
 
 
 def _is_stale_session(exc: BaseException) -> bool:

@@ -503,3 +503,101 @@ def test_a_managed_table_whose_folder_is_not_its_own_is_never_dropped(adapter: H
         adapter.drop_relation(rel("m"), "table")
     assert adapter.fetchall(f"SELECT id FROM {rel('m')}") == [(7,)]
     assert any(folder.iterdir())
+
+
+# -- merge tables, transient server statuses ------------------------------------------------------------
+
+MERGE_MODEL = {"materialized": "incremental", "incremental_strategy": "merge", "unique_key": "id",
+               "transactional": True}
+
+
+def test_a_merge_models_table_is_created_as_an_acid_table(adapter: HiveAdapter, rel: Any, schema: str) -> None:
+    from elt.materializations.table import build_table
+
+    config = {**MERGE_MODEL, "clustered_by": ["id"], "buckets": 2}
+    assert build_table(adapter, rel("totals"), "SELECT 1 AS id, 'a' AS v UNION ALL SELECT 2, 'b'", config) == 2
+    details = _formatted(adapter, rel("totals"))
+    assert "transactional=true" in details["Table Properties"]
+    assert details["Serde Library"] == "org.apache.hadoop.hive.ql.io.orc.OrcSerde"
+    assert details["Num Buckets"] == "2"
+    assert sorted(adapter.fetchall(f"SELECT id, v FROM {rel('totals')}")) == [(1, "a"), (2, "b")]
+    assert _names_in(adapter, schema) == ["totals"]
+
+
+def test_an_unbucketed_acid_table_is_refused_by_a_hive_2_metastore(adapter: HiveAdapter, rel: Any) -> None:
+    # This server's metastore is Hive 2.3's, which needs ACID tables bucketed (Hive 3 does not): the
+    # server's own message says what to set, as the README tells.
+    with pytest.raises(AdapterError, match="must be bucketed and stored using an ACID compliant format"):
+        adapter.create_table_as(rel("totals"), "SELECT 1 AS id", MERGE_MODEL)
+    assert adapter.relation_kind(rel("totals")) is None
+
+
+def _busy_once(hive: HiveAdapter, target: str, message: str) -> list[str]:
+    """Make the first call of `hive.<target>` fail with a server status carrying `message`, as a busy
+    HiveServer2 answers (a busy server cannot be produced on demand); later calls reach the real server.
+    Returns the list of calls, which the wrapper appends to."""
+    from pyhive.exc import OperationalError
+    from TCLIService.ttypes import TExecuteStatementResp, TStatus, TStatusCode
+
+    calls: list[str] = []
+    original = getattr(hive, target)
+
+    def once(*args: Any) -> Any:
+        calls.append(target)
+        if len(calls) == 1:
+            status = TStatus(statusCode=TStatusCode.ERROR_STATUS, errorMessage=message, sqlState="08S01")
+            raise OperationalError(TExecuteStatementResp(status=status))
+        return original(*args)
+
+    setattr(hive, target, once)
+    return calls
+
+
+BUSY = ("Error while processing statement: The background threadpool cannot accept new task for execution, "
+        "please retry the operation")
+
+
+def test_a_busy_server_status_is_retried_for_reads(make_target: Any) -> None:
+    hive = HiveAdapter(make_target(retries=2, retry_backoff=0.05))
+    try:
+        calls = _busy_once(hive, "_execute_once", BUSY)
+        assert hive.fetchall("SELECT 41 + 1") == [(42,)]
+        assert len(calls) == 2
+    finally:
+        hive.close()
+
+
+def test_a_busy_server_status_on_a_write_is_a_transient_error(rel: Any, make_target: Any) -> None:
+    hive = HiveAdapter(make_target(retries=2, retry_backoff=0.05))
+    try:
+        calls = _busy_once(hive, "_execute_once", BUSY)
+        with pytest.raises(AdapterError) as caught:
+            hive.create_table_as(rel("t"), "SELECT 1 AS id", {})
+        assert len(calls) == 1  # a write is not resent here: the node's retries rebuild it
+        assert caught.value.transient is True
+        assert "background threadpool" in caught.value.message
+        assert "statement pool is full" in (caught.value.hint or "")
+        hive.create_table_as(rel("t"), "SELECT 1 AS id", {})  # the rebuild succeeds
+        assert hive.fetchall(f"SELECT id FROM {rel('t')}") == [(1,)]
+    finally:
+        hive.close()
+
+
+def test_a_session_refused_by_a_busy_server_is_retried(hive_server: Any, make_target: Any) -> None:
+    hive = HiveAdapter(make_target(retries=2, retry_backoff=0.05))
+    try:
+        calls = _busy_once(hive, "_connect", "Connection limit per user reached (user: elt limit: 10)")
+        hive.open()
+        assert len(calls) == 2
+        assert hive.fetchall("SELECT 1") == [(1,)]
+    finally:
+        hive.close()
+
+
+def test_a_session_refused_for_good_is_a_clean_error(hive_server: Any, make_target: Any) -> None:
+    hive = HiveAdapter(make_target(retries=2, retry_backoff=0.05))
+    calls = _busy_once(hive, "_connect", "Failed to open new session: permission denied for user elt")
+    with pytest.raises(AdapterError, match="cannot connect to hive server .*permission denied") as caught:
+        hive.open()
+    assert len(calls) == 1
+    assert caught.value.transient is False
