@@ -56,21 +56,24 @@ def airflow_generate(project_dir, profiles_dir, target, vars_, debug, output) ->
 @click.option("--history", "show_history", is_flag=True, help="Print the run history and exit.")
 @click.option("--limit", type=click.IntRange(min=1), default=20, show_default=True,
               help="With --history: how many runs, newest last.")
+@click.option("--run", "run_id", type=int, default=None, metavar="ID",
+              help="Print the nodes of run ID of the history (failed first) and exit.")
 @_handle_errors
 def schedule(project_dir, profiles_dir, target, vars_, debug, select, exclude, every, cron_text, jobs,  # noqa: ANN001
-             max_runs, threads, show_history, limit) -> int:
+             max_runs, threads, show_history, limit, run_id) -> int:
     """Run `elt build` on a schedule, in the foreground, until stopped (Ctrl-C or SIGTERM).
 
     Jobs come from [tool.elt.schedule] (`cron` for the project, [tool.elt.schedule.jobs.<name>] for
     more selections), or from --every/--cron with --select. One build runs at a time; a job's tick that
     comes while that job is running or waiting is skipped. On SIGTERM or Ctrl-C the build in flight
     finishes, then elt exits; a second signal stops that build (the run is recorded as interrupted).
-    History (start, end, status, node counts): target/schedule.sqlite, shown by --history.
+    History (start, end, status, node counts, each node's status): target/schedule.sqlite, shown by
+    --history (failed and skipped nodes named on each run's line) and --run ID (every node of a run).
     """
     from elt.orchestration import schedule_command
 
     inv = _invocation(project_dir, profiles_dir, target, vars_, debug, select, exclude)
-    if show_history:
-        return schedule_command.print_history(inv, limit, jobs)
+    if show_history or run_id is not None:
+        return schedule_command.print_history(inv, limit, jobs, run_id)
     return schedule_command.run_scheduler(inv, vars_, every=every, cron_text=cron_text, jobs=jobs,
                                       max_runs=max_runs, threads=threads)

@@ -8,6 +8,12 @@ transaction, so the file never holds a half-written row. Statuses:
 - `failed`       the build could not run (a project or usage error: exit 2, or a crash);
 - `interrupted`  the build was stopped (a second SIGTERM/Ctrl-C), or its scheduler died while it ran;
 - `running`      in flight.
+
+With each finished run it keeps how every node of the build ended (table `run_nodes`, from the build's
+run_results.json), so `elt schedule --history` can say which nodes failed and which were skipped.
+
+Older elt versions wrote only the `runs` table: opening such a file adds the `run_nodes` table, and
+their runs keep their node counts with no nodes listed (never an error).
 """
 
 from __future__ import annotations
@@ -40,6 +46,22 @@ CREATE TABLE IF NOT EXISTS runs (
     scheduler_pid INTEGER NOT NULL
 )
 """
+#: added after the first release: `CREATE ... IF NOT EXISTS` also migrates a history file written before.
+_NODES_SCHEMA = """
+CREATE TABLE IF NOT EXISTS run_nodes (
+    run_id         INTEGER NOT NULL REFERENCES runs (id),
+    position       INTEGER NOT NULL,
+    unique_id      TEXT NOT NULL,
+    status         TEXT NOT NULL,
+    relation_name  TEXT,
+    execution_time REAL,
+    message        TEXT,
+    PRIMARY KEY (run_id, position)
+)
+"""
+#: statuses of a node that did not do its job, and of one that did not run because of that.
+FAILED_STATUSES = ("error", "fail")
+SKIPPED_STATUS = "skipped"
 
 
 @dataclass(frozen=True)
@@ -74,6 +96,34 @@ class NodeCounts:
     warned: int
 
 
+@dataclass(frozen=True)
+class NodeOutcome:
+    """How one node of a run ended: a result of its run_results.json."""
+
+    unique_id: str
+    status: str
+    relation_name: str | None = None
+    execution_time: float | None = None
+    message: str | None = None
+
+    @property
+    def name(self) -> str:
+        """The node's name: `model.<name>` -> `<name>`, `source.raw.orders` -> `raw.orders`."""
+        return self.unique_id.split(".", 1)[-1]
+
+
+def counts_of(outcomes: Sequence[NodeOutcome]) -> NodeCounts:
+    """The counts kept on the run's row, from its nodes."""
+    statuses = [o.status for o in outcomes]
+    return NodeCounts(
+        nodes=len(statuses),
+        succeeded=sum(s == "success" for s in statuses),
+        failed=sum(s in FAILED_STATUSES for s in statuses),
+        skipped=sum(s == SKIPPED_STATUS for s in statuses),
+        warned=sum(s == "warn" for s in statuses),
+    )
+
+
 class History:
     """The history file. Each method opens its own connection: the scheduler writes from one thread,
     `elt schedule --history` may read from another process at any time."""
@@ -87,6 +137,7 @@ class History:
         # `with con`: one transaction, committed on success and rolled back on error.
         with contextlib.closing(sqlite3.connect(self.path, timeout=30)) as con, con:
             con.execute(_SCHEMA)
+            con.execute(_NODES_SCHEMA)
             yield con
 
     def start(self, job: str, selection: str, scheduled_for: str, started_at: str) -> int:
@@ -98,8 +149,8 @@ class History:
             return int(cursor.lastrowid or 0)
 
     def finish(self, run_id: int, ended_at: str, status: str, exit_code: int | None,
-               counts: NodeCounts | None, message: str | None) -> None:
-        """Complete the row of a run that ended."""
+               counts: NodeCounts | None, message: str | None, nodes: Sequence[NodeOutcome] = ()) -> None:
+        """Complete the row of a run that ended, with its nodes (in the order the build ran them)."""
         c = counts
         with self._connect() as con:
             con.execute(
@@ -107,6 +158,37 @@ class History:
                 "skipped = ?, warned = ?, message = ? WHERE id = ?",
                 (ended_at, status, exit_code, c.nodes if c else None, c.succeeded if c else None,
                  c.failed if c else None, c.skipped if c else None, c.warned if c else None, message, run_id))
+            con.executemany(
+                "INSERT INTO run_nodes (run_id, position, unique_id, status, relation_name, execution_time, message) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                [(run_id, i, n.unique_id, n.status, n.relation_name, n.execution_time, n.message)
+                 for i, n in enumerate(nodes)])
+
+    def nodes(self, run_id: int) -> list[NodeOutcome]:
+        """The nodes of one run, in the order the build ran them (none for a run that could not start,
+        was interrupted, or was recorded by an elt that did not keep nodes)."""
+        if not self.path.exists():
+            return []
+        with self._connect() as con:
+            rows = con.execute("SELECT unique_id, status, relation_name, execution_time, message FROM run_nodes "
+                               "WHERE run_id = ? ORDER BY position", (run_id,)).fetchall()
+        return [NodeOutcome(*row) for row in rows]
+
+    def problems(self, run_ids: Sequence[int]) -> dict[int, list[NodeOutcome]]:
+        """The failed and skipped nodes of these runs, by run id, in the order the builds ran them."""
+        if not run_ids or not self.path.exists():
+            return {}
+        marks = ", ".join("?" * len(run_ids))
+        statuses = (*FAILED_STATUSES, SKIPPED_STATUS)
+        with self._connect() as con:
+            rows = con.execute(
+                f"SELECT run_id, unique_id, status, relation_name, execution_time, message FROM run_nodes "
+                f"WHERE run_id IN ({marks}) AND status IN ({', '.join('?' * len(statuses))}) "
+                f"ORDER BY run_id, position", (*run_ids, *statuses)).fetchall()
+        found: dict[int, list[NodeOutcome]] = {}
+        for run_id, *outcome in rows:
+            found.setdefault(run_id, []).append(NodeOutcome(*outcome))
+        return found
 
     def get(self, run_id: int) -> RunRecord:
         """The row of one run.

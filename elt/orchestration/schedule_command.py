@@ -1,12 +1,12 @@
 """The body of `elt schedule`: jobs from config and options, the build command, signals, the lines
-printed, and `--history`."""
+printed, and `--history` (`--run ID`: the nodes of one run)."""
 
 from __future__ import annotations
 
 import datetime as dt
 import signal
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -14,7 +14,7 @@ from elt.config import load_project_config
 from elt.console import Console
 from elt.errors import ProjectError
 from elt.orchestration.cron import parse_cron
-from elt.orchestration.history import HISTORY_FILE, History, RunRecord
+from elt.orchestration.history import FAILED_STATUSES, HISTORY_FILE, SKIPPED_STATUS, History, NodeOutcome, RunRecord
 from elt.orchestration.scheduler import Scheduler
 from elt.orchestration.settings import DEFAULT_JOB, Job, ScheduleConfig, load_schedule_config
 
@@ -110,34 +110,102 @@ def run_scheduler(inv: Invocation, vars_text: str | None, *, every: float | None
     return 0
 
 
-def print_history(inv: Invocation, limit: int, jobs: Sequence[str]) -> int:
-    """`elt schedule --history`: the newest runs, oldest first."""
+def print_history(inv: Invocation, limit: int, jobs: Sequence[str], run_id: int | None = None) -> int:
+    """`elt schedule --history`: the newest runs, oldest first; with `run_id`, the nodes of that run.
+
+    Raises:
+        ProjectError: no run `run_id` in the history.
+    """
     import click
 
     project = load_project_config(inv.project_dir, inv.vars)
     zone = load_schedule_config(project.root).zone
     history = History(project.target_dir / HISTORY_FILE)
+    if run_id is not None:
+        try:
+            record = history.get(run_id) if history.path.exists() else None
+        except KeyError:
+            record = None
+        if record is None:
+            raise ProjectError(f"no run #{run_id} in {history.path}", hint="`elt schedule --history` lists the runs")
+        click.echo(format_run(record, history.nodes(run_id), zone))
+        return 0
     records = history.runs(limit, jobs)
     if not records:
         click.echo(f"No scheduled runs recorded in {history.path}.")
         return 0
-    click.echo(format_history(records, zone))
+    click.echo(format_history(records, zone, history.problems([r.id for r in records])))
     return 0
 
 
-def format_history(records: Sequence[RunRecord], zone: dt.tzinfo) -> str:
-    """The history as an aligned table (times in `zone`)."""
-    header = ("id", "job", "started", "duration", "status", "nodes", "ok", "error", "skip", "selection / message")
+#: failed (or skipped) nodes named on a run's line of --history; `--run ID` lists them all.
+NAMES_SHOWN = 3
+
+
+def format_history(records: Sequence[RunRecord], zone: dt.tzinfo,
+                   problems: Mapping[int, Sequence[NodeOutcome]] | None = None) -> str:
+    """The history as an aligned table (times in `zone`). `problems`: each run's failed and skipped
+    nodes, named after the selection (which nodes failed is what an operator looks for first)."""
+    header = ("id", "job", "started", "duration", "status", "nodes", "ok", "error", "skip",
+              "selection / failed and skipped nodes / message")
     rows: list[tuple[str, ...]] = [header]
     for r in records:
         started = dt.datetime.fromisoformat(r.started_at)
-        duration = (f"{(dt.datetime.fromisoformat(r.ended_at) - started).total_seconds():.1f}s"
-                    if r.ended_at else "-")
-        detail = r.selection + (f" | {r.message}" if r.message else "")
-        rows.append((str(r.id), r.job, started.astimezone(zone).strftime("%Y-%m-%d %H:%M:%S"), duration, r.status,
-                     *(("-" if v is None else str(v)) for v in (r.nodes, r.succeeded, r.failed, r.skipped)),
-                     detail[:100]))
-    widths = [max(len(row[i]) for row in rows) for i in range(len(header) - 1)]
+        detail = " | ".join(part for part in (r.selection, _problem_names((problems or {}).get(r.id, ())),
+                                              r.message) if part)
+        rows.append((str(r.id), r.job, started.astimezone(zone).strftime("%Y-%m-%d %H:%M:%S"), _duration(r),
+                     r.status, *(("-" if v is None else str(v)) for v in (r.nodes, r.succeeded, r.failed, r.skipped)),
+                     detail[:200]))
+    return _table(rows)
+
+
+def format_run(record: RunRecord, nodes: Sequence[NodeOutcome], zone: dt.tzinfo) -> str:
+    """One run and its nodes: failed first, then skipped, then the others, each in the order run."""
+    started = dt.datetime.fromisoformat(record.started_at).astimezone(zone)
+    lines = [f"Run #{record.id} of {record.job!r} ({record.selection}): {record.status}, started "
+             f"{started:%Y-%m-%d %H:%M:%S}, took {_duration(record)}"
+             + ("" if record.exit_code is None else f", exit code {record.exit_code}")]
+    if record.nodes is not None:
+        lines.append(f"{record.nodes} node(s): {record.succeeded} ok, {record.failed} error, "
+                     f"{record.skipped} skipped, {record.warned} warn")
+    if record.message:
+        lines.append(f"message: {record.message}")
+    if not nodes:
+        lines.append("no nodes recorded: " + (
+            "this run was recorded by an elt that kept only node counts" if record.nodes
+            else "the build wrote no results" if record.status != "running" else "the run is in flight"))
+        return "\n".join(lines)
+    rank = {status: i for i, status in enumerate((*FAILED_STATUSES, SKIPPED_STATUS, "warn"))}
+    ordered = sorted(nodes, key=lambda n: rank.get(n.status, len(rank)))  # stable: run order within a status
+    rows: list[tuple[str, ...]] = [("status", "node", "relation", "time", "message")]
+    for n in ordered:
+        first_line = (n.message or "").strip().splitlines()[0:1]
+        rows.append((n.status, n.unique_id, n.relation_name or "-",
+                     "-" if n.execution_time is None else f"{n.execution_time:.2f}s",
+                     first_line[0][:150] if first_line else ""))
+    return "\n".join([*lines, "", _table(rows)])
+
+
+def _problem_names(nodes: Sequence[NodeOutcome]) -> str:
+    parts = []
+    for label, statuses in (("failed", FAILED_STATUSES), ("skipped", (SKIPPED_STATUS,))):
+        names = [n.name for n in nodes if n.status in statuses]
+        if names:
+            more = f" (+{len(names) - NAMES_SHOWN} more)" if len(names) > NAMES_SHOWN else ""
+            parts.append(f"{label}: {', '.join(names[:NAMES_SHOWN])}{more}")
+    return "; ".join(parts)
+
+
+def _duration(record: RunRecord) -> str:
+    if not record.ended_at:
+        return "-"
+    seconds = (dt.datetime.fromisoformat(record.ended_at) - dt.datetime.fromisoformat(record.started_at))
+    return f"{seconds.total_seconds():.1f}s"
+
+
+def _table(rows: Sequence[tuple[str, ...]]) -> str:
+    """Rows as aligned columns; the last column is not padded."""
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]) - 1)]
     return "\n".join("  ".join([*(cell.ljust(w) for cell, w in zip(row, widths, strict=False)), row[-1]]).rstrip()
                      for row in rows)
 

@@ -11,7 +11,8 @@ this process, because:
 
 One build runs at a time: runs of different jobs queue (they would take turns on the target's lock
 anyway), and a job's tick that comes while that job runs or waits is skipped, so runs of one selection
-never overlap. After a run, its node counts are read from the run_results.json it wrote.
+never overlap. After a run, how each of its nodes ended is read from the run_results.json it wrote
+(and recorded with the run, so the history can say which nodes failed).
 
 Stopping: `request_stop()` (the CLI calls it on SIGTERM/SIGINT) lets the run in flight finish, then
 `run()` returns; a second call terminates the run's process group and records it `interrupted`. A
@@ -33,9 +34,9 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
-from elt.orchestration.history import History, NodeCounts, RunRecord
+from elt.orchestration.history import History, NodeOutcome, RunRecord, counts_of
 from elt.orchestration.settings import Job
 
 #: the longest the loop sleeps while a build runs (how fast it notices the build ended).
@@ -81,7 +82,7 @@ class Scheduler:
         jobs: what to run and when (each with `cron` or `every`).
         command_for: the command line of a job's build.
         history: where runs are recorded.
-        results_path: the run_results.json a build writes (node counts are read from it).
+        results_path: the run_results.json a build writes (its nodes' outcomes are read from it).
         events: receives what happens.
         zone: the time zone cron expressions are evaluated in.
         max_runs: stop after this many runs (None: run until stopped).
@@ -207,12 +208,13 @@ class Scheduler:
         ended = time.time()
         interrupted = flight.terminated or code < 0
         status = "interrupted" if interrupted else {0: "success", 1: "error"}.get(code, "failed")
-        counts = None if interrupted else read_counts(self.results_path, flight.started)
+        outcomes = None if interrupted else read_outcomes(self.results_path, flight.started)
+        counts = None if outcomes is None else counts_of(outcomes)
         message = _message(flight.tail, status)
         if interrupted:
             why = "stopped by a second stop signal" if flight.terminated else f"killed by signal {-code}"
             message = f"{why}; last output: {message}" if message else why
-        self.history.finish(flight.run_id, _iso(ended), status, code, counts, message)
+        self.history.finish(flight.run_id, _iso(ended), status, code, counts, message, outcomes or ())
         self._flight = None
         self._record(flight.state, flight.run_id)
 
@@ -251,22 +253,26 @@ class Scheduler:
         return dt.datetime.fromtimestamp(timestamp, self.zone)
 
 
-def read_counts(results_path: Path, since: float) -> NodeCounts | None:
-    """Node counts from run_results.json, if a build wrote it at or after `since` (epoch seconds)."""
+#: the longest node message kept in the history (a database error can quote a whole query).
+MAX_NODE_MESSAGE = 2000
+
+
+def read_outcomes(results_path: Path, since: float) -> list[NodeOutcome] | None:
+    """How each node of the build ended, from run_results.json, if a build wrote it at or after `since`
+    (epoch seconds); None if it did not (the build could not start, or crashed before writing it)."""
     try:
         if results_path.stat().st_mtime < since:
             return None
         data = json.loads(results_path.read_text(encoding="utf-8"))
-        statuses = [r["status"] for r in data["results"]]
-    except (OSError, ValueError, KeyError, TypeError):
+        return [_outcome(result) for result in data["results"]]
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
         return None
-    return NodeCounts(
-        nodes=len(statuses),
-        succeeded=sum(s == "success" for s in statuses),
-        failed=sum(s in ("error", "fail") for s in statuses),
-        skipped=sum(s == "skipped" for s in statuses),
-        warned=sum(s == "warn" for s in statuses),
-    )
+
+
+def _outcome(result: dict[str, Any]) -> NodeOutcome:
+    message = str(result.get("message") or "")[:MAX_NODE_MESSAGE]
+    return NodeOutcome(str(result["unique_id"]), str(result["status"]), result.get("relation_name") or None,
+                       result.get("execution_time"), message or None)
 
 
 def _message(tail: collections.deque[str], status: str) -> str | None:

@@ -121,6 +121,110 @@ def test_a_failing_build_is_recorded_with_its_error(project):
     assert "ERROR table gold.broken" in run["message"]
 
 
+def node_rows(proj, run_id: int) -> dict[str, str]:
+    with sqlite3.connect(proj.root / "target" / "schedule.sqlite") as con:
+        return dict(con.execute("SELECT unique_id, status FROM run_nodes WHERE run_id = ? ORDER BY position",
+                                (run_id,)))
+
+
+#: mart_total, then a model built on it and the test of it (stg_base's other dependant is mart_other).
+DOWNSTREAM = {
+    "models/marts/mart_double.sql": "select total * 2 as doubled from {{ ref('mart_total') }}\n",
+    "models/marts/mart_other.sql": "select count(*) as n from {{ ref('stg_base') }}\n",
+}
+ALL_OK = {"seed.base": "success", "model.stg_base": "success", "model.mart_total": "success",
+          "model.mart_other": "success", "test.not_null_mart_total_total": "success",
+          "model.mart_double": "success"}
+
+
+def test_the_history_keeps_each_runs_nodes_and_names_the_failed_and_skipped_ones(project):
+    proj = project({**MODELS, **DOWNSTREAM})
+    assert proj.elt("schedule", "--every", "1", "--max-runs", "1").exit_code == 0
+    # Between two runs of the scheduler the model breaks: its test and its dependant cannot run.
+    (proj.root / "models" / "marts" / "mart_total.sql").write_text(
+        "select sum(nope) as total from {{ ref('stg_base') }}\n")
+    assert proj.elt("schedule", "--every", "1", "--max-runs", "1").exit_code == 0
+
+    first, second = history_rows(proj)
+    assert (first["status"], second["status"]) == ("success", "error")
+    assert node_rows(proj, first["id"]) == ALL_OK
+    assert node_rows(proj, second["id"]) == {
+        **ALL_OK, "model.mart_total": "error", "test.not_null_mart_total_total": "skipped",
+        "model.mart_double": "skipped"}
+    assert (second["nodes"], second["succeeded"], second["failed"], second["skipped"]) == (6, 3, 1, 2)
+
+    # --history names them on the run's line: which nodes failed, which were skipped.
+    result = proj.elt("schedule", "--history")
+    assert result.exit_code == 0, result.output
+    header, line1, line2 = result.stdout.strip().splitlines()
+    assert header.endswith("selection / failed and skipped nodes / message")
+    assert "(all) | Finished 6 node(s)" in line1 and "failed:" not in line1
+    assert line2.split()[5:10] == ["error", "6", "3", "1", "2"]
+    assert "(all) | failed: mart_total; skipped: " in line2
+    assert "skipped: not_null_mart_total_total, mart_double | " in line2 or \
+        "skipped: mart_double, not_null_mart_total_total | " in line2
+
+    # --run ID lists every node of that run, the failed one first, with its error.
+    result = proj.elt("schedule", "--run", str(second["id"]))
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert lines[0].startswith("Run #2 of 'default' ((all)): error, started ")
+    assert lines[1] == "6 node(s): 3 ok, 1 error, 2 skipped, 0 warn"
+    table = lines[lines.index("") + 1:]
+    assert table[0].split() == ["status", "node", "relation", "time", "message"]
+    assert table[1].split()[:3] == ["error", "model.mart_total", "gold.mart_total"]
+    assert "nope" in table[1]
+    assert sorted(row.split()[1] for row in table[2:4]) == ["model.mart_double", "test.not_null_mart_total_total"]
+    assert all(row.startswith("skipped") for row in table[2:4])
+    assert [row.split()[0] for row in table[4:]] == ["success"] * 3
+
+
+def test_an_unknown_run_is_an_error(project):
+    proj = project(MODELS)
+    assert proj.elt("schedule", "--every", "1", "--max-runs", "1").exit_code == 0
+    result = proj.elt("schedule", "--run", "7")
+    assert result.exit_code == 2
+    assert "no run #7 in" in result.stderr and "Traceback" not in result.output
+
+
+#: the history file as elt wrote it before it kept nodes (the first release's schema).
+OLD_SCHEMA = """
+CREATE TABLE runs (
+    id INTEGER PRIMARY KEY AUTOINCREMENT, job TEXT NOT NULL, selection TEXT NOT NULL,
+    scheduled_for TEXT NOT NULL, started_at TEXT NOT NULL, ended_at TEXT, status TEXT NOT NULL,
+    exit_code INTEGER, nodes INTEGER, succeeded INTEGER, failed INTEGER, skipped INTEGER, warned INTEGER,
+    message TEXT, scheduler_pid INTEGER NOT NULL
+);
+INSERT INTO runs VALUES (1, 'default', '(all)', '2024-01-01T02:00:00.000+00:00', '2024-01-01T02:00:00.100+00:00',
+    '2024-01-01T02:00:03.100+00:00', 'error', 1, 4, 2, 1, 1, 0, 'ERROR table gold.mart_total', 4242);
+"""
+
+
+def test_a_history_file_of_an_older_elt_is_upgraded_in_place(project):
+    proj = project(MODELS)
+    (proj.root / "target").mkdir(exist_ok=True)
+    with sqlite3.connect(proj.root / "target" / "schedule.sqlite") as con:
+        con.executescript(OLD_SCHEMA)
+
+    before = proj.elt("schedule", "--history")  # reading first: the table is added, the old row kept
+    assert before.exit_code == 0, before.output
+    [row] = before.stdout.strip().splitlines()[1:]
+    assert row.split()[5:11] == ["error", "4", "2", "1", "1", "(all)"]
+    assert row.endswith("(all) | ERROR table gold.mart_total")
+    assert proj.elt("schedule", "--every", "1", "--max-runs", "1").exit_code == 0
+    old, new = history_rows(proj)
+    assert (old["id"], old["status"], old["nodes"]) == (1, "error", 4)
+    assert (new["id"], new["status"]) == (2, "success")
+    assert node_rows(proj, 1) == {}
+    assert set(node_rows(proj, 2).values()) == {"success"} and len(node_rows(proj, 2)) == 4
+
+    result = proj.elt("schedule", "--run", "1")
+    assert result.exit_code == 0, result.output
+    assert "4 node(s): 2 ok, 1 error, 1 skipped, 0 warn" in result.stdout
+    assert "no nodes recorded: this run was recorded by an elt that kept only node counts" in result.stdout
+    assert "model.mart_total" in proj.elt("schedule", "--run", "2").stdout
+
+
 def test_a_build_that_cannot_start_is_recorded_as_failed(project):
     proj = project({"models/marts/bad.sql": "select {{ undefined_thing }}\n"})
     result = proj.elt("schedule", "--every", "1", "--max-runs", "1")
