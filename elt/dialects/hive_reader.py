@@ -19,6 +19,7 @@ from typing import Any
 
 from sqlglot import exp
 from sqlglot.dialects.hive import Hive
+from sqlglot.tokens import TokenType
 
 #: Meta key of a date pattern literal: the Java pattern as the model wrote it.
 JAVA_PATTERN = "elt_java_pattern"
@@ -32,7 +33,12 @@ def java_pattern(literal: exp.Expr | None) -> str | None:
 
 
 class EltHive(Hive):
-    """Hive as elt reads it (see the module docstring)."""
+    """Hive as elt reads it (see the module docstring).
+
+    The two fixes work on the dialect object, around sqlglot's own parser and generator, rather
+    than in subclasses of them: with the mypyc-compiled sqlglot (`sqlglotc`, a dependency for speed)
+    those are compiled classes, which Python classes cannot extend.
+    """
 
     @classmethod
     def format_time(cls, expression: str | exp.Expr | None) -> exp.Expr | None:
@@ -47,27 +53,106 @@ class EltHive(Hive):
             converted.meta[JAVA_PATTERN] = original
         return converted
 
-    class Parser(Hive.Parser):
-        def _parse_types(self, check_func: bool = False, schema: bool = False, allow_identifiers: bool = True,
-                         with_collation: bool = False) -> exp.Expr | None:
-            # sqlglot's base parser, not Hive's override, which drops CHAR/VARCHAR lengths outside schemas;
-            # a CHAR/VARCHAR without a length becomes STRING, as there.
-            this = super(Hive.Parser, self)._parse_types(check_func=check_func, schema=schema,
-                                                         allow_identifiers=allow_identifiers,
-                                                         with_collation=with_collation)
-            if this is not None and not schema:
-                for node in this.walk():
-                    if isinstance(node, exp.DataType) and node.is_type("char", "varchar") and not node.expressions:
-                        node.set("this", exp.DType.TEXT)
-            return this
+    def parse(self, sql: str, **opts: Any) -> list[exp.Expr | None]:
+        # Hive's parser turns CHAR(n)/VARCHAR(n) outside schemas into STRING, dropping the length.
+        # A sized CHAR/VARCHAR is handed to it as a type token no Hive text produces (so it keeps
+        # its length), then given its own type back. A CHAR/VARCHAR without a length becomes STRING
+        # there, as it should.
+        tokens = self.tokenize(sql)
+        marked = _mark_sized_strings(tokens)
+        trees = self.parser(**opts).parse(tokens, sql)
+        if marked and _unmark(trees) != marked:
+            # A marked token was not read as a type (sqlglot read `char(...)` as something else):
+            # parse as sqlglot's Hive does.
+            _restore_tokens(tokens)
+            trees = self.parser(**opts).parse(tokens, sql)
+        return trees
 
-    class Generator(Hive.Generator):
-        def format_time(self, expression: exp.Expr, inverse_time_mapping: Any = None,
-                        inverse_time_trie: Any = None) -> str | None:
-            original = java_pattern(expression.args.get("format"))
+    def parse_into(self, expression_type: Any, sql: str, **opts: Any) -> list[exp.Expr | None]:
+        tokens = self.tokenize(sql)
+        marked = _mark_sized_strings(tokens)
+        trees = self.parser(**opts).parse_into(expression_type, tokens, sql)
+        if marked and _unmark(trees) != marked:
+            _restore_tokens(tokens)
+            trees = self.parser(**opts).parse_into(expression_type, tokens, sql)
+        return trees
+
+    def generate(self, expression: exp.Expr, copy: bool = True, **opts: Any) -> str:
+        # sqlglot writes a date pattern back from its strftime-like notation, which lost `YYYY`
+        # against `yyyy` and letter counts: write each pattern as the model had it. The generator
+        # maps a pattern's characters through its inverse time mapping, which leaves characters
+        # it does not know alone; so each pattern is given a private-use placeholder while
+        # generating, and the placeholder is then replaced by the pattern as written.
+        patterns = [node for node in expression.find_all(exp.Literal) if _needs_placeholder(node)]
+        if not patterns:
+            return super().generate(expression, copy=copy, **opts)
+        if copy:
+            expression = expression.copy()
+            patterns = [node for node in expression.find_all(exp.Literal) if _needs_placeholder(node)]
+        saved = [node.this for node in patterns]
+        placeholders = []
+        try:
+            for number, node in enumerate(patterns):
+                placeholder = f"{_PLACEHOLDER_START}{chr(0xE100 + number % 0xE00)}{number}{_PLACEHOLDER_END}"
+                placeholders.append(placeholder)
+                node.set("this", placeholder)
+            sql = super().generate(expression, copy=False, **opts)
+        finally:
+            for node, text in zip(patterns, saved):
+                node.set("this", text)
+        for node, placeholder in zip(patterns, placeholders):
+            written = super().generate(exp.Literal.string(node.meta_get(JAVA_PATTERN)), copy=False)
+            sql = sql.replace(f"'{placeholder}'", written)
+        return sql
+
+
+#: Patterns the generator decides on by their text (a CAST subsumes them): written as sqlglot does.
+_CAST_PATTERNS = frozenset({"yyyy-MM-dd HH:mm:ss", "yyyy-MM-dd", "yyyy-M-d H:m:s", "yyyy-M-d"})
+_PLACEHOLDER_START, _PLACEHOLDER_END = "\ue000", "\ue001"
+
+
+def _needs_placeholder(literal: exp.Literal) -> bool:
+    original = java_pattern(literal)
+    return original is not None and original not in _CAST_PATTERNS
+
+
+#: token type a sized CHAR / VARCHAR is parsed as: type tokens no Hive keyword produces.
+_MARKERS = {TokenType.CHAR: TokenType.XML, TokenType.VARCHAR: TokenType.FIXEDSTRING}
+_UNMARK = {exp.DType.XML: exp.DType.CHAR, exp.DType.FIXEDSTRING: exp.DType.VARCHAR}
+_MARKED = frozenset(_MARKERS.values())
+
+
+def _mark_sized_strings(tokens: list[Any]) -> int:
+    """Give each CHAR/VARCHAR followed by `(` its marker token type. Returns how many."""
+    marked = 0
+    for index in range(len(tokens) - 1):
+        token = tokens[index]
+        marker = _MARKERS.get(token.token_type)
+        if marker is not None and tokens[index + 1].token_type == TokenType.L_PAREN:
+            token.token_type = marker
+            marked += 1
+    return marked
+
+
+def _restore_tokens(tokens: list[Any]) -> None:
+    reverse = {marker: original for original, marker in _MARKERS.items()}
+    for token in tokens:
+        if token.token_type in _MARKED:
+            token.token_type = reverse[token.token_type]
+
+
+def _unmark(trees: list[exp.Expr | None]) -> int:
+    """Give marked types their own type back. Returns how many there were."""
+    found = 0
+    for tree in trees:
+        if tree is None:
+            continue
+        for node in tree.find_all(exp.DataType):
+            original = _UNMARK.get(node.this)  # type: ignore[call-overload]
             if original is not None:
-                return self.sql(exp.Literal.string(original))
-            return super().format_time(expression, inverse_time_mapping, inverse_time_trie)
+                node.set("this", original)
+                found += 1
+    return found
 
 
 #: The one instance elt parses and writes Hive models with.
