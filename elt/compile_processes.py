@@ -17,6 +17,7 @@ to parse. ELT_COMPILE_PROCESSES sets the number of processes (1: never fork).
 
 from __future__ import annotations
 
+import gc
 import os
 import sys
 import threading
@@ -109,11 +110,17 @@ def _pool_map(function: Any, tasks: Sequence[Any]) -> list[Any]:
     workers = min(processes(), len(tasks))
     chunk = max(1, min(64, len(tasks) // (workers * 8)))
     results: list[Any] = []
+    # The workers inherit the compiler's heap (the project, the cache): frozen, the garbage collector
+    # leaves it alone there. Otherwise each full collection in a worker walks all of it again (and
+    # touches its pages, which the fork then copies): parsing 5000 models took twice the CPU.
+    gc.freeze()
     try:
         with multiprocessing.get_context("fork").Pool(workers) as pool:
             results.extend(pool.imap_unordered(function, tasks, chunksize=chunk))
     except Exception:  # noqa: BLE001 - a worker died or a result did not pickle: keep what came back
         pass
+    finally:
+        gc.unfreeze()
     return results
 
 
