@@ -273,6 +273,7 @@ def _build(
             adapter = _open_adapter(manifest.target)
             try:
                 create_schemas(adapter, plan)
+                adapter.plan_concurrency(threads)
                 work = node_worker(manifest, adapter, sql, console, inv)
                 results = execute_dag(plan.graph, plan.unique_ids, work, threads=threads, fail_fast=fail_fast,
                                       events=console)

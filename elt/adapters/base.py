@@ -42,6 +42,9 @@ class Adapter(ABC):
     SUPPORTS_MERGE: ClassVar[bool] = False
     #: ALTER TABLE ... DROP COLUMN works (on_schema_change: sync_all_columns).
     SUPPORTS_DROP_COLUMN: ClassVar[bool] = False
+    #: `replace_table_as` swaps a table for a query's rows in one atomic statement (a failing query
+    #: leaves the old table as it was), so no temporary table and rename are needed.
+    SUPPORTS_ATOMIC_REPLACE: ClassVar[bool] = False
 
     def __init__(self, target: TargetConfig) -> None:
         self.target = target
@@ -79,6 +82,11 @@ class Adapter(ABC):
     @abstractmethod
     def close(self) -> None:
         """Close every connection this adapter opened. Safe to call twice."""
+
+    def plan_concurrency(self, threads: int) -> None:
+        """The run is about to build up to `threads` nodes at once, each on its own connection: an
+        engine running queries on this machine's cores may size its own parallelism to match. The
+        default does nothing."""
 
     def __enter__(self) -> Adapter:
         self.open()
@@ -157,6 +165,11 @@ class Adapter(ABC):
         Engines with SUPPORTS_TABLE_OPTIONS apply the Hive options found in `config`.
         """
         self.execute(f"CREATE TABLE {relation} AS\n{query}")
+
+    def replace_table_as(self, relation: Relation, query: str, config: dict[str, Any]) -> int:
+        """Atomically replace the table `relation` (or create it) with the rows of `query`; return
+        how many rows it has. Only asked of engines with SUPPORTS_ATOMIC_REPLACE."""
+        raise NotImplementedError
 
     def create_view_as(self, relation: Relation, query: str, *, replace: bool) -> None:
         verb = "CREATE OR REPLACE VIEW" if replace else "CREATE VIEW"

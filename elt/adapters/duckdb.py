@@ -31,6 +31,7 @@ class DuckDBAdapter(Adapter):
     CAN_RENAME_ACROSS_SCHEMAS = False
     SUPPORTS_MERGE = True
     SUPPORTS_DROP_COLUMN = True
+    SUPPORTS_ATOMIC_REPLACE = True
 
     def __init__(self, target: Any) -> None:
         super().__init__(target)
@@ -45,6 +46,8 @@ class DuckDBAdapter(Adapter):
         self._kinds: dict[str, RelationKind | None] = {}
         #: `_kinds` lists every relation of the database (read in one go): a name not in it is free.
         self._kinds_complete = False
+        #: DuckDB's own thread count when opened (the cores it may use).
+        self._cores = 1
 
     @property
     def path(self) -> str:
@@ -93,6 +96,7 @@ class DuckDBAdapter(Adapter):
         try:
             # Settings first: a wrong one is the profile's error, found before elt writes anything.
             self._prepare(self._connection)
+            self._cores = int(self._connection.execute("SELECT current_setting('threads')").fetchall()[0][0])
             # The Hive-compatibility macros live in the database (the views elt creates call them,
             # from any DuckDB client); registered once here, before any worker thread starts.
             from elt.dialects.duckdb_functions import register
@@ -131,6 +135,19 @@ class DuckDBAdapter(Adapter):
                 f"DuckDB does not know the timezone {timezone!r}",
                 f"set `timezone` to an IANA name such as UTC or Europe/Paris{also}",
             ) from None
+
+    def plan_concurrency(self, threads: int) -> None:
+        # DuckDB runs a query on the calling thread plus a pool of `threads - 1` background threads
+        # that every cursor shares. With several models built at once the callers already keep the
+        # cores busy; a full pool on top makes them fight over the cores, and the small queries of a
+        # typical model spend more handing tasks around than computing (~15% more CPU building 4
+        # models at once on 2 cores). So the callers and the pool together match the cores.
+        if self._connection is None or threads <= 1:
+            return
+        try:
+            self._connection.execute(f"SET threads = {max(1, self._cores - threads + 1)}")
+        except Exception:  # noqa: BLE001 - a tuning knob, never a reason to fail a run
+            pass
 
     def close(self) -> None:
         with self._lock:
@@ -228,6 +245,19 @@ class DuckDBAdapter(Adapter):
     def create_table_as(self, relation: Relation, query: str, config: dict[str, Any]) -> None:
         with self._noting({_key(relation): "table"}):
             super().create_table_as(relation, query, config)
+
+    def replace_table_as(self, relation: Relation, query: str, config: dict[str, Any]) -> int:
+        # One statement, one transaction: DuckDB runs the query, then swaps the catalog entry when it
+        # commits; a query that fails rolls back and leaves the old table. CREATE TABLE AS answers
+        # with the number of rows it wrote, so no COUNT(*) follows.
+        with self._noting({_key(relation): "table"}):
+            self.execute(f"CREATE OR REPLACE TABLE {relation} AS\n{query}")
+            import duckdb
+
+            try:
+                return int(self._cursor().fetchall()[0][0])
+            except duckdb.Error as exc:
+                raise AdapterError(_clean(exc)) from None
 
     def create_view_as(self, relation: Relation, query: str, *, replace: bool) -> None:
         with self._noting({_key(relation): "view"}):

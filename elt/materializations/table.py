@@ -1,4 +1,5 @@
-"""`table`: build under a temporary name, then swap in.
+"""`table`: build under a temporary name, then swap in (or, where the engine replaces a table atomically
+in one statement, SUPPORTS_ATOMIC_REPLACE, that statement).
 
 A table with a `location` (engines with SUPPORTS_TABLE_OPTIONS) lives in a folder the rebuild cannot
 share: the temporary table is built without it (in the schema's own folder), so a failing query leaves
@@ -30,6 +31,8 @@ def build_table(adapter: Adapter, relation: Relation, query: str, config: dict[s
         if ignored:
             log.debug("%s: %s ignored on %s (Hive table options)", relation, ", ".join(ignored), adapter.type)
     location = config.get("location") if adapter.SUPPORTS_TABLE_OPTIONS else None
+    if adapter.SUPPORTS_ATOMIC_REPLACE and not location and adapter.relation_kind(relation) != "view":
+        return adapter.replace_table_as(relation, query, config)
     built = relation.with_name(relation.name + TMP_SUFFIX)
     drop_if_exists(adapter, built)
     try:

@@ -21,7 +21,7 @@ class FlakyDuckDB(DuckDBAdapter):
 
     def execute(self, sql: str) -> None:
         relation, _, times = os.environ.get("ELT_TEST_FLAKY", "").partition(":")
-        if relation and sql.startswith(f"CREATE TABLE {relation}__elt_tmp"):
+        if relation and sql.startswith((f"CREATE TABLE {relation}__elt_tmp", f"CREATE OR REPLACE TABLE {relation} AS")):
             with _lock:
                 count = _failed.get(relation, 0)
                 if count < int(times):
