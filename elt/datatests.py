@@ -7,6 +7,7 @@ ones below, and any a project defines in macros/ (which win over built-ins of th
 
 from __future__ import annotations
 
+import functools
 import re
 from typing import Any
 
@@ -133,9 +134,14 @@ def _is_name(value: Any) -> bool:
 
 
 def _is_keyword(word: str) -> bool:
+    return word.upper() in _hive_keywords()
+
+
+@functools.cache
+def _hive_keywords() -> frozenset[str]:
     from sqlglot.dialects.hive import Hive
 
-    return word.upper() in Hive.Tokenizer.KEYWORDS
+    return frozenset(Hive.Tokenizer.KEYWORDS)
 
 
 def _is_number(value: Any) -> bool:
