@@ -3,7 +3,9 @@
 Rendering happens once per model. `ref()` and `this` return placeholders (their relation names depend
 on configs that are only all known after every model is rendered); the compiler resolves them.
 `ref`, `source`, `config` and friends are module-level callables that report to the render in
-progress, so macro modules are built once and shared by every render.
+progress, so macro modules are built once and shared by every render. A model that is text and
+`{{ expressions }}` only (the common case) is evaluated from its Jinja syntax tree, without having
+Jinja generate and compile Python code for it; anything else, and every error, goes through Jinja.
 """
 
 from __future__ import annotations
