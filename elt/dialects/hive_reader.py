@@ -98,9 +98,9 @@ class EltHive(Hive):
                 node.set("this", placeholder)
             sql = super().generate(expression, copy=False, **opts)
         finally:
-            for node, text in zip(patterns, saved):
+            for node, text in zip(patterns, saved, strict=True):
                 node.set("this", text)
-        for node, placeholder in zip(patterns, placeholders):
+        for node, placeholder in zip(patterns, placeholders, strict=True):
             written = super().generate(exp.Literal.string(node.meta_get(JAVA_PATTERN)), copy=False)
             sql = sql.replace(f"'{placeholder}'", written)
         return sql
