@@ -32,9 +32,10 @@ def _missing() -> str | None:
     return None
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    """A headless Chromium for the whole session."""
+    """A headless Chromium for a test module. Not for the whole session: playwright's thread would
+    outlive the module, and tests that need a single-threaded process (forked compile workers) skip."""
     reason = _missing()
     if reason:
         if os.environ.get("CI", "").lower() == "true":
