@@ -14,7 +14,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from elt.errors import ProjectError
-from elt.nodes import Column, Node
+from elt.nodes import Column, Node, declares_transactional
 
 if TYPE_CHECKING:
     from elt.adapters.base import Adapter
@@ -89,15 +89,6 @@ def check_config(node: Node, *, supports_merge: bool, engine: str, supports_drop
                 f"model {node.name!r}: partition_by column(s) {', '.join(missing)} are not among the "
                 f"query's columns ({', '.join(columns)})", **where,
                 hint="select the partition column(s), or change partition_by")
-
-
-def declares_transactional(config: Mapping[str, Any]) -> bool:
-    """`transactional=true`, or the tblproperty 'transactional'='true' (read as the Hive adapter does)."""
-    if config.get("transactional") is True:
-        return True
-    properties = config.get("tblproperties")
-    return isinstance(properties, Mapping) and any(
-        str(k).lower() == "transactional" and str(v).lower() == "true" for k, v in properties.items())
 
 
 def _check_transactional_merge(node: Node, engine: str, unique_key: list[str]) -> None:

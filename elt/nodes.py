@@ -8,6 +8,7 @@ later stage (graph, selection, plan, runner, artifacts) only reads them.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -143,3 +144,13 @@ class Node:
         if self.resource_type in ("source", "test"):
             return None
         return self.config.get("materialized", "view")
+
+
+def declares_transactional(config: Mapping[str, Any]) -> bool:
+    """Is a model's table declared transactional: `transactional=true`, or the tblproperty
+    'transactional'='true'? (The incremental checks and the Hive adapter read it alike.)"""
+    if config.get("transactional") is True:
+        return True
+    properties = config.get("tblproperties")
+    return isinstance(properties, Mapping) and any(
+        str(k).lower() == "transactional" and str(v).lower() == "true" for k, v in properties.items())

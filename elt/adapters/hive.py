@@ -39,7 +39,7 @@ from typing import Any, TypeVar
 from elt.adapters.base import Adapter, RelationKind
 from elt.config import TargetConfig
 from elt.errors import AdapterError, ProjectError
-from elt.nodes import IDENTIFIER, Column, Relation
+from elt.nodes import IDENTIFIER, Column, Relation, declares_transactional
 
 log = logging.getLogger(__name__)
 
@@ -778,7 +778,7 @@ def table_options(config: Mapping[str, Any], *, partition_columns: str | None = 
     if not isinstance(properties, Mapping):
         raise AdapterError("tblproperties must be a mapping of property -> value")
     file_format = str(config.get("file_format") or "").lower()
-    if is_transactional(config):
+    if declares_transactional(config):
         # Checked at compile time for incremental models (elt.incremental); here for every other path.
         if file_format not in ("", "orc"):
             raise AdapterError(f"a transactional (ACID) Hive table is stored as ORC, not {file_format}",
@@ -807,18 +807,6 @@ def table_options(config: Mapping[str, Any], *, partition_columns: str | None = 
         )
         clauses.append(f"TBLPROPERTIES ({pairs})")
     return "".join("\n" + clause for clause in clauses)
-
-
-def is_transactional(config: Mapping[str, Any]) -> bool:
-    """Is the model's table declared transactional (`transactional=true`, or the tblproperty
-    'transactional'='true')? elt.incremental reads the declaration the same way."""
-    if config.get("transactional") is True:
-        return True
-    properties = config.get("tblproperties")
-    if not isinstance(properties, Mapping):
-        return False
-    return any(str(k).lower() == "transactional" and _property_value(v).lower() == "true"
-               for k, v in properties.items())
 
 
 def _property_value(value: Any) -> str:
