@@ -91,7 +91,8 @@ def select(manifest: Manifest, inv: Invocation, console: Console, resource_types
     selected = select_nodes(manifest.graph, manifest.nodes, inv.select, inv.exclude, resource_types)
     unmatched = unmatched_selectors(manifest.graph, manifest.nodes, inv.select)
     # A unit test's name or test_type:unit matches no node: unit tests run outside the DAG.
-    for selector in [s for s in unmatched if s not in unit_test_selectors(manifest, unmatched)]:
+    unit = unit_test_selectors(manifest, unmatched) if unmatched else set()
+    for selector in [s for s in unmatched if s not in unit]:
         console.warning(f"the selector {selector!r} matches no node")
     return selected
 

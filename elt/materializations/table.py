@@ -6,7 +6,9 @@ share: the temporary table is built without it (in the schema's own folder), so 
 the previous table and its files untouched. Only then is the previous table parked under a backup name
 (for an external table, a rename keeps its files where they are), the new one created at `location` from
 the temporary rows (which replaces the folder's files), and the backup dropped (an external table: its
-folder, now the new table's, stays). Should that last write fail, the backup is renamed back.
+folder, now the new table's, stays). Should that last write fail, the backup is renamed back; but the
+backup reads the same folder, so a write that failed halfway may have replaced some of its files: only
+that last step is not atomic.
 """
 
 from __future__ import annotations
