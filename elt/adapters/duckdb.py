@@ -46,6 +46,10 @@ class DuckDBAdapter(Adapter):
         self._kinds: dict[str, RelationKind | None] = {}
         #: `_kinds` lists every relation of the database (read in one go): a name not in it is free.
         self._kinds_complete = False
+        #: Bumped by every change `_kinds` does not follow: a catalog read or probe that began before
+        #: it is not noted (it may have missed the change). `_read_at`: the generation last read.
+        self._generation = 0
+        self._read_at = -1
         #: DuckDB's own thread count when opened (the cores it may use).
         self._cores = 1
 
@@ -175,13 +179,15 @@ class DuckDBAdapter(Adapter):
     def execute(self, sql: str) -> None:
         import duckdb
 
-        if not getattr(self._local, "noting_kinds", False) and _DDL.match(sql):
-            self._forget_kinds()
+        untracked_ddl = not getattr(self._local, "noting_kinds", False) and _DDL.match(sql) is not None
         try:
             self._cursor().execute(sql)
         except duckdb.Error as exc:
             # A write-write conflict between concurrent transactions is worth another try.
             raise AdapterError(_clean(exc), transient=isinstance(exc, duckdb.TransactionException)) from None
+        finally:
+            if untracked_ddl:
+                self._forget_kinds()  # after the statement: a read that overlapped it is not kept
 
     def fetchall(self, sql: str) -> list[tuple[Any, ...]]:
         import duckdb
@@ -223,6 +229,7 @@ class DuckDBAdapter(Adapter):
         with self._lock:
             self._kinds.clear()
             self._kinds_complete = False
+            self._generation += 1
 
     @contextlib.contextmanager
     def _noting(self, changes: dict[str, RelationKind | None]) -> Iterator[None]:
@@ -232,7 +239,8 @@ class DuckDBAdapter(Adapter):
             yield
         finally:
             self._local.noting_kinds = False
-        self._kinds.update(changes)
+        with self._lock:
+            self._kinds.update(changes)
 
     def drop_relation(self, relation: Relation, kind: RelationKind) -> None:
         with self._noting({_key(relation): None}):
@@ -279,19 +287,24 @@ class DuckDBAdapter(Adapter):
         if getattr(self._local, "in_transaction", False):
             return self._relation_kind_from_information_schema(relation)
         key = _key(relation)
-        if not self._kinds_complete:
+        if not self._kinds_complete and self._read_at != self._generation:
             self._read_kinds()
         if key in self._kinds:
             return self._kinds[key]
         if self._kinds_complete:
             return None
+        generation = self._generation
         kind = self._probe_kind(relation)
-        self._kinds[key] = kind
+        with self._lock:
+            if self._generation == generation:
+                self._kinds[key] = kind
         return kind
 
     def _read_kinds(self) -> None:
         """Every table and view of the database, in one catalog query (~5 ms in a database of 1000
-        relations) instead of a probe per relation (~1.5 ms each)."""
+        relations) instead of a probe per relation (~1.5 ms each). Read once per generation: names that
+        differ only in case are probed one by one, without reading the catalog again."""
+        generation = self._generation
         try:
             rows = self.fetchall(
                 "SELECT schema_name || '.' || table_name, 'table' FROM duckdb_tables() "
@@ -300,8 +313,12 @@ class DuckDBAdapter(Adapter):
                 "WHERE database_name = current_database() AND NOT internal"
             )
         except AdapterError:
+            self._read_at = generation
             return
         with self._lock:
+            if self._generation != generation:
+                return  # the catalog changed while it was read
+            self._read_at = generation
             kinds: dict[str, RelationKind | None] = {}
             ambiguous = set()
             for name, kind in rows:
