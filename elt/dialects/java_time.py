@@ -127,8 +127,10 @@ def to_strptime(fmt: str) -> tuple[str, str]:
     return _strptime(_resolve(fmt))
 
 
-#: Width of a numeric field when fields abut ('yyyyMMdd').
-_WIDTH = {"%Y": 4, "%g": 3, "%j": 3, "%-j": 3}
+#: Width of a field when numeric fields abut ('yyyyMMdd'); a field not listed is 2 wide. Month and day
+#: names in full (%B, %A) have no one width: refused there.
+_WIDTH = {"%Y": 4, "%g": 3, "%j": 3, "%-j": 3, "%b": 3, "%a": 3}
+_NO_WIDTH = {"%B": "a month name in full (MMMM)", "%A": "a day name in full (EEEE)"}
 
 
 def _strptime(parts: list[tuple[str, str, str]]) -> tuple[str, str]:
@@ -138,6 +140,10 @@ def _strptime(parts: list[tuple[str, str, str]]) -> tuple[str, str]:
     if abutting:
         # 'yyyyMMdd': Java gives each abutting numeric field its width; cut the input at the pattern's
         # total width instead of guessing.
+        for kind, text, _ in parts:
+            if kind == "dir" and text in _NO_WIDTH:
+                raise PatternError(f"date pattern with {_NO_WIDTH[text]} beside abutting numeric fields has no "
+                                   "DuckDB equivalent")
         width = sum(_WIDTH.get(text, 2) if kind == "dir" else len(text) for kind, text, _ in parts)
         return "".join(out_fmt), f"^(.{{0,{width}}})"
     return "".join(out_fmt), "^(" + "".join(regex) + ")"

@@ -62,6 +62,8 @@ def run(conn, hive_sql: str, *, column_types: bool = True) -> list[tuple]:
             "SELECT CAST(CAST(-0.00012 AS DOUBLE) AS STRING), CAST(CAST(123456789 AS DOUBLE) AS STRING)",
             [("-1.2E-4", "1.23456789E8")],
         ),
+        # Abutting numeric fields take their widths, a short month name 3 letters: 05 Jan 2024 12:30.
+        ("SELECT unix_timestamp('05Jan20241230', 'ddMMMyyyyHHmm')", [(1704457800,)]),
         # unix_timestamp(s, pattern) ignores text after the pattern (SimpleDateFormat.parse(String)).
         ("SELECT unix_timestamp('2024-01-01 10:00:00', 'yyyy-MM-dd')", [(1704067200,)]),
         # CAST(double AS SMALLINT) saturates to int range, then wraps (Java (short)(int) d).
@@ -144,6 +146,8 @@ def test_refused_when_translated_where_the_type_is_visible(hive_sql: str, messag
         # 'YYYY' is the week-based year: 2024-12-30 is in week 1 of 2025, so Hive gives 2025.
         ("SELECT date_format('2024-12-30', 'YYYY')", "date_format()", "week-based year"),
         ("SELECT from_unixtime(1735516800, 'YYYY-MM-dd')", "from_unixtime()", "week-based year"),
+        # A full month name has no one width, so abutting numeric fields cannot be cut apart by width.
+        ("SELECT unix_timestamp('05January20241230', 'ddMMMMyyyyHHmm')", "unix_timestamp()", "month name in full"),
         ("SELECT unix_timestamp('2025', 'YYYY')", "unix_timestamp()", "week-based year"),
         ("SELECT to_unix_timestamp('2025-01', 'YYYY-MM')", "to_unix_timestamp()", "week-based year"),
         # Other letters whose meaning depends on the locale's weeks, or that Java pads to odd widths.
