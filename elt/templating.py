@@ -208,11 +208,12 @@ class Renderer:
             tree = self.env.parse(text, rel_path)
         except jinja2.TemplateSyntaxError:
             return None
+        if not all(isinstance(node, jinja2.nodes.Output) for node in tree.body):
+            return None  # {% ... %} blocks: before building a context of every macro for nothing
         context = new_context(self.env, rel_path, {}, self.namespace, False, self.env.make_globals(None))
         outputs = []
         for node in tree.body:
-            if not isinstance(node, jinja2.nodes.Output) or not all(_plain(child, context, missing)
-                                                                     for child in node.nodes):
+            if not all(_plain(child, context, missing) for child in node.nodes):
                 return None
             outputs.extend(node.nodes)
         state = RenderState(model_name=model_name, path=rel_path)
