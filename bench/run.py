@@ -10,6 +10,12 @@ command's process (its own `ru_maxrss`, from `os.wait4`), and the elt/dbt ratio 
 Every command runs with PYTHONPYCACHEPREFIX set to a folder under --out (bytecode cached as on a
 normal install, without writing into the repository or the venvs) after an untimed warm-up.
 
+Folders a step must start without (a cold compile's target/) are moved aside into <out>/trash, which
+is deleted only when the benchmark ends: on a journal-less ext4 (as on the VM the figures come
+from), creating a file in the minutes after thousands were deleted costs about half a millisecond of
+kernel time each (ext4's `recently_deleted` scan), a cost of the deletion rather than of the tool.
+(An interrupted benchmark leaves its trash, which the next one deletes when it ends.)
+
 Usage:
     .venv/bin/python bench/run.py --sizes 100,1000 --dbt /tmp/venv-dbt/bin/dbt
 Not part of the test suite. Results are also written as JSON under --out.
@@ -34,6 +40,21 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from generate import GROUP_SIZE, generate, layer_sizes, seed_count  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
+
+
+class Trash:
+    """Folders set aside by renaming (instant), deleted together at the end (see the docstring)."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+
+    def discard(self, path: Path) -> None:
+        if path.exists():
+            self.root.mkdir(parents=True, exist_ok=True)
+            path.rename(self.root / f"{path.name}-{time.time_ns()}")
+
+    def empty(self) -> None:
+        shutil.rmtree(self.root, ignore_errors=True)
 STEPS = ["--help", "seed", "compile (cold)", "compile (no change)", "compile (1 model changed)",
          "run --threads 1", "run --threads 4", "test"]
 
@@ -63,8 +84,8 @@ class Tool:
 
     name = ""
 
-    def __init__(self, exe: str, project: Path, env: dict[str, str], logs: Path) -> None:
-        self.exe, self.project, self.env, self.logs = exe, project, env, logs
+    def __init__(self, exe: str, project: Path, env: dict[str, str], logs: Path, trash: Trash) -> None:
+        self.exe, self.project, self.env, self.logs, self.trash = exe, project, env, logs, trash
         self.done: set[str] = set()  # steps that ran successfully
 
     def command(self, step: str) -> list[str]:
@@ -142,7 +163,7 @@ class Elt(Tool):
 
     def before(self, step: str, rep: int) -> None:
         if step == "compile (cold)":
-            shutil.rmtree(self.project / "target", ignore_errors=True)
+            self.trash.discard(self.project / "target")
         elif step == "compile (no change)" and rep == 0:
             self.untimed("compile")
         elif step == "compile (1 model changed)":
@@ -178,7 +199,7 @@ class Dbt(Tool):
 
     def before(self, step: str, rep: int) -> None:
         if step == "compile (cold)":
-            shutil.rmtree(self.project / "dbt_target", ignore_errors=True)  # partial_parse.msgpack too
+            self.trash.discard(self.project / "dbt_target")  # partial_parse.msgpack too
         elif step == "compile (no change)" and rep == 0:
             self.untimed("parse")
         elif step == "compile (1 model changed)":
@@ -190,14 +211,15 @@ class Dbt(Tool):
             self.untimed("parse")
 
 
-def run_size(n: int, args: argparse.Namespace, env: dict[str, str]) -> dict[str, dict[str, StepResult]]:
+def run_size(n: int, args: argparse.Namespace, env: dict[str, str], trash: Trash) -> dict[str, dict[str, StepResult]]:
+    trash.discard(args.out / f"n{n}")
     project = generate(args.out / f"n{n}", n, rows=args.rows, seed=args.seed)
     logs = args.out / "logs" / f"n{n}"
     logs.mkdir(parents=True, exist_ok=True)
     edits = _Edits(changed_model(project, n))
-    tools: list[Tool] = [Elt(args.elt, project, env, logs, edits=edits)]
+    tools: list[Tool] = [Elt(args.elt, project, env, logs, trash, edits=edits)]
     if args.dbt:
-        tools.append(Dbt(args.dbt, project, env, logs, edits=edits))
+        tools.append(Dbt(args.dbt, project, env, logs, trash, edits=edits))
     for tool in tools:  # untimed warm-up: bytecode into PYTHONPYCACHEPREFIX
         tool.untimed("--help")
     results: dict[str, dict[str, StepResult]] = {}
@@ -316,8 +338,9 @@ def main() -> None:
     print("\n".join(f"{k}: {v}" for k, v in info.items()), flush=True)
     all_results = {}
     tables = []
+    trash = Trash(args.out / "trash")
     for n in (int(s) for s in args.sizes.split(",")):
-        results = run_size(n, args, env)
+        results = run_size(n, args, env, trash)
         all_results[n] = {step: {tool: [asdict(m) for m in r.runs] for tool, r in by.items()}
                           for step, by in results.items()}
         tables.append(table(n, results, bool(args.dbt), args.repeat))
@@ -330,6 +353,7 @@ def main() -> None:
         "\n".join(f"- {k}: {v}" for k, v in info.items()) + "\n\n" + "\n\n".join(tables) + "\n")
     print("\n".join(tables))
     print(f"\nwrote {args.out}/results-{stamp}.json and .md")
+    trash.empty()
 
 
 def _slug(text: str) -> str:
