@@ -7,7 +7,9 @@ ever writes a secret: target settings are masked (TargetConfig.public_settings).
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -42,27 +44,90 @@ def output_path(node: Node) -> str:
     return node.path
 
 
-def write_compiled(manifest: Manifest, unique_ids: Iterable[str]) -> int:
-    """target/compiled/<model path>: each model's SQL in the project dialect. Returns the count."""
+class FileWriter:
+    """Writes files as `_write` does, from a few threads, in batches handed over by `add`.
+
+    Creating and filling a file is mostly kernel time, during which Python runs other threads: a
+    compile writes its thousands of SQL files while the main thread goes on (translating, writing the
+    manifest). Use it through `writing()`, which waits for every write and raises the first error.
+    """
+
+    #: files per batch: one thread hand-over costs about as much as writing a few small files.
+    BATCH = 64
+
+    def __init__(self, threads: int = 4) -> None:
+        self._pool = ThreadPoolExecutor(threads, thread_name_prefix="elt-write")
+        self._batch: list[tuple[Path, str]] = []
+        self._futures: list[Future[None]] = []
+
+    def add(self, path: Path, text: str) -> None:
+        self._batch.append((path, text))
+        if len(self._batch) >= self.BATCH:
+            self._flush()
+
+    def _flush(self) -> None:
+        if self._batch:
+            self._futures.append(self._pool.submit(self._write_batch, self._batch))
+            self._batch = []
+
+    def _write_batch(self, batch: list[tuple[Path, str]]) -> None:
+        for path, text in batch:
+            _write(path, text)
+
+    def close(self) -> None:
+        """Wait for every write; raise the first error (in the order the files were added)."""
+        self._flush()
+        self._pool.shutdown(wait=True)
+        for future in self._futures:
+            future.result()
+
+
+@contextmanager
+def writing() -> Iterator[FileWriter]:
+    """A FileWriter whose files are all written when the block ends, even when it raises."""
+    writer = FileWriter()
+    try:
+        yield writer
+    except BaseException:
+        try:
+            writer.close()
+        except OSError:
+            pass  # the block's own error is the one to report
+        raise
+    writer.close()
+
+
+def write_compiled(manifest: Manifest, unique_ids: Iterable[str], writer: FileWriter | None = None) -> int:
+    """target/compiled/<model path>: each model's SQL in the project dialect. Returns the count.
+    With `writer`, the files are handed to it rather than written before returning."""
+    if writer is None:
+        with writing() as own:
+            return write_compiled(manifest, unique_ids, own)
     count = 0
+    root = manifest.project.config.target_dir / "compiled"
     for uid in unique_ids:
         if uid in manifest.compiled_sql:
-            _write(manifest.project.config.target_dir / "compiled" / output_path(manifest.nodes[uid]),
-                   manifest.compiled_sql[uid])
+            writer.add(root / output_path(manifest.nodes[uid]), manifest.compiled_sql[uid])
             count += 1
     return count
 
 
-def write_translated(manifest: Manifest, unique_ids: Iterable[str], dialect: str) -> None:
+def write_translated(manifest: Manifest, unique_ids: Iterable[str], dialect: str,
+                     writer: FileWriter | None = None) -> None:
     """target/translated/<model path>: each model as an engine speaking `dialect` will run it.
+    With `writer`, as for `write_compiled`.
 
     Raises:
-        SqlError: a model uses a construct that cannot keep its meaning in `dialect`.
+        SqlError: a model uses a construct that cannot keep its meaning in `dialect` (the models
+            before it are written).
     """
+    if writer is None:
+        with writing() as own:
+            return write_translated(manifest, unique_ids, dialect, own)
+    root = manifest.project.config.target_dir / "translated"
     for uid in unique_ids:
         if uid in manifest.compiled_sql:
-            _write(manifest.project.config.target_dir / "translated" / output_path(manifest.nodes[uid]),
-                   manifest.sql_for(uid, dialect))
+            writer.add(root / output_path(manifest.nodes[uid]), manifest.sql_for(uid, dialect))
 
 
 def write_run_sql(target_dir: Path, node: Node, statements: list[str]) -> None:

@@ -114,15 +114,16 @@ def _compile_and_write(inv: Invocation, console: Console, target_dialect: str | 
     manifest = compile_manifest(inv, console)
     selected = select(manifest, inv, console, {"model"})
     ordered = [uid for uid in manifest.graph.topological_order() if uid in selected and uid in manifest.compiled_sql]
-    artifacts.write_compiled(manifest, ordered)
-    written = [f"compiled/{artifacts.output_path(manifest.nodes[uid])}" for uid in ordered]
-    if target_dialect is None:
-        target_dialect = _adapter_class(manifest.target).dialect
-    if target_dialect != manifest.dialect:
-        # Surfaces untranslatable constructs now rather than at run time.
-        artifacts.write_translated(manifest, ordered, target_dialect)
-        written += [f"translated/{artifacts.output_path(manifest.nodes[uid])}" for uid in ordered]
-    artifacts.write_manifest(manifest)
+    with artifacts.writing() as writer:  # the SQL files are written while the manifest is made
+        artifacts.write_compiled(manifest, ordered, writer)
+        written = [f"compiled/{artifacts.output_path(manifest.nodes[uid])}" for uid in ordered]
+        if target_dialect is None:
+            target_dialect = _adapter_class(manifest.target).dialect
+        if target_dialect != manifest.dialect:
+            # Surfaces untranslatable constructs now rather than at run time.
+            artifacts.write_translated(manifest, ordered, target_dialect, writer)
+            written += [f"translated/{artifacts.output_path(manifest.nodes[uid])}" for uid in ordered]
+        artifacts.write_manifest(manifest)
     return manifest, [*written, "manifest.json"]
 
 
