@@ -4,8 +4,9 @@ Rendering (Jinja), parsing (sqlglot) and translating are a compile without a cac
 and independent per model, so they spread over the machine's cores: the compiler forks workers (the
 project and the Jinja environment are already in memory). For renders, each worker sends back what
 the render recorded; for parses, each parses its share of the resolved SQL, checks it is one query
-and translates it for the target's engine, and sends back the translated text. The compiler records
-the results as if it had done the work itself.
+and translates it for the target's engine, and sends back the translated text. The parses start as
+soon as the models are rendered, and run while the compiler builds the tests and the graph. The
+compiler records the results as if it had done the work itself.
 
 A render, parse or translation that fails in a worker is simply done again by the compiler, in
 order, so errors (and which one is reported first) are exactly those of a serial compile. Models
@@ -21,7 +22,8 @@ import gc
 import os
 import sys
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 PROCESSES_ENV = "ELT_COMPILE_PROCESSES"
@@ -52,19 +54,15 @@ def usable(task_count: int) -> bool:
     return threading.active_count() == 1
 
 
-def parse_all(
-    tasks: Sequence[tuple[str, str, bool]], dialect: str, engine_dialect: str | None
-) -> dict[str, tuple[bool, str | None]]:
-    """Parse (and translate) each task in worker processes.
+@contextmanager
+def parsing(tasks: Sequence[tuple[str, str, bool]], dialect: str, engine_dialect: str | None) -> Iterator[Parsing]:
+    """Start parsing (and translating) each task in worker processes; the caller goes on meanwhile
+    and collects with `results()`. The workers are stopped when the block ends.
 
     Args:
         tasks: (unique id, resolved SQL, translate it: a model rather than a test).
         dialect: the project dialect, the SQL's.
         engine_dialect: the target engine's dialect, when it is not the project's (else None).
-
-    Returns:
-        unique id -> (it parsed as one query, its translation or None when not asked for or refused);
-        tasks missing from the result (a worker failed) must be parsed by the caller.
     """
     global _SETTINGS
     import sqlglot  # noqa: F401 - imported once here rather than in every worker
@@ -74,9 +72,28 @@ def parse_all(
 
     _SETTINGS = (dialect, engine_dialect)
     try:
-        return {uid: (ok, translated) for uid, ok, translated in _pool_map(_work, tasks)}
+        with _pool(_work, tasks) as results:
+            yield Parsing(results)
     finally:
         _SETTINGS = None
+
+
+class Parsing:
+    """Parses under way in worker processes (`parsing`)."""
+
+    def __init__(self, results: Iterator[Any]) -> None:
+        self._results = results
+
+    def results(self) -> dict[str, tuple[bool, str | None]]:
+        """unique id -> (it parsed as one query, its translation or None when not asked for or
+        refused); tasks missing from the result (a worker failed) must be parsed by the caller."""
+        found: dict[str, tuple[bool, str | None]] = {}
+        try:
+            for uid, ok, translated in self._results:
+                found[uid] = (ok, translated)
+        except Exception:  # noqa: BLE001 - a worker died or a result did not pickle: keep what came back
+            pass
+        return found
 
 
 def render_all(renderer: Any, tasks: Sequence[tuple[str, str, str]]) -> dict[str, tuple[Any, ...]]:
@@ -105,23 +122,32 @@ def _render(task: tuple[str, str, str]) -> tuple[str, tuple[Any, ...] | None]:
 
 def _pool_map(function: Any, tasks: Sequence[Any]) -> list[Any]:
     """function(task) for each task in forked workers; what came back if a worker failed."""
+    results: list[Any] = []
+    with _pool(function, tasks) as started:
+        try:
+            results.extend(started)
+        except Exception:  # noqa: BLE001 - a worker died or a result did not pickle: keep what came back
+            pass
+    return results
+
+
+@contextmanager
+def _pool(function: Any, tasks: Sequence[Any]) -> Iterator[Iterator[Any]]:
+    """Forked workers computing function(task) for each task, started at once; yields the results'
+    iterator (in no particular order). The workers are stopped when the block ends."""
     import multiprocessing
 
     workers = min(processes(), len(tasks))
     chunk = max(1, min(64, len(tasks) // (workers * 8)))
-    results: list[Any] = []
     # The workers inherit the compiler's heap (the project, the cache): frozen, the garbage collector
     # leaves it alone there. Otherwise each full collection in a worker walks all of it again (and
     # touches its pages, which the fork then copies): parsing 5000 models took twice the CPU.
     gc.freeze()
     try:
         with multiprocessing.get_context("fork").Pool(workers) as pool:
-            results.extend(pool.imap_unordered(function, tasks, chunksize=chunk))
-    except Exception:  # noqa: BLE001 - a worker died or a result did not pickle: keep what came back
-        pass
+            yield pool.imap_unordered(function, tasks, chunksize=chunk)
     finally:
         gc.unfreeze()
-    return results
 
 
 def _work(task: tuple[str, str, bool]) -> tuple[str, bool, Any]:

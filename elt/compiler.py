@@ -16,7 +16,8 @@ from __future__ import annotations
 import difflib
 import hashlib
 import weakref
-from collections.abc import Iterator, MutableMapping
+from collections.abc import Iterator, Mapping, MutableMapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -74,10 +75,7 @@ class Manifest:
         return self.project.config.dialect
 
     def by_name(self, name: str) -> Node:
-        for uid in (f"model.{name}", f"seed.{name}"):
-            if uid in self.nodes:
-                return self.nodes[uid]
-        raise KeyError(name)
+        return _by_name(self.nodes, name)
 
     def sql_for(self, unique_id: str, dialect: str, *, consume: bool = False,
                 relations: dict[str, dict[str, str]] | None = None) -> str:
@@ -135,6 +133,14 @@ class Manifest:
         if not self._save_scheduled and self.cache is not None:
             self._save_scheduled = True
             weakref.finalize(self, self.cache.save)
+
+
+def _by_name(nodes: Mapping[str, Node], name: str) -> Node:
+    """The model or seed `ref(name)` names."""
+    for uid in (f"model.{name}", f"seed.{name}"):
+        if uid in nodes:
+            return nodes[uid]
+    raise KeyError(name)
 
 
 def _types_digest(relations: dict[str, dict[str, str]]) -> str:
@@ -281,21 +287,26 @@ def _compile(
         model.depends_on = sorted(set(deps))
         nodes[uid] = model
 
-    _add_tests(project, renders, nodes, states)
-
-    graph = Graph(nodes, [(parent, uid) for uid, node in nodes.items() for parent in node.depends_on])
-    cycle = graph.find_cycle()
-    if cycle:
-        names = " -> ".join(nodes[u].name for u in cycle)
-        files = ", ".join(sorted({nodes[u].path for u in cycle}))
-        raise GraphError(f"dependency cycle: {names}", path=nodes[cycle[0]].path, hint=f"files involved: {files}")
-
-    manifest = Manifest(project=project, target=target, nodes=nodes, graph=graph, cache_stats=stats, cache=cache)
     engine_dialect = _engine_dialect(target)
-    if engine_dialect == manifest.dialect:
+    if engine_dialect == project.config.dialect:
         engine_dialect = None
-    order = [uid for uid in graph.topological_order() if uid in states]
-    done = _parse_in_processes(manifest, order, states, engine_dialect)
+    # The models' queries are parsed (and translated) in worker processes while this one builds the
+    # tests and the graph; whatever they could not do is done below, in order, as without them.
+    with _parse_in_processes(project, nodes, models, states, cache, engine_dialect) as parsing:
+        _add_tests(project, renders, nodes, states)
+
+        graph = Graph(nodes, [(parent, uid) for uid, node in nodes.items() for parent in node.depends_on])
+        cycle = graph.find_cycle()
+        if cycle:
+            names = " -> ".join(nodes[u].name for u in cycle)
+            files = ", ".join(sorted({nodes[u].path for u in cycle}))
+            raise GraphError(f"dependency cycle: {names}", path=nodes[cycle[0]].path,
+                             hint=f"files involved: {files}")
+
+        manifest = Manifest(project=project, target=target, nodes=nodes, graph=graph, cache_stats=stats,
+                            cache=cache)
+        order = [uid for uid in graph.topological_order() if uid in states]
+        done = parsing.results()
     for uid in order:
         node = nodes[uid]
         if uid in done:
@@ -310,41 +321,53 @@ def _compile(
     return manifest
 
 
+@contextmanager
 def _parse_in_processes(
-    manifest: Manifest, order: list[str], states: dict[str, RenderState], engine_dialect: str | None
-) -> dict[str, tuple[str, str | None, str | None]]:
-    """Parse (and translate) in worker processes the queries the cache does not have, when there are
-    many (elt.compile_processes). Returns unique id -> (resolved SQL, parse key, translation or None)
-    for those that parsed; the others are left to `_parse_model`, in order."""
+    project: Project, nodes: dict[str, Node], models: dict[str, Node], states: dict[str, RenderState],
+    cache: CompileCache | None, engine_dialect: str | None,
+) -> Iterator[_Parsing]:
+    """Start parsing (and translating) in worker processes the models' queries the cache does not
+    have, when there are many (elt.compile_processes); stop the workers when the block ends.
+    `results()` gives unique id -> (resolved SQL, parse key, translation or None) for those that
+    parsed; the others are left to `_parse_model`, in order."""
     from elt import compile_processes
 
-    if not compile_processes.usable(len(order)):
-        return {}
-    ephemeral = {u for u, n in manifest.nodes.items() if n.resource_type == "model" and n.materialized == "ephemeral"}
-    cache = manifest.cache
+    ephemeral = {uid for uid, model in models.items() if model.materialized == "ephemeral"}
     tasks: list[tuple[str, str, bool]] = []
     pending: dict[str, tuple[str, str | None]] = {}
-    for uid in order:
-        node = manifest.nodes[uid]
-        if uid in ephemeral or any(parent in ephemeral for parent in node.depends_on):
-            continue  # inlining needs the ephemeral trees: parsed here
-        if node.sql_by_construction:
-            continue  # not parsed at all (_parse_model)
-        try:
-            sql = _resolve_placeholders(manifest, node, states[uid].sql)
-        except Exception:  # noqa: BLE001 - the serial parse reports it
-            break
-        if not sql.strip():
-            break
-        key = digest("parse", sql) if cache is not None else None
-        if key is not None and key in cache.parses:  # type: ignore[union-attr]
-            continue
-        tasks.append((uid, sql, node.resource_type == "model"))
-        pending[uid] = (sql, key)
+    if compile_processes.usable(len(models)):
+        for uid, model in models.items():
+            if uid in ephemeral or any(parent in ephemeral for parent in model.depends_on):
+                continue  # inlining needs the ephemeral trees: parsed here
+            try:
+                sql = _resolve_placeholders(nodes, model, states[uid].sql)
+            except Exception:  # noqa: BLE001 - the serial parse reports it
+                continue
+            if not sql.strip():
+                continue
+            key = digest("parse", sql) if cache is not None else None
+            if key is not None and key in cache.parses:  # type: ignore[union-attr]
+                continue
+            tasks.append((uid, sql, True))
+            pending[uid] = (sql, key)
     if not compile_processes.usable(len(tasks)):
-        return {}
-    results = compile_processes.parse_all(tasks, manifest.dialect, engine_dialect)
-    return {uid: (*pending[uid], translated) for uid, (ok, translated) in results.items() if ok}
+        yield _Parsing(None, pending)
+        return
+    with compile_processes.parsing(tasks, project.config.dialect, engine_dialect) as handle:
+        yield _Parsing(handle, pending)
+
+
+class _Parsing:
+    """What `_parse_in_processes` started."""
+
+    def __init__(self, handle: Any, pending: dict[str, tuple[str, str | None]]) -> None:
+        self._handle, self._pending = handle, pending
+
+    def results(self) -> dict[str, tuple[str, str | None, str | None]]:
+        if self._handle is None:
+            return {}
+        return {uid: (*self._pending[uid], translated) for uid, (ok, translated) in self._handle.results().items()
+                if ok}
 
 
 def _accept_parsed(
@@ -481,12 +504,12 @@ def _relation(node: Node, target: TargetConfig) -> Relation:
     return Relation(schema, alias)
 
 
-def _resolve_placeholders(manifest: Manifest, model: Node, sql: str) -> str:
+def _resolve_placeholders(nodes: Mapping[str, Node], model: Node, sql: str) -> str:
     def replace(match: Any) -> str:
         name = match.group(1)
         if name == THIS:
             return str(model.relation) if model.relation else EPHEMERAL_PREFIX + model.name
-        node = manifest.by_name(name)
+        node = _by_name(nodes, name)
         if node.resource_type == "model" and node.materialized == "ephemeral":
             return EPHEMERAL_PREFIX + name
         return str(node.relation)
@@ -501,7 +524,7 @@ def _parse_model(manifest: Manifest, model: Node, state: RenderState) -> bool:
     When the compile cache has the compiled SQL of the same resolved SQL (with the same ephemerals
     inlined), nothing is parsed: the query is parsed on first access to `manifest.queries`.
     """
-    sql = _resolve_placeholders(manifest, model, state.sql)
+    sql = _resolve_placeholders(manifest.nodes, model, state.sql)
     if not sql.strip():
         raise ProjectError("model renders to empty SQL", path=model.path, hint="write a SELECT statement")
     uid = model.unique_id

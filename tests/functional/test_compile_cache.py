@@ -343,7 +343,7 @@ def forked(monkeypatch):
     monkeypatch.setattr(compile_processes, "MIN_TASKS", 2)
     monkeypatch.setenv(compile_processes.PROCESSES_ENV, "2")
     calls = []
-    for name in ("render_all", "parse_all"):
+    for name in ("render_all", "parsing"):
         real = getattr(compile_processes, name)
         monkeypatch.setattr(compile_processes, name, lambda *a, _real=real, _name=name: calls.append(_name)
                             or _real(*a))
@@ -362,7 +362,7 @@ def test_worker_processes_give_the_serial_result(project, forked, monkeypatch):
     assert forked == []
     monkeypatch.setenv("ELT_COMPILE_PROCESSES", "2")
     parallel = compile_(proj, use_cache=False)
-    assert forked == ["render_all", "parse_all"]
+    assert forked == ["render_all", "parsing"]
     assert parallel.compiled_sql == serial.compiled_sql
     assert parallel.render_reads == serial.render_reads
     assert {u: parallel.sql_for(u, "duckdb") for u in parallel.compiled_sql} == \
