@@ -65,10 +65,11 @@ def parsing(tasks: Sequence[tuple[str, str, bool]], dialect: str, engine_dialect
         engine_dialect: the target engine's dialect, when it is not the project's (else None).
     """
     global _SETTINGS
-    import sqlglot  # noqa: F401 - imported once here rather than in every worker
+    # Imported once here rather than in every worker (about 0.15 s of CPU each).
+    from elt.dialects import hive_reader  # noqa: F401
 
-    if engine_dialect is not None:
-        from elt.dialects import translate  # noqa: F401 - likewise
+    if (dialect, engine_dialect) == ("hive", "duckdb"):
+        from elt.dialects import hive_duckdb  # noqa: F401 - what translate() uses for it
 
     _SETTINGS = (dialect, engine_dialect)
     try:
