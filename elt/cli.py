@@ -246,7 +246,15 @@ def source_freshness(project_dir, profiles_dir, target, vars_, debug, select, ex
 
 
 def main() -> None:
-    cli(prog_name="elt")
+    """The `elt` command."""
+    import gc
+
+    try:
+        cli(prog_name="elt")
+    finally:
+        # The process ends here: the collection Python runs while exiting need not walk everything
+        # the command left alive (a quarter of a second after a 5000-model compile).
+        gc.freeze()
 
 
 if __name__ == "__main__":

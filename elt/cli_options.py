@@ -40,12 +40,14 @@ def _selection(fn: Callable[..., Any]) -> Callable[..., Any]:
 def _handle_errors(fn: Callable[..., int]) -> Callable[..., None]:
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> None:
+        from elt import heap
         from elt.errors import EltError
 
         debug = kwargs.get("debug") or (click.get_current_context().find_root().params.get("debug"))
         configure_logging(bool(debug))
         try:
-            code = fn(*args, **kwargs)
+            with heap.frozen():  # the compiled project stays out of the collector's walks (elt.heap)
+                code = fn(*args, **kwargs)
         except EltError as exc:
             from elt.console import print_error
 

@@ -18,13 +18,14 @@ to parse. ELT_COMPILE_PROCESSES sets the number of processes (1: never fork).
 
 from __future__ import annotations
 
-import gc
 import os
 import sys
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
+
+from elt import heap
 
 PROCESSES_ENV = "ELT_COMPILE_PROCESSES"
 #: below this many queries to parse, forking costs more than it saves.
@@ -143,12 +144,8 @@ def _pool(function: Any, tasks: Sequence[Any]) -> Iterator[Iterator[Any]]:
     # The workers inherit the compiler's heap (the project, the cache): frozen, the garbage collector
     # leaves it alone there. Otherwise each full collection in a worker walks all of it again (and
     # touches its pages, which the fork then copies): parsing 5000 models took twice the CPU.
-    gc.freeze()
-    try:
-        with multiprocessing.get_context("fork").Pool(workers) as pool:
-            yield pool.imap_unordered(function, tasks, chunksize=chunk)
-    finally:
-        gc.unfreeze()
+    with heap.frozen(), multiprocessing.get_context("fork").Pool(workers) as pool:
+        yield pool.imap_unordered(function, tasks, chunksize=chunk)
 
 
 def _work(task: tuple[str, str, bool]) -> tuple[str, bool, Any]:

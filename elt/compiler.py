@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from elt import cache as compile_cache
+from elt import heap
 from elt.cache import CacheStats, CompileCache, digest
 from elt.config import TargetConfig
 from elt.errors import EltError, GraphError, ProjectError, SqlError
@@ -238,7 +239,8 @@ def compile_project(project: Project, target: TargetConfig, *, use_cache: bool |
 
     renders = CachedRenderer(make_renderer, cache, stats, project.config.vars, refable, sources)
     try:
-        manifest = _compile(project, target, renders, stats, cache)
+        with heap.frozen():  # the loaded project and the cache
+            manifest = _compile(project, target, renders, stats, cache)
     except BaseException:
         if cache is not None:
             cache.save(prune=False)  # keep what was rendered before the error for the next attempt
@@ -266,6 +268,7 @@ def _compile(
         models[model.unique_id] = model
     for uid in models:
         _ensure_ref_targets_enabled(models, states, project, uid)
+    heap.freeze_more()  # the rendered models
 
     nodes: dict[str, Node] = {}
     for seed in project.seeds.values():
@@ -294,6 +297,7 @@ def _compile(
     # tests and the graph; whatever they could not do is done below, in order, as without them.
     with _parse_in_processes(project, nodes, models, states, cache, engine_dialect) as parsing:
         _add_tests(project, renders, nodes, states)
+        heap.freeze_more()  # the tests
 
         graph = Graph(nodes, [(parent, uid) for uid, node in nodes.items() for parent in node.depends_on])
         cycle = graph.find_cycle()
@@ -318,6 +322,7 @@ def _compile(
             elif parsed and node.resource_type == "test" and isinstance(manifest.queries, _Queries):
                 manifest.queries.forget(uid)  # parsed again only if a test run translates it
         manifest.render_reads[uid] = states[uid].vars_read
+    heap.freeze_more()  # the manifest
     return manifest
 
 

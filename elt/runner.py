@@ -6,7 +6,6 @@ planned parents succeeded, as many at a time as `threads` allows.
 
 from __future__ import annotations
 
-import gc
 import time
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
@@ -14,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Literal, Protocol
 
+from elt import heap
 from elt.graph import Graph
 
 #: success (a test: passed), error (could not run), fail / warn (a test found rows), skipped.
@@ -106,8 +106,7 @@ def execute_dag(
 
     # The compiled project is a large graph of long-lived objects: frozen, the garbage collections
     # that the run's many small allocations trigger no longer walk all of it again and again.
-    gc.freeze()
-    try:
+    with heap.frozen():
         with ThreadPoolExecutor(max_workers=max(1, threads), thread_name_prefix="elt-worker") as pool:
             while ready or running:
                 while ready and len(running) < threads and not stopping:
@@ -136,8 +135,6 @@ def execute_dag(
                         if not waiting[child] and child not in results:
                             ready.append(child)
                     ready.sort(key=position.__getitem__)
-    finally:
-        gc.unfreeze()
     for uid in order:
         if uid not in results:
             skip(uid, "not started: --fail-fast after an earlier failure")
