@@ -16,7 +16,7 @@ from sqlglot import exp
 from sqlglot.dialects.dialect import Dialect
 
 from elt.dialects import volatile
-from elt.dialects._common import Refusal, hive_name, refuse
+from elt.dialects._common import Refusal, Rule, hive_name, refuse
 from elt.dialects.column_kinds import annotate_column_kinds
 from elt.dialects.hive_clauses import CLAUSE_RULES
 from elt.dialects.hive_functions import FUNCTION_RULES, PASS
@@ -28,27 +28,67 @@ _DUCKDB = Dialect.get_or_raise("duckdb")
 Relations = Mapping[str, Mapping[str, str]]
 
 
-def _rewrite(node: exp.Expr) -> exp.Expr:
-    """Rewrite `node`'s subtree in place (children first); return the node that now stands in its place."""
-    if isinstance(node, exp.Hint):  # /*+ MAPJOIN(b) */: an execution hint for Hive, no meaning on DuckDB
-        node.pop()
-        return node
-    for child in list(node.iter_expressions()):
-        _rewrite(child)
-    rule = RULES.get(type(node))
-    if rule is None:
-        if isinstance(node, exp.Func) and type(node) not in PASS:
-            refuse(hive_name(node), "elt has no checked DuckDB equivalent for this function", node)
-        return node
-    parent, key, index = node.parent, node.arg_key, node.index
-    new = rule(node)
-    if new is not node:
-        if node.meta_get("line") is not None and new.meta_get("line") is None:
-            # keep the position, so a later refusal (elt.dialects.volatile) can point at the construct
-            new.meta.update({k: node.meta[k] for k in ("line", "col", "start", "end") if k in node.meta})
-        if parent is not None and key is not None:
-            parent.set(key, new, index)
-    return new
+#: A node type's rewrite action: its rule, `_refuse_function`, or None (nothing to do); filled on first sight.
+_ACTIONS: dict[type[exp.Expr], Rule | None] = {}
+
+
+def _refuse_function(node: exp.Expr) -> exp.Expr:
+    refuse(hive_name(node), "elt has no checked DuckDB equivalent for this function", node)
+
+
+def _action(klass: type[exp.Expr]) -> Rule | None:
+    action = RULES.get(klass)
+    if action is None and issubclass(klass, exp.Func) and klass not in PASS:
+        action = _refuse_function
+    _ACTIONS[klass] = action
+    return action
+
+
+def _rewrite(tree: exp.Expr) -> tuple[exp.Expr, int]:
+    """Rewrite `tree` in place, each node after its children (left to right), by the rule of its
+    type. Returns the node that now stands in the tree's place, and how many volatile calls (rand())
+    the Hive tree made.
+
+    One pass over the tree lists the nodes that have something to do, in the order a depth-first
+    walk meets them when it visits children last to first; in reverse, that is children before
+    parents, left to right (so the first refusal is the same as a recursive walk's). The nodes a
+    rule puts in the tree are not rewritten again.
+    """
+    pending: list[exp.Expr] = []
+    stack = [tree]
+    volatile_calls = 0
+    actions = _ACTIONS
+    while stack:
+        node = stack.pop()
+        klass = type(node)
+        action = actions[klass] if klass in actions else _action(klass)
+        if action is not None:
+            pending.append(node)
+            if klass is exp.Rand:
+                volatile_calls += 1
+        elif klass is exp.Hint:  # dropped whole: its arguments are not rewritten
+            pending.append(node)
+            volatile_calls += sum(1 for _ in node.find_all(exp.Rand))
+            continue
+        stack.extend(node.iter_expressions())
+    result = tree
+    for node in reversed(pending):
+        klass = type(node)
+        if klass is exp.Hint:  # /*+ MAPJOIN(b) */: an execution hint for Hive, no meaning on DuckDB
+            node.pop()
+            continue
+        rule = actions[klass]
+        parent, key, index = node.parent, node.arg_key, node.index
+        new = rule(node)  # type: ignore[misc]
+        if new is not node:
+            if node.meta_get("line") is not None and new.meta_get("line") is None:
+                # keep the position, so a later refusal (elt.dialects.volatile) can point at the construct
+                new.meta.update({k: node.meta[k] for k in ("line", "col", "start", "end") if k in node.meta})
+            if parent is not None and key is not None:
+                parent.set(key, new, index)
+            if node is tree:
+                result = new
+    return result, volatile_calls
 
 
 def to_duckdb(query: exp.Expr, *, copy: bool = True, relations: Relations | None = None,
@@ -69,8 +109,7 @@ def to_duckdb(query: exp.Expr, *, copy: bool = True, relations: Relations | None
     tree = query.copy() if copy else query
     if column_types:
         annotate_column_kinds(tree, relations)
-    volatile_calls = volatile.count_volatile_hive(tree)
-    tree = _rewrite(tree)
+    tree, volatile_calls = _rewrite(tree)
     if volatile_calls:  # the rewrite writes a volatile call only for a Hive one (rand())
         volatile.check(tree, volatile_calls)
     return tree
