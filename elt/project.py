@@ -107,9 +107,10 @@ def load_project(root: Path, cli_vars: dict[str, Any] | None = None) -> Project:
     project = Project(config=config)
     _check_config_tree(config.models, MODEL_CONFIG_KEYS, "tool.elt.models", config.pyproject_path)
     _check_config_tree(config.seeds, SEED_CONFIG_KEYS, "tool.elt.seeds", config.pyproject_path)
+    folder_configs: dict[tuple[str, ...], dict[str, Any]] = {}
     for folder in config.model_paths:
-        for path in _files(config.root / folder, (".sql",)):
-            _add_model(project, folder, path)
+        for parts, full in _walk(config.root / folder, (".sql",)):
+            _add_model(project, parts, full, folder_configs)
     for folder in config.seed_paths:
         for path in _files(config.root / folder, (".csv",)):
             _add_seed(project, folder, path)
@@ -141,10 +142,10 @@ def _parsed_files(config: ProjectConfig) -> ParsedFiles | None:
     return cache.ParsedFiles(config.target_dir, "CSafeLoader" if hasattr(yaml, "CSafeLoader") else "SafeLoader")
 
 
-def read_text(path: Path) -> str:
+def read_text(path: Path | str) -> str:
     """Read a project file as UTF-8, with a clear error when that is not possible."""
     try:
-        data = path.read_bytes()
+        data = _read_bytes(path)
     except OSError as exc:
         raise ProjectError(f"cannot read file: {exc.strerror}", path=path) from None
     try:
@@ -157,30 +158,73 @@ def read_text(path: Path) -> str:
         ) from None
 
 
+def _read_bytes(path: Path | str) -> bytes:
+    """A file's content; os.read on a descriptor, ~2.5x cheaper than Path.read_bytes on small files."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        chunks = []
+        while chunk := os.read(fd, 1 << 20):
+            chunks.append(chunk)
+    finally:
+        os.close(fd)
+    return chunks[0] if len(chunks) == 1 else b"".join(chunks)
+
+
 def _files(folder: Path, suffixes: tuple[str, ...]) -> list[Path]:
     """Files under `folder` (not following links to folders) whose suffix is one of `suffixes`, in
-    the order of `sorted(folder.rglob("*"))`; with os.walk, ~5x faster than pathlib on 5000 files.
+    the order of `sorted(folder.rglob("*"))`.
 
     Raises:
         ProjectError: such a name is not a file elt can read (a dangling symbolic link, a FIFO): skipping
             it would silently drop a model.
     """
+    return [Path(full) for _, full in _walk(folder, suffixes)]
+
+
+def _walk(folder: Path, suffixes: tuple[str, ...]) -> list[tuple[tuple[str, ...], str]]:
+    """`_files`, as (parts relative to `folder`, file name last; the file's path) pairs. With os.scandir,
+    whose entries know their type without a stat call (as os.walk does, which pathlib does not)."""
     if not folder.is_dir():
         return []
     found: list[tuple[tuple[str, ...], str]] = []
-    base = str(folder)
-    for current, _dirs, names in os.walk(base, onerror=None, followlinks=False):
-        parts = tuple(os.path.relpath(current, base).split(os.sep)) if current != base else ()
-        for name in names:
+    pending: list[tuple[tuple[str, ...], str]] = [((), str(folder))]
+    while pending:
+        parts, current = pending.pop()
+        try:
+            with os.scandir(current) as entries:
+                listed = list(entries)
+        except OSError:
+            continue  # as os.walk without onerror: an unreadable folder is skipped
+        for entry in listed:
+            name = entry.name
+            try:
+                is_dir = entry.is_dir()
+            except OSError:
+                is_dir = False
+            if is_dir:
+                try:
+                    is_link = entry.is_symlink()
+                except OSError:
+                    is_link = False
+                if not is_link:  # links to folders are not followed
+                    pending.append(((*parts, name), entry.path))
+                continue
             dot = name.rfind(".")
             if 0 < dot < len(name) - 1 and name[dot:] in suffixes:
-                full = os.path.join(current, name)
-                if os.path.isfile(full):
-                    found.append(((*parts, name), full))
+                if _is_file(entry):
+                    found.append(((*parts, name), entry.path))
                 elif not name.startswith("."):  # editors' lock files (Emacs's .#x.sql) are dangling links
-                    raise _not_a_file(full)
+                    raise _not_a_file(entry.path)
     found.sort()
-    return [Path(full) for _, full in found]
+    return found
+
+
+def _is_file(entry: os.DirEntry[str]) -> bool:
+    """`os.path.isfile` of the entry (links followed; False when it cannot be told)."""
+    try:
+        return entry.is_file()
+    except OSError:
+        return False
 
 
 def _not_a_file(path: str) -> ProjectError:
@@ -290,9 +334,14 @@ def folder_config(table: dict[str, Any], parts: tuple[str, ...], valid: dict[str
     return merged
 
 
-def _add_model(project: Project, folder: str, path: Path) -> None:
-    name = path.stem
-    rel = _rel(project.root, path)
+def _add_model(
+    project: Project, parts: tuple[str, ...], path: str, folder_configs: dict[tuple[str, ...], dict[str, Any]]
+) -> None:
+    """Add the model file `path`; `parts` are its folders below the model folder, then its file name.
+    `folder_configs` keeps `folder_config` by folder, for the models of one load."""
+    *folders, file_name = parts
+    name = file_name[:file_name.rfind(".")]
+    rel = _rel_path(project.root, path)
     _check_name(name, "model", path)
     if name in project.models:
         other = project.models[name].path
@@ -303,12 +352,24 @@ def _add_model(project: Project, folder: str, path: Path) -> None:
     text = read_text(path)
     if not text.strip():
         raise ProjectError("model file is empty", path=rel, hint="write a SELECT statement, or delete the file")
-    parts = path.relative_to(project.root / folder).parent.parts
-    config = folder_config(project.config.models, parts, MODEL_CONFIG_KEYS)
+    key = tuple(folders)
+    merged = folder_configs.get(key)
+    if merged is None:
+        merged = folder_configs[key] = folder_config(project.config.models, key, MODEL_CONFIG_KEYS)
+    # A dict per model (yml `config:` updates it in place), holding the values folder_config would.
+    config = dict(merged)
     project.models[name] = Node(
         unique_id=f"model.{name}", name=name, resource_type="model", path=rel,
-        config=config, fqn=(*parts, name), raw_sql=text,
+        config=config, fqn=(*folders, name), raw_sql=text,
     )
+
+
+def _rel_path(root: Path, path: str) -> str:
+    """`_rel` for a path given as text (from `_walk`)."""
+    prefix = str(root) + os.sep
+    if path.startswith(prefix):
+        return path[len(prefix):].replace(os.sep, "/")
+    return _rel(root, Path(path))
 
 
 def _add_singular_test(project: Project, path: Path) -> None:
@@ -519,15 +580,23 @@ def _add_test_specs(
 def _line_after(text: str, start: int | None, item: Any) -> int | None:
     """Line of a yml item (a test name, or `name: <column>`) at or after line `start`."""
     if isinstance(item, dict) and list(item) == ["name"]:
-        needle = re.compile(rf"\bname:\s*['\"]?{re.escape(str(item['name']))}['\"]?\s*$")
+        search = _needle(True, str(item["name"]))
     else:
         key = item if isinstance(item, str) else next(iter(item), "") if isinstance(item, dict) else ""
-        needle = re.compile(r"(^|[\s\[{,-])" + re.escape(str(key)) + r"\b")
+        search = _needle(False, str(key))
     lines = _lines(text)
     for number in range(start or 1, len(lines) + 1):
-        if needle.search(lines[number - 1]):
+        if search(lines[number - 1]):
             return number
     return start
+
+
+@functools.lru_cache(maxsize=1024)
+def _needle(is_name: bool, word: str) -> Any:
+    """The `search` of the pattern `_line_after` looks for (few distinct words: compiled once each)."""
+    if is_name:
+        return re.compile(rf"\bname:\s*['\"]?{re.escape(word)}['\"]?\s*$").search
+    return re.compile(r"(^|[\s\[{,-])" + re.escape(word) + r"\b").search
 
 
 def _test_spec(test: Any, attached_to: str, column: str | None, rel: str, line: int | None) -> TestSpec:
