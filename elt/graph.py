@@ -55,12 +55,13 @@ class Graph:
         self._nodes = frozenset(nodes)
         self._parents: dict[str, set[str]] = {node: set() for node in self._nodes}
         self._children: dict[str, set[str]] = {node: set() for node in self._nodes}
+        parents_of, children_of = self._parents, self._children
         for parent, child in edges:
-            unknown = [end for end in (parent, child) if end not in self._nodes]
-            if unknown:
+            if parent not in parents_of or child not in parents_of:
+                unknown = [end for end in (parent, child) if end not in self._nodes]
                 raise ValueError(f"edge {parent!r} -> {child!r} names unknown node(s): {', '.join(unknown)}")
-            self._parents[child].add(parent)
-            self._children[parent].add(child)
+            parents_of[child].add(parent)
+            children_of[parent].add(child)
 
     @property
     def nodes(self) -> frozenset[str]:
@@ -135,6 +136,8 @@ class Graph:
         >>> Graph(["b", "a", "c"], [("a", "b"), ("b", "c"), ("c", "a")]).find_cycle()
         ['a', 'b', 'c', 'a']
         """
+        if self._kahn[1]:
+            return None  # every node placed in layers: acyclic (and the layers are kept for later)
         on_cycle = [
             node
             for component in _strongly_connected_components(self._children)
@@ -164,10 +167,22 @@ class Graph:
         """
         return [list(layer) for layer in self._layers]
 
-    @cached_property
+    @property
     def _layers(self) -> tuple[tuple[str, ...], ...]:
-        # Kahn's algorithm, a layer at a time (graphlib gives the same layers, at twice the cost); the
-        # graph is immutable, so the layers are computed once (a compile and its writes ask twice).
+        layers, complete = self._kahn
+        if not complete:
+            cycle = self.find_cycle()
+            assert cycle is not None, "nodes left unplaced but find_cycle found no cycle"
+            raise CycleFound(cycle)
+        return layers
+
+    @cached_property
+    def _kahn(self) -> tuple[tuple[tuple[str, ...], ...], bool]:
+        """(layers, whether they hold every node: False on a cyclic graph).
+
+        Kahn's algorithm, a layer at a time (graphlib gives the same layers, at twice the cost); the
+        graph is immutable, so the layers are computed once (a compile checks for cycles, then orders
+        the graph, and its writes ask again)."""
         waiting = {node: len(parents) for node, parents in self._parents.items()}
         layer = sorted(node for node, count in waiting.items() if count == 0)
         layers: list[tuple[str, ...]] = []
@@ -182,11 +197,7 @@ class Graph:
                     if waiting[child] == 0:
                         ready.append(child)
             layer = sorted(ready)
-        if placed != len(self._nodes):
-            cycle = self.find_cycle()
-            assert cycle is not None, "nodes left unplaced but find_cycle found no cycle"
-            raise CycleFound(cycle)
-        return tuple(layers)
+        return tuple(layers), placed == len(self._nodes)
 
     def subgraph(self, nodes: Iterable[str]) -> Graph:
         """The induced subgraph: the given nodes and every edge between two of them.
