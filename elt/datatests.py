@@ -103,7 +103,7 @@ def test_name(spec: TestSpec, nodes: dict[str, Node]) -> str:
 def _resolve_argument(value: Any, nodes_by_ref: dict[str, Node], sources: dict[str, Node],
                       spec: TestSpec, deps: list[str]) -> Any:
     """`to: ref('customers')` in yml names a relation: resolve it and record the dependency."""
-    if not isinstance(value, str):
+    if not isinstance(value, str) or "(" not in value:  # neither pattern matches without a "("
         return value
     match = _REF_ARG.match(value)
     if match:
@@ -130,7 +130,13 @@ def project_test_names(project: Project) -> frozenset[str]:
 
 
 def _is_name(value: Any) -> bool:
-    return isinstance(value, str) and IDENTIFIER.match(value) is not None and not _is_keyword(value)
+    return isinstance(value, str) and _is_name_text(value)
+
+
+@functools.lru_cache(maxsize=4096)
+def _is_name_text(value: str) -> bool:
+    """Column names repeat across a project's tests: each is checked once."""
+    return IDENTIFIER.match(value) is not None and not _is_keyword(value)
 
 
 def _is_keyword(word: str) -> bool:
@@ -193,8 +199,6 @@ def build_generic_test(
     Raises:
         ProjectError, TemplateError, GraphError: unknown test, bad arguments, unknown ref.
     """
-    from elt.templating import RenderState
-
     if spec.config.get("enabled", True) is False:
         return None
     target = nodes[spec.attached_to]
@@ -215,7 +219,7 @@ def build_generic_test(
         model = f"(select * from {model} where {spec.config['where']}) {target.name}"
     if spec.column_name is not None:
         kwargs["column_name"] = spec.column_name
-    state = RenderState(model_name=name, path=spec.path)
+    state = _render_state()(model_name=name, path=spec.path)
     try:
         sql = renderer.call(macro, state, model=model, **kwargs)
     except EltError as exc:
@@ -232,6 +236,14 @@ def build_generic_test(
         sql_by_construction=(project_tests is not None and spec.test_name not in project_tests
                              and sql_by_construction(spec, kwargs)),
     )
+
+
+@functools.cache
+def _render_state() -> Any:
+    """elt.templating.RenderState, imported on first use (not when this module is), and then once."""
+    from elt.templating import RenderState
+
+    return RenderState
 
 
 def _lookups(nodes: dict[str, Node]) -> tuple[dict[str, Node], dict[str, Node]]:
