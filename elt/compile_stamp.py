@@ -78,12 +78,26 @@ def inputs_digest(config: ProjectConfig, invocation: tuple[Any, ...], profiles_d
 def _content(path: str) -> bytes:
     try:
         # O_NONBLOCK: a FIFO among the project files must not hang the check (load_project reports it)
-        with open(os.open(path, os.O_RDONLY | os.O_NONBLOCK), "rb") as file:
-            return b"+" + file.read()
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
     except FileNotFoundError:
         return b"-"
     except OSError as exc:  # unreadable: the compile reports it; never equal to a readable file
         return f"!{exc}".encode()
+    # os.read on the descriptor: ~2x cheaper than a file object on thousands of small files
+    chunks = [b"+"]
+    try:
+        while True:
+            chunk = os.read(fd, 1 << 20)
+            if not chunk:
+                break
+            chunks.append(chunk)
+    except BlockingIOError:  # an empty FIFO: as a file object's read(), which returns None
+        return b"+"
+    except OSError as exc:
+        return f"!{exc}".encode()
+    finally:
+        os.close(fd)
+    return b"".join(chunks)
 
 
 def environment(names: set[str]) -> dict[str, tuple[bool, str | None]]:

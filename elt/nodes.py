@@ -135,7 +135,8 @@ class Node:
 
     @property
     def tags(self) -> tuple[str, ...]:
-        return tuple(self.config.get("tags") or ())
+        tags = self.config.get("tags")
+        return tuple(tags) if tags else ()
 
     @property
     def materialized(self) -> str | None:
