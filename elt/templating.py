@@ -4,8 +4,11 @@ Rendering happens once per model. `ref()` and `this` return placeholders (their 
 on configs that are only all known after every model is rendered); the compiler resolves them.
 `ref`, `source`, `config` and friends are module-level callables that report to the render in
 progress, so macro modules are built once and shared by every render. A model that is text and
-`{{ expressions }}` only (the common case) is evaluated from its Jinja syntax tree, without having
-Jinja generate and compile Python code for it; anything else, and every error, goes through Jinja.
+`{{ expressions }}` only (the common case) is evaluated from its syntax tree, without having Jinja
+generate and compile Python code for it; when its expressions are of the kinds models write (calls,
+names, attributes, literals, `~`), that tree comes from `scan_plain`, a reader of that subset of
+Jinja's syntax much cheaper than Jinja's lexer and parser. Anything else, and every error, goes
+through Jinja.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ import contextvars
 import os
 import re
 import traceback
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -118,6 +122,8 @@ class Renderer:
             # compiled templates only held memory: ~25 MB for the 400 kept by default.
             cache_size=0,
         )
+        # scan_plain reads Jinja's default syntax only, with no extension rewriting the source.
+        self._scannable = _default_syntax(self.env)
         self._source_lookup = source_lookup
         self._ref_check = ref_check
         self.namespace: dict[str, Any] = dict(self.env.globals)
@@ -204,25 +210,33 @@ class Renderer:
         import jinja2
         from jinja2.runtime import missing, new_context
 
-        try:
-            tree = self.env.parse(text, rel_path)
-        except jinja2.TemplateSyntaxError:
-            return None
-        if not all(isinstance(node, jinja2.nodes.Output) for node in tree.body):
-            return None  # {% ... %} blocks: before building a context of every macro for nothing
-        context = new_context(self.env, rel_path, {}, self.namespace, False, self.env.make_globals(None))
-        outputs = []
-        for node in tree.body:
-            if not all(_plain(child, context, missing) for child in node.nodes):
+        scanned = scan_plain(text) if self._scannable else None
+        if scanned is None:
+            try:
+                tree = self.env.parse(text, rel_path)
+            except jinja2.TemplateSyntaxError:
                 return None
-            outputs.extend(node.nodes)
+            if not all(isinstance(node, jinja2.nodes.Output) for node in tree.body):
+                return None  # {% ... %} blocks: before building a context of every macro for nothing
+            outputs = [child for node in tree.body for child in node.nodes]
+        context = new_context(self.env, rel_path, {}, self.namespace, False, self.env.make_globals(None))
+        if scanned is None:
+            if not all(_plain(node, context, missing) for node in outputs):
+                return None
+        elif not all(context.resolve_or_missing(name) is not missing for name in scanned[1]):
+            return None
         state = RenderState(model_name=model_name, path=rel_path)
         token = _current.set(state)
         try:
-            state.sql = "".join(
-                node.data if isinstance(node, jinja2.nodes.TemplateData) else str(_evaluate(node, context))
-                for node in outputs
-            )
+            if scanned is None:
+                state.sql = "".join(
+                    node.data if isinstance(node, jinja2.nodes.TemplateData) else str(_evaluate(node, context))
+                    for node in outputs
+                )
+            else:
+                state.sql = "".join(
+                    piece if isinstance(piece, str) else str(_run(piece, context)) for piece in scanned[0]
+                )
         except Exception:  # noqa: BLE001 - rendered again with Jinja, which reports it
             return None
         finally:
@@ -297,7 +311,9 @@ def _plain(node: Any, context: Any, missing: Any) -> bool:
     if isinstance(node, nodes.Name):
         return node.ctx == "load" and context.resolve_or_missing(node.name) is not missing
     if isinstance(node, nodes.Call):
+        # A keyword given twice is a SyntaxError in the code Jinja generates, not a dict's last value.
         return (node.dyn_args is None and node.dyn_kwargs is None and _plain(node.node, context, missing)
+                and len({kw.key for kw in node.kwargs}) == len(node.kwargs)
                 and all(_plain(arg, context, missing) for arg in node.args)
                 and all(_plain(kw.value, context, missing) for kw in node.kwargs))
     if isinstance(node, nodes.Getattr):
@@ -322,9 +338,11 @@ def _evaluate(node: Any, context: Any) -> Any:
     if isinstance(node, nodes.Name):
         return context.resolve_or_missing(node.name)
     if isinstance(node, nodes.Call):
+        # The function first, then its arguments, as in the code Jinja generates.
+        function = _evaluate(node.node, context)
         args = [_evaluate(arg, context) for arg in node.args]
         kwargs = {kw.key: _evaluate(kw.value, context) for kw in node.kwargs}
-        return context.call(_evaluate(node.node, context), *args, **kwargs)
+        return context.call(function, *args, **kwargs)
     if isinstance(node, nodes.Getattr):
         return context.environment.getattr(_evaluate(node.node, context), node.attr)
     if isinstance(node, nodes.Concat):
@@ -336,6 +354,276 @@ def _evaluate(node: Any, context: Any) -> Any:
     if isinstance(node, nodes.Dict):
         return {_evaluate(pair.key, context): _evaluate(pair.value, context) for pair in node.items}
     raise TypeError(type(node).__name__)  # not reached: _plain accepted it
+
+
+#: A token of a `{{ expression }}` as `scan_plain` reads it, after any whitespace: a name, a string,
+#: a decimal number written without `_` or an exponent, or a mark. Jinja reads these the same way;
+#: anything else (other operators, `-}}`, other number forms, non-ASCII names) matches nothing.
+_TOKEN_RE = re.compile(
+    r"""\s*(?:
+    (?P<name>[A-Za-z_][A-Za-z0-9_]*)
+    |(?P<string>'[^'\\]*(?:\\.[^'\\]*)*'|"[^"\\]*(?:\\.[^"\\]*)*")
+    |(?P<float>(?:0|[1-9][0-9]*)\.[0-9]+)
+    |(?P<integer>0|[1-9][0-9]*)
+    |(?P<mark>==|[=()\[\]{},:.~])
+    )""",
+    re.VERBOSE | re.DOTALL,
+)
+_OPENING = {"(": ")", "[": "]", "{": "}"}
+_CONSTANTS = {"true": True, "True": True, "false": False, "False": False, "none": None, "None": None}
+#: Names Jinja's parser reads as operators (`not x`, `a if b else c`, `x is y`, `x in y`, `a and b`).
+_OPERATOR_WORDS = frozenset(("and", "or", "not", "in", "is", "if", "else"))
+
+
+class _NotPlain(Exception):
+    """Raised inside `scan_plain`: a construct it leaves to Jinja."""
+
+
+def _default_syntax(env: jinja2.Environment) -> bool:
+    from jinja2.ext import Extension
+
+    return (
+        (env.block_start_string, env.block_end_string, env.variable_start_string, env.variable_end_string,
+         env.comment_start_string, env.comment_end_string) == ("{%", "%}", "{{", "}}", "{#", "#}")
+        and env.line_statement_prefix is None and env.line_comment_prefix is None
+        and env.newline_sequence == "\n" and env.keep_trailing_newline
+        and all(type(ext).preprocess is Extension.preprocess and type(ext).filter_stream is Extension.filter_stream
+                for ext in env.extensions.values())
+    )
+
+
+def scan_plain(text: str) -> tuple[list[Any], set[str]] | None:
+    """A template of text and `{{ expressions }}` read as Jinja's lexer and parser read it, without
+    them (most of the cost of rendering a plain model): (its pieces in order, the names its
+    expressions use). A piece is text (str) or an expression, one of ('const', value), ('name', name),
+    ('call', function, args, ((key, value), ...)), ('attr', object, name), ('concat', items),
+    ('list', items), ('tuple', items), ('dict', ((key, value), ...)): the Jinja nodes Const, Name,
+    Call, Getattr, Concat, List, Tuple, Dict that `Environment.parse` makes of it.
+
+    What it reads: names, `true`/`false`/`none`, strings, decimal numbers, calls (positional, then
+    keyword arguments), `.attribute`, `~`, parentheses, tuples, lists and dicts. None for anything
+    else, and for any `{%`, `{#`, `{{-`, `{{+` in the text: Jinja reads those.
+    """
+    if "{%" in text or "{#" in text:
+        return None
+    if "\r" in text:
+        text = _NEWLINE_RE.sub("\n", text)  # as Jinja's lexer does first (newline_sequence is \n)
+    pieces: list[Any] = []
+    names: set[str] = set()
+    pos = 0
+    try:
+        while True:
+            start = text.find("{{", pos)
+            if start < 0:
+                if pos < len(text):
+                    pieces.append(text[pos:])
+                return pieces, names
+            if start > pos:
+                pieces.append(text[pos:start])
+            tokens, pos = _expression_tokens(text, start + 2)
+            parser = _PlainParser(tokens, names)
+            pieces.append(parser.expression())
+            if parser.index != len(tokens):
+                return None  # a top-level tuple, two expressions side by side, ...
+    except _NotPlain:
+        return None
+
+
+_NEWLINE_RE = re.compile(r"\r\n?")
+
+
+def _expression_tokens(text: str, pos: int) -> tuple[list[tuple[str, Any]], int]:
+    """The tokens of the expression starting at `pos` (just after `{{`) as (kind, value), a mark's
+    kind being the mark itself; and where the text goes on after its `}}`. Like Jinja's lexer, a `}}`
+    closes the expression only outside brackets."""
+    if text.startswith(("-", "+"), pos):
+        raise _NotPlain  # whitespace control
+    tokens: list[tuple[str, Any]] = []
+    closers: list[str] = []
+    match = _TOKEN_RE.match
+    while True:
+        found = match(text, pos)
+        if found is None:
+            raise _NotPlain  # another operator, an unknown character, the end of the text
+        kind = found.lastgroup
+        value = found[kind]  # type: ignore[index]
+        pos = found.end()
+        if kind == "mark":
+            if value in _OPENING:
+                closers.append(_OPENING[value])
+            elif value in _CLOSING:
+                if not closers:
+                    if value == "}" and text.startswith("}", pos):
+                        return tokens, pos + 1
+                    raise _NotPlain
+                if closers.pop() != value:
+                    raise _NotPlain
+            tokens.append((value, None))
+        elif kind == "string":
+            inner = value[1:-1]
+            if "\\" in inner:
+                # Jinja's own unescaping (jinja2.lexer.Lexer.wrap, an identity for a string without a
+                # backslash); what it refuses, or warns about (an invalid escape), is left to Jinja.
+                with warnings.catch_warnings():
+                    warnings.simplefilter("error")
+                    try:
+                        inner = inner.encode("ascii", "backslashreplace").decode("unicode-escape")
+                    except Exception:  # noqa: BLE001 - Jinja reports it as a syntax error
+                        raise _NotPlain from None
+            tokens.append(("const", inner))
+        elif kind == "integer":
+            tokens.append(("const", int(value)))
+        elif kind == "float":
+            tokens.append(("const", float(value)))
+        else:
+            tokens.append((kind, value))  # type: ignore[arg-type]
+
+
+_CLOSING = frozenset(")]}")
+
+
+class _PlainParser:
+    """Jinja's expression parser (jinja2.parser.Parser) restricted to what `scan_plain` reads: the
+    same tree for the same tokens, `_NotPlain` for anything else."""
+
+    def __init__(self, tokens: list[tuple[str, Any]], names: set[str]) -> None:
+        self.tokens = tokens
+        self.index = 0
+        self.names = names
+
+    def _peek(self, ahead: int = 0) -> str:
+        index = self.index + ahead
+        return self.tokens[index][0] if index < len(self.tokens) else ""
+
+    def _expect(self, kind: str) -> Any:
+        if self._peek() != kind:
+            raise _NotPlain
+        self.index += 1
+        return self.tokens[self.index - 1][1]
+
+    def expression(self) -> tuple[Any, ...]:
+        """parse_concat over unary expressions: `a ~ b ~ c` is one Concat."""
+        node = self._unary()
+        if self._peek() != "~":
+            return node
+        items = [node]
+        while self._peek() == "~":
+            self.index += 1
+            items.append(self._unary())
+        return ("concat", tuple(items))
+
+    def _unary(self) -> tuple[Any, ...]:
+        """parse_primary, then parse_postfix restricted to `.name` and calls."""
+        if self.index >= len(self.tokens):
+            raise _NotPlain
+        node: tuple[Any, ...] = self.tokens[self.index]
+        self.index += 1
+        kind, value = node
+        if kind == "name":
+            if value in _CONSTANTS:
+                node = ("const", _CONSTANTS[value])
+            elif value in _OPERATOR_WORDS:
+                raise _NotPlain
+            else:
+                self.names.add(value)
+        elif kind == "(":
+            node = self._parenthesized()
+        elif kind == "[":
+            node = ("list", self._items("]", self.expression))
+        elif kind == "{":
+            node = ("dict", self._items("}", self._pair))
+        elif kind != "const":
+            raise _NotPlain
+        while True:
+            kind = self._peek()
+            if kind == ".":
+                self.index += 1
+                node = ("attr", node, self._expect("name"))
+            elif kind == "(":
+                self.index += 1
+                node = self._call(node)
+            else:
+                return node
+
+    def _parenthesized(self) -> tuple[Any, ...]:
+        """parse_tuple(explicit_parentheses=True): `()` and `(a,)` are tuples, `(a)` is a."""
+        if self._peek() == ")":
+            self.index += 1
+            return ("tuple", ())
+        node = self.expression()
+        if self._peek() == ",":
+            items = [node]
+            while self._peek() == ",":
+                self.index += 1
+                if self._peek() == ")":
+                    break
+                items.append(self.expression())
+            node = ("tuple", tuple(items))
+        self._expect(")")
+        return node
+
+    def _items(self, closer: str, item: Callable[[], Any]) -> tuple[Any, ...]:
+        """parse_list / parse_dict: items separated by commas, a trailing comma allowed."""
+        items: list[Any] = []
+        while self._peek() != closer:
+            if items:
+                self._expect(",")
+                if self._peek() == closer:
+                    break
+            items.append(item())
+        self.index += 1
+        return tuple(items)
+
+    def _pair(self) -> tuple[Any, Any]:
+        key = self.expression()
+        self._expect(":")
+        return key, self.expression()
+
+    def _call(self, node: tuple[Any, ...]) -> tuple[Any, ...]:
+        """parse_call_args without `*args` / `**kwargs` (the `(` is read)."""
+        args: list[Any] = []
+        kwargs: dict[str, Any] = {}
+        while self._peek() != ")":
+            if args or kwargs:
+                self._expect(",")
+                if self._peek() == ")":
+                    break
+            if self._peek() == "name" and self._peek(1) == "=":
+                key = self.tokens[self.index][1]
+                self.index += 2
+                if key in kwargs:
+                    raise _NotPlain  # a SyntaxError in the code Jinja generates
+                kwargs[key] = self.expression()
+            elif kwargs:
+                raise _NotPlain  # a positional argument after a keyword one: Jinja's syntax error
+            else:
+                args.append(self.expression())
+        self.index += 1
+        return ("call", node, tuple(args), tuple(kwargs.items()))
+
+
+def _run(node: tuple[Any, ...], context: Any) -> Any:
+    """The value of an expression `scan_plain` read, as `_evaluate` computes its Jinja node."""
+    kind = node[0]
+    if kind == "const":
+        return node[1]
+    if kind == "name":
+        return context.resolve_or_missing(node[1])
+    if kind == "call":
+        function = _run(node[1], context)
+        return context.call(function, *[_run(arg, context) for arg in node[2]],
+                            **{key: _run(value, context) for key, value in node[3]})
+    if kind == "attr":
+        return context.environment.getattr(_run(node[1], context), node[2])
+    if kind == "concat":
+        return "".join([str(_run(item, context)) for item in node[1]])
+    if kind == "list":
+        return [_run(item, context) for item in node[1]]
+    if kind == "tuple":
+        return tuple(_run(item, context) for item in node[1])
+    if kind == "dict":
+        return {_run(key, context): _run(value, context) for key, value in node[1]}
+    raise TypeError(kind)  # not reached
 
 
 def var_input(project_vars: dict[str, Any], name: str) -> tuple[bool, Any]:
