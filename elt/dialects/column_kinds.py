@@ -81,12 +81,13 @@ def _resolve(scope: Any, catalog: dict[str, Outputs], outputs: dict[int, Outputs
         if isinstance(p, exp.Alias) and not (isinstance(p.this, exp.Column) and p.this.name.lower() == p.alias.lower())
     }
     typed = 0
-    for node in scope.walk():
-        if isinstance(node, exp.Column) and not isinstance(node.this, exp.Star):
-            kind = _column_kind(node, query, sources, blocked, aliases)
-            if kind is not None and kind != _NULL:
-                node.meta[KIND_META] = kind
-                typed += 1
+    lookup = _Lookup(sources)
+    # the scope's column references (its collection walk skips stars and other scopes' columns)
+    for node in scope._raw_columns:
+        kind = _column_kind(node, query, lookup, blocked, aliases)
+        if kind is not None and kind != _NULL:
+            node.meta[KIND_META] = kind
+            typed += 1
     return typed, _select_outputs(query, sources, blocked)
 
 
@@ -98,27 +99,61 @@ def _source_outputs(source: Any, catalog: dict[str, Outputs], outputs: dict[int,
     return outputs.get(id(source))
 
 
-def _lookup(columns: Outputs, name: str) -> Kind:
-    if columns is None:
-        return None
-    found = [kind for column, kind in columns if column == name]
-    return found[0] if len(found) == 1 else None
+#: The kind of a name that more than one column (of a source, or of the sources) has.
+_AMBIGUOUS: Any = object()
 
 
-def _column_kind(column: exp.Column, query: exp.Select, sources: dict[str, Outputs], blocked: bool,
+class _Lookup:
+    """The kinds of a scope's sources' columns by name, indexed on first use."""
+
+    def __init__(self, sources: dict[str, Outputs]) -> None:
+        self.sources = sources
+        self.unknown = any(columns is None for columns in sources.values())
+        self._by_source: dict[str, dict[str, Kind]] = {}
+        self._unqualified: dict[str, Kind] | None = None
+
+    def qualified(self, table: str, name: str) -> Kind:
+        """The kind of `table`.`name`: None when the source is not known, or has no or several such columns."""
+        index = self._by_source.get(table)
+        if index is None:
+            if table not in self.sources:
+                return None
+            index = self._by_source[table] = _index([self.sources[table]])
+        kind = index.get(name)
+        return None if kind is _AMBIGUOUS else kind
+
+    def unqualified(self, name: str) -> Kind:
+        """The kind of `name` when exactly one source has it, once; None otherwise."""
+        index = self._unqualified
+        if index is None:
+            index = self._unqualified = _index(list(self.sources.values()))
+        kind = index.get(name)
+        return None if kind is _AMBIGUOUS else kind
+
+
+def _index(sources: list[Outputs]) -> dict[str, Kind]:
+    """name -> kind of the one column of that name among `sources`, or _AMBIGUOUS."""
+    index: dict[str, Kind] = {}
+    for columns in sources:
+        if columns is None:
+            continue
+        for column, kind in columns:
+            index[column] = _AMBIGUOUS if column in index else kind
+    return index
+
+
+def _column_kind(column: exp.Column, query: exp.Select, lookup: _Lookup, blocked: bool,
                  aliases: set[str]) -> Kind:
     if column.args.get("db") or column.args.get("catalog"):
         return None  # a struct field, or a three-part name
     name = column.name.lower()
     if column.table:
-        table = column.table.lower()
-        return _lookup(sources[table], name) if table in sources else None
+        return lookup.qualified(column.table.lower(), name)
     if blocked or (name in aliases and not _in_projection(column, query)):
         return None
-    if any(columns is None for columns in sources.values()):
+    if lookup.unknown:
         return None  # a source of unknown columns may have this name too
-    having = [columns for columns in sources.values() if any(c == name for c, _ in columns or [])]
-    return _lookup(having[0], name) if len(having) == 1 else None
+    return lookup.unqualified(name)
 
 
 def _in_projection(node: exp.Expr, query: exp.Select) -> bool:
