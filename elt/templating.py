@@ -358,7 +358,7 @@ def _evaluate(node: Any, context: Any) -> Any:
 
 #: A token of a `{{ expression }}` as `scan_plain` reads it, after any whitespace: a name, a string,
 #: a decimal number written without `_` or an exponent, or a mark. Jinja reads these the same way;
-#: anything else (other operators, `-}}`, other number forms, non-ASCII names) matches nothing.
+#: anything else (other operators, `-}}`, other number forms, non-ASCII names) is `other`.
 _TOKEN_RE = re.compile(
     r"""\s*(?:
     (?P<name>[A-Za-z_][A-Za-z0-9_]*)
@@ -366,6 +366,7 @@ _TOKEN_RE = re.compile(
     |(?P<float>(?:0|[1-9][0-9]*)\.[0-9]+)
     |(?P<integer>0|[1-9][0-9]*)
     |(?P<mark>==|[=()\[\]{},:.~])
+    |(?P<other>.)
     )""",
     re.VERBOSE | re.DOTALL,
 )
@@ -420,122 +421,127 @@ def scan_plain(text: str) -> tuple[list[Any], set[str]] | None:
                 return pieces, names
             if start > pos:
                 pieces.append(text[pos:start])
-            tokens, pos = _expression_tokens(text, start + 2)
-            parser = _PlainParser(tokens, names)
+            kinds, values, pos = _expression_tokens(text, start + 2)
+            parser = _PlainParser(kinds, values, names)
             pieces.append(parser.expression())
-            if parser.index != len(tokens):
+            if kinds[parser.index]:
                 return None  # a top-level tuple, two expressions side by side, ...
     except _NotPlain:
         return None
 
 
 _NEWLINE_RE = re.compile(r"\r\n?")
+_CLOSING = frozenset(")]}")
 
 
-def _expression_tokens(text: str, pos: int) -> tuple[list[tuple[str, Any]], int]:
-    """The tokens of the expression starting at `pos` (just after `{{`) as (kind, value), a mark's
-    kind being the mark itself; and where the text goes on after its `}}`. Like Jinja's lexer, a `}}`
-    closes the expression only outside brackets."""
+def _expression_tokens(text: str, pos: int) -> tuple[list[str], list[Any], int]:
+    """The tokens of the expression starting at `pos` (just after `{{`): their kinds ('name', 'const',
+    or the mark itself) and values, each list ending with an empty kind; and where the text goes on
+    after the expression's `}}`. Like Jinja's lexer, a `}}` closes it only outside brackets."""
     if text.startswith(("-", "+"), pos):
         raise _NotPlain  # whitespace control
-    tokens: list[tuple[str, Any]] = []
+    kinds: list[str] = []
+    values: list[Any] = []
     closers: list[str] = []
-    match = _TOKEN_RE.match
-    while True:
-        found = match(text, pos)
-        if found is None:
-            raise _NotPlain  # another operator, an unknown character, the end of the text
+    for found in _TOKEN_RE.finditer(text, pos):
         kind = found.lastgroup
         value = found[kind]  # type: ignore[index]
-        pos = found.end()
         if kind == "mark":
             if value in _OPENING:
                 closers.append(_OPENING[value])
             elif value in _CLOSING:
                 if not closers:
-                    if value == "}" and text.startswith("}", pos):
-                        return tokens, pos + 1
+                    end = found.end()
+                    if value == "}" and text.startswith("}", end):
+                        kinds.append("")
+                        values.append(None)
+                        return kinds, values, end + 1
                     raise _NotPlain
                 if closers.pop() != value:
                     raise _NotPlain
-            tokens.append((value, None))
+            kinds.append(value)
+        elif kind == "name":
+            kinds.append(kind)
         elif kind == "string":
-            inner = value[1:-1]
-            if "\\" in inner:
+            value = value[1:-1]
+            if "\\" in value:
                 # Jinja's own unescaping (jinja2.lexer.Lexer.wrap, an identity for a string without a
                 # backslash); what it refuses, or warns about (an invalid escape), is left to Jinja.
                 with warnings.catch_warnings():
                     warnings.simplefilter("error")
                     try:
-                        inner = inner.encode("ascii", "backslashreplace").decode("unicode-escape")
+                        value = value.encode("ascii", "backslashreplace").decode("unicode-escape")
                     except Exception:  # noqa: BLE001 - Jinja reports it as a syntax error
                         raise _NotPlain from None
-            tokens.append(("const", inner))
+            kinds.append("const")
         elif kind == "integer":
-            tokens.append(("const", int(value)))
+            kinds.append("const")
+            value = int(value)
         elif kind == "float":
-            tokens.append(("const", float(value)))
+            kinds.append("const")
+            value = float(value)
         else:
-            tokens.append((kind, value))  # type: ignore[arg-type]
-
-
-_CLOSING = frozenset(")]}")
+            raise _NotPlain  # another operator, an unknown character
+        values.append(value)
+    raise _NotPlain  # the text ended inside the expression
 
 
 class _PlainParser:
     """Jinja's expression parser (jinja2.parser.Parser) restricted to what `scan_plain` reads: the
     same tree for the same tokens, `_NotPlain` for anything else."""
 
-    def __init__(self, tokens: list[tuple[str, Any]], names: set[str]) -> None:
-        self.tokens = tokens
+    def __init__(self, kinds: list[str], values: list[Any], names: set[str]) -> None:
+        self.kinds = kinds
+        self.values = values
         self.index = 0
         self.names = names
 
-    def _peek(self, ahead: int = 0) -> str:
-        index = self.index + ahead
-        return self.tokens[index][0] if index < len(self.tokens) else ""
-
     def _expect(self, kind: str) -> Any:
-        if self._peek() != kind:
+        index = self.index
+        if self.kinds[index] != kind:
             raise _NotPlain
-        self.index += 1
-        return self.tokens[self.index - 1][1]
+        self.index = index + 1
+        return self.values[index]
 
     def expression(self) -> tuple[Any, ...]:
         """parse_concat over unary expressions: `a ~ b ~ c` is one Concat."""
         node = self._unary()
-        if self._peek() != "~":
+        if self.kinds[self.index] != "~":
             return node
         items = [node]
-        while self._peek() == "~":
+        while self.kinds[self.index] == "~":
             self.index += 1
             items.append(self._unary())
         return ("concat", tuple(items))
 
     def _unary(self) -> tuple[Any, ...]:
         """parse_primary, then parse_postfix restricted to `.name` and calls."""
-        if self.index >= len(self.tokens):
-            raise _NotPlain
-        node: tuple[Any, ...] = self.tokens[self.index]
-        self.index += 1
-        kind, value = node
+        kinds = self.kinds
+        index = self.index
+        kind = kinds[index]
+        value = self.values[index]
+        self.index = index + 1
+        node: tuple[Any, ...]
         if kind == "name":
             if value in _CONSTANTS:
                 node = ("const", _CONSTANTS[value])
             elif value in _OPERATOR_WORDS:
                 raise _NotPlain
             else:
+                node = ("name", value)
                 self.names.add(value)
+        elif kind == "const":
+            node = ("const", value)
         elif kind == "(":
             node = self._parenthesized()
         elif kind == "[":
             node = ("list", self._items("]", self.expression))
         elif kind == "{":
             node = ("dict", self._items("}", self._pair))
-        elif kind != "const":
-            raise _NotPlain
+        else:
+            raise _NotPlain  # the end of the expression, or a mark where a value should be
         while True:
-            kind = self._peek()
+            kind = kinds[self.index]
             if kind == ".":
                 self.index += 1
                 node = ("attr", node, self._expect("name"))
@@ -547,15 +553,15 @@ class _PlainParser:
 
     def _parenthesized(self) -> tuple[Any, ...]:
         """parse_tuple(explicit_parentheses=True): `()` and `(a,)` are tuples, `(a)` is a."""
-        if self._peek() == ")":
+        if self.kinds[self.index] == ")":
             self.index += 1
             return ("tuple", ())
         node = self.expression()
-        if self._peek() == ",":
+        if self.kinds[self.index] == ",":
             items = [node]
-            while self._peek() == ",":
+            while self.kinds[self.index] == ",":
                 self.index += 1
-                if self._peek() == ")":
+                if self.kinds[self.index] == ")":
                     break
                 items.append(self.expression())
             node = ("tuple", tuple(items))
@@ -565,10 +571,10 @@ class _PlainParser:
     def _items(self, closer: str, item: Callable[[], Any]) -> tuple[Any, ...]:
         """parse_list / parse_dict: items separated by commas, a trailing comma allowed."""
         items: list[Any] = []
-        while self._peek() != closer:
+        while self.kinds[self.index] != closer:
             if items:
                 self._expect(",")
-                if self._peek() == closer:
+                if self.kinds[self.index] == closer:
                     break
             items.append(item())
         self.index += 1
@@ -581,15 +587,16 @@ class _PlainParser:
 
     def _call(self, node: tuple[Any, ...]) -> tuple[Any, ...]:
         """parse_call_args without `*args` / `**kwargs` (the `(` is read)."""
+        kinds = self.kinds
         args: list[Any] = []
         kwargs: dict[str, Any] = {}
-        while self._peek() != ")":
+        while kinds[self.index] != ")":
             if args or kwargs:
                 self._expect(",")
-                if self._peek() == ")":
+                if kinds[self.index] == ")":
                     break
-            if self._peek() == "name" and self._peek(1) == "=":
-                key = self.tokens[self.index][1]
+            if kinds[self.index] == "name" and kinds[self.index + 1] == "=":
+                key = self.values[self.index]
                 self.index += 2
                 if key in kwargs:
                     raise _NotPlain  # a SyntaxError in the code Jinja generates
