@@ -4,14 +4,19 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from functools import cache
 from typing import NoReturn
 
 from sqlglot import exp
+from sqlglot.dialects.dialect import Dialect
 
 from elt.errors import SqlError
 
 #: A rewrite rule: gets a node (its children already rewritten), returns what stands in its place.
 Rule = Callable[[exp.Expr], exp.Expr]
+
+#: sqlglot's DuckDB dialect, made once: naming it by its name makes a new one each time.
+DUCKDB = Dialect.get_or_raise("duckdb")
 
 _NUMERIC_TEXT = re.compile(r"^\s*[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?\s*$")
 
@@ -75,6 +80,16 @@ def position_of(node: exp.Expr) -> tuple[int | None, int | None]:
             return parent.meta_get("line"), parent.meta_get("col")
         parent = parent.parent
     return None, None
+
+
+def data_type(text: str) -> exp.DataType:
+    """`exp.DataType.build(text)`, parsed once per text (a copy each call)."""
+    return _parsed_type(text).copy()
+
+
+@cache
+def _parsed_type(text: str) -> exp.DataType:
+    return exp.DataType.build(text)
 
 
 def macro(name: str, *args: exp.Expr) -> exp.Anonymous:

@@ -9,7 +9,7 @@ import re
 from sqlglot import exp
 
 from elt.dialects import hive_types as types
-from elt.dialects._common import Rule, call, is_number, is_string, macro, numeric_text, refuse
+from elt.dialects._common import DUCKDB, Rule, call, data_type, is_number, is_string, macro, numeric_text, refuse
 
 DT = exp.DataType.Type
 
@@ -39,7 +39,7 @@ def _cast(node: exp.Expr) -> exp.Expr:
             exp.DataTypeParam(this=exp.Literal.number(10)),
             exp.DataTypeParam(this=exp.Literal.number(0)),
         ]
-        return types.to_number(value, exp.DataType(this=DT.DECIMAL, expressions=params).sql("duckdb"), node)
+        return types.to_number(value, exp.DataType(this=DT.DECIMAL, expressions=params).sql(DUCKDB), node)
     if kind in _STRING_TYPES:
         if not to.expressions:
             return types.to_string(value)
@@ -105,7 +105,7 @@ def _comparison(node: exp.Expr) -> exp.Expr:
     if _is_literal(left) and _is_literal(right):
         if is_string(left) != is_string(right) and not isinstance(left, exp.Null) and not isinstance(right, exp.Null):
             as_double = [
-                exp.Cast(this=s, to=exp.DataType.build("DOUBLE")) if is_string(s) else s for s in (left, right)
+                exp.Cast(this=s, to=data_type("DOUBLE")) if is_string(s) else s for s in (left, right)
             ]
             node.set("this", as_double[0])
             node.set("expression", as_double[1])
@@ -153,7 +153,7 @@ def _between(node: exp.Expr) -> exp.Expr:
 
 
 def _volatile(node: exp.Expr) -> bool:
-    return any(isinstance(n, exp.Anonymous) and n.name.lower() in types.VOLATILE_CALLS for n in node.walk())
+    return any(n.name.lower() in types.VOLATILE_CALLS for n in node.find_all(exp.Anonymous))
 
 
 def _simple_case(node: exp.Expr) -> exp.Expr:

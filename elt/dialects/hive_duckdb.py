@@ -13,17 +13,14 @@ from collections.abc import Mapping
 
 import sqlglot
 from sqlglot import exp
-from sqlglot.dialects.dialect import Dialect
 
 from elt.dialects import volatile
-from elt.dialects._common import Refusal, Rule, hive_name, refuse
+from elt.dialects._common import DUCKDB, Refusal, Rule, hive_name, refuse
 from elt.dialects.column_kinds import annotate_column_kinds
 from elt.dialects.hive_clauses import CLAUSE_RULES
 from elt.dialects.hive_functions import FUNCTION_RULES, PASS
 
 RULES = {**FUNCTION_RULES, **CLAUSE_RULES}
-#: sqlglot's DuckDB dialect, made once: naming it by its name makes a new one for each query.
-_DUCKDB = Dialect.get_or_raise("duckdb")
 #: 'schema.table' -> column name -> DuckDB type name.
 Relations = Mapping[str, Mapping[str, str]]
 
@@ -126,6 +123,6 @@ def translate(query: exp.Expr, *, pretty: bool = True, copy: bool = True, relati
     tree = to_duckdb(query, copy=copy, relations=relations, column_types=column_types)
     try:
         # copy=False: the tree is already this function's own (a copy, or given up by the caller).
-        return tree.sql(dialect=_DUCKDB, pretty=pretty, unsupported_level=sqlglot.ErrorLevel.RAISE, copy=False)
+        return tree.sql(dialect=DUCKDB, pretty=pretty, unsupported_level=sqlglot.ErrorLevel.RAISE, copy=False)
     except sqlglot.errors.UnsupportedError as exc:
         raise Refusal("query", str(exc), query) from None

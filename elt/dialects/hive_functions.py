@@ -14,7 +14,7 @@ from functools import reduce
 
 from sqlglot import exp
 
-from elt.dialects._common import Rule, call, is_number, is_string, macro, numeric_text, refuse
+from elt.dialects._common import Rule, call, data_type, is_number, is_string, macro, numeric_text, refuse
 from elt.dialects.hive_dates import DATE_ANONYMOUS_RULES, DATE_RULES
 from elt.dialects.hive_types import once, static_type, to_string
 
@@ -277,7 +277,7 @@ def _round(node: exp.Expr) -> exp.Expr:
     kind = static_type(node.this)
     if kind in ("DOUBLE", "FLOAT"):
         # A FLOAT is rounded as the DOUBLE Hive widens it to (as the hive_round macro does).
-        value = node.this if kind == "DOUBLE" else exp.TryCast(this=node.this, to=exp.DataType.build("DOUBLE"))
+        value = node.this if kind == "DOUBLE" else exp.TryCast(this=node.this, to=data_type("DOUBLE"))
         return macro("hive__round_double", value, digits)
     if kind in ("INT", "DECIMAL"):
         return call("round", node.this, digits)
@@ -317,8 +317,8 @@ def _numeric_operand(node: exp.Expr) -> exp.Expr:
     """A string literal used in arithmetic is read as a double by Hive (NULL if it is not a number)."""
     if is_string(node):
         if numeric_text(node):
-            return exp.Cast(this=node, to=exp.DataType.build("DOUBLE"))
-        return exp.Cast(this=exp.Null(), to=exp.DataType.build("DOUBLE"))
+            return exp.Cast(this=node, to=data_type("DOUBLE"))
+        return exp.Cast(this=exp.Null(), to=data_type("DOUBLE"))
     return node
 
 
@@ -332,7 +332,7 @@ def _divide(node: exp.Expr) -> exp.Expr:
     left, right = _numeric_operand(node.this), _numeric_operand(node.expression)
     if static_type(left) in _BINARY_NUMBERS and static_type(right) in _BINARY_NUMBERS:
         # No DECIMAL operand: Hive's quotient is a plain DOUBLE (the macro's branch for these types).
-        double = exp.DataType.build("DOUBLE")
+        double = data_type("DOUBLE")
         return exp.Div(this=exp.TryCast(this=left, to=double),
                        expression=call("NULLIF", exp.TryCast(this=right, to=double.copy()), exp.Literal.number(0)))
     return macro("hive_divide", left, right)

@@ -13,7 +13,7 @@ import re
 
 from sqlglot import exp
 
-from elt.dialects._common import call, macro, refuse
+from elt.dialects._common import DUCKDB, call, data_type, macro, refuse
 from elt.dialects.duckdb_functions import INT_TYPES
 
 #: A coarse DuckDB type: VARCHAR, BOOLEAN, INT, DECIMAL, DOUBLE, FLOAT, DATE, TIMESTAMP, or None (unknown).
@@ -25,6 +25,7 @@ KIND_META = "elt_kind"
 _INT_TYPE = re.compile(INT_TYPES)
 _DECIMAL_TYPE = re.compile(r"DECIMAL\(.*\)")
 _SCIENTIFIC = re.compile(r"(\d+\.?\d*|\.\d+)[eE][+-]?\d+")
+_PLAIN_NUMBER = re.compile(r"\d+(\.\d*)?|\.\d+")
 
 
 def engine_kind(type_name: str) -> Kind:
@@ -136,7 +137,7 @@ def static_type(node: exp.Expr) -> Kind:
         text = node.this.lstrip("+-")
         if _SCIENTIFIC.fullmatch(text):
             return "DOUBLE"  # 1e3 is a DOUBLE in Hive and in DuckDB
-        if not re.fullmatch(r"\d+(\.\d*)?|\.\d+", text) or len(text.replace(".", "")) > 38:
+        if not _PLAIN_NUMBER.fullmatch(text) or len(text.replace(".", "")) > 38:
             return None  # DuckDB reads a number of more than 38 digits as a DOUBLE, Hive otherwise
         return "INT" if node.is_int else "DECIMAL"
     if isinstance(node, exp.Window):
@@ -193,7 +194,7 @@ def _common_kind(kinds: set[Kind]) -> Kind:
     arithmetic): one kind is itself; numbers promote INT < DECIMAL < FLOAT < DOUBLE; else unknown."""
     if len(kinds) == 1:
         return kinds.pop()
-    if not kinds or not kinds <= set(_NUMBER_KINDS):
+    if not kinds or not kinds <= _NUMBER_KIND_SET:
         return None
     return next(kind for kind in ("DOUBLE", "FLOAT", "DECIMAL", "INT") if kind in kinds)
 
@@ -203,7 +204,7 @@ def arithmetic_type(node: exp.Binary) -> Kind:
     `typeof`): integers stay integers, a DOUBLE makes a DOUBLE, else a FLOAT a FLOAT, else a DECIMAL a
     DECIMAL (but a DECIMAL % HUGEINT is a DOUBLE, and HUGEINT is an integer kind: unknown)."""
     kinds = {static_type(node.this), static_type(node.expression)}
-    if not kinds <= set(_NUMBER_KINDS):
+    if not kinds <= _NUMBER_KIND_SET:
         return None
     if isinstance(node, exp.Mod) and kinds == {"DECIMAL", "INT"}:
         return None
@@ -218,8 +219,7 @@ def _heavy(node: exp.Expr) -> bool:
     """The value is built from elt macros, so a dispatching macro must not copy it into every branch;
     or it is volatile, so each copy would be another value."""
     return any(
-        isinstance(n, exp.Anonymous) and (n.name.lower().startswith("hive") or n.name.lower() in VOLATILE_CALLS)
-        for n in node.walk()
+        n.name.lower().startswith("hive") or n.name.lower() in VOLATILE_CALLS for n in node.find_all(exp.Anonymous)
     )
 
 
@@ -235,7 +235,7 @@ def once(name: str, value: exp.Expr, *rest: exp.Expr) -> exp.Expr:
 
 def _cast(value: exp.Expr, type_sql: str, safe: bool = True) -> exp.Expr:
     klass = exp.TryCast if safe else exp.Cast
-    return klass(this=value, to=exp.DataType.build(type_sql))
+    return klass(this=value, to=data_type(type_sql))
 
 
 # -- the conversions ------------------------------------------------------------------------------------
@@ -347,6 +347,7 @@ def to_timestamp(value: exp.Expr, node: exp.Expr) -> exp.Expr:
 
 
 _NUMBER_KINDS = ("INT", "DECIMAL", "DOUBLE", "FLOAT")
+_NUMBER_KIND_SET = frozenset(_NUMBER_KINDS)
 
 
 def compare(op: str, value: exp.Expr, literal: exp.Expr, *, in_list: bool = False) -> exp.Expr:
@@ -361,7 +362,8 @@ def compare(op: str, value: exp.Expr, literal: exp.Expr, *, in_list: bool = Fals
         else:
             left, right = value, literal
         return _OPERATORS[op](this=left, expression=right)
-    text = literal.this if literal.is_string else literal.sql("duckdb")
+    # copy=False: generating a number literal changes nothing in it
+    text = literal.this if literal.is_string else literal.sql(dialect=DUCKDB, copy=False)
     name = f"hive_in_{op}" if in_list else f"hive_cmp_{op}"
     return _dispatch(name, value, literal, exp.Literal.string(text))
 
