@@ -515,7 +515,7 @@ def _apply_entry(
     config = entry.get("config") or {}
     if not isinstance(config, dict):
         raise ProjectError(f"`config` of {kind} {name!r} must be a mapping", path=rel, line=line)
-    unknown = sorted(set(config) - set(valid))
+    unknown = sorted(key for key in config if key not in valid)
     if unknown:
         raise ProjectError(
             f"unknown config key(s) {', '.join(unknown)} for {kind} {name!r}",
@@ -617,7 +617,7 @@ def _test_spec(test: Any, attached_to: str, column: str | None, rel: str, line: 
     for key in list(arguments):
         if key in TEST_CONFIG_KEYS:  # dbt also accepts config keys among the arguments
             config[key] = arguments.pop(key)
-    unknown = sorted(set(config) - set(TEST_CONFIG_KEYS))
+    unknown = sorted(key for key in config if key not in TEST_CONFIG_KEYS)
     if unknown:
         raise ProjectError(f"unknown config key(s) {', '.join(unknown)} for test {name!r}", path=rel, line=line,
                            hint=f"valid keys: {', '.join(sorted(TEST_CONFIG_KEYS))}")
