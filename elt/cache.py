@@ -26,6 +26,7 @@ saves. `ELT_NO_CACHE=1` turns the cache off (nothing read, nothing written).
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import os
 import pickle
@@ -286,6 +287,12 @@ def _version(distribution: str) -> str:
     version = getattr(module, "__version__", None)
     if isinstance(version, str):
         return version
+    return _installed_version(distribution)
+
+
+@functools.cache
+def _installed_version(distribution: str) -> str:
+    """The version in the installed distribution's metadata (~15 ms to find; a compile asks twice)."""
     from importlib import metadata
 
     try:
