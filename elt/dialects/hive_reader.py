@@ -59,7 +59,7 @@ class EltHive(Hive):
         # its length), then given its own type back. A CHAR/VARCHAR without a length becomes STRING
         # there, as it should.
         tokens = self.tokenize(sql)
-        marked = _mark_sized_strings(tokens)
+        marked = _mark_sized_strings(tokens) if _may_size_strings(sql) else 0
         trees = self.parser(**opts).parse(tokens, sql)
         if marked and _unmark(trees) != marked:
             # A marked token was not read as a type (sqlglot read `char(...)` as something else):
@@ -70,7 +70,7 @@ class EltHive(Hive):
 
     def parse_into(self, expression_type: Any, sql: str, **opts: Any) -> list[exp.Expr | None]:
         tokens = self.tokenize(sql)
-        marked = _mark_sized_strings(tokens)
+        marked = _mark_sized_strings(tokens) if _may_size_strings(sql) else 0
         trees = self.parser(**opts).parse_into(expression_type, tokens, sql)
         if marked and _unmark(trees) != marked:
             _restore_tokens(tokens)
@@ -120,6 +120,12 @@ def _needs_placeholder(literal: exp.Literal) -> bool:
 _MARKERS = {TokenType.CHAR: TokenType.XML, TokenType.VARCHAR: TokenType.FIXEDSTRING}
 _UNMARK = {exp.DType.XML: exp.DType.CHAR, exp.DType.FIXEDSTRING: exp.DType.VARCHAR}
 _MARKED = frozenset(_MARKERS.values())
+
+
+def _may_size_strings(sql: str) -> bool:
+    """Whether `sql` may have a CHAR/VARCHAR token: each keyword of one (CHAR, CHARACTER [VARYING],
+    VARCHAR, VARCHAR2) has CHAR in it, and the tokenizer matches keywords in upper case."""
+    return "CHAR" in sql.upper()
 
 
 def _mark_sized_strings(tokens: list[Any]) -> int:

@@ -10,6 +10,8 @@ the value is not copied into every branch (macro expansion would otherwise grow 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
+from typing import Any
 
 from sqlglot import exp
 
@@ -127,66 +129,91 @@ _SUM_KIND = {"INT": "INT", "DOUBLE": "DOUBLE", "FLOAT": "DOUBLE", "DECIMAL": "DE
 
 def static_type(node: exp.Expr) -> Kind:
     """The coarse type of `node` when the query shows it (or, for a column, the catalog), else None."""
-    if isinstance(node, exp.Column):
-        return node.meta_get(KIND_META)
-    if isinstance(node, exp.Paren):
-        return static_type(node.this)
-    if isinstance(node, exp.Literal):
-        if node.is_string:
-            return "VARCHAR"
-        text = node.this.lstrip("+-")
-        if _SCIENTIFIC.fullmatch(text):
-            return "DOUBLE"  # 1e3 is a DOUBLE in Hive and in DuckDB
-        if not _PLAIN_NUMBER.fullmatch(text) or len(text.replace(".", "")) > 38:
-            return None  # DuckDB reads a number of more than 38 digits as a DOUBLE, Hive otherwise
-        return "INT" if node.is_int else "DECIMAL"
-    if isinstance(node, exp.Window):
-        return static_type(node.this)
-    if isinstance(node, _BIGINT_FUNCS):
-        return "INT"
-    if isinstance(node, (exp.Min, exp.Max)) and not node.expressions:
-        return static_type(node.this)
-    if isinstance(node, exp.Sum):
-        return _SUM_KIND.get(static_type(node.this) or "")
-    if isinstance(node, (exp.Lag, exp.Lead)) and node.args.get("default") is None:
-        return static_type(node.this)
-    if isinstance(node, (exp.FirstValue, exp.LastValue)):
-        return static_type(node.this)
-    if isinstance(node, exp.Div):
-        return "DOUBLE"  # written as a DOUBLE quotient (hive_functions._divide, or hive_divide)
-    if isinstance(node, exp.Avg):
-        return "DOUBLE" if static_type(node.this) in _NUMBER_KINDS else None
-    if isinstance(node, exp.Nullif):
-        return static_type(node.this)
-    if isinstance(node, (exp.Add, exp.Sub, exp.Mul, exp.Mod)):
-        kind = arithmetic_type(node)
-        if kind is not None:
+    klass = type(node)
+    tests = _TESTS_BY_TYPE.get(klass)
+    if tests is None:
+        tests = _TESTS_BY_TYPE[klass] = tuple(test for types, test in _TESTS if issubclass(klass, types))
+    for test in tests:
+        kind = test(node)
+        if kind is not _NOT_DECIDED:
             return kind
-    if isinstance(node, exp.Neg):
-        return static_type(node.this)
-    if isinstance(node, exp.Boolean):
-        return "BOOLEAN"
-    if isinstance(node, (exp.Cast, exp.TryCast)):
-        return _KIND_OF_TYPE.get(node.args["to"].this)
-    if isinstance(node, exp.Anonymous):
-        return _KIND_OF_CALL.get(node.name.lower())
-    if isinstance(node, _STRING_NODES):
+    return None
+
+
+#: A test's answer when the next test that applies to the node decides.
+_NOT_DECIDED: Any = object()
+
+
+def _literal_kind(node: exp.Literal) -> Kind:
+    if node.is_string:
         return "VARCHAR"
-    if isinstance(node, (exp.Add, exp.Sub)):  # date arithmetic as elt writes it (date_add, datediff)
-        left, right = static_type(node.this), static_type(node.expression)
-        if left == "DATE":
-            return "INT" if right == "DATE" else "DATE" if right == "INT" else None
-        return None
-    if isinstance(node, exp.Coalesce):
-        branches = [node.this, *node.expressions]
-    elif isinstance(node, exp.If):
-        branches = [node.args.get("true"), node.args.get("false")]
-    elif isinstance(node, exp.Case):
-        branches = [i.args.get("true") for i in node.args.get("ifs") or []] + [node.args.get("default")]
-    else:
-        return None
+    text = node.this.lstrip("+-")
+    if _SCIENTIFIC.fullmatch(text):
+        return "DOUBLE"  # 1e3 is a DOUBLE in Hive and in DuckDB
+    if not _PLAIN_NUMBER.fullmatch(text) or len(text.replace(".", "")) > 38:
+        return None  # DuckDB reads a number of more than 38 digits as a DOUBLE, Hive otherwise
+    return "INT" if node.is_int else "DECIMAL"
+
+
+def _of_this(node: exp.Expr) -> Kind:
+    return static_type(node.this)
+
+
+def _min_max_kind(node: exp.Expr) -> Kind:
+    return _NOT_DECIDED if node.expressions else static_type(node.this)
+
+
+def _lag_lead_kind(node: exp.Expr) -> Kind:
+    return static_type(node.this) if node.args.get("default") is None else _NOT_DECIDED
+
+
+def _arithmetic_kind(node: exp.Expr) -> Kind:
+    kind = arithmetic_type(node)  # type: ignore[arg-type]
+    return _NOT_DECIDED if kind is None else kind
+
+
+def _date_arithmetic_kind(node: exp.Expr) -> Kind:
+    """Date arithmetic as elt writes it (date_add, datediff)."""
+    left, right = static_type(node.this), static_type(node.expression)
+    if left == "DATE":
+        return "INT" if right == "DATE" else "DATE" if right == "INT" else None
+    return None
+
+
+def _branches_kind(branches: list[exp.Expr | None]) -> Kind:
     # DuckDB gives the branches one common type: one kind, or numbers of known kinds (promoted).
     return _common_kind({static_type(b) for b in branches if b is not None and not isinstance(b, exp.Null)})
+
+
+#: (node types, test) in the order they are tried; a node's kind is the first decided answer of
+#: the tests of its types (none decided: unknown).
+_TESTS: list[tuple[type | tuple[type, ...], Callable[[Any], Kind]]] = [
+    (exp.Column, lambda node: node.meta_get(KIND_META)),
+    (exp.Paren, _of_this),
+    (exp.Literal, _literal_kind),
+    (exp.Window, _of_this),
+    (_BIGINT_FUNCS, lambda node: "INT"),
+    ((exp.Min, exp.Max), _min_max_kind),
+    (exp.Sum, lambda node: _SUM_KIND.get(static_type(node.this) or "")),
+    ((exp.Lag, exp.Lead), _lag_lead_kind),
+    ((exp.FirstValue, exp.LastValue), _of_this),
+    (exp.Div, lambda node: "DOUBLE"),  # written as a DOUBLE quotient (hive_functions._divide, or hive_divide)
+    (exp.Avg, lambda node: "DOUBLE" if static_type(node.this) in _NUMBER_KINDS else None),
+    (exp.Nullif, _of_this),
+    ((exp.Add, exp.Sub, exp.Mul, exp.Mod), _arithmetic_kind),
+    (exp.Neg, _of_this),
+    (exp.Boolean, lambda node: "BOOLEAN"),
+    ((exp.Cast, exp.TryCast), lambda node: _KIND_OF_TYPE.get(node.args["to"].this)),
+    (exp.Anonymous, lambda node: _KIND_OF_CALL.get(node.name.lower())),
+    (_STRING_NODES, lambda node: "VARCHAR"),
+    ((exp.Add, exp.Sub), _date_arithmetic_kind),
+    (exp.Coalesce, lambda node: _branches_kind([node.this, *node.expressions])),
+    (exp.If, lambda node: _branches_kind([node.args.get("true"), node.args.get("false")])),
+    (exp.Case, lambda node: _branches_kind(
+        [i.args.get("true") for i in node.args.get("ifs") or []] + [node.args.get("default")])),
+]
+#: node type -> the tests of `_TESTS` that apply to it, in order (filled on first sight).
+_TESTS_BY_TYPE: dict[type, tuple[Callable[[Any], Kind], ...]] = {}
 
 
 def _common_kind(kinds: set[Kind]) -> Kind:
