@@ -26,7 +26,7 @@ from elt.nodes import (
     Node,
     Relation,
 )
-from elt.yamlfile import load_yaml
+from elt.yamlfile import fast_safe_load, load_yaml
 
 if TYPE_CHECKING:
     from elt.cache import ParsedFiles
@@ -456,7 +456,7 @@ def _load_properties(path: Path, parsed: ParsedFiles | None = None) -> tuple[Any
         if data is not MISSING:
             return data, text
         if loader is not None:
-            data = yaml.load(text, Loader=loader)
+            data = fast_safe_load(text)
             if parsed is not None:
                 parsed.put(key, data)
             return data, text
