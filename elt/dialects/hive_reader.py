@@ -15,10 +15,14 @@ sqlglot registers every dialect class by name; this one is `elthive`, so the sto
 
 from __future__ import annotations
 
+import functools
+import threading
 from typing import Any
 
+import sqlglot
 from sqlglot import exp
 from sqlglot.dialects.hive import Hive
+from sqlglot.errors import ErrorLevel
 from sqlglot.tokens import TokenType
 
 #: Meta key of a date pattern literal: the Java pattern as the model wrote it.
@@ -160,6 +164,45 @@ def _unmark(trees: list[exp.Expr | None]) -> int:
                 found += 1
     return found
 
+
+def _parse_type_names_once() -> None:
+    """Make sqlglot parse the type names 'char' and 'varchar' once, not at every type it reads.
+
+    sqlglot's Hive parser tests every type it reads outside a schema with `DataType.is_type("char",
+    "varchar")`, which builds both types from their names, and building a type from a name is a
+    `sqlglot.parse_one` (tokenizer and parser): two parses per CAST, a fifth of parsing a model.
+    `parse_one` of exactly those calls answers with a copy of the first answer: the same tree.
+    """
+    parse_one = sqlglot.parse_one
+    if getattr(parse_one, "_elt_type_names", False):
+        return
+    parsed: dict[str, exp.Expr] = {}
+    lock = threading.Lock()
+
+    @functools.wraps(parse_one)
+    def parse_one_with_type_names(sql: str, read: Any = None, dialect: Any = None, into: Any = None,
+                                  **opts: Any) -> exp.Expr:
+        if (into is exp.DataType and read is None and dialect is None and sql in _TYPE_NAMES
+                and opts == _BUILD_OPTS):
+            tree = parsed.get(sql)
+            if tree is None:
+                tree = parse_one(sql, into=into, **opts)
+                with lock:
+                    parsed.setdefault(sql, tree.copy())
+            else:
+                tree = tree.copy()
+            return tree
+        return parse_one(sql, read=read, dialect=dialect, into=into, **opts)
+
+    parse_one_with_type_names._elt_type_names = True  # type: ignore[attr-defined]
+    sqlglot.parse_one = parse_one_with_type_names
+
+
+#: The type names sqlglot's Hive parser builds at each type, and how `DataType.build` parses a name.
+_TYPE_NAMES = frozenset({"char", "varchar"})
+_BUILD_OPTS = {"error_level": ErrorLevel.IGNORE}
+
+_parse_type_names_once()
 
 #: The one instance elt parses and writes Hive models with.
 HIVE = EltHive()
