@@ -27,11 +27,6 @@ HINT = (
 )
 
 
-def count_volatile_hive(tree: exp.Expr) -> int:
-    """How many volatile calls a Hive query makes (each becomes one DuckDB call)."""
-    return sum(1 for _ in tree.find_all(exp.Rand))
-
-
 def _volatile_calls(tree: exp.Expr) -> list[exp.Anonymous]:
     return [n for n in tree.find_all(exp.Anonymous) if n.name.lower() in VOLATILE_CALLS]
 
@@ -82,7 +77,7 @@ def check(tree: exp.Expr, hive_count: int) -> None:
 
     Args:
         tree: the DuckDB tree (after the rewrite).
-        hive_count: `count_volatile_hive` of the Hive query before the rewrite.
+        hive_count: how many volatile calls (rand()) the Hive query made; each becomes one DuckDB call.
 
     Raises:
         Refusal: a rand() is copied by a rewrite rule or a macro.
