@@ -10,6 +10,7 @@ connection by `duckdb_functions.register()`.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
 import sqlglot
 from sqlglot import exp
@@ -25,8 +26,13 @@ RULES = {**FUNCTION_RULES, **CLAUSE_RULES}
 Relations = Mapping[str, Mapping[str, str]]
 
 
-#: A node type's rewrite action: its rule, `_refuse_function`, or None (nothing to do); filled on first sight.
+#: A node type's rewrite action: its rule, `_refuse_function`, None (nothing to do) or `_LEAF`;
+#: filled on first sight.
 _ACTIONS: dict[type[exp.Expr], Rule | None] = {}
+#: The action of node types that never have another node below them (names and literals: most
+#: nodes of a query): nothing to do, nor to look at below.
+_LEAF: Any = object()
+_LEAVES = frozenset({exp.Identifier, exp.Literal, exp.Null})
 
 
 def _refuse_function(node: exp.Expr) -> exp.Expr:
@@ -35,7 +41,9 @@ def _refuse_function(node: exp.Expr) -> exp.Expr:
 
 def _action(klass: type[exp.Expr]) -> Rule | None:
     action = RULES.get(klass)
-    if action is None and issubclass(klass, exp.Func) and klass not in PASS:
+    if action is None and klass in _LEAVES:
+        action = _LEAF
+    elif action is None and issubclass(klass, exp.Func) and klass not in PASS:
         action = _refuse_function
     _ACTIONS[klass] = action
     return action
@@ -59,6 +67,8 @@ def _rewrite(tree: exp.Expr) -> tuple[exp.Expr, int]:
         node = stack.pop()
         klass = type(node)
         action = actions[klass] if klass in actions else _action(klass)
+        if action is _LEAF:
+            continue
         if action is not None:
             pending.append(node)
             if klass is exp.Rand:
