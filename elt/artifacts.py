@@ -28,19 +28,26 @@ def _write(path: Path, text: str) -> None:
     data = text.encode("utf-8")
     # A new file (a cold compile writes thousands) is created in one call, without looking first.
     try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
-    except FileExistsError:
+        fd = _create(path)
+    except FileExistsError:  # also when another process made it meanwhile (two runs compile at once)
         _rewrite(path, data)
         return
-    except FileNotFoundError:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
     try:
         view = memoryview(data)
         while view:
             view = view[os.write(fd, view):]
     finally:
         os.close(fd)
+
+
+def _create(path: Path) -> int:
+    """A descriptor of the new file `path`, its folders made as needed. Raises FileExistsError."""
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL
+    try:
+        return os.open(path, flags, 0o666)
+    except FileNotFoundError:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        return os.open(path, flags, 0o666)
 
 
 def _rewrite(path: Path, data: bytes) -> None:
