@@ -203,9 +203,9 @@ class Renderer:
 
     def _render_plain(self, rel_path: str, text: str, model_name: str) -> RenderState | None:
         """`render` for a file that is text and `{{ expressions }}` only (refs, configs, vars, macro
-        calls, `~`, attributes, literals): its Jinja syntax tree evaluated directly, as the code Jinja
-        would generate from it does, without generating and compiling that code (two thirds of the
-        cost of rendering a model). None for any other file, or when anything goes wrong: `render`
+        calls, `~`, attributes, literals): read by `scan_plain` (or, for what it leaves, from Jinja's
+        syntax tree) and evaluated by `_run` as the code Jinja would generate does, without
+        generating and compiling that code (most of the cost of rendering a model). None for any other file, or when anything goes wrong: `render`
         then renders it with Jinja, which does the same work again and reports any error itself."""
         import jinja2
         from jinja2.runtime import missing, new_context
@@ -216,27 +216,17 @@ class Renderer:
                 tree = self.env.parse(text, rel_path)
             except jinja2.TemplateSyntaxError:
                 return None
-            if not all(isinstance(node, jinja2.nodes.Output) for node in tree.body):
-                return None  # {% ... %} blocks: before building a context of every macro for nothing
-            outputs = [child for node in tree.body for child in node.nodes]
-        context = new_context(self.env, rel_path, {}, self.namespace, False, self.env.make_globals(None))
-        if scanned is None:
-            if not all(_plain(node, context, missing) for node in outputs):
+            scanned = _pieces(tree)  # None for {% ... %} blocks, before building a context for nothing
+            if scanned is None:
                 return None
-        elif not all(context.resolve_or_missing(name) is not missing for name in scanned[1]):
+        pieces, names = scanned
+        context = new_context(self.env, rel_path, {}, self.namespace, False, self.env.make_globals(None))
+        if not all(context.resolve_or_missing(name) is not missing for name in names):
             return None
         state = RenderState(model_name=model_name, path=rel_path)
         token = _current.set(state)
         try:
-            if scanned is None:
-                state.sql = "".join(
-                    node.data if isinstance(node, jinja2.nodes.TemplateData) else str(_evaluate(node, context))
-                    for node in outputs
-                )
-            else:
-                state.sql = "".join(
-                    piece if isinstance(piece, str) else str(_run(piece, context)) for piece in scanned[0]
-                )
+            state.sql = "".join(piece if isinstance(piece, str) else str(_run(piece, context)) for piece in pieces)
         except Exception:  # noqa: BLE001 - rendered again with Jinja, which reports it
             return None
         finally:
@@ -301,59 +291,67 @@ class Renderer:
         return value
 
 
-def _plain(node: Any, context: Any, missing: Any) -> bool:
-    """Whether `_evaluate` handles `node`: text, literals, names the context has, calls (without
-    `*args`/`**kwargs`), `~`, attributes, and lists, tuples and dicts of these."""
+def _pieces(tree: Any) -> tuple[list[Any], set[str]] | None:
+    """What `scan_plain` answers, from Jinja's syntax tree of a template (for what the scanner leaves
+    to Jinja's parser: comments, whitespace control, other number forms): None unless the template is
+    text and `{{ expressions }}` of the kinds `_run` evaluates."""
     from jinja2 import nodes
 
-    if isinstance(node, (nodes.TemplateData, nodes.Const)):
-        return True
-    if isinstance(node, nodes.Name):
-        return node.ctx == "load" and context.resolve_or_missing(node.name) is not missing
-    if isinstance(node, nodes.Call):
-        # A keyword given twice is a SyntaxError in the code Jinja generates, not a dict's last value.
-        return (node.dyn_args is None and node.dyn_kwargs is None and _plain(node.node, context, missing)
-                and len({kw.key for kw in node.kwargs}) == len(node.kwargs)
-                and all(_plain(arg, context, missing) for arg in node.args)
-                and all(_plain(kw.value, context, missing) for kw in node.kwargs))
-    if isinstance(node, nodes.Getattr):
-        return node.ctx == "load" and _plain(node.node, context, missing)
-    if isinstance(node, (nodes.Concat, nodes.List)) or (isinstance(node, nodes.Tuple) and node.ctx == "load"):
-        return all(_plain(item, context, missing) for item in (node.nodes if isinstance(node, nodes.Concat)
-                                                               else node.items))
-    if isinstance(node, nodes.Dict):
-        return all(_plain(pair.key, context, missing) and _plain(pair.value, context, missing)
-                   for pair in node.items)
-    return False
+    names: set[str] = set()
+    pieces: list[Any] = []
+    for output in tree.body:
+        if not isinstance(output, nodes.Output):
+            return None
+        for child in output.nodes:
+            if isinstance(child, nodes.TemplateData):
+                pieces.append(child.data)
+                continue
+            piece = _piece(child, names)
+            if piece is None:
+                return None
+            pieces.append(piece)
+    return pieces, names
 
 
-def _evaluate(node: Any, context: Any) -> Any:
-    """The value of an expression `_plain` accepted, as Jinja's generated code computes it."""
+def _piece(node: Any, names: set[str]) -> tuple[Any, ...] | None:
+    """A Jinja expression node as a `scan_plain` piece (names it uses added to `names`), or None:
+    literals, names, calls (without `*args`/`**kwargs`), `~`, attributes, lists, tuples and dicts."""
     from jinja2 import nodes
+
+    def all_of(items: Any) -> tuple[Any, ...] | None:
+        found = tuple(_piece(item, names) for item in items)
+        return None if any(item is None for item in found) else found
 
     if isinstance(node, nodes.Const):
-        return node.value
-    if isinstance(node, nodes.TemplateData):
-        return node.data
+        return ("const", node.value)
     if isinstance(node, nodes.Name):
-        return context.resolve_or_missing(node.name)
+        if node.ctx != "load":
+            return None
+        names.add(node.name)
+        return ("name", node.name)
     if isinstance(node, nodes.Call):
-        # The function first, then its arguments, as in the code Jinja generates.
-        function = _evaluate(node.node, context)
-        args = [_evaluate(arg, context) for arg in node.args]
-        kwargs = {kw.key: _evaluate(kw.value, context) for kw in node.kwargs}
-        return context.call(function, *args, **kwargs)
+        # A keyword given twice is a SyntaxError in the code Jinja generates, not a dict's last value.
+        if node.dyn_args is not None or node.dyn_kwargs is not None or \
+                len({kw.key for kw in node.kwargs}) != len(node.kwargs):
+            return None
+        function, args = _piece(node.node, names), all_of(node.args)
+        values = all_of(kw.value for kw in node.kwargs)
+        if function is None or args is None or values is None:
+            return None
+        return ("call", function, args, tuple(zip((kw.key for kw in node.kwargs), values, strict=True)))
     if isinstance(node, nodes.Getattr):
-        return context.environment.getattr(_evaluate(node.node, context), node.attr)
+        inner = _piece(node.node, names) if node.ctx == "load" else None
+        return None if inner is None else ("attr", inner, node.attr)
     if isinstance(node, nodes.Concat):
-        return "".join([str(_evaluate(item, context)) for item in node.nodes])
-    if isinstance(node, nodes.List):
-        return [_evaluate(item, context) for item in node.items]
-    if isinstance(node, nodes.Tuple):
-        return tuple(_evaluate(item, context) for item in node.items)
+        items = all_of(node.nodes)
+        return None if items is None else ("concat", items)
+    if isinstance(node, nodes.List) or (isinstance(node, nodes.Tuple) and node.ctx == "load"):
+        items = all_of(node.items)
+        return None if items is None else ("list" if isinstance(node, nodes.List) else "tuple", items)
     if isinstance(node, nodes.Dict):
-        return {_evaluate(pair.key, context): _evaluate(pair.value, context) for pair in node.items}
-    raise TypeError(type(node).__name__)  # not reached: _plain accepted it
+        pairs = all_of(item for pair in node.items for item in (pair.key, pair.value))
+        return None if pairs is None else ("dict", tuple(zip(pairs[::2], pairs[1::2], strict=True)))
+    return None
 
 
 #: A token of a `{{ expression }}` as `scan_plain` reads it, after any whitespace: a name, a string,
@@ -610,7 +608,8 @@ class _PlainParser:
 
 
 def _run(node: tuple[Any, ...], context: Any) -> Any:
-    """The value of an expression `scan_plain` read, as `_evaluate` computes its Jinja node."""
+    """The value of an expression `scan_plain` (or `_pieces`) read, as the code Jinja generates for it
+    computes it: a call's function first, then its arguments."""
     kind = node[0]
     if kind == "const":
         return node[1]

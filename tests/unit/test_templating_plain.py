@@ -76,6 +76,8 @@ def test_plain_render_gives_what_jinja_gives(tmp_path: Path, text: str) -> None:
 def test_plain_files_skip_jinja_code_generation(tmp_path: Path) -> None:
     renderer = _renderer(tmp_path, True)
     assert renderer._render_plain("models/m.sql", TEMPLATES[4], "m") is not None
+    # a comment and whitespace control: scan_plain leaves it, Jinja's syntax tree is evaluated
+    assert renderer._render_plain("models/m.sql", TEMPLATES[7], "m") is not None
     assert renderer._render_plain("models/m.sql", TEMPLATES[8], "m") is None  # {% set %}
     assert renderer._render_plain("models/m.sql", TEMPLATES[10], "m") is None  # a filter
 
