@@ -56,12 +56,12 @@ def usable(task_count: int) -> bool:
 
 
 @contextmanager
-def parsing(tasks: Sequence[tuple[str, str, bool]], dialect: str, engine_dialect: str | None) -> Iterator[Parsing]:
+def parsing(tasks: Sequence[tuple[str, str]], dialect: str, engine_dialect: str | None) -> Iterator[Parsing]:
     """Start parsing (and translating) each task in worker processes; the caller goes on meanwhile
     and collects with `results()`. The workers are stopped when the block ends.
 
     Args:
-        tasks: (unique id, resolved SQL, translate it: a model rather than a test).
+        tasks: (unique id, resolved SQL) of models.
         dialect: the project dialect, the SQL's.
         engine_dialect: the target engine's dialect, when it is not the project's (else None).
     """
@@ -87,8 +87,9 @@ class Parsing:
         self._results = results
 
     def results(self) -> dict[str, tuple[bool, str | None]]:
-        """unique id -> (it parsed as one query, its translation or None when not asked for or
-        refused); tasks missing from the result (a worker failed) must be parsed by the caller."""
+        """unique id -> (it parsed as one query, its translation: None when the engine speaks the
+        project dialect or the translation was refused); tasks missing from the result (a worker
+        failed) must be parsed by the caller."""
         found: dict[str, tuple[bool, str | None]] = {}
         try:
             for uid, ok, translated in self._results:
@@ -148,14 +149,14 @@ def _pool(function: Any, tasks: Sequence[Any]) -> Iterator[Iterator[Any]]:
         yield pool.imap_unordered(function, tasks, chunksize=chunk)
 
 
-def _work(task: tuple[str, str, bool]) -> tuple[str, bool, Any]:
-    """In a worker: parse one resolved query; translate it for the engine when asked."""
+def _work(task: tuple[str, str]) -> tuple[str, bool, Any]:
+    """In a worker: parse one resolved query; translate it for the engine, if it is another dialect."""
     import sqlglot
     from sqlglot import exp
 
     from elt.dialects.hive_reader import reader
 
-    uid, sql, translate_it = task
+    uid, sql = task
     assert _SETTINGS is not None
     dialect, engine_dialect = _SETTINGS
     try:
@@ -164,7 +165,7 @@ def _work(task: tuple[str, str, bool]) -> tuple[str, bool, Any]:
         return uid, False, None
     if len(statements) != 1 or not isinstance(statements[0], exp.Query):
         return uid, False, None
-    if not translate_it or engine_dialect is None:
+    if engine_dialect is None:
         return uid, True, None
     from elt.dialects import translate
     from elt.errors import SqlError

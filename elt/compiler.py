@@ -338,7 +338,7 @@ def _parse_in_processes(
     from elt import compile_processes
 
     ephemeral = {uid for uid, model in models.items() if model.materialized == "ephemeral"}
-    tasks: list[tuple[str, str, bool]] = []
+    tasks: list[tuple[str, str]] = []
     pending: dict[str, tuple[str, str | None]] = {}
     if compile_processes.usable(len(models)):
         for uid, model in models.items():
@@ -353,7 +353,7 @@ def _parse_in_processes(
             key = digest("parse", sql) if cache is not None else None
             if key is not None and key in cache.parses:  # type: ignore[union-attr]
                 continue
-            tasks.append((uid, sql, True))
+            tasks.append((uid, sql))
             pending[uid] = (sql, key)
     if not compile_processes.usable(len(tasks)):
         yield _Parsing(None, pending)
