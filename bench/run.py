@@ -37,7 +37,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from generate import GROUP_SIZE, generate, layer_sizes, seed_count  # noqa: E402
+from generate import GROUP_SIZE, generate, layer_sizes, seed_count
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -145,7 +145,7 @@ class _Edits:
 class Elt(Tool):
     name = "elt"
 
-    def __init__(self, *args, edits: _Edits) -> None:  # noqa: ANN002
+    def __init__(self, *args, edits: _Edits) -> None:
         super().__init__(*args)
         self.edits = edits
 
@@ -178,7 +178,7 @@ class Elt(Tool):
 class Dbt(Tool):
     name = "dbt"
 
-    def __init__(self, *args, edits: _Edits) -> None:  # noqa: ANN002
+    def __init__(self, *args, edits: _Edits) -> None:
         super().__init__(*args)
         self.edits = edits
         self.env = {**self.env, "DBT_PROFILES_DIR": str(self.project), "DBT_TARGET_PATH": "dbt_target",

@@ -6,6 +6,7 @@ ever writes a secret: target settings are masked (TargetConfig.public_settings).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 from collections.abc import Iterable, Iterator
@@ -115,10 +116,8 @@ def writing() -> Iterator[FileWriter]:
     try:
         yield writer
     except BaseException:
-        try:
+        with contextlib.suppress(OSError):  # the block's own error is the one to report
             writer.close()
-        except OSError:
-            pass  # the block's own error is the one to report
         raise
     writer.close()
 

@@ -204,7 +204,7 @@ class ParsedFiles:
                 data = pickle.load(handle)
             if isinstance(data, dict) and data.get("header") == self.header:
                 self.entries = data["entries"]
-        except Exception:  # noqa: BLE001, S110 - missing or unreadable: parse the files
+        except Exception:  # noqa: BLE001 - missing or unreadable: parse the files
             pass
 
     def get(self, text: str) -> tuple[str, Any]:

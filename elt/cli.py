@@ -20,7 +20,7 @@ def cli(debug: bool) -> None:
     """elt: Hive-first ELT. Build SQL models in dependency order on Hive or embedded DuckDB."""
 
 
-def _finish(console, outcome, debug: bool, empty: str) -> int:  # noqa: ANN001
+def _finish(console, outcome, debug: bool, empty: str) -> int:
     if not outcome.results:
         console.info(empty)
         return 0
@@ -36,7 +36,7 @@ def _finish(console, outcome, debug: bool, empty: str) -> int:  # noqa: ANN001
 @_wait
 @_incremental
 @_handle_errors
-def run(project_dir, profiles_dir, target, vars_, debug, select, exclude, threads, fail_fast, wait,  # noqa: ANN001
+def run(project_dir, profiles_dir, target, vars_, debug, select, exclude, threads, fail_fast, wait,
         full_refresh, start, end) -> int:
     """Build the selected models (tables, views, incremental loads) in dependency order."""
     from elt.console import Console
@@ -59,7 +59,7 @@ def run(project_dir, profiles_dir, target, vars_, debug, select, exclude, thread
 @click.option("--data", "only_data", is_flag=True, help="Only data tests (against the target).")
 @_wait
 @_handle_errors
-def test(project_dir, profiles_dir, target, vars_, debug, select, exclude, threads, fail_fast,  # noqa: ANN001
+def test(project_dir, profiles_dir, target, vars_, debug, select, exclude, threads, fail_fast,
          only_unit, only_data, wait) -> int:
     """Run data tests (yml and data_tests/) and model unit tests."""
     from elt.console import Console
@@ -87,7 +87,7 @@ def test(project_dir, profiles_dir, target, vars_, debug, select, exclude, threa
 @_wait
 @_incremental
 @_handle_errors
-def build(project_dir, profiles_dir, target, vars_, debug, select, exclude, threads, fail_fast, wait,  # noqa: ANN001
+def build(project_dir, profiles_dir, target, vars_, debug, select, exclude, threads, fail_fast, wait,
           full_refresh, start, end) -> int:
     """Seeds, models and their data tests in one DAG walk; failing tests skip what depends on them."""
     from elt.console import Console
@@ -107,7 +107,7 @@ def build(project_dir, profiles_dir, target, vars_, debug, select, exclude, thre
 @click.option("--threads", type=click.IntRange(min=1), default=None, help="Seeds loaded at once.")
 @_wait
 @_handle_errors
-def seed(project_dir, profiles_dir, target, vars_, debug, select, exclude, threads, wait) -> int:  # noqa: ANN001
+def seed(project_dir, profiles_dir, target, vars_, debug, select, exclude, threads, wait) -> int:
     """Load seeds/*.csv into tables."""
     from elt.console import Console
     from elt.tasks import seed_command
@@ -122,7 +122,7 @@ def seed(project_dir, profiles_dir, target, vars_, debug, select, exclude, threa
 @_common
 @_selection
 @_handle_errors
-def compile_(project_dir, profiles_dir, target, vars_, debug, select, exclude) -> int:  # noqa: ANN001
+def compile_(project_dir, profiles_dir, target, vars_, debug, select, exclude) -> int:
     """Render models to target/compiled/ and write target/manifest.json."""
     import time
 
@@ -149,7 +149,7 @@ def compile_(project_dir, profiles_dir, target, vars_, debug, select, exclude) -
 @click.option("--output", type=click.Choice(["name", "path", "relation", "json"]), default="name",
               help="What to print for each node.")
 @_handle_errors
-def ls(project_dir, profiles_dir, target, vars_, debug, select, exclude, resource_types, output) -> int:  # noqa: ANN001
+def ls(project_dir, profiles_dir, target, vars_, debug, select, exclude, resource_types, output) -> int:
     """List the selected nodes in dependency order."""
     import json
 
@@ -177,7 +177,7 @@ def ls(project_dir, profiles_dir, target, vars_, debug, select, exclude, resourc
 @cli.command()
 @_common
 @_handle_errors
-def debug(project_dir, profiles_dir, target, vars_, debug) -> int:  # noqa: ANN001
+def debug(project_dir, profiles_dir, target, vars_, debug) -> int:
     """Check the project, the profile and the connection."""
     from elt.tasks import debug_command
 
@@ -208,7 +208,7 @@ _register_subcommands()
 @click.option("--threads", type=click.IntRange(min=1), default=None, help="Nodes built at once.")
 @_wait
 @_handle_errors
-def retry(project_dir, profiles_dir, target, vars_, debug, threads, wait) -> int:  # noqa: ANN001
+def retry(project_dir, profiles_dir, target, vars_, debug, threads, wait) -> int:
     """Rerun the nodes that failed or were skipped in the last run, with its command and vars."""
     from elt.console import Console
     from elt.tasks import retry_command
@@ -229,7 +229,7 @@ def source() -> None:
 @_common
 @_selection
 @_handle_errors
-def source_freshness(project_dir, profiles_dir, target, vars_, debug, select, exclude) -> int:  # noqa: ANN001
+def source_freshness(project_dir, profiles_dir, target, vars_, debug, select, exclude) -> int:
     """Check how old each source's newest row is; exit 1 past an error_after threshold."""
     from elt.console import Console
     from elt.tasks import freshness_command

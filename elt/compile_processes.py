@@ -18,6 +18,7 @@ to parse. ELT_COMPILE_PROCESSES sets the number of processes (1: never fork).
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 import threading
@@ -126,11 +127,9 @@ def _render(task: tuple[str, str, str]) -> tuple[str, tuple[Any, ...] | None]:
 def _pool_map(function: Any, tasks: Sequence[Any]) -> list[Any]:
     """function(task) for each task in forked workers; what came back if a worker failed."""
     results: list[Any] = []
-    with _pool(function, tasks) as started:
-        try:
-            results.extend(started)
-        except Exception:  # noqa: BLE001 - a worker died or a result did not pickle: keep what came back
-            pass
+    # A worker died or a result did not pickle: keep what came back.
+    with _pool(function, tasks) as started, contextlib.suppress(Exception):
+        results.extend(started)
     return results
 
 

@@ -30,7 +30,7 @@ def create_schemas(adapter: Adapter, plan: Plan) -> None:
         adapter.create_schema(schema)
 
 
-def node_worker(manifest: Manifest, adapter: Adapter, sql: dict[str, str], console: Console,  # noqa: ANN202
+def node_worker(manifest: Manifest, adapter: Adapter, sql: dict[str, str], console: Console,
                 inv: Invocation):
     """The function the runner calls per node: build it, retrying transient engine errors.
 
@@ -59,7 +59,7 @@ def node_worker(manifest: Manifest, adapter: Adapter, sql: dict[str, str], conso
         return _with_retries(node, lambda statements: _build_node(manifest, adapter, node, engine_sql(node),
                                                                   statements))
 
-    def _with_retries(node: Node, attempt_once) -> NodeResult:  # noqa: ANN001
+    def _with_retries(node: Node, attempt_once) -> NodeResult:
         uid = node.unique_id
         retries = int(node.config.get("retries", defaults.get("retries", 0)) or 0)
         delay = float(node.config.get("retry_delay", defaults.get("retry_delay", 5)))

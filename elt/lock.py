@@ -26,7 +26,7 @@ class RunLock:
         on_wait: called once with the holder's description when we start waiting.
     """
 
-    def __init__(self, path: Path, command: str, *, wait: bool = False, on_wait=None) -> None:  # noqa: ANN001
+    def __init__(self, path: Path, command: str, *, wait: bool = False, on_wait=None) -> None:
         self.path = path
         self.command = command
         self.wait = wait

@@ -106,35 +106,34 @@ def execute_dag(
 
     # The compiled project is a large graph of long-lived objects: frozen, the garbage collections
     # that the run's many small allocations trigger no longer walk all of it again and again.
-    with heap.frozen():
-        with ThreadPoolExecutor(max_workers=max(1, threads), thread_name_prefix="elt-worker") as pool:
-            while ready or running:
-                while ready and len(running) < threads and not stopping:
-                    uid = ready.pop(0)
-                    if uid in results:
-                        continue
-                    counter += 1
-                    index_of[uid] = counter
-                    if events:
-                        events.node_started(counter, total, uid)
-                    running[pool.submit(_timed, work, uid)] = uid
-                if not running:
-                    break
-                done, _ = wait(running, return_when=FIRST_COMPLETED)
-                for future in sorted(done, key=lambda f: position[running[f]]):
-                    uid = running.pop(future)
-                    result = future.result()
-                    finish(result)
-                    if result.status in BLOCKING:
-                        name = uid.split(".", 1)[-1]
-                        for descendant in sorted(graph.descendants(uid), key=position.__getitem__):
-                            skip(descendant, f"upstream {name} failed")
-                        stopping = stopping or fail_fast
-                    for child in sorted(graph.children(uid), key=position.__getitem__):
-                        waiting[child].discard(uid)
-                        if not waiting[child] and child not in results:
-                            ready.append(child)
-                    ready.sort(key=position.__getitem__)
+    with heap.frozen(), ThreadPoolExecutor(max_workers=max(1, threads), thread_name_prefix="elt-worker") as pool:
+        while ready or running:
+            while ready and len(running) < threads and not stopping:
+                uid = ready.pop(0)
+                if uid in results:
+                    continue
+                counter += 1
+                index_of[uid] = counter
+                if events:
+                    events.node_started(counter, total, uid)
+                running[pool.submit(_timed, work, uid)] = uid
+            if not running:
+                break
+            done, _ = wait(running, return_when=FIRST_COMPLETED)
+            for future in sorted(done, key=lambda f: position[running[f]]):
+                uid = running.pop(future)
+                result = future.result()
+                finish(result)
+                if result.status in BLOCKING:
+                    name = uid.split(".", 1)[-1]
+                    for descendant in sorted(graph.descendants(uid), key=position.__getitem__):
+                        skip(descendant, f"upstream {name} failed")
+                    stopping = stopping or fail_fast
+                for child in sorted(graph.children(uid), key=position.__getitem__):
+                    waiting[child].discard(uid)
+                    if not waiting[child] and child not in results:
+                        ready.append(child)
+                ready.sort(key=position.__getitem__)
     for uid in order:
         if uid not in results:
             skip(uid, "not started: --fail-fast after an earlier failure")

@@ -205,7 +205,8 @@ class Renderer:
         """`render` for a file that is text and `{{ expressions }}` only (refs, configs, vars, macro
         calls, `~`, attributes, literals): read by `scan_plain` (or, for what it leaves, from Jinja's
         syntax tree) and evaluated by `_run` as the code Jinja would generate does, without
-        generating and compiling that code (most of the cost of rendering a model). None for any other file, or when anything goes wrong: `render`
+        generating and compiling that code (most of the cost of rendering a model). None for any other
+        file, or when anything goes wrong: `render`
         then renders it with Jinja, which does the same work again and reports any error itself."""
         import jinja2
         from jinja2.runtime import missing, new_context
@@ -657,7 +658,7 @@ class _Exceptions:
         raise TemplateError(str(message))
 
     @staticmethod
-    def warn(message: str) -> str:  # noqa: ARG004
+    def warn(message: str) -> str:
         return ""
 
 

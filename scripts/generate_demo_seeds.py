@@ -127,10 +127,7 @@ def make_students(rng: random.Random) -> tuple[list[list[str]], dict[int, float]
             suffix += 1
         used_emails.add(email)
         roll = rng.random()
-        if roll < 0.03:
-            email = ""
-        else:
-            email = messy_case(rng, email, 0.06, 0.06, 0.06)
+        email = "" if roll < 0.03 else messy_case(rng, email, 0.06, 0.06, 0.06)
         if rng.random() < 0.04:
             last += " "
         birth = random_date(rng, dt.date(1999, 1, 1), dt.date(2006, 8, 31))
@@ -159,10 +156,8 @@ def make_enrollments(rng: random.Random) -> list[list[str]]:
     course_ids = [c[0] for c in COURSES]
     for student_id in range(1001, 1001 + N_STUDENTS):
         for term, (start, end, _) in TERMS.items():
-            if term == "2024-summer":
-                count = 1 if rng.random() < 0.15 else 0
-            else:
-                count = rng.choice([1, 2, 2, 2, 3])
+            summer = term == "2024-summer"
+            count = (1 if rng.random() < 0.15 else 0) if summer else rng.choice([1, 2, 2, 2, 3])
             for course_id in rng.sample(course_ids, count):
                 when = random_time(rng, random_date(rng, start, end), 7, 23)
                 if term == "2024-fall":

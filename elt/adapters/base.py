@@ -83,7 +83,7 @@ class Adapter(ABC):
     def close(self) -> None:
         """Close every connection this adapter opened. Safe to call twice."""
 
-    def plan_concurrency(self, threads: int) -> None:
+    def plan_concurrency(self, threads: int) -> None:  # noqa: B027 - optional hook, empty by default
         """The run is about to build up to `threads` nodes at once, each on its own connection: an
         engine running queries on this machine's cores may size its own parallelism to match. The
         default does nothing."""

@@ -148,10 +148,8 @@ class DuckDBAdapter(Adapter):
         # models at once on 2 cores). So the callers and the pool together match the cores.
         if self._connection is None or threads <= 1:
             return
-        try:
+        with contextlib.suppress(Exception):  # a tuning knob, never a reason to fail a run
             self._connection.execute(f"SET threads = {max(1, self._cores - threads + 1)}")
-        except Exception:  # noqa: BLE001 - a tuning knob, never a reason to fail a run
-            pass
 
     def close(self) -> None:
         with self._lock:

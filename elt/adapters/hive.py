@@ -226,7 +226,7 @@ class HiveAdapter(Adapter):
             if self.target.schema != "default":
                 try:
                     cursor.execute(f"USE {_identifier(self.target.schema)}")
-                except Exception as exc:  # the database is created later by the run
+                except Exception as exc:  # noqa: BLE001 - the database is created later by the run
                     log.debug("USE %s failed: %s", self.target.schema, _server_message(exc))
             cursor.close()
         except Exception:
@@ -314,7 +314,7 @@ class HiveAdapter(Adapter):
         while True:
             try:
                 return action()
-            except Exception as exc:
+            except Exception as exc:  # noqa: BLE001 - the driver raises anything; classified below
                 busy = _transient_status(exc)
                 if _is_sql_error(exc) and (busy is None or attempt >= self.retries):
                     # e.g. OpenSession refused: the server's own message, transient if it said busy.
@@ -365,7 +365,7 @@ class HiveAdapter(Adapter):
                 return cursor.fetchall() if fetch else []
             except AdapterError:
                 raise
-            except Exception as exc:
+            except Exception as exc:  # noqa: BLE001 - the driver raises anything; classified below
                 if _is_stale_session(exc) and attempt < self.retries:
                     # The server forgot the session (idle timeout, restart) and ran nothing: reconnect.
                     log.debug("session expired on the server; reconnecting")
@@ -980,7 +980,7 @@ def _dbms_info(connection: Any, kind: str) -> str:
 
         response = connection.client.GetInfo(TGetInfoReq(connection.sessionHandle, getattr(TGetInfoType, kind)))
         return str(response.infoValue.stringValue or "").strip()
-    except Exception as exc:
+    except Exception as exc:  # noqa: BLE001 - GetInfo is optional: an older server lacks it
         log.debug("GetInfo %s failed: %r", kind, exc)
         return ""
 

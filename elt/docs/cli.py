@@ -24,7 +24,7 @@ def docs() -> None:
 @click.option("--columns", is_flag=True, default=False,
               help="Draw each node's columns and the column-level lineage edges.")
 @_handle_errors
-def docs_graph(project_dir, profiles_dir, target, vars_, debug, select, exclude, fmt, output, columns) -> int:  # noqa: ANN001
+def docs_graph(project_dir, profiles_dir, target, vars_, debug, select, exclude, fmt, output, columns) -> int:
     """Print the model DAG, grouped by layer (schema)."""
     from elt.console import Console
     from elt.docs.graph import render_graph
@@ -56,7 +56,7 @@ def docs_graph(project_dir, profiles_dir, target, vars_, debug, select, exclude,
 @click.option("--downstream", is_flag=True, default=False,
               help="Show the columns that read it, instead of the columns it derives from.")
 @_handle_errors
-def docs_lineage(project_dir, profiles_dir, target, vars_, debug, target_spec, downstream) -> int:  # noqa: ANN001
+def docs_lineage(project_dir, profiles_dir, target, vars_, debug, target_spec, downstream) -> int:
     """Print a column's lineage as a tree, down to seeds and sources (every column without .COLUMN).
 
     MODEL may be a model, a seed, or a source as source_name.table.
@@ -90,7 +90,7 @@ def _docs_dir(project_dir: Path | None, vars_: str | None, output_dir: Path | No
 @click.option("--output-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Folder to write the site to (default: <target-path>/docs).")
 @_handle_errors
-def docs_generate(project_dir, profiles_dir, target, vars_, debug, output_dir) -> int:  # noqa: ANN001
+def docs_generate(project_dir, profiles_dir, target, vars_, debug, output_dir) -> int:
     """Write the static docs site: models by layer, columns, SQL, the DAG and column lineage.
 
     The site works offline, opened from the file system (index.html) or with `elt docs serve`.
@@ -124,7 +124,7 @@ def docs_generate(project_dir, profiles_dir, target, vars_, debug, output_dir) -
 @click.option("--output-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Folder holding the generated site (default: <target-path>/docs).")
 @_handle_errors
-def docs_serve(project_dir, profiles_dir, target, vars_, debug, port, output_dir) -> int:  # noqa: ANN001
+def docs_serve(project_dir, profiles_dir, target, vars_, debug, port, output_dir) -> int:
     """Serve the generated docs site on http://127.0.0.1:PORT/ until Ctrl-C."""
     from elt.docs.serve import make_server, url_of
 

@@ -19,7 +19,7 @@ HOST = "127.0.0.1"
 class _QuietHandler(SimpleHTTPRequestHandler):
     """Serves one folder; request lines go nowhere (the CLI prints the URL once)."""
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - the base class's name
+    def log_message(self, format: str, *args: Any) -> None:
         pass
 
 

@@ -110,7 +110,7 @@ def _partitions(adapter: Adapter, relation: Relation, partition_by: list[str]) -
     if not partition_by:
         return []
     rows = adapter.fetchall(f"SELECT DISTINCT {', '.join(partition_by)} FROM {relation}")
-    values = sorted((tuple("" if v is None else str(v) for v in row) for row in rows))
+    values = sorted(tuple("" if v is None else str(v) for v in row) for row in rows)
     return ["/".join(f"{c}={v}" for c, v in zip(partition_by, row, strict=True)) for row in values]
 
 

@@ -19,7 +19,7 @@ def airflow() -> None:
 @click.option("--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="The DAG file to write (default: [tool.elt.airflow] output, else dags/elt_<project>.py).")
 @_handle_errors
-def airflow_generate(project_dir, profiles_dir, target, vars_, debug, output) -> int:  # noqa: ANN001
+def airflow_generate(project_dir, profiles_dir, target, vars_, debug, output) -> int:
     """Write an Airflow DAG: a task per seed and model, test tasks, layers as TaskGroups.
 
     The file embeds the tasks and their edges (from target/manifest.json, compiled first when missing
@@ -59,7 +59,7 @@ def airflow_generate(project_dir, profiles_dir, target, vars_, debug, output) ->
 @click.option("--run", "run_id", type=int, default=None, metavar="ID",
               help="Print the nodes of run ID of the history (failed first) and exit.")
 @_handle_errors
-def schedule(project_dir, profiles_dir, target, vars_, debug, select, exclude, every, cron_text, jobs,  # noqa: ANN001
+def schedule(project_dir, profiles_dir, target, vars_, debug, select, exclude, every, cron_text, jobs,
              max_runs, threads, show_history, limit, run_id) -> int:
     """Run `elt build` on a schedule, in the foreground, until stopped (Ctrl-C or SIGTERM).
 

@@ -50,7 +50,8 @@ Each task runs one elt command in a subprocess (BashOperator), in the project fo
 Every command gets --project-dir and --target. A task does not render or parse the project again:
 the compile behind target/manifest.json (`elt airflow generate` compiles when it is stale) left the
 compile cache (target/cache/), every model's rendered and parsed SQL, checked against the content of
-the files and the vars and environment variables each render read. A task reads the project's files to check that nothing changed, takes the rest from the
+the files and the vars and environment variables each render read. A task reads the project's files
+to check that nothing changed, takes the rest from the
 cache (`elt --debug` prints the counts), then builds or tests only the selected nodes; a file changed
 since is compiled again by the first task that meets it. The cache serves where it was written, with
 the same elt: on workers with their own copy of the project, run `elt compile --target {target}` (and

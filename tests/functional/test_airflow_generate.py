@@ -291,7 +291,8 @@ RUNNABLE = {
     "seeds/customers.csv": "id,name\n1,Ada\n2,Alan\n",
     "macros/upper.sql": "{% macro shout(col) %}upper({{ col }}){% endmacro %}\n",
     "models/staging/stg_customers.sql": "select id, {{ shout('name') }} as name from {{ ref('customers') }}\n",
-    "models/marts/mart_names.sql": "select id, name from {{ ref('stg_customers') }} where id > {{ var('min_id', 0) }}\n",
+    "models/marts/mart_names.sql":
+        "select id, name from {{ ref('stg_customers') }} where id > {{ var('min_id', 0) }}\n",
     "models/_models.yml": """\
         models:
           - name: stg_customers

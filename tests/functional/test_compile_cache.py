@@ -348,7 +348,8 @@ def forked(monkeypatch):
         monkeypatch.setattr(compile_processes, name, lambda *a, _real=real, _name=name: calls.append(_name)
                             or _real(*a))
     if not compile_processes.usable(100):
-        reason = f"worker processes are not used here (not Linux, or other threads are running: {threading.enumerate()})"
+        reason = ("worker processes are not used here (not Linux, or other threads are running: "
+                  f"{threading.enumerate()})")
         if os.environ.get("CI", "").lower() == "true" and sys.platform == "linux":
             pytest.fail(reason, pytrace=False)  # CI is Linux: a thread left by an earlier test must not hide these
         pytest.skip(reason)
@@ -386,7 +387,7 @@ def test_worker_processes_report_the_first_error_as_a_serial_compile(project, fo
     sql_errors = []
     for processes in ("1", "2"):
         monkeypatch.setenv("ELT_COMPILE_PROCESSES", processes)
-        with pytest.raises(Exception) as error:  # noqa: PT011 - the SqlError, whatever it says
+        with pytest.raises(Exception) as error:
             compile_(proj, use_cache=False)
         sql_errors.append((type(error.value), str(error.value), error.value.path, error.value.line))
     assert sql_errors[0] == sql_errors[1]

@@ -190,7 +190,6 @@ def test_doctests(name):
 
 def test_docs_generate_stores_column_lineage_in_the_manifest(tmp_path):
     import json
-    import shutil
     from pathlib import Path
 
     from tests.conftest import ProjectDir

@@ -237,7 +237,7 @@ def test_each_thread_has_its_own_session(hive_server: Any, make_target: Any) -> 
             barrier.wait(timeout=30)  # both have set their value before either reads
             seen[name] = (hive.fetchall("SET elt.test.worker")[0][1],
                           hive.fetchall("SELECT count(*) FROM (SELECT explode(sequence(1, 10000)))")[0][0])
-        except Exception as exc:  # pragma: no cover - reported below
+        except Exception as exc:  # noqa: BLE001 - reported below
             seen[name] = exc
 
     threads = [threading.Thread(target=work, args=(name,)) for name in ("one", "two")]
