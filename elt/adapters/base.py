@@ -10,12 +10,15 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import importlib.util
+import sys
 import threading
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any, ClassVar, Literal
 
 from elt.config import TargetConfig
+from elt.errors import AdapterError
 from elt.nodes import Column, Relation
 
 RelationKind = Literal["table", "view"]
@@ -45,8 +48,12 @@ class Adapter(ABC):
     #: `replace_table_as` swaps a table for a query's rows in one atomic statement (a failing query
     #: leaves the old table as it was), so no temporary table and rename are needed.
     SUPPORTS_ATOMIC_REPLACE: ClassVar[bool] = False
+    #: the driver's modules, each with the PyPI distribution that provides it: checked when an adapter
+    #: is made, so a missing one is an error naming the package rather than an ImportError mid-run.
+    DRIVER_PACKAGES: ClassVar[dict[str, str]] = {}
 
     def __init__(self, target: TargetConfig) -> None:
+        _require_driver(type(self), target)
         self.target = target
         self._recorders = threading.local()
 
@@ -254,3 +261,20 @@ def _recorded(execute: Callable[..., Any]) -> Callable[..., Any]:
 
     wrapper._elt_recorded = True  # type: ignore[attr-defined]
     return wrapper
+
+
+def _require_driver(cls: type[Adapter], target: TargetConfig) -> None:
+    """Raise a clear AdapterError when a module of the adapter's driver is not installed.
+
+    Raises:
+        AdapterError: names the missing distributions and the pip command that installs them.
+    """
+    missing = [package for module, package in cls.DRIVER_PACKAGES.items() if importlib.util.find_spec(module) is None]
+    if missing:
+        names = " ".join(dict.fromkeys(missing))
+        raise AdapterError(
+            f"the {target.type} target {target.name!r} needs the Python package(s) {names}, "
+            f"which are not installed in {sys.prefix}",
+            hint=f"install them: {sys.executable} -m pip install {names} (elt declares them: reinstalling elt "
+                 "with its dependencies also does it)",
+        )

@@ -32,6 +32,7 @@ class DuckDBAdapter(Adapter):
     SUPPORTS_MERGE = True
     SUPPORTS_DROP_COLUMN = True
     SUPPORTS_ATOMIC_REPLACE = True
+    DRIVER_PACKAGES = {"duckdb": "duckdb"}
 
     def __init__(self, target: Any) -> None:
         super().__init__(target)

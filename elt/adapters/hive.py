@@ -85,6 +85,7 @@ class HiveAdapter(Adapter):
     SUPPORTS_TRANSACTIONS = False
     CAN_RENAME_ACROSS_SCHEMAS = False
     SUPPORTS_TABLE_OPTIONS = True
+    DRIVER_PACKAGES = {"pyhive": "pyhive", "thrift": "thrift", "thrift_sasl": "thrift-sasl", "puresasl": "pure-sasl"}
 
     def __init__(self, target: TargetConfig) -> None:
         super().__init__(target)

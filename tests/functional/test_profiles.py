@@ -165,3 +165,48 @@ def test_a_good_timezone_is_used(project):
     assert result.exit_code == 0, result.output
     assert proj.query("select t from gold.tz") == [("1970-01-01 09:00:00",)]  # Hive: in the session's zone
     assert "timezone=Asia/Tokyo" in proj.elt("debug").stdout
+
+
+# -- a driver package missing from the environment ---------------------------------------------------
+
+HIVE_PROFILES = PROFILES + "    hive:\n      type: hive\n      host: 127.0.0.1\n      port: 9\n      schema: default\n"
+HIDE_AND_RUN = (
+    "import sys\n"
+    "sys.modules[sys.argv.pop(1)] = None  # import of it fails, as when the package is not installed\n"
+    "from elt.cli import main\n"
+    "sys.argv[0] = 'elt'\n"
+    "main()\n"
+)
+
+
+@pytest.mark.parametrize("module, package", [("thrift", "thrift"), ("thrift_sasl", "thrift-sasl"),
+                                             ("puresasl", "pure-sasl"), ("pyhive", "pyhive")])
+@pytest.mark.parametrize("command", ["debug", "run"])
+def test_a_missing_hive_driver_package_is_named_without_a_traceback(project, module, package, command):
+    import subprocess
+    import sys
+
+    proj = project(GOOD)
+    (proj.root / "profiles.yml").write_text(HIVE_PROFILES, encoding="utf-8")
+    result = subprocess.run([sys.executable, "-c", HIDE_AND_RUN, module, command, "--target", "hive"],
+                            cwd=proj.root, capture_output=True, text=True, timeout=120)
+    output = result.stdout + result.stderr
+    assert result.returncode != 0, output
+    assert "Traceback" not in output and "ModuleNotFoundError" not in output
+    assert f"needs the Python package(s) {package}, which are not installed" in output
+    assert f"-m pip install {package}" in output
+
+
+def test_every_driver_package_is_a_plain_dependency_of_elt():
+    """A driver package only reachable through an extra is what pip 23.2 left out: each must be named
+    directly in elt's own requirements (the installed metadata of `pip install -e .`)."""
+    import importlib.metadata
+    import re
+
+    from elt.adapters import ADAPTERS, adapter_class
+
+    required = {re.split(r"[\s\[<>=~!;]", line, maxsplit=1)[0].lower().replace("_", "-")
+                for line in importlib.metadata.requires("elt") or [] if "extra ==" not in line}
+    for type_name in ADAPTERS:
+        for package in adapter_class(type_name).DRIVER_PACKAGES.values():
+            assert package.lower() in required, (type_name, package, sorted(required))

@@ -254,6 +254,33 @@ def test_each_thread_has_its_own_session(hive_server: Any, make_target: Any) -> 
     hive.close()  # twice is fine
 
 
+def test_sessions_opened_at_the_same_moment_all_work(hive_server: Any, make_target: Any) -> None:
+    """Each session gets its own downloaded-resources folder. With one shared folder (created by a
+    session's start, deleted by its close), sessions opened at once race over it and one fails with
+    "Couldn't create directory .../resources" (seen on a just-started server; the folder layout itself
+    is checked in test_hive_server_script)."""
+    sessions, rounds = 8, 3
+    seen: dict[int, Any] = {}
+
+    def work(hive: HiveAdapter, barrier: threading.Barrier, index: int) -> None:
+        try:
+            barrier.wait(timeout=30)
+            seen[index] = hive.fetchall(f"SELECT {index}")[0][0]  # the thread's first use opens its session
+        except Exception as exc:  # noqa: BLE001 - reported below
+            seen[index] = exc
+
+    for _ in range(rounds):
+        hive, barrier = HiveAdapter(make_target()), threading.Barrier(sessions)
+        seen.clear()
+        threads = [threading.Thread(target=work, args=(hive, barrier, index)) for index in range(sessions)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=120)
+        hive.close()
+        assert seen == {index: index for index in range(sessions)}
+
+
 def test_configuration_is_set_on_every_connection(hive_server: Any, make_target: Any) -> None:
     hive = HiveAdapter(make_target(configuration={"spark.sql.shuffle.partitions": 3,
                                                                "elt.test.flag": True}))

@@ -42,6 +42,27 @@ def test_second_start_on_the_same_data_folder_is_refused(own_server: Any) -> Non
     assert run_script("status", own_server.env()).returncode == 0  # the first one is untouched
 
 
+def test_each_session_downloads_resources_into_its_own_folder(own_server: Any) -> None:
+    """With one shared resources folder, sessions opened at the same moment race to create it (and a
+    closing session deletes it under the others): one fails with "Couldn't create directory"."""
+    from elt.adapters.hive import HiveAdapter
+    from tests.hive.conftest import target_for
+
+    def folders() -> set[str]:
+        return {path.name for path in (own_server.data_dir / "tmp").iterdir() if path.name.endswith("resources")}
+
+    before = folders()
+    first, second = HiveAdapter(target_for(own_server)), HiveAdapter(target_for(own_server))
+    try:
+        first.open()
+        second.open()
+        new = folders() - before
+    finally:
+        first.close()
+        second.close()
+    assert len(new) == 2 and all(name.endswith("_resources") for name in new), (before, new)
+
+
 def test_start_on_a_busy_port_is_refused(own_server: Any, tmp_path: Path) -> None:
     result = run_script("start", own_server.env(ELT_HIVE_DATA=str(tmp_path)))
     assert result.returncode == 1
