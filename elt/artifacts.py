@@ -237,8 +237,9 @@ def write_run_results(
             {
                 "unique_id": r.unique_id,
                 "status": r.status,
-                "relation_name": str(manifest.nodes[r.unique_id].relation or ""),
-                "materialized": manifest.nodes[r.unique_id].materialized,
+                # A unit test (unit_test.<model>.<name>) is no node of the manifest.
+                "relation_name": str(node.relation or "") if (node := manifest.nodes.get(r.unique_id)) else "",
+                "materialized": node.materialized if node else None,
                 "execution_time": round(r.execution_time, 3),
                 "started_at": r.started_at,
                 "completed_at": r.completed_at,

@@ -70,6 +70,9 @@ class Manifest:
         self._save_scheduled = False
         #: unique id -> dialect -> SQL given by sql_for (dropped when the node is parsed again).
         self._translated: dict[str, dict[str, str]] = {}
+        #: ephemeral unique id -> its query without the ephemerals it reads (elt inlines those once
+        #: into whatever reads it); dropped when the ephemeral is parsed again.
+        self._ephemeral_bodies: dict[str, exp.Expression] = {}
 
     @property
     def dialect(self) -> str:
@@ -534,6 +537,7 @@ def _parse_model(manifest: Manifest, model: Node, state: RenderState) -> bool:
         raise ProjectError("model renders to empty SQL", path=model.path, hint="write a SELECT statement")
     uid = model.unique_id
     manifest._translated.pop(uid, None)
+    manifest._ephemeral_bodies.pop(uid, None)
     ephemerals = _ephemeral_ancestors(manifest, model)
     cache = manifest.cache
     key = None
@@ -626,16 +630,36 @@ def _inline_ephemerals(manifest: Manifest, query: exp.Expression, ephemerals: li
 
     # Each ephemeral becomes a CTE placed before the model's own CTEs. Hive has no nested WITH, so
     # sqlglot hoists an ephemeral's own CTEs to the top; we prefix their names first so they cannot
-    # clash with the model's.
+    # clash with the model's. `ephemerals` holds every ephemeral ancestor, dependencies first, and
+    # each ephemeral's tree has its own ephemeral ancestors inlined: those are dropped from it, so
+    # it reads them from the CTEs placed before it and each ephemeral appears once (inlining them
+    # again nested each chain's ancestors inside one another: 2^depth CTEs).
     ctes = []
     for uid in ephemerals:
         name = manifest.nodes[uid].name
-        ctes.append(exp.CTE(this=_prefix_ctes(manifest.queries[uid].copy(), f"{EPHEMERAL_PREFIX}{name}__"),
+        ctes.append(exp.CTE(this=_prefix_ctes(_ephemeral_body(manifest, uid).copy(), f"{EPHEMERAL_PREFIX}{name}__"),
                             alias=exp.TableAlias(this=exp.to_identifier(EPHEMERAL_PREFIX + name))))
     existing = query.args.get("with_")
     if existing is not None:
         ctes.extend(existing.expressions)
     query.set("with_", exp.With(expressions=ctes))
+
+
+def _ephemeral_body(manifest: Manifest, uid: str) -> exp.Expression:
+    """An ephemeral's query without the CTEs of the ephemerals it reads (inlined into it when it was
+    parsed), made once per ephemeral: a chain's inlining then copies each ephemeral once."""
+    body = manifest._ephemeral_bodies.get(uid)
+    if body is None:
+        names = {EPHEMERAL_PREFIX + manifest.nodes[e].name for e in _ephemeral_ancestors(manifest, manifest.nodes[uid])}
+        body = manifest.queries[uid].copy()
+        with_ = body.args.get("with_")
+        if with_ is not None and names:
+            kept = [cte for cte in with_.expressions if cte.alias not in names]
+            with_.set("expressions", kept)
+            if not kept:
+                body.set("with_", None)
+        manifest._ephemeral_bodies[uid] = body
+    return body
 
 
 def _prefix_ctes(query: exp.Expression, prefix: str) -> exp.Expression:

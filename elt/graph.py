@@ -199,6 +199,27 @@ class Graph:
             layer = sorted(ready)
         return tuple(layers), placed == len(self._nodes)
 
+    def acyclic_additions(self, candidates: Iterable[tuple[str, str]]) -> list[tuple[str, str]]:
+        """The candidate edges that can join the graph: each, in order, unless with the edges of the
+        graph and the candidates kept before it, it would close a cycle (or it is already an edge).
+
+        >>> g = Graph(["a", "b", "c", "d"], [("a", "b"), ("c", "d")])
+        >>> g.acyclic_additions([("b", "c"), ("d", "a"), ("a", "d")])
+        [('b', 'c'), ('a', 'd')]
+
+        Raises:
+            CycleFound: the graph itself has a cycle.
+            ValueError: a candidate names a node that is not in the graph.
+        """
+        closure = self._closure
+        if closure is None:
+            self.topological_order()  # raises CycleFound with the cycle's path
+        assert closure is not None
+        unknown = sorted({end for edge in candidates for end in edge if end not in self._nodes})
+        if unknown:
+            raise ValueError(f"candidate edges name unknown node(s): {', '.join(unknown)}")
+        return _Additions(closure, self._parents).add(candidates)
+
     def subgraph(self, nodes: Iterable[str]) -> Graph:
         """The induced subgraph: the given nodes and every edge between two of them.
 
@@ -245,6 +266,7 @@ class _Closure:
     ids: tuple[str, ...]
     ancestors: dict[str, int]
     descendants: dict[str, int]
+    bit: dict[str, int]
 
     @classmethod
     def build(
@@ -255,6 +277,7 @@ class _Closure:
             ids=tuple(order),
             ancestors=_reach_masks(order, parents, bit),
             descendants=_reach_masks(order[::-1], children, bit),
+            bit=bit,
         )
 
     def union(self, masks: Mapping[str, int], nodes: Iterable[str]) -> set[str]:
@@ -266,6 +289,69 @@ class _Closure:
                 raise KeyError(f"unknown node: {node!r}") from None
         flags = bin(combined)[:1:-1].encode().translate(_BIT_FLAGS)  # bit i -> flags[i]
         return set(compress(self.ids, flags))
+
+
+class _Additions:
+    """Adds edges to an acyclic graph one at a time, refusing those that would close a cycle.
+
+    An edge u -> v closes a cycle when v reaches u. Reach is the graph's closure (bitmasks) widened by
+    the edges kept so far, but most kept edges widen nothing that matters: when every parent of u
+    already reaches v, a path through u -> v could go through that parent instead, so such an edge
+    ("shortcut") only matters for a walk that starts at u, as long as u gains no parent. That is the
+    common case of a data test gating its model's children (the test reads only that model), so the
+    walks stay short however large the graph.
+    """
+
+    def __init__(self, closure: _Closure, parents: Mapping[str, set[str]]) -> None:
+        self.closure = closure
+        self.parents = parents
+        #: u -> targets of kept shortcut edges out of u.
+        self.shortcuts: dict[str, list[str]] = {}
+        #: kept edges that widen reach from anywhere, as (mask of u, mask of v and its descendants).
+        self.wideners: list[tuple[int, int]] = []
+        #: nodes that gained a parent from a kept edge.
+        self.new_parents: dict[str, set[str]] = {}
+        self.kept: set[tuple[str, str]] = set()
+
+    def add(self, candidates: Iterable[tuple[str, str]]) -> list[tuple[str, str]]:
+        added = []
+        for parent, child in candidates:
+            if (parent, child) in self.kept or parent in self.parents[child] or self._reaches(child, parent):
+                continue
+            self._keep(parent, child)
+            added.append((parent, child))
+        return added
+
+    def _below(self, node: str) -> int:
+        """The node and everything the graph's own edges lead to from it."""
+        return self.closure.bit[node] | self.closure.descendants[node]
+
+    def _reaches(self, start: str, goal: str) -> bool:
+        if start == goal:
+            return True
+        reach = self._below(start)
+        for target in self.shortcuts.get(start, ()):
+            reach |= self._below(target)
+        grown = True
+        while grown:
+            grown = False
+            for source, below in self.wideners:
+                if reach & source and below & ~reach:
+                    reach |= below
+                    grown = True
+        return bool(reach & self.closure.bit[goal])
+
+    def _keep(self, parent: str, child: str) -> None:
+        self.kept.add((parent, child))
+        # The child's shortcut edges now widen reach for whatever reaches the child through this edge.
+        for target in self.shortcuts.pop(child, ()):
+            self.wideners.append((self.closure.bit[child], self._below(target)))
+        self.new_parents.setdefault(child, set()).add(parent)
+        ancestors = self.closure.ancestors[child]
+        if parent not in self.new_parents and all(ancestors & self.closure.bit[p] for p in self.parents[parent]):
+            self.shortcuts.setdefault(parent, []).append(child)
+        else:
+            self.wideners.append((self.closure.bit[parent], self._below(child)))
 
 
 def _reach_masks(

@@ -7,7 +7,7 @@ planned parents succeeded, as many at a time as `threads` allows.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -66,6 +66,7 @@ def execute_dag(
     threads: int,
     fail_fast: bool = False,
     events: RunEvents | None = None,
+    checks: Collection[str] = (),
 ) -> list[NodeResult]:
     """Run `work` over every node of `graph`, parents before children.
 
@@ -76,6 +77,9 @@ def execute_dag(
         threads: how many nodes may run at once.
         fail_fast: after the first failure start nothing new; the rest is skipped.
         events: progress callbacks.
+        checks: nodes that only check others (data tests gating `elt build`): one skipped because a
+            node it reads failed gives no verdict, so its dependants do not wait for it and are not
+            skipped for it (those that read the failed node are skipped through that node).
 
     Returns:
         One result per node, in `order`.
@@ -126,8 +130,14 @@ def execute_dag(
                 finish(result)
                 if result.status in BLOCKING:
                     name = uid.split(".", 1)[-1]
-                    for descendant in sorted(graph.descendants(uid), key=position.__getitem__):
+                    doomed, released = _skipped_by(graph, uid, checks)
+                    for descendant in sorted(doomed, key=position.__getitem__):
                         skip(descendant, f"upstream {name} failed")
+                    for check in released:
+                        for child in graph.children(check):
+                            waiting[child].discard(check)
+                            if not waiting[child] and child not in results:
+                                ready.append(child)
                     stopping = stopping or fail_fast
                 for child in sorted(graph.children(uid), key=position.__getitem__):
                     waiting[child].discard(uid)
@@ -138,6 +148,25 @@ def execute_dag(
         if uid not in results:
             skip(uid, "not started: --fail-fast after an earlier failure")
     return [results[uid] for uid in order]
+
+
+def _skipped_by(graph: Graph, failed: str, checks: Collection[str]) -> tuple[set[str], set[str]]:
+    """What a failure skips: its descendants, except below a check (which is skipped itself), and
+    the skipped checks whose dependants no longer wait for them."""
+    doomed: set[str] = set()
+    released: set[str] = set()
+    frontier = [failed]
+    while frontier:
+        node = frontier.pop()
+        for child in graph.children(node):
+            if child in doomed:
+                continue
+            doomed.add(child)
+            if child in checks:
+                released.add(child)
+            else:
+                frontier.append(child)
+    return doomed, released
 
 
 def _timed(work: Callable[[str], NodeResult], uid: str) -> NodeResult:

@@ -218,10 +218,14 @@ def unit_test_command(inv: Invocation, console: Console) -> RunOutcome:
 
 
 def build_command(inv: Invocation, console: Console, *, threads: int | None, fail_fast: bool) -> RunOutcome:
-    """`elt build`: seeds, models and their tests in one DAG walk; failing tests skip dependants."""
+    """`elt build`: seeds, models, their data tests and unit tests in one DAG walk (elt.gates): a
+    model waits for its unit tests and for the data tests of what it reads; failures skip dependants."""
+    from elt.unittests import select_unit_tests, unit_test_id
+
     manifest = compile_manifest(inv, console)
     selected = select(manifest, inv, console, {"seed", "model"}) | _select_tests(manifest, inv, console)
-    return _build(manifest, inv, console, selected, "build", threads, fail_fast)
+    units = {unit_test_id(spec): spec for spec in select_unit_tests(manifest, inv.select, inv.exclude)}
+    return _build(manifest, inv, console, selected, "build", threads, fail_fast, units)
 
 
 def _select_tests(manifest: Manifest, inv: Invocation, console: Console) -> set[str]:
@@ -247,18 +251,21 @@ def seed_command(inv: Invocation, console: Console, *, threads: int | None) -> R
 
 def _build(
     manifest: Manifest, inv: Invocation, console: Console, selected: set[str], command: str,
-    threads: int | None, fail_fast: bool,
+    threads: int | None, fail_fast: bool, unit_tests: dict[str, Any] | None = None,
 ) -> RunOutcome:
+    """Plan and run `selected` (and `unit_tests`: id -> UnitTestSpec, run on in-memory DuckDB)."""
     from elt import artifacts
 
-    plan = build_plan(manifest, selected, tests_gate_children=command == "build")
+    unit_tests = unit_tests or {}
+    plan = build_plan(manifest, selected, tests_gate_children=command == "build",
+                      unit_tests={uid: f"model.{spec.model}" for uid, spec in unit_tests.items()})
     stats = manifest.cache_stats
     translated = (stats.translated, stats.translation_hits)
     adapter_cls = _adapter_class(manifest.target)
     # Translate everything before touching the warehouse: a construct the engine cannot run with
     # Hive's meaning is a compile error, and nothing is built.
-    sql = {uid: manifest.sql_for(uid, adapter_cls.dialect)
-           for uid in plan.unique_ids if manifest.nodes[uid].resource_type in ("model", "test")}
+    sql = {uid: manifest.sql_for(uid, adapter_cls.dialect) for uid in plan.unique_ids
+           if uid in manifest.nodes and manifest.nodes[uid].resource_type in ("model", "test")}
     artifacts.write_compiled(manifest, plan.unique_ids)
     start = time.perf_counter()
     if not plan.unique_ids:
@@ -276,9 +283,9 @@ def _build(
             try:
                 create_schemas(adapter, plan)
                 adapter.plan_concurrency(threads)
-                work = node_worker(manifest, adapter, sql, console, inv)
+                work = _unit_test_worker(manifest, unit_tests, node_worker(manifest, adapter, sql, console, inv))
                 results = execute_dag(plan.graph, plan.unique_ids, work, threads=threads, fail_fast=fail_fast,
-                                      events=console)
+                                      events=console, checks=plan.checks)
             finally:
                 adapter.close()
     finally:
@@ -292,6 +299,22 @@ def _build(
             "target": manifest.target.name, "full_refresh": inv.full_refresh, "start": inv.start, "end": inv.end}
     artifacts.write_run_results(manifest, command, results, elapsed, args)
     return RunOutcome(manifest, results, elapsed)
+
+
+def _unit_test_worker(manifest: Manifest, unit_tests: dict[str, Any], work: Any) -> Any:
+    """`work`, with the unit tests among the nodes run each on its own in-memory DuckDB (not the
+    warehouse, and safe from any worker thread)."""
+    if not unit_tests:
+        return work
+    from elt.unittests import memory_adapter, unit_test_result
+
+    def run(uid: str) -> NodeResult:
+        if uid not in unit_tests:
+            return work(uid)
+        with memory_adapter(manifest) as adapter:
+            return unit_test_result(manifest, unit_tests[uid], adapter)
+
+    return run
 
 
 def freshness_command(inv: Invocation, console: Console) -> tuple[list[Any], Path]:
@@ -329,6 +352,8 @@ def retry_command(inv: Invocation, console: Console, *, threads: int | None) -> 
     are left alone."""
     import json
 
+    from elt.unittests import unit_test_id
+
     project_results = load_project(inv.project_dir, inv.vars).config.target_dir / "run_results.json"
     if not project_results.is_file():
         raise ProjectError("there is no previous run to retry", path=project_results,
@@ -347,9 +372,10 @@ def retry_command(inv: Invocation, console: Console, *, threads: int | None) -> 
     inv.start, inv.end = args.get("start"), args.get("end")
     manifest = compile_manifest(inv, console)
     selected = {uid for uid in todo if uid in manifest.nodes}
-    if not selected:
+    units = {unit_test_id(spec): spec for spec in manifest.project.unit_tests if unit_test_id(spec) in todo}
+    if not selected and not units:
         return RunOutcome(manifest, [], 0.0)
-    return _build(manifest, inv, console, selected, command, threads or args.get("threads"), False)
+    return _build(manifest, inv, console, selected, command, threads or args.get("threads"), False, units)
 
 
 def list_command(inv: Invocation, console: Console, resource_types: set[str]) -> list[str]:

@@ -305,30 +305,42 @@ def run_unit_test(manifest: Manifest, spec: UnitTestSpec, adapter: Any) -> UnitT
     return UnitTestResult(spec.name, spec.model, not missing and not extra, wanted, missing, extra, engine_sql)
 
 
-def run_unit_tests(manifest: Manifest, specs: Sequence[UnitTestSpec]) -> list[tuple[UnitTestSpec, NodeResult]]:
-    """Run unit tests on a private in-memory DuckDB, one NodeResult each (never raises for a test)."""
+def unit_test_id(spec: UnitTestSpec) -> str:
+    """The id a unit test's result carries: `unit_test.<model>.<name>`."""
+    return f"unit_test.{spec.model}.{spec.name}"
+
+
+def memory_adapter(manifest: Manifest) -> Any:
+    """A private in-memory DuckDB adapter (not opened) for unit tests: no warehouse is touched."""
     from elt.adapters.duckdb import DuckDBAdapter
     from elt.config import TargetConfig
 
     memory = TargetConfig(name="unit", type="duckdb", schema="main", threads=1, settings={"path": ":memory:"},
                           profiles_path=manifest.target.profiles_path)
-    results = []
-    with DuckDBAdapter(memory) as adapter:
-        for spec in specs:
-            started = now_iso()
-            uid = f"unit_test.{spec.model}.{spec.name}"
-            try:
-                outcome = run_unit_test(manifest, spec, adapter)
-            except EltError as exc:
-                result = NodeResult(uid, "error", str(exc))
-            else:
-                if outcome.passed:
-                    result = NodeResult(uid, "success", "passed", statements=[outcome.sql])
-                else:
-                    n = len(outcome.missing) + len(outcome.extra)
-                    result = NodeResult(uid, "fail", f"{n} row(s) differ (- expected, not returned; "
-                                        f"+ returned, not expected):\n{outcome.diff()}",
-                                        failures=n, statements=[outcome.sql])
-            result.started_at, result.completed_at = started, now_iso()
-            results.append((spec, result))
-    return results
+    return DuckDBAdapter(memory)
+
+
+def unit_test_result(manifest: Manifest, spec: UnitTestSpec, adapter: Any) -> NodeResult:
+    """Run one unit test on an open DuckDB adapter as a NodeResult (never raises for the test)."""
+    started = now_iso()
+    uid = unit_test_id(spec)
+    try:
+        outcome = run_unit_test(manifest, spec, adapter)
+    except EltError as exc:
+        result = NodeResult(uid, "error", str(exc))
+    else:
+        if outcome.passed:
+            result = NodeResult(uid, "success", "passed", statements=[outcome.sql])
+        else:
+            n = len(outcome.missing) + len(outcome.extra)
+            result = NodeResult(uid, "fail", f"{n} row(s) differ (- expected, not returned; "
+                                f"+ returned, not expected):\n{outcome.diff()}",
+                                failures=n, statements=[outcome.sql])
+    result.started_at, result.completed_at = started, now_iso()
+    return result
+
+
+def run_unit_tests(manifest: Manifest, specs: Sequence[UnitTestSpec]) -> list[tuple[UnitTestSpec, NodeResult]]:
+    """Run unit tests on a private in-memory DuckDB, one NodeResult each (never raises for a test)."""
+    with memory_adapter(manifest) as adapter:
+        return [(spec, unit_test_result(manifest, spec, adapter)) for spec in specs]

@@ -368,3 +368,39 @@ def test_docstring_examples_hold() -> None:
     result = doctest.testmod(elt.graph)
     assert result.attempted > 0
     assert result.failed == 0
+
+
+def _naive_additions(nodes: list[str], edges: list[tuple[str, str]], candidates: list[tuple[str, str]]):
+    """acyclic_additions by brute force: try each candidate on the whole graph."""
+    kept: list[tuple[str, str]] = []
+    for candidate in candidates:
+        current = set(edges) | set(kept)
+        if candidate in current or Graph(nodes, [*current, candidate]).find_cycle() is not None:
+            continue
+        kept.append(candidate)
+    return kept
+
+
+def test_acyclic_additions_refuses_an_edge_that_closes_a_cycle_with_earlier_additions():
+    # t1 reads a and b, t2 reads d and c; t1 -> c and t2 -> b are each fine, not both.
+    g = Graph(["a", "b", "c", "d", "t1", "t2"],
+              [("a", "c"), ("d", "b"), ("a", "t1"), ("b", "t1"), ("d", "t2"), ("c", "t2")])
+    assert g.acyclic_additions([("t1", "c"), ("t2", "b")]) == [("t1", "c")]
+    assert g.acyclic_additions([("t2", "b"), ("t1", "c")]) == [("t2", "b")]
+
+
+def test_acyclic_additions_matches_brute_force_on_random_graphs():
+    rng = random.Random(14)
+    for _ in range(300):
+        size = rng.randint(2, 9)
+        nodes = [f"n{i}" for i in range(size)]
+        edges = [(nodes[i], nodes[j]) for i in range(size) for j in range(i + 1, size) if rng.random() < 0.25]
+        candidates = [(rng.choice(nodes), rng.choice(nodes)) for _ in range(rng.randint(1, 12))]
+        candidates = [(u, v) for u, v in candidates if u != v]
+        assert Graph(nodes, edges).acyclic_additions(candidates) == _naive_additions(nodes, edges, candidates), \
+            (edges, candidates)
+
+
+def test_acyclic_additions_on_a_cyclic_graph_names_the_cycle():
+    with pytest.raises(CycleFound):
+        Graph(["a", "b"], [("a", "b"), ("b", "a")]).acyclic_additions([])

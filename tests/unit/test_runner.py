@@ -71,3 +71,25 @@ def test_fail_fast_starts_nothing_new():
     results = execute_dag(wide, ["a", "b", "c"], work, threads=1, fail_fast=True)
     assert started == ["a"]
     assert [r.status for r in results] == ["error", "skipped", "skipped"]
+
+
+def test_a_check_skipped_for_a_failed_input_lets_its_dependants_run():
+    # t checks a but also reads b; m waits for t and reads only a. b fails: t gives no verdict.
+    g = Graph(["a", "b", "t", "m"], [("a", "t"), ("b", "t"), ("t", "m"), ("a", "m")])
+    order = ["a", "b", "t", "m"]
+
+    def work(uid: str) -> NodeResult:
+        return NodeResult(uid, "error" if uid == "b" else "success")
+
+    status = {r.unique_id: r.status for r in execute_dag(g, order, work, threads=1, checks={"t"})}
+    assert status == {"a": "success", "b": "error", "t": "skipped", "m": "success"}
+    # Without `checks`, the skipped test skips m as any skipped parent would.
+    status = {r.unique_id: r.status for r in execute_dag(g, order, work, threads=1)}
+    assert status["m"] == "skipped"
+
+
+def test_a_failing_check_skips_its_dependants():
+    g = Graph(["a", "t", "m", "n"], [("a", "t"), ("t", "m"), ("a", "m"), ("m", "n")])
+    results = execute_dag(g, ["a", "t", "m", "n"], lambda u: NodeResult(u, "fail" if u == "t" else "success"),
+                          threads=2, checks={"t"})
+    assert {r.unique_id: r.status for r in results} == {"a": "success", "t": "fail", "m": "skipped", "n": "skipped"}
