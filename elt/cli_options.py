@@ -42,20 +42,22 @@ def _handle_errors(fn: Callable[..., int]) -> Callable[..., None]:
     def wrapper(*args: Any, **kwargs: Any) -> None:
         from elt import heap
         from elt.errors import EltError
+        from elt.secrets import masked_streams
 
         debug = kwargs.get("debug") or (click.get_current_context().find_root().params.get("debug"))
         configure_logging(bool(debug))
-        try:
-            with heap.frozen():  # the compiled project stays out of the collector's walks (elt.heap)
-                code = fn(*args, **kwargs)
-        except EltError as exc:
-            from elt.console import print_error
+        with masked_streams():  # ELT_SECRET_* values never reach the terminal or a CI log
+            try:
+                with heap.frozen():  # the compiled project stays out of the collector's walks (elt.heap)
+                    code = fn(*args, **kwargs)
+            except EltError as exc:
+                from elt.console import print_error
 
-            if debug:
-                traceback.print_exc()
-            print_error(exc)
-            sys.exit(exc.exit_code)
-        sys.exit(code)
+                if debug:
+                    traceback.print_exc()
+                print_error(exc)
+                sys.exit(exc.exit_code)
+            sys.exit(code)
 
     return wrapper
 

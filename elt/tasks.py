@@ -300,6 +300,7 @@ def freshness_command(inv: Invocation, console: Console) -> tuple[list[Any], Pat
     import json
 
     from elt.freshness import check_source, checkable
+    from elt.secrets import mask
 
     manifest = compile_manifest(inv, console)
     chosen = select(manifest, inv, console, {"source"})
@@ -318,8 +319,8 @@ def freshness_command(inv: Invocation, console: Console) -> tuple[list[Any], Pat
             adapter.close()
     path = manifest.project.config.target_dir / "sources.json"
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps({"metadata": {"schema": "elt/sources/v1", "generated_at": now_iso()},
-                                "results": [r.__dict__ for r in results]}, indent=2, default=str) + "\n")
+    path.write_text(mask(json.dumps({"metadata": {"schema": "elt/sources/v1", "generated_at": now_iso()},
+                                     "results": [r.__dict__ for r in results]}, indent=2, default=str) + "\n"))
     return results, path
 
 

@@ -7,7 +7,8 @@ import importlib
 
 import pytest
 
-MODULES = ["elt.sqlmap", "elt.project", "elt.console", "elt.datatests", "elt.freshness"]
+MODULES = ["elt.sqlmap", "elt.project", "elt.console", "elt.datatests", "elt.freshness", "elt.secrets",
+           "elt.docs.serve"]
 
 
 @pytest.mark.parametrize("name", MODULES)
