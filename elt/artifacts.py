@@ -1,7 +1,8 @@
 """Files under target/: compiled SQL, SQL as run, manifest.json and run_results.json.
 
 The JSON files carry a schema version so tools reading them can check what they get. Nothing here
-ever writes a secret: target settings are masked (TargetConfig.public_settings).
+ever writes a secret: target settings are masked (TargetConfig.public_settings), and every file is
+written through `secrets.masker` (the values of ELT_SECRET_* variables, e.g. in an engine's error).
 """
 
 from __future__ import annotations
@@ -9,7 +10,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
@@ -20,13 +21,16 @@ from elt.compiler import Manifest, checksum
 from elt.incremental import strategy as incremental_strategy
 from elt.nodes import Node
 from elt.runner import NodeResult, now_iso
+from elt.secrets import masker
 
 MANIFEST_SCHEMA = "elt/manifest/v1"
 RUN_RESULTS_SCHEMA = "elt/run-results/v1"
 
 
-def _write(path: Path, text: str) -> None:
-    data = text.encode("utf-8")
+def _write(path: Path, text: str, mask_text: Callable[[str], str] | None = None) -> None:
+    """Write `text` to `path` (folders made as needed), secrets masked with `mask_text` (default: the
+    secrets set now)."""
+    data = (mask_text or masker())(text).encode("utf-8")
     # A new file (a cold compile writes thousands) is created in one call, without looking first.
     try:
         fd = _create(path)
@@ -86,6 +90,7 @@ class FileWriter:
         self._pool = ThreadPoolExecutor(threads, thread_name_prefix="elt-write")
         self._batch: list[tuple[Path, str]] = []
         self._futures: list[Future[None]] = []
+        self._mask = masker()  # the environment read once for the thousands of files of a compile
 
     def add(self, path: Path, text: str) -> None:
         self._batch.append((path, text))
@@ -99,7 +104,7 @@ class FileWriter:
 
     def _write_batch(self, batch: list[tuple[Path, str]]) -> None:
         for path, text in batch:
-            _write(path, text)
+            _write(path, text, self._mask)
 
     def close(self) -> None:
         """Wait for every write; raise the first error (in the order the files were added)."""

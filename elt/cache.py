@@ -20,7 +20,8 @@ Files: `target/cache/compile-<target>.pickle`, one per target, and `target/cache
 yml property files, found by the digest of their text), written atomically (a temporary file renamed
 over the old one), so concurrent runs never read half a file; the last writer wins, which is safe
 because entries are content-addressed. Entries not used by the latest compile are dropped when it
-saves. `ELT_NO_CACHE=1` turns the cache off (nothing read, nothing written).
+saves; so are results holding the value of a secret environment variable (elt.secrets).
+`ELT_NO_CACHE=1` turns the cache off (nothing read, nothing written).
 """
 
 from __future__ import annotations
@@ -35,6 +36,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from elt.secrets import MASK, secret_finder
 
 #: Bump when the layout of entries changes.
 FORMAT = 1
@@ -173,6 +176,13 @@ class CompileCache:
         renders = {k: v for k, v in self.renders.items() if k in self._used_renders}
         parses = {k: v for k, v in self.parses.items() if k in self._used_parses}
         translations = {k: v for k, v in self.translations.items() if k[0] in parses}
+        holds_secret = secret_finder()
+        if holds_secret is not None:
+            # A result holding a secret's value (a schema set from ELT_SECRET_*) is not kept: the file
+            # is under target/. Computed again next time, which only costs time.
+            renders = {k: v for k, v in renders.items() if not holds_secret(v)}
+            parses = {k: v for k, v in parses.items() if not holds_secret(v)}
+            translations = {k: v for k, v in translations.items() if k[0] in parses and not holds_secret(v)}
         pruned = (len(renders), len(parses), len(translations)) != (
             len(self.renders), len(self.parses), len(self.translations))
         if not (self._dirty or pruned):
@@ -253,9 +263,11 @@ def header(*, project_name: str, dialect: str, target: Any, macros: Iterable[tup
         macros: (relative path, text) of every macro file.
     """
     settings = sorted((str(k), repr(v)) for k, v in target.public_settings().items())
+    # a schema set from a secret is masked there too (relation names, which hold it, key the parses)
+    schema = MASK if "schema" in target.secret_keys else target.schema
     parts = [
         str(FORMAT), sys.version, _package_fingerprint(), _version("sqlglot"), _version("jinja2"),
-        project_name, dialect, target.name, target.type, target.schema, str(target.threads), repr(settings),
+        project_name, dialect, target.name, target.type, schema, str(target.threads), repr(settings),
     ]
     for rel_path, text in sorted(macros):
         parts += [rel_path, text]

@@ -30,11 +30,40 @@ def _common(fn: Callable[..., Any]) -> Callable[..., Any]:
     return fn
 
 
+class _Selectors(click.Option):
+    """A repeatable option that also takes the values after it, up to the next option, as dbt's
+    `--select`/`--exclude` do: `-s a b --threads 2` is `-s a -s b --threads 2`.
+
+    click options take a fixed number of values, so the option's parser entry is wrapped to consume
+    the following arguments that do not start with `-` (dbt's MultiOption does the same). Where
+    click's parser is not shaped as expected, the option stays plain (`-s a -s b`).
+    """
+
+    def add_to_parser(self, parser: Any, ctx: click.Context) -> None:
+        super().add_to_parser(parser, ctx)
+        for opt in self.opts:
+            entry = getattr(parser, "_long_opt", {}).get(opt) or getattr(parser, "_short_opt", {}).get(opt)
+            if entry is not None and hasattr(entry, "process"):
+                entry.process = _taking_following(entry.process)
+
+
+def _taking_following(process: Callable[[Any, Any], None]) -> Callable[[Any, Any], None]:
+    def take(value: Any, state: Any) -> None:
+        process(value, state)
+        following = getattr(state, "rargs", None)
+        while following and not following[0].startswith("-"):
+            process(following.pop(0), state)
+
+    return take
+
+
 def _selection(fn: Callable[..., Any]) -> Callable[..., Any]:
-    fn = click.option("--exclude", multiple=True, help="Selectors to leave out.")(fn)
-    return click.option("-s", "--select", multiple=True,
+    fn = click.option("--exclude", cls=_Selectors, multiple=True,
+                      help="Selectors to leave out (several may follow one --exclude).")(fn)
+    return click.option("-s", "--select", cls=_Selectors, multiple=True,
                         help="Selectors: name, +name, name+, n+name, tag:x, path:dir, config.k:v; "
-                             "space-separated = union, comma-joined = intersection.")(fn)
+                             "space-separated = union, comma-joined = intersection; several may "
+                             "follow one -s.")(fn)
 
 
 def _handle_errors(fn: Callable[..., int]) -> Callable[..., None]:
@@ -42,20 +71,22 @@ def _handle_errors(fn: Callable[..., int]) -> Callable[..., None]:
     def wrapper(*args: Any, **kwargs: Any) -> None:
         from elt import heap
         from elt.errors import EltError
+        from elt.secrets import masked_streams
 
         debug = kwargs.get("debug") or (click.get_current_context().find_root().params.get("debug"))
         configure_logging(bool(debug))
-        try:
-            with heap.frozen():  # the compiled project stays out of the collector's walks (elt.heap)
-                code = fn(*args, **kwargs)
-        except EltError as exc:
-            from elt.console import print_error
+        with masked_streams():  # ELT_SECRET_* values never reach the terminal or a CI log
+            try:
+                with heap.frozen():  # the compiled project stays out of the collector's walks (elt.heap)
+                    code = fn(*args, **kwargs)
+            except EltError as exc:
+                from elt.console import print_error
 
-            if debug:
-                traceback.print_exc()
-            print_error(exc)
-            sys.exit(exc.exit_code)
-        sys.exit(code)
+                if debug:
+                    traceback.print_exc()
+                print_error(exc)
+                sys.exit(exc.exit_code)
+            sys.exit(code)
 
     return wrapper
 

@@ -8,7 +8,8 @@ what it wrote:
   test folders; the command line (project and profiles folders, target, vars, selection); elt's own
   code and the versions of sqlglot and Jinja;
 - the environment variables the compile looked up (with `env_var()`, in models, macros or profiles),
-  each with whether it was set and its value;
+  each with whether it was set and a keyed digest of its value (`secrets.fingerprint`): a profile's
+  password read from the environment is one of them, and no value is written to target/;
 - the size and modification time of each file it wrote (manifest.json, target/compiled/...,
   target/translated/...), and the summary it printed.
 
@@ -31,7 +32,8 @@ from typing import Any
 
 from elt.config import ProjectConfig
 
-FORMAT = 1
+#: 2: environment values as keyed digests (format 1 held the values, passwords included).
+FORMAT = 2
 
 
 @dataclass
@@ -39,7 +41,7 @@ class Stamp:
     """What one compile read and wrote (see the module docstring)."""
 
     inputs: str
-    #: environment variable -> (set, value) as the compile saw it.
+    #: environment variable -> (set, keyed digest of its value) as the compile saw it.
     environment: dict[str, tuple[bool, str | None]]
     #: file written, relative to the target folder -> (size, mtime in ns).
     outputs: dict[str, tuple[int, int]]
@@ -101,9 +103,15 @@ def _content(path: str) -> bytes:
 
 
 def environment(names: set[str]) -> dict[str, tuple[bool, str | None]]:
+    """Whether each variable is set, with a keyed digest of its value: never the value itself."""
+    from elt.secrets import fingerprint
     from elt.templating import env_input
 
-    return {name: env_input(name) for name in sorted(names)}
+    found = {}
+    for name in sorted(names):
+        is_set, value = env_input(name)
+        found[name] = (is_set, fingerprint(value) if value is not None else None)
+    return found
 
 
 def outputs(target_dir: Path, relative_paths: list[str]) -> dict[str, tuple[int, int]] | None:
@@ -143,6 +151,10 @@ def holds(stamp: Stamp, config: ProjectConfig, inputs: str) -> bool:
 
 def save(config: ProjectConfig, target: str | None, stamp: Stamp) -> None:
     """Write the stamp. Never raises: without it the next compile only does its work."""
+    from elt.secrets import masker
+
+    mask_text = masker()  # the printed warnings it keeps are printed again: masked as printed
+    stamp.summary = {k: [mask_text(w) for w in v] if k == "warnings" else v for k, v in stamp.summary.items()}
     path = _path(config, target)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)

@@ -31,6 +31,8 @@ class TargetConfig:
         settings: every key of the output, as rendered (secrets included: never log this); a
             DuckDB target without `path` gets `<target-path>/<project name>.duckdb`.
         profiles_path: the profiles.yml it came from.
+        secret_keys: the settings whose value read a secret environment variable (ELT_SECRET_*):
+            masked like `password`, and refused to models (`target.<key>`).
     """
 
     name: str
@@ -41,10 +43,14 @@ class TargetConfig:
     profiles_path: Path
     #: the project folder; relative paths in settings (a DuckDB file) are resolved against it.
     project_root: Path | None = None
+    secret_keys: frozenset[str] = frozenset()
 
     def public_settings(self) -> dict[str, Any]:
         """The settings with secret values masked, fit for logs and artifacts."""
-        return {k: ("****" if k in SECRET_KEYS and v else v) for k, v in self.settings.items()}
+        from elt.secrets import MASK
+
+        return {k: (MASK if (k in SECRET_KEYS or k in self.secret_keys) and v else v)
+                for k, v in self.settings.items()}
 
 
 @dataclass(frozen=True)
@@ -253,7 +259,15 @@ def load_target(
     raw = outputs[name]
     if not isinstance(raw, dict):
         raise ProjectError(f"target {name!r} must be a mapping", path=path)
-    settings = {k: render_env_value(v, path) for k, v in raw.items()}
+    from elt.secrets import is_secret_name
+
+    settings: dict[str, Any] = {}
+    secret_keys = set()
+    for key, value in raw.items():
+        names: set[str] = set()
+        settings[key] = render_env_value(value, path, names)
+        if any(is_secret_name(name) for name in names):
+            secret_keys.add(key)
     type_name = settings.get("type")
     if type_name not in supported_types():
         raise ProjectError(
@@ -274,22 +288,29 @@ def load_target(
         settings["path"] = f"{project.target_path}/{project.name}.duckdb"
     schema = str(settings.get("schema") or ("main" if type_name == "duckdb" else "default"))
     return TargetConfig(name=name, type=type_name, schema=schema, threads=threads,
-                        settings=settings, profiles_path=path, project_root=project.root)
+                        settings=settings, profiles_path=path, project_root=project.root,
+                        secret_keys=frozenset(secret_keys))
 
 
-def render_env_value(value: Any, path: Path) -> Any:
-    """Render `{{ env_var('NAME', 'default') }}` in a profile value (recursively in containers)."""
+def render_env_value(value: Any, path: Path, names: set[str] | None = None) -> Any:
+    """Render `{{ env_var('NAME', 'default') }}` in a profile value (recursively in containers),
+    adding the names of the variables it reads to `names`."""
     if isinstance(value, dict):
-        return {k: render_env_value(v, path) for k, v in value.items()}
+        return {k: render_env_value(v, path, names) for k, v in value.items()}
     if isinstance(value, list):
-        return [render_env_value(v, path) for v in value]
+        return [render_env_value(v, path, names) for v in value]
     if not isinstance(value, str) or "{{" not in value:
         return value
     import jinja2
 
+    def read(name: str, default: Any = None) -> Any:
+        if names is not None:
+            names.add(name)
+        return env_var(name, default, path=path)
+
     env = jinja2.Environment(undefined=jinja2.StrictUndefined)
     try:
-        return env.from_string(value).render(env_var=lambda n, d=None: env_var(n, d, path=path))
+        return env.from_string(value).render(env_var=read)
     except ProjectError:
         raise
     except jinja2.TemplateError as exc:

@@ -143,13 +143,14 @@ def _parsed_files(config: ProjectConfig) -> ParsedFiles | None:
 
 
 def read_text(path: Path | str) -> str:
-    """Read a project file as UTF-8, with a clear error when that is not possible."""
+    """Read a project file as UTF-8, with a clear error when that is not possible. A byte order mark
+    (which Excel and Windows editors write) is not part of the text."""
     try:
         data = _read_bytes(path)
     except OSError as exc:
         raise ProjectError(f"cannot read file: {exc.strerror}", path=path) from None
     try:
-        return data.decode("utf-8")
+        return data.decode("utf-8").removeprefix("\ufeff")
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
         raise ProjectError(

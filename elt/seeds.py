@@ -21,7 +21,8 @@ from elt.project import read_text
 _INT = re.compile(r"^[+-]?\d+$")
 _FLOAT = re.compile(r"^[+-]?(\d+\.\d*|\.\d+|\d+)([eE][+-]?\d+)?$")
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-_TIMESTAMP = re.compile(r"^\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?$")
+# The hour may have one digit (`2020-02-04 4:30:21`), as dbt-duckdb (agate) and spreadsheets write it.
+_TIMESTAMP = re.compile(r"^(\d{4}-\d{2}-\d{2})[ T](\d{1,2}):(\d{2}(:\d{2}(\.\d{1,6})?)?)$")
 _BOOL = {"true": True, "false": False}
 INT_MAX = 2**31 - 1
 
@@ -49,7 +50,7 @@ def _infer(values: list[str]) -> str:
         return "boolean"
     if all(_DATE.match(v) and _is_date(v) for v in present):
         return "date"
-    if all(_TIMESTAMP.match(v) for v in present):
+    if all(_is_timestamp(v) for v in present):
         return "timestamp"
     return "string"
 
@@ -60,6 +61,29 @@ def _is_date(value: str) -> bool:
     except ValueError:
         return False
     return True
+
+
+def _is_timestamp(value: str) -> bool:
+    if not _TIMESTAMP.match(value):
+        return False
+    try:
+        _timestamp(value)
+    except ValueError:  # 25:00, February 30
+        return False
+    return True
+
+
+def _timestamp(value: str) -> datetime.datetime:
+    """A timestamp in ISO form, or with a one-digit hour (which `fromisoformat` refuses).
+
+    >>> _timestamp("2020-02-04 4:30:21"), _timestamp("2020-02-04T14:30")
+    (datetime.datetime(2020, 2, 4, 4, 30, 21), datetime.datetime(2020, 2, 4, 14, 30))
+    """
+    match = _TIMESTAMP.match(value)
+    if match:
+        day, hour, rest = match.group(1, 2, 3)
+        value = f"{day} {int(hour):02d}:{rest}"
+    return datetime.datetime.fromisoformat(value.replace("T", " "))
 
 
 def _converter(hive_type: str) -> Callable[[str], Any]:
@@ -75,15 +99,31 @@ def _converter(hive_type: str) -> Callable[[str], Any]:
     if base == "date":
         return datetime.date.fromisoformat
     if base == "timestamp":
-        return lambda v: datetime.datetime.fromisoformat(v.replace("T", " "))
+        return _timestamp
     return str
+
+
+def _check_unique(header: list[str], rel_path: str) -> None:
+    """Raise when two columns have one name; DuckDB and Hive do not tell `id` from `ID`."""
+    positions: dict[str, list[int]] = {}
+    for number, name in enumerate(header, start=1):
+        positions.setdefault(name.lower(), []).append(number)
+    repeated = [numbers for numbers in positions.values() if len(numbers) > 1]
+    if not repeated:
+        return
+    described = []
+    for numbers in repeated:
+        spellings = " and ".join(repr(s) for s in dict.fromkeys(header[n - 1] for n in numbers))
+        described.append(f"{spellings} (columns {', '.join(map(str, numbers[:-1]))} and {numbers[-1]})")
+    raise ProjectError(f"duplicate column name(s): {', '.join(described)}", path=rel_path, line=1,
+                       hint="rename the columns in the header row so that each name is used once")
 
 
 def read_seed(root: Path, rel_path: str, config: dict[str, Any]) -> SeedData:
     """Parse a seed CSV (header row first) into typed rows.
 
     Raises:
-        ProjectError: unreadable/non-UTF-8 file, no header, bad column names, ragged rows, or a
+        ProjectError: unreadable/non-UTF-8 file, no header, bad or repeated column names, ragged rows, or a
             value that does not fit a type given in `column_types` (with its line).
     """
     path = root / rel_path
@@ -99,6 +139,7 @@ def read_seed(root: Path, rel_path: str, config: dict[str, Any]) -> SeedData:
     for name in header:
         if not IDENTIFIER.match(name):
             raise ProjectError(f"seed column name {name!r} is not a valid identifier", path=rel_path, line=1)
+    _check_unique(header, rel_path)
     # (line number, fields) of each data row; blank lines are skipped, as spreadsheets write them.
     numbered = [(number, r) for number, r in enumerate(records[1:], start=2) if r]
     body = [r for _, r in numbered]

@@ -323,6 +323,7 @@ def freshness_command(inv: Invocation, console: Console) -> tuple[list[Any], Pat
     import json
 
     from elt.freshness import check_source, checkable
+    from elt.secrets import mask
 
     manifest = compile_manifest(inv, console)
     chosen = select(manifest, inv, console, {"source"})
@@ -341,8 +342,8 @@ def freshness_command(inv: Invocation, console: Console) -> tuple[list[Any], Pat
             adapter.close()
     path = manifest.project.config.target_dir / "sources.json"
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps({"metadata": {"schema": "elt/sources/v1", "generated_at": now_iso()},
-                                "results": [r.__dict__ for r in results]}, indent=2, default=str) + "\n")
+    path.write_text(mask(json.dumps({"metadata": {"schema": "elt/sources/v1", "generated_at": now_iso()},
+                                     "results": [r.__dict__ for r in results]}, indent=2, default=str) + "\n"))
     return results, path
 
 
@@ -410,6 +411,17 @@ def debug_command(inv: Invocation) -> list[tuple[str, bool, str]]:
     return checks
 
 
+def _yaml_problem(exc: Exception, text: str) -> str:
+    """PyYAML's error in one line: what is wrong and where (its message also quotes the text, and for
+    a multi-line --vars, each context)."""
+    problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+    mark = getattr(exc, "problem_mark", None)
+    if mark is None:
+        return problem
+    where = f"line {mark.line + 1}, column {mark.column + 1}" if "\n" in text.strip() else f"column {mark.column + 1}"
+    return f"{problem} ({where})"
+
+
 def parse_vars(text: str | None) -> dict[str, Any]:
     """`--vars '{key: value}'` (YAML, as in dbt)."""
     if not text:
@@ -419,7 +431,8 @@ def parse_vars(text: str | None) -> dict[str, Any]:
     try:
         value = yaml.safe_load(text)
     except yaml.YAMLError as exc:
-        raise ProjectError(f"--vars is not valid YAML: {exc}", hint="write it as '{key: value, other: 2}'") from None
+        raise ProjectError(f"--vars is not valid YAML: {_yaml_problem(exc, text)}",
+                           hint="write it as '{key: value, other: 2}'") from None
     if not isinstance(value, dict):
         raise ProjectError("--vars must be a YAML mapping", hint="write it as '{key: value, other: 2}'")
     return value

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 from elt.config import ENV_READS, ProjectConfig, TargetConfig, env_var
 from elt.errors import EltError, TemplateError
+from elt.secrets import refuse_in_template
 
 if TYPE_CHECKING:
     import jinja2
@@ -64,11 +65,18 @@ class TargetInfo:
     def __init__(self, target: TargetConfig) -> None:
         self.name = target.name
         self.type = target.type
-        self.schema = target.schema
-        self.threads = target.threads
+        self._secret_keys = target.secret_keys
+        for key, value in (("schema", target.schema), ("threads", target.threads)):
+            if key not in target.secret_keys:  # else __getattr__ refuses it
+                setattr(self, key, value)
         self._settings = target.public_settings()
 
     def __getattr__(self, key: str) -> Any:
+        if key in self.__dict__.get("_secret_keys", ()):
+            # as env_var('ELT_SECRET_...') in a model: the value would reach target/ and the engine's logs
+            raise TemplateError(f"target.{key} is set from a secret environment variable: models and macros "
+                                "cannot read it", hint="read it only in profiles.yml, or give the variable a "
+                                "name without the secret prefix if it is not a secret")
         try:
             return self._settings[key]
         except KeyError:
@@ -285,6 +293,7 @@ class Renderer:
         return value
 
     def _env_var(self, name: str, default: Any = None) -> Any:
+        refuse_in_template(name)  # secrets are for profiles.yml; in SQL they would reach target/ and logs
         value = env_var(name, default)
         state = _current.get()
         state.vars_read[f"env:{name}"] = value

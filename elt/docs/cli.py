@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from elt.cli_options import _common, _handle_errors, _invocation, _selection
+from elt.secrets import mask
 
 
 @click.group()
@@ -44,7 +45,7 @@ def docs_graph(project_dir, profiles_dir, target, vars_, debug, select, exclude,
         text = render_graph(manifest, selected, fmt)
     if output:
         output.parent.mkdir(parents=True, exist_ok=True)
-        output.write_text(text, encoding="utf-8")
+        output.write_text(mask(text), encoding="utf-8")
     else:
         click.echo(text, nl=False)
     return 0

@@ -1,7 +1,9 @@
 """`elt docs serve`: the generated docs site over HTTP on 127.0.0.1, with the standard library only.
 
 The site works from `file://` too; serving it is for sharing a link on one machine or through an SSH
-tunnel. Only the loopback interface is bound, so the docs are never exposed to the network.
+tunnel. Only the loopback interface is bound, so the docs are never exposed to the network, and only
+requests naming a loopback host are answered: a web page from elsewhere whose name an attacker points
+at 127.0.0.1 (DNS rebinding) sends its own name as Host and gets 403.
 """
 
 from __future__ import annotations
@@ -15,9 +17,40 @@ from elt.errors import ProjectError
 
 HOST = "127.0.0.1"
 
+#: Host header names answered (any port: an SSH tunnel may forward another local port).
+LOOPBACK_NAMES = frozenset({"localhost", "127.0.0.1", "[::1]"})
+
+
+def is_loopback_host(header: str | None) -> bool:
+    """Whether a Host header names this machine's loopback interface, with or without a port.
+
+    >>> [is_loopback_host(h) for h in ("localhost:8080", "127.0.0.1", "[::1]:80", "evil.example:8080", None)]
+    [True, True, True, False, False]
+    """
+    if not header:
+        return False
+    name = header.strip().lower()
+    if name.startswith("["):  # an IPv6 literal: [::1] or [::1]:port
+        name, _, rest = name.partition("]")
+        name, port = name + "]", rest.removeprefix(":")
+        if rest and not rest.startswith(":"):
+            return False
+    else:
+        name, _, port = name.partition(":")
+    return name in LOOPBACK_NAMES and (port == "" or port.isdigit())
+
 
 class _QuietHandler(SimpleHTTPRequestHandler):
-    """Serves one folder; request lines go nowhere (the CLI prints the URL once)."""
+    """Serves one folder to loopback Host names only; request lines go nowhere (the CLI prints the URL
+    once)."""
+
+    def parse_request(self) -> bool:
+        if not super().parse_request():
+            return False
+        if not is_loopback_host(self.headers.get("Host")):
+            self.send_error(403, "Forbidden", "elt docs serve answers requests to localhost or 127.0.0.1 only")
+            return False
+        return True
 
     def log_message(self, format: str, *args: Any) -> None:
         pass

@@ -19,6 +19,7 @@ from elt.docs.lineage import Lineage, compute_lineage
 from elt.docs.site_data import build_site_data, doc_graph
 from elt.docs.svg import render_dag_svg
 from elt.errors import ProjectError
+from elt.secrets import masker
 
 ASSETS = Path(__file__).parent / "assets"
 SITE_FILES = ("index.html", "style.css", "app.js", "data.js", "lineage.json")
@@ -73,8 +74,9 @@ def generate_site(manifest: Manifest, directory: Path, lineage: Lineage | None =
     }
     try:
         directory.mkdir(parents=True, exist_ok=True)
+        mask_text = masker()  # the SQL shown names relations: a schema may be set from a secret
         for name, text in files.items():
-            (directory / name).write_text(text, encoding="utf-8")
+            (directory / name).write_text(mask_text(text), encoding="utf-8")
     except OSError as exc:
         raise ProjectError(f"cannot write the docs site: {exc.strerror or exc}", path=directory) from None
     columns = [c for n in data["nodes"].values() for c in n["columns"]]

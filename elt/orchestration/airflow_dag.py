@@ -23,6 +23,7 @@ from elt.errors import ProjectError
 from elt.orchestration.dag_file import DagSource, render_dag_file
 from elt.orchestration.dag_spec import TaskSpec, build_dag_spec
 from elt.orchestration.settings import load_airflow_config, load_schedule_config
+from elt.secrets import mask
 
 if TYPE_CHECKING:
     from elt.tasks import Invocation
@@ -126,7 +127,7 @@ def _write_atomically(path: Path, text: str) -> None:
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
+            handle.write(mask(text))  # the DAG holds the command lines (--vars) of its tasks
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

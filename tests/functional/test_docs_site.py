@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import http.client
 import json
 import os
 import re
@@ -13,6 +14,8 @@ import threading
 import time
 import urllib.request
 from pathlib import Path
+
+import pytest
 
 from tests.functional.test_run import LAYERED
 
@@ -185,9 +188,54 @@ def test_serve_command_serves_on_the_given_port_until_interrupted(project):
                 assert server.poll() is None, server.communicate()
                 assert time.monotonic() < deadline, "elt docs serve did not answer in 30 s"
                 time.sleep(0.1)
+        assert get(port, f"attacker.example:{port}") == 403  # DNS rebinding: see the tests below
     finally:
         server.send_signal(signal.SIGINT)  # Ctrl-C
         out, err = server.communicate(timeout=30)
     assert server.returncode == 0, err
     assert f"Serving the docs on http://127.0.0.1:{port}/ (Ctrl-C to stop)" in out
     assert "Stopped." in out
+
+
+# -- docs serve answers loopback Host names only: a page whose name an attacker points at 127.0.0.1
+# (DNS rebinding) sends its own name as Host
+
+
+@pytest.fixture
+def docs_server(project):
+    from elt.docs.serve import make_server
+
+    proj = project(LAYERED)
+    assert proj.elt("docs", "generate").exit_code == 0
+    server = make_server(proj.root / "target" / "docs", 0)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield server.server_address[1]
+    server.shutdown()
+    server.server_close()
+    thread.join(timeout=5)
+
+
+def get(port: int, host: str | None) -> int:
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    try:
+        connection.putrequest("GET", "/data.js", skip_host=True)
+        if host is not None:
+            connection.putheader("Host", host)
+        connection.endheaders()
+        response = connection.getresponse()
+        response.read()
+        return response.status
+    finally:
+        connection.close()
+
+
+@pytest.mark.parametrize("host", ["localhost:{port}", "127.0.0.1:{port}", "[::1]:{port}", "LOCALHOST", "127.0.0.1"])
+def test_docs_serve_answers_loopback_host_names(docs_server, host):
+    assert get(docs_server, host.format(port=docs_server)) == 200
+
+
+@pytest.mark.parametrize("host", ["attacker.example:{port}", "attacker.example", "127.0.0.1.attacker.example",
+                                  "localhost.attacker.example:{port}", "[::1].example", "10.0.0.5:{port}", None])
+def test_docs_serve_refuses_other_host_names(docs_server, host):
+    assert get(docs_server, None if host is None else host.format(port=docs_server)) == 403

@@ -7,7 +7,8 @@ import importlib
 
 import pytest
 
-MODULES = ["elt.sqlmap", "elt.project", "elt.console", "elt.datatests", "elt.freshness", "elt.gates"]
+MODULES = ["elt.sqlmap", "elt.project", "elt.console", "elt.datatests", "elt.freshness", "elt.gates", "elt.secrets",
+           "elt.seeds", "elt.docs.serve"]
 
 
 @pytest.mark.parametrize("name", MODULES)
