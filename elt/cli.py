@@ -25,6 +25,11 @@ def _finish(console, outcome, debug: bool, empty: str) -> int:
         console.info(empty)
         return 0
     console.summary(outcome.results, outcome.elapsed, debug=debug)
+    if outcome.signal is not None:  # stopped by SIGINT/SIGTERM: 128 + its number, as shells say
+        from elt.interrupts import signal_name
+
+        console.interrupted(signal_name(outcome.signal), outcome.results)
+        return 128 + outcome.signal
     return 1 if outcome.failed else 0
 
 

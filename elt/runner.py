@@ -20,6 +20,8 @@ from elt.graph import Graph
 Status = Literal["success", "error", "fail", "warn", "skipped"]
 #: statuses whose dependants must not run.
 BLOCKING: frozenset[str] = frozenset({"error", "fail", "skipped"})
+#: with `poll`, the longest the loop waits for a node before calling it again.
+POLL_SECONDS = 0.1
 
 
 @dataclass
@@ -66,6 +68,7 @@ def execute_dag(
     threads: int,
     fail_fast: bool = False,
     events: RunEvents | None = None,
+    poll: Callable[[], bool] | None = None,
 ) -> list[NodeResult]:
     """Run `work` over every node of `graph`, parents before children.
 
@@ -76,6 +79,8 @@ def execute_dag(
         threads: how many nodes may run at once.
         fail_fast: after the first failure start nothing new; the rest is skipped.
         events: progress callbacks.
+        poll: called on every turn of the loop, at least every POLL_SECONDS, in the calling thread;
+            once it returns True nothing new starts (the running nodes finish; the rest is skipped).
 
     Returns:
         One result per node, in `order`.
@@ -88,6 +93,7 @@ def execute_dag(
     total = len(order)
     counter = 0
     stopping = False
+    stopped = False  # by `poll`
 
     def finish(result: NodeResult) -> None:
         results[result.unique_id] = result
@@ -108,7 +114,9 @@ def execute_dag(
     # that the run's many small allocations trigger no longer walk all of it again and again.
     with heap.frozen(), ThreadPoolExecutor(max_workers=max(1, threads), thread_name_prefix="elt-worker") as pool:
         while ready or running:
-            while ready and len(running) < threads and not stopping:
+            if poll is not None and poll():  # called on every turn: a later signal may cancel
+                stopped = True
+            while ready and len(running) < threads and not stopping and not stopped:
                 uid = ready.pop(0)
                 if uid in results:
                     continue
@@ -119,7 +127,7 @@ def execute_dag(
                 running[pool.submit(_timed, work, uid)] = uid
             if not running:
                 break
-            done, _ = wait(running, return_when=FIRST_COMPLETED)
+            done, _ = wait(running, timeout=POLL_SECONDS if poll else None, return_when=FIRST_COMPLETED)
             for future in sorted(done, key=lambda f: position[running[f]]):
                 uid = running.pop(future)
                 result = future.result()
@@ -134,9 +142,10 @@ def execute_dag(
                     if not waiting[child] and child not in results:
                         ready.append(child)
                 ready.sort(key=position.__getitem__)
+    reason = "not started: the run was interrupted" if stopped else "not started: --fail-fast after an earlier failure"
     for uid in order:
         if uid not in results:
-            skip(uid, "not started: --fail-fast after an earlier failure")
+            skip(uid, reason)
     return [results[uid] for uid in order]
 
 

@@ -18,6 +18,7 @@ from elt.config import TargetConfig, load_target
 from elt.console import Console
 from elt.errors import EltError, ProjectError
 from elt.execute import create_schemas, node_worker
+from elt.interrupts import Interrupts, signal_name
 from elt.lock import RunLock
 from elt.plan import build_plan
 from elt.project import Project, load_project
@@ -51,6 +52,8 @@ class RunOutcome:
     manifest: Manifest
     results: list[NodeResult]
     elapsed: float
+    #: the signal (SIGINT, SIGTERM) that stopped the run, if one did (elt.interrupts).
+    signal: int | None = None
 
     @property
     def failed(self) -> bool:
@@ -277,8 +280,9 @@ def _build(
                 create_schemas(adapter, plan)
                 adapter.plan_concurrency(threads)
                 work = node_worker(manifest, adapter, sql, console, inv)
-                results = execute_dag(plan.graph, plan.unique_ids, work, threads=threads, fail_fast=fail_fast,
-                                      events=console)
+                with _interrupts(console, adapter) as interrupts:
+                    results = execute_dag(plan.graph, plan.unique_ids, work, threads=threads,
+                                          fail_fast=fail_fast, events=console, poll=interrupts.poll)
             finally:
                 adapter.close()
     finally:
@@ -291,7 +295,16 @@ def _build(
     args = {"select": list(inv.select), "exclude": list(inv.exclude), "vars": inv.vars, "threads": threads,
             "target": manifest.target.name, "full_refresh": inv.full_refresh, "start": inv.start, "end": inv.end}
     artifacts.write_run_results(manifest, command, results, elapsed, args)
-    return RunOutcome(manifest, results, elapsed)
+    return RunOutcome(manifest, results, elapsed, interrupts.first)
+
+
+def _interrupts(console: Console, adapter: Adapter) -> Interrupts:
+    """Ctrl-C / SIGTERM during a run: the first stops starting nodes, the next cancel the running ones."""
+    def cancel(signum: int) -> None:
+        console.cancelling(signal_name(signum))
+        adapter.cancel()
+
+    return Interrupts(lambda signum: console.stopping(signal_name(signum)), cancel)
 
 
 def freshness_command(inv: Invocation, console: Console) -> tuple[list[Any], Path]:

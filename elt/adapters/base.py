@@ -19,6 +19,8 @@ from elt.config import TargetConfig
 from elt.nodes import Column, Relation
 
 RelationKind = Literal["table", "view"]
+#: the message of every statement ended or refused by `Adapter.cancel()`.
+CANCELLED = "cancelled: elt was interrupted"
 
 
 class Adapter(ABC):
@@ -49,6 +51,8 @@ class Adapter(ABC):
     def __init__(self, target: TargetConfig) -> None:
         self.target = target
         self._recorders = threading.local()
+        #: `cancel()` was called: every statement from now on fails at once.
+        self.cancelled = False
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         # Every statement an adapter sends goes through its `execute`; wrapping it here (rather than
@@ -87,6 +91,16 @@ class Adapter(ABC):
         """The run is about to build up to `threads` nodes at once, each on its own connection: an
         engine running queries on this machine's cores may size its own parallelism to match. The
         default does nothing."""
+
+    def cancel(self) -> None:
+        """Interrupt the statements running on this adapter's connections and refuse every later
+        one: each ends in `AdapterError(CANCELLED)`. Called from another thread than the ones running
+        the statements (a second Ctrl-C); must not wait for them.
+
+        The default, for an engine that cannot interrupt a statement, only refuses later statements;
+        engines that can interrupt override it and call it first.
+        """
+        self.cancelled = True
 
     def __enter__(self) -> Adapter:
         self.open()
