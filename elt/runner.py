@@ -56,6 +56,21 @@ class RunEvents(Protocol):
     def node_finished(self, index: int, total: int, result: NodeResult) -> None: ...
 
 
+class TeeEvents:
+    """Hands each event to several receivers, in order."""
+
+    def __init__(self, *receivers: RunEvents) -> None:
+        self.receivers = receivers
+
+    def node_started(self, index: int, total: int, unique_id: str) -> None:
+        for receiver in self.receivers:
+            receiver.node_started(index, total, unique_id)
+
+    def node_finished(self, index: int, total: int, result: NodeResult) -> None:
+        for receiver in self.receivers:
+            receiver.node_finished(index, total, result)
+
+
 def now_iso() -> str:
     return datetime.now(UTC).isoformat(timespec="milliseconds")
 

@@ -7,6 +7,7 @@ The CLI parses arguments and calls these; they return results and never print (p
 from __future__ import annotations
 
 import logging
+import signal
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,7 +23,7 @@ from elt.interrupts import Interrupts, signal_name
 from elt.lock import RunLock
 from elt.plan import build_plan
 from elt.project import Project, load_project
-from elt.runner import NodeResult, execute_dag, now_iso
+from elt.runner import NodeResult, TeeEvents, execute_dag, now_iso
 
 log = logging.getLogger(__name__)
 
@@ -280,21 +281,28 @@ def _build(
                 create_schemas(adapter, plan)
                 adapter.plan_concurrency(threads)
                 work = node_worker(manifest, adapter, sql, console, inv)
+                # What `elt retry` needs to rerun the failed nodes as this run would have (retry_command).
+                args = {"select": list(inv.select), "exclude": list(inv.exclude), "vars": inv.vars,
+                        "threads": threads, "target": manifest.target.name, "full_refresh": inv.full_refresh,
+                        "start": inv.start, "end": inv.end}
+                results_file = artifacts.RunResultsFile(manifest, command, plan.unique_ids, args)
                 with _interrupts(console, adapter) as interrupts:
-                    results = execute_dag(plan.graph, plan.unique_ids, work, threads=threads,
-                                          fail_fast=fail_fast, events=console, poll=interrupts.poll)
+                    def poll() -> bool:
+                        results_file.flush()
+                        return interrupts.poll()
+
+                    results = execute_dag(plan.graph, plan.unique_ids, work, threads=threads, fail_fast=fail_fast,
+                                          events=TeeEvents(results_file, console), poll=poll)
+                elapsed = time.perf_counter() - start
+                results_file.finish(results, elapsed, stopped_by=(
+                    signal.Signals(interrupts.first).name if interrupts.first else None))
             finally:
                 adapter.close()
     finally:
         # After the run it also holds the built relations' column names and types.
         artifacts.write_manifest(manifest)
-    elapsed = time.perf_counter() - start
     log.debug("the run translated %d query(ies) for the engine (and took %d from the cache)",
               stats.translated - translated[0], stats.translation_hits - translated[1])
-    # What `elt retry` needs to rerun the failed nodes as this run would have (retry_command).
-    args = {"select": list(inv.select), "exclude": list(inv.exclude), "vars": inv.vars, "threads": threads,
-            "target": manifest.target.name, "full_refresh": inv.full_refresh, "start": inv.start, "end": inv.end}
-    artifacts.write_run_results(manifest, command, results, elapsed, args)
     return RunOutcome(manifest, results, elapsed, interrupts.first)
 
 
@@ -338,8 +346,8 @@ def freshness_command(inv: Invocation, console: Console) -> tuple[list[Any], Pat
 
 def retry_command(inv: Invocation, console: Console, *, threads: int | None) -> RunOutcome:
     """`elt retry`: rerun the nodes that failed or were skipped in the last run (run_results.json),
-    with that run's command, vars, target, --full-refresh and --start/--end; the nodes that succeeded
-    are left alone."""
+    or never ended (a run killed mid-way), with that run's command, vars, target, --full-refresh and
+    --start/--end; the nodes that succeeded are left alone."""
     import json
 
     project_results = load_project(inv.project_dir, inv.vars).config.target_dir / "run_results.json"
@@ -350,9 +358,15 @@ def retry_command(inv: Invocation, console: Console, *, threads: int | None) -> 
         previous = json.loads(project_results.read_text(encoding="utf-8"))
         command = previous["metadata"]["command"]
         args = previous.get("args", {})
-        todo = {r["unique_id"] for r in previous["results"] if r["status"] in ("error", "fail", "skipped")}
-    except (ValueError, KeyError, TypeError):
+        # pending / running: the run was killed before those nodes ended (artifacts.RunResultsFile).
+        todo = {r["unique_id"] for r in previous["results"]
+                if r["status"] in ("error", "fail", "skipped", "pending", "running")}
+        finished = previous["metadata"].get("finished", True)
+    except (ValueError, KeyError, TypeError, AttributeError):
         raise ProjectError("run_results.json is not one elt wrote", path=project_results) from None
+    if not finished:
+        console.warning(f"the last `elt {command}` did not finish (it was killed, or is still running): "
+                        f"{len(todo)} of its {len(previous['results'])} node(s) did not succeed")
     inv.vars = {**(args.get("vars") or {}), **inv.vars}
     inv.target = inv.target or args.get("target")
     # A failed backfill reruns batch by batch, a failed --full-refresh rebuilds from scratch.

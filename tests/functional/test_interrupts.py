@@ -6,6 +6,7 @@ is asserted never depends on how fast the machine is.
 
 from __future__ import annotations
 
+import json
 import signal
 import subprocess
 import sys
@@ -72,6 +73,14 @@ class Run:
         return "".join(self.lines)
 
 
+def run_results(proj) -> dict:
+    return json.loads((proj.root / "target" / "run_results.json").read_text())
+
+
+def statuses(results: dict) -> dict[str, str]:
+    return {r["unique_id"]: r["status"] for r in results["results"]}
+
+
 def slow_project(project):
     proj = project(SLOW, profiles=PROFILES_ONE_THREAD)
     assert proj.elt("seed").exit_code == 0
@@ -94,6 +103,9 @@ def test_first_ctrl_c_lets_the_running_model_finish_and_starts_nothing_more(proj
     assert "Traceback" not in run.output
     assert proj.query("select n from gold.slow") == [(200 * PER_ROW,)]
     assert proj.query("select n from gold.after") == [(PER_ROW,)]  # from the run before: not rebuilt
+    results = run_results(proj)
+    assert results["metadata"]["finished"] is True and results["metadata"]["stopped_by"] == "SIGINT"
+    assert statuses(results) == {"model.first": "success", "model.slow": "success", "model.after": "skipped"}
 
 
 def test_sigterm_stops_like_ctrl_c_with_exit_code_143(project):
@@ -125,3 +137,29 @@ def test_second_ctrl_c_cancels_the_running_statement_and_keeps_the_previous_tabl
     assert "Traceback" not in run.output
     assert proj.query("select n from gold.slow") == [(PER_ROW,)]  # the previous table, untouched
     assert {name for name in proj.relations() if "slow" in name} == {"gold.slow"}  # nothing left behind
+
+
+def test_retry_after_kill_9_builds_exactly_the_nodes_that_did_not_finish(project):
+    proj = slow_project(project)  # its run_results.json: every node succeeded
+    proj.write({"models/marts/other.sql": "select 2 as y\n"})  # independent of the others, built first
+    run = Run(proj, "run", "--vars", "{rows: 3000}")
+    run.wait_for("START table gold.slow")
+    # The file describes the run as it goes (it is written before the console prints a node's end).
+    deadline = time.monotonic() + 60
+    while [statuses(run_results(proj)).get(f"model.{m}") for m in ("first", "other")] != ["success"] * 2:
+        assert time.monotonic() < deadline, run_results(proj)
+        time.sleep(0.02)
+    run.signal(signal.SIGKILL)
+    assert run.finish() == -signal.SIGKILL
+    killed = run_results(proj)
+    assert killed["metadata"]["finished"] is False and killed["elapsed_time"] is None
+    assert statuses(killed) == {"model.first": "success", "model.other": "success", "model.slow": "running",
+                                "model.after": "pending"}
+
+    retried = proj.elt("retry", "--vars", "{rows: 2}")
+    assert retried.exit_code == 0, retried.output
+    assert "the last `elt run` did not finish" in retried.stderr
+    assert "START table gold.slow" in retried.stdout and "START table gold.after" in retried.stdout
+    assert "gold.first" not in retried.stdout and "gold.other" not in retried.stdout
+    assert statuses(run_results(proj)) == {"model.slow": "success", "model.after": "success"}
+    assert proj.query("select n from gold.after") == [(2 * PER_ROW,)]
