@@ -18,6 +18,7 @@ from typing import Any
 
 from elt import __version__
 from elt.compiler import Manifest, checksum
+from elt.errors import ArtifactError
 from elt.incremental import strategy as incremental_strategy
 from elt.nodes import Node
 from elt.runner import NodeResult, now_iso
@@ -27,7 +28,18 @@ RUN_RESULTS_SCHEMA = "elt/run-results/v1"
 
 
 def _write(path: Path, text: str) -> None:
-    data = text.encode("utf-8")
+    """Write `path` (folders made as needed).
+
+    Raises:
+        ArtifactError: the file system refused (disk full, read-only, permissions).
+    """
+    try:
+        _write_bytes(path, text.encode("utf-8"))
+    except OSError as exc:
+        raise ArtifactError.cannot_write(path, exc) from None
+
+
+def _write_bytes(path: Path, data: bytes) -> None:
     # A new file (a cold compile writes thousands) is created in one call, without looking first.
     try:
         fd = _create(path)
@@ -117,7 +129,7 @@ def writing() -> Iterator[FileWriter]:
     try:
         yield writer
     except BaseException:
-        with contextlib.suppress(OSError):  # the block's own error is the one to report
+        with contextlib.suppress(ArtifactError):  # the block's own error is the one to report
             writer.close()
         raise
     writer.close()
@@ -221,7 +233,9 @@ def write_manifest(manifest: Manifest, column_lineage: dict[str, Any] | None = N
     }
     path = manifest.project.config.target_dir / "manifest.json"
     # Compact: indenting makes json use its pure-Python encoder, 7x slower (0.7 s for 5000 models).
-    _write(path, json.dumps(data, separators=(",", ":"), default=str) + "\n")
+    # Replaced whole: a disk that fills up meanwhile leaves the previous manifest, not half of one.
+    path.parent.mkdir(parents=True, exist_ok=True)
+    _replace(path, json.dumps(data, separators=(",", ":"), default=str) + "\n")
     return path
 
 
@@ -259,6 +273,9 @@ class RunResultsFile:
         self._dirty = True
         self._written_at = 0.0
         self._cost = 0.0
+        #: why the last write failed (disk full...), None once one succeeds: the run goes on without
+        #: this file, `finish()` tries once more, and the caller reports what is left.
+        self.error: ArtifactError | None = None
         self.flush(force=True)
 
     # RunEvents: called by the runner's thread before the console prints the same event.
@@ -274,7 +291,8 @@ class RunResultsFile:
         self._changed()
 
     def finish(self, results: list[NodeResult], elapsed: float, stopped_by: str | None = None) -> Path:
-        """The run is over: every node's result, the elapsed time, and (when a signal stopped it) which."""
+        """The run is over: every node's result, the elapsed time, and (when a signal stopped it) which.
+        Check `error` after it."""
         for result in results:
             self.node_finished(0, 0, result)
         self._metadata.update(finished=True, stopped_by=stopped_by, generated_at=now_iso())
@@ -284,11 +302,20 @@ class RunResultsFile:
         return self.path
 
     def flush(self, *, force: bool = False) -> None:
-        """Write the file if something changed and the spacing since the last write has passed."""
-        if not self._dirty or (not force and time.perf_counter() - self._written_at < self.SPACING * self._cost):
+        """Write the file if something changed and the spacing since the last write has passed (after
+        a failed write, only when forced). Never raises: a failure is kept in `error`."""
+        if not self._dirty:
+            return
+        if not force and (self.error is not None
+                          or time.perf_counter() - self._written_at < self.SPACING * self._cost):
             return
         started = time.perf_counter()
-        _replace(self.path, self._text())
+        try:
+            _replace(self.path, self._text())
+        except ArtifactError as exc:
+            self.error = exc
+            return
+        self.error = None
         self._dirty = False
         self._written_at = time.perf_counter()
         self._cost = self._written_at - started
@@ -314,13 +341,19 @@ class RunResultsFile:
 
 
 def _replace(path: Path, text: str) -> None:
-    """Write `path` through a temporary file renamed over it: readers see the old file or the new one."""
+    """Write `path` through a temporary file renamed over it: readers see the old file or the new one.
+
+    Raises:
+        ArtifactError: the file system refused (the old file is left as it was).
+    """
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
         with open(tmp, "w", encoding="utf-8") as handle:
             handle.write(text)
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as exc:
         with contextlib.suppress(OSError):
             tmp.unlink()
+        if isinstance(exc, OSError):
+            raise ArtifactError.cannot_write(path, exc) from None
         raise

@@ -7,13 +7,14 @@ releases it when the holder exits, even on a crash, so a stale lock cannot block
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import os
 import time
 from pathlib import Path
 from types import TracebackType
 
-from elt.errors import ProjectError
+from elt.errors import ArtifactError, ProjectError
 
 
 class RunLock:
@@ -45,8 +46,11 @@ class RunLock:
         Raises:
             ProjectError: the lock is held and `wait` is false.
         """
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError as exc:
+            raise ArtifactError.cannot_write(self.path, exc) from None
         waited = False
         while True:
             try:
@@ -65,13 +69,16 @@ class RunLock:
                     self.on_wait(self.holder())
                 waited = True
                 time.sleep(0.2)
-        os.ftruncate(fd, 0)
-        os.write(fd, f"pid {os.getpid()} ({self.command}) since {time.strftime('%Y-%m-%d %H:%M:%S')}\n".encode())
+        # Who holds it, for whoever waits: a nicety, which a full disk may refuse; the lock holds anyway.
+        with contextlib.suppress(OSError):
+            os.ftruncate(fd, 0)
+            os.write(fd, f"pid {os.getpid()} ({self.command}) since {time.strftime('%Y-%m-%d %H:%M:%S')}\n".encode())
         self._fd = fd
 
     def release(self) -> None:
         if self._fd is not None:
-            os.ftruncate(self._fd, 0)
+            with contextlib.suppress(OSError):
+                os.ftruncate(self._fd, 0)
             fcntl.flock(self._fd, fcntl.LOCK_UN)
             os.close(self._fd)
             self._fd = None

@@ -9,21 +9,25 @@ from __future__ import annotations
 import logging
 import signal
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from elt.adapters.base import Adapter
 from elt.compiler import Manifest, compile_project
 from elt.config import TargetConfig, load_target
 from elt.console import Console
-from elt.errors import EltError, ProjectError
+from elt.errors import ArtifactError, EltError, ProjectError
 from elt.execute import create_schemas, node_worker
 from elt.interrupts import Interrupts, signal_name
 from elt.lock import RunLock
-from elt.plan import build_plan
+from elt.plan import Plan, build_plan
 from elt.project import Project, load_project
 from elt.runner import NodeResult, TeeEvents, execute_dag, now_iso
+
+if TYPE_CHECKING:
+    from elt.artifacts import RunResultsFile
 
 log = logging.getLogger(__name__)
 
@@ -55,6 +59,8 @@ class RunOutcome:
     elapsed: float
     #: the signal (SIGINT, SIGTERM) that stopped the run, if one did (elt.interrupts).
     signal: int | None = None
+    #: a file under target/ that could not be written (disk full), reported after the summary.
+    write_error: EltError | None = None
 
     @property
     def failed(self) -> bool:
@@ -273,6 +279,9 @@ def _build(
     console.info(f"Running {len(plan.unique_ids)} {noun} on {manifest.target.type} "
                  f"target {manifest.target.name!r} with {threads} thread(s)")
     lock_path = manifest.project.config.target_dir / "locks" / f"{manifest.target.name}.lock"
+    # Files that could not be written (disk full): reported after the run's summary, whose engine
+    # errors they must not hide.
+    write_errors: list[EltError] = []
     try:
         with RunLock(lock_path, f"elt {command}", wait=inv.wait,
                      on_wait=lambda holder: console.info(f"Waiting for the target lock, held by {holder}")):
@@ -280,39 +289,46 @@ def _build(
             try:
                 create_schemas(adapter, plan)
                 adapter.plan_concurrency(threads)
-                work = node_worker(manifest, adapter, sql, console, inv)
+                work = node_worker(manifest, adapter, sql, console, inv, write_errors)
                 # What `elt retry` needs to rerun the failed nodes as this run would have (retry_command).
                 args = {"select": list(inv.select), "exclude": list(inv.exclude), "vars": inv.vars,
                         "threads": threads, "target": manifest.target.name, "full_refresh": inv.full_refresh,
                         "start": inv.start, "end": inv.end}
                 results_file = artifacts.RunResultsFile(manifest, command, plan.unique_ids, args)
-                with _interrupts(console, adapter) as interrupts:
-                    def poll() -> bool:
-                        results_file.flush()
-                        return interrupts.poll()
-
-                    results = execute_dag(plan.graph, plan.unique_ids, work, threads=threads, fail_fast=fail_fast,
-                                          events=TeeEvents(results_file, console), poll=poll)
+                results, stopped_by = _walk(plan, work, threads, fail_fast, console, adapter, results_file)
                 elapsed = time.perf_counter() - start
-                results_file.finish(results, elapsed, stopped_by=(
-                    signal.Signals(interrupts.first).name if interrupts.first else None))
+                results_file.finish(results, elapsed, signal.Signals(stopped_by).name if stopped_by else None)
+                if results_file.error is not None:
+                    write_errors.append(results_file.error)
             finally:
                 adapter.close()
     finally:
         # After the run it also holds the built relations' column names and types.
-        artifacts.write_manifest(manifest)
+        try:
+            artifacts.write_manifest(manifest)
+        except ArtifactError as exc:
+            write_errors.append(exc)  # lost when the run itself raised: its error is the one to see
     log.debug("the run translated %d query(ies) for the engine (and took %d from the cache)",
               stats.translated - translated[0], stats.translation_hits - translated[1])
-    return RunOutcome(manifest, results, elapsed, interrupts.first)
+    return RunOutcome(manifest, results, elapsed, stopped_by, write_errors[0] if write_errors else None)
 
 
-def _interrupts(console: Console, adapter: Adapter) -> Interrupts:
-    """Ctrl-C / SIGTERM during a run: the first stops starting nodes, the next cancel the running ones."""
+def _walk(plan: Plan, work: Callable[[str], NodeResult], threads: int, fail_fast: bool, console: Console,
+          adapter: Adapter, results_file: RunResultsFile) -> tuple[list[NodeResult], int | None]:
+    """Run the plan, keeping run_results.json current; Ctrl-C / SIGTERM stop it (elt.interrupts).
+    Returns the results and the signal that stopped the run, if one did."""
     def cancel(signum: int) -> None:
         console.cancelling(signal_name(signum))
         adapter.cancel()
 
-    return Interrupts(lambda signum: console.stopping(signal_name(signum)), cancel)
+    with Interrupts(lambda signum: console.stopping(signal_name(signum)), cancel) as interrupts:
+        def poll() -> bool:
+            results_file.flush()
+            return interrupts.poll()
+
+        results = execute_dag(plan.graph, plan.unique_ids, work, threads=threads, fail_fast=fail_fast,
+                              events=TeeEvents(results_file, console), poll=poll)
+    return results, interrupts.first
 
 
 def freshness_command(inv: Invocation, console: Console) -> tuple[list[Any], Path]:

@@ -7,7 +7,7 @@ import importlib
 
 import pytest
 
-MODULES = ["elt.sqlmap", "elt.project", "elt.console", "elt.datatests", "elt.freshness", "elt.interrupts"]
+MODULES = ["elt.sqlmap", "elt.project", "elt.console", "elt.datatests", "elt.freshness", "elt.interrupts", "elt.errors"]
 
 
 @pytest.mark.parametrize("name", MODULES)
