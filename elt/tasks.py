@@ -6,6 +6,7 @@ The CLI parses arguments and calls these; they return results and never print (p
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import signal
 import time
@@ -21,7 +22,7 @@ from elt.console import Console
 from elt.errors import ArtifactError, EltError, ProjectError
 from elt.execute import create_schemas, node_worker
 from elt.interrupts import Interrupts, signal_name
-from elt.lock import RunLock
+from elt.lock import RunLock, lock_file
 from elt.plan import Plan, build_plan
 from elt.project import Project, load_project
 from elt.runner import NodeResult, TeeEvents, execute_dag, now_iso
@@ -278,14 +279,13 @@ def _build(
     noun = {"seed": "seed(s)", "run": "model(s)", "test": "test(s)"}.get(command, "node(s)")
     console.info(f"Running {len(plan.unique_ids)} {noun} on {manifest.target.type} "
                  f"target {manifest.target.name!r} with {threads} thread(s)")
-    lock_path = manifest.project.config.target_dir / "locks" / f"{manifest.target.name}.lock"
+    adapter = adapter_cls(manifest.target)
     # Files that could not be written (disk full): reported after the run's summary, whose engine
     # errors they must not hide.
     write_errors: list[EltError] = []
     try:
-        with RunLock(lock_path, f"elt {command}", wait=inv.wait,
-                     on_wait=lambda holder: console.info(f"Waiting for the target lock, held by {holder}")):
-            adapter = _open_adapter(manifest.target)
+        with _run_lock(manifest, adapter, command, inv.wait, console):
+            adapter.open()
             try:
                 create_schemas(adapter, plan)
                 adapter.plan_concurrency(threads)
@@ -311,6 +311,24 @@ def _build(
     log.debug("the run translated %d query(ies) for the engine (and took %d from the cache)",
               stats.translated - translated[0], stats.translation_hits - translated[1])
     return RunOutcome(manifest, results, elapsed, stopped_by, write_errors[0] if write_errors else None)
+
+
+def _run_lock(manifest: Manifest, adapter: Adapter, command: str, wait: bool,
+              console: Console) -> contextlib.AbstractContextManager[object]:
+    """The lock on the database the run writes to (elt.lock), however many targets name it."""
+    path = run_lock_path(manifest.project.config.target_dir, adapter)
+    if path is None:
+        return contextlib.nullcontext()
+    target = manifest.target.name
+    return RunLock(path, f"elt {command}, target {target!r}", wait=wait,
+                   on_wait=lambda holder: console.info(f"Waiting for the target lock, held by {holder}"),
+                   busy=f"another run is writing to the database of target {target!r}")
+
+
+def run_lock_path(target_dir: Path, adapter: Adapter) -> Path | None:
+    """The lock file of the database `adapter` writes to; None when no other process can write to it."""
+    key = adapter.lock_key()
+    return None if key is None else lock_file(target_dir / "locks", key)
 
 
 def _walk(plan: Plan, work: Callable[[str], NodeResult], threads: int, fail_fast: bool, console: Console,

@@ -87,6 +87,15 @@ class Adapter(ABC):
     def close(self) -> None:
         """Close every connection this adapter opened. Safe to call twice."""
 
+    def lock_key(self) -> str | None:
+        """What identifies the database this adapter writes to, for the run lock (elt.lock): two
+        targets with one key are one writer, and take turns. None: no other process can write to it
+        (an in-memory database), so no lock is needed. Known without connecting.
+
+        The default, for an engine that does not say, is the target's name.
+        """
+        return f"target:{self.target.name}"
+
     def plan_concurrency(self, threads: int) -> None:  # noqa: B027 - optional hook, empty by default
         """The run is about to build up to `threads` nodes at once, each on its own connection: an
         engine running queries on this machine's cores may size its own parallelism to match. The

@@ -7,6 +7,7 @@ changing the same catalog entry, which is why the runner creates schemas before 
 from __future__ import annotations
 
 import contextlib
+import os
 import re
 import threading
 from collections.abc import Iterator, Sequence
@@ -72,6 +73,15 @@ class DuckDBAdapter(Adapter):
         if not path.is_absolute() and self.target.project_root is not None:
             path = self.target.project_root / path
         return str(path)
+
+    def lock_key(self) -> str | None:
+        # The file's real path: `target/x.duckdb`, `./target/x.duckdb` and a symlink to it are one
+        # database. Two processes cannot even open one file (DuckDB locks it); the run lock turns that
+        # into elt's message, or a wait with --wait.
+        path = self.path
+        if path == ":memory:":
+            return None
+        return f"duckdb:{path if path.startswith('md:') else os.path.realpath(path)}"
 
     def _profile_error(self, message: str, hint: str) -> ProjectError:
         """An error in this target's settings, naming profiles.yml and the target."""

@@ -168,6 +168,10 @@ class HiveAdapter(Adapter):
 
     # -- lifecycle -----------------------------------------------------------------------------------
 
+    def lock_key(self) -> str | None:
+        # One warehouse per server: targets differing only in schema, user or settings share it.
+        return f"hiveserver2:{self.host.lower()}:{self.port}"
+
     def open(self) -> None:
         """Connect the calling thread and run `SELECT 1`."""
         self.fetchall("SELECT 1")

@@ -7,7 +7,8 @@ import importlib
 
 import pytest
 
-MODULES = ["elt.sqlmap", "elt.project", "elt.console", "elt.datatests", "elt.freshness", "elt.interrupts", "elt.errors"]
+MODULES = ["elt.sqlmap", "elt.project", "elt.console", "elt.datatests", "elt.freshness", "elt.interrupts",
+           "elt.errors", "elt.lock"]
 
 
 @pytest.mark.parametrize("name", MODULES)
