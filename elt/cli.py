@@ -25,7 +25,18 @@ def _finish(console, outcome, debug: bool, empty: str) -> int:
         console.info(empty)
         return 0
     console.summary(outcome.results, outcome.elapsed, debug=debug)
-    return 1 if outcome.failed else 0
+    code = 1 if outcome.failed else 0
+    if outcome.signal is not None:  # stopped by SIGINT/SIGTERM: 128 + its number, as shells say
+        from elt.interrupts import signal_name
+
+        console.interrupted(signal_name(outcome.signal), outcome.results)
+        code = 128 + outcome.signal
+    if outcome.write_error is not None:  # after the summary, which shows the engine's errors
+        from elt.console import print_error
+
+        print_error(outcome.write_error)
+        code = max(code, outcome.write_error.exit_code)
+    return code
 
 
 @cli.command()

@@ -86,6 +86,16 @@ def _handle_errors(fn: Callable[..., int]) -> Callable[..., None]:
                     traceback.print_exc()
                 print_error(exc)
                 sys.exit(exc.exit_code)
+            except KeyboardInterrupt:
+                # Ctrl-C outside a run's walk of the plan (which handles it: elt.interrupts).
+                if debug:
+                    traceback.print_exc()
+                click.secho("Interrupted.", fg="yellow", err=True)
+                sys.exit(130)
+            except Exception:
+                # A bug keeps its traceback, printed here so that secrets in it are masked too.
+                traceback.print_exc()
+                sys.exit(1)
             sys.exit(code)
 
     return wrapper

@@ -81,6 +81,22 @@ class Console:
             for text in result.message.splitlines():
                 self.line(f"            {text}", fg="red")
 
+    def stopping(self, signal_name: str) -> None:
+        """The first stop signal of a run came: nothing more starts."""
+        self.line(f"{_stamp()}  {signal_name}: stopping after the running node(s) finish; nothing more "
+                  "starts (Ctrl-C again cancels them)", fg="yellow")
+
+    def cancelling(self, signal_name: str) -> None:
+        """Another stop signal came: the running statements are cancelled."""
+        self.line(f"{_stamp()}  {signal_name} again: cancelling the running statements", fg="yellow")
+
+    def interrupted(self, signal_name: str, results: Iterable[NodeResult]) -> None:
+        """After the summary of a run that a signal stopped."""
+        cancelled = sum(r.status == "error" and r.message.startswith("cancelled") for r in results)
+        not_started = sum(r.status == "skipped" and r.message.startswith("not started") for r in results)
+        self.line(f"Stopped by {signal_name}: {cancelled} node(s) cancelled, {not_started} not started "
+                  "(`elt retry` builds what did not succeed).", fg="yellow")
+
     def retrying(self, unique_id: str, attempt: int, retries: int, delay: float, reason: str) -> None:
         self.line(f"{_stamp()}  RETRY {self._describe(unique_id)} in {delay:.0f}s (attempt {attempt + 1} of "
                   f"{retries + 1}): {reason.splitlines()[0]}", fg="yellow")

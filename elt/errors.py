@@ -6,6 +6,7 @@ what to do. `cli.py` prints these without a traceback; anything that is not an `
 
 from __future__ import annotations
 
+import errno
 from pathlib import Path
 from typing import Any
 
@@ -87,6 +88,36 @@ class AdapterError(EltError):
     def __init__(self, message: str, *, transient: bool = False, **kwargs: Any) -> None:
         super().__init__(message, **kwargs)
         self.transient = transient
+
+
+class ArtifactError(EltError):
+    """elt could not write one of its own files (under target/): a full disk, a read-only file system,
+    no permission. The operating system's reason is kept, with its errno name."""
+
+    @classmethod
+    def cannot_write(cls, path: str | Path, exc: OSError) -> ArtifactError:
+        """The error for `exc`, raised while writing `path`.
+
+        >>> error = ArtifactError.cannot_write("target/x.json", OSError(errno.ENOSPC, "No space left on device"))
+        >>> error.message
+        'cannot write target/x.json: No space left on device (ENOSPC)'
+        >>> error.hint.split(":")[0]
+        'the disk holding it is full'
+        """
+        name = errno.errorcode.get(exc.errno or 0)
+        reason = f"{exc.strerror or exc} ({name})" if name else str(exc)
+        return cls(f"cannot write {path}: {reason}", hint=_WRITE_HINTS.get(exc.errno or 0))
+
+
+_FULL = ("the disk holding it is full: free some space (or set target-path in [tool.elt] to a folder on another "
+         "disk), then run the command again")
+_WRITE_HINTS = {
+    errno.ENOSPC: _FULL,
+    errno.EDQUOT: "your disk quota is used up: " + _FULL.split(": ", 1)[1],
+    errno.EROFS: "the file system is read-only: set target-path in [tool.elt] to a folder elt can write to",
+    errno.EACCES: "elt may not write there: check the folder's owner and permissions",
+    errno.EPERM: "elt may not write there: check the folder's owner and permissions",
+}
 
 
 class ExecutionError(EltError):

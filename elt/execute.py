@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 from elt.adapters.base import Adapter
 from elt.compiler import Manifest
 from elt.console import Console
-from elt.errors import EltError
+from elt.errors import ArtifactError, EltError
 from elt.nodes import Column, Node
 from elt.plan import Plan
 from elt.runner import NodeResult
@@ -31,8 +31,11 @@ def create_schemas(adapter: Adapter, plan: Plan) -> None:
 
 
 def node_worker(manifest: Manifest, adapter: Adapter, sql: dict[str, str], console: Console,
-                inv: Invocation):
+                inv: Invocation, write_errors: list[EltError]):
     """The function the runner calls per node: build it, retrying transient engine errors.
+
+    A node's SQL that cannot be written to target/run/ (disk full) does not change how the node
+    ended: the error goes to `write_errors`, for the command to report after the run.
 
     `sql` holds each model's and test's SQL for the engine, translated without knowing the types of
     what it reads; where the engine speaks another dialect, each is translated again just before it
@@ -81,7 +84,10 @@ def node_worker(manifest: Manifest, adapter: Adapter, sql: dict[str, str], conso
                                         statements=statements, traceback=traceback.format_exc())
                 finally:
                     if node.resource_type in ("model", "test"):
-                        artifacts.write_run_sql(target_dir, node, statements)
+                        try:
+                            artifacts.write_run_sql(target_dir, node, statements)
+                        except ArtifactError as exc:
+                            write_errors.append(exc)
             result.attempts = attempt + 1
             if result.status == "success" and node.relation is not None and node.resource_type != "test":
                 _record_columns(adapter, node, catalog)

@@ -20,6 +20,8 @@ from elt.graph import Graph
 Status = Literal["success", "error", "fail", "warn", "skipped"]
 #: statuses whose dependants must not run.
 BLOCKING: frozenset[str] = frozenset({"error", "fail", "skipped"})
+#: with `poll`, the longest the loop waits for a node before calling it again.
+POLL_SECONDS = 0.1
 
 
 @dataclass
@@ -54,6 +56,21 @@ class RunEvents(Protocol):
     def node_finished(self, index: int, total: int, result: NodeResult) -> None: ...
 
 
+class TeeEvents:
+    """Hands each event to several receivers, in order."""
+
+    def __init__(self, *receivers: RunEvents) -> None:
+        self.receivers = receivers
+
+    def node_started(self, index: int, total: int, unique_id: str) -> None:
+        for receiver in self.receivers:
+            receiver.node_started(index, total, unique_id)
+
+    def node_finished(self, index: int, total: int, result: NodeResult) -> None:
+        for receiver in self.receivers:
+            receiver.node_finished(index, total, result)
+
+
 def now_iso() -> str:
     return datetime.now(UTC).isoformat(timespec="milliseconds")
 
@@ -67,6 +84,7 @@ def execute_dag(
     fail_fast: bool = False,
     events: RunEvents | None = None,
     checks: Collection[str] = (),
+    poll: Callable[[], bool] | None = None,
 ) -> list[NodeResult]:
     """Run `work` over every node of `graph`, parents before children.
 
@@ -80,6 +98,8 @@ def execute_dag(
         checks: nodes that only check others (data tests gating `elt build`): one skipped because a
             node it reads failed gives no verdict, so its dependants do not wait for it and are not
             skipped for it (those that read the failed node are skipped through that node).
+        poll: called on every turn of the loop, at least every POLL_SECONDS, in the calling thread;
+            once it returns True nothing new starts (the running nodes finish; the rest is skipped).
 
     Returns:
         One result per node, in `order`.
@@ -92,6 +112,7 @@ def execute_dag(
     total = len(order)
     counter = 0
     stopping = False
+    stopped = False  # by `poll`
 
     def finish(result: NodeResult) -> None:
         results[result.unique_id] = result
@@ -112,7 +133,9 @@ def execute_dag(
     # that the run's many small allocations trigger no longer walk all of it again and again.
     with heap.frozen(), ThreadPoolExecutor(max_workers=max(1, threads), thread_name_prefix="elt-worker") as pool:
         while ready or running:
-            while ready and len(running) < threads and not stopping:
+            if poll is not None and poll():  # called on every turn: a later signal may cancel
+                stopped = True
+            while ready and len(running) < threads and not stopping and not stopped:
                 uid = ready.pop(0)
                 if uid in results:
                     continue
@@ -123,7 +146,7 @@ def execute_dag(
                 running[pool.submit(_timed, work, uid)] = uid
             if not running:
                 break
-            done, _ = wait(running, return_when=FIRST_COMPLETED)
+            done, _ = wait(running, timeout=POLL_SECONDS if poll else None, return_when=FIRST_COMPLETED)
             for future in sorted(done, key=lambda f: position[running[f]]):
                 uid = running.pop(future)
                 result = future.result()
@@ -144,9 +167,10 @@ def execute_dag(
                     if not waiting[child] and child not in results:
                         ready.append(child)
                 ready.sort(key=position.__getitem__)
+    reason = "not started: the run was interrupted" if stopped else "not started: --fail-fast after an earlier failure"
     for uid in order:
         if uid not in results:
-            skip(uid, "not started: --fail-fast after an earlier failure")
+            skip(uid, reason)
     return [results[uid] for uid in order]
 
 

@@ -6,22 +6,29 @@ The CLI parses arguments and calls these; they return results and never print (p
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import signal
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from elt.adapters.base import Adapter
 from elt.compiler import Manifest, compile_project
 from elt.config import TargetConfig, load_target
 from elt.console import Console
-from elt.errors import EltError, ProjectError
+from elt.errors import ArtifactError, EltError, ProjectError
 from elt.execute import create_schemas, node_worker
-from elt.lock import RunLock
-from elt.plan import build_plan
+from elt.interrupts import Interrupts, signal_name
+from elt.lock import RunLock, lock_file
+from elt.plan import Plan, build_plan
 from elt.project import Project, load_project
-from elt.runner import NodeResult, execute_dag, now_iso
+from elt.runner import NodeResult, TeeEvents, execute_dag, now_iso
+
+if TYPE_CHECKING:
+    from elt.artifacts import RunResultsFile
 
 log = logging.getLogger(__name__)
 
@@ -51,6 +58,10 @@ class RunOutcome:
     manifest: Manifest
     results: list[NodeResult]
     elapsed: float
+    #: the signal (SIGINT, SIGTERM) that stopped the run, if one did (elt.interrupts).
+    signal: int | None = None
+    #: a file under target/ that could not be written (disk full), reported after the summary.
+    write_error: EltError | None = None
 
     @property
     def failed(self) -> bool:
@@ -275,30 +286,75 @@ def _build(
     noun = {"seed": "seed(s)", "run": "model(s)", "test": "test(s)"}.get(command, "node(s)")
     console.info(f"Running {len(plan.unique_ids)} {noun} on {manifest.target.type} "
                  f"target {manifest.target.name!r} with {threads} thread(s)")
-    lock_path = manifest.project.config.target_dir / "locks" / f"{manifest.target.name}.lock"
+    adapter = adapter_cls(manifest.target)
+    # Files that could not be written (disk full): reported after the run's summary, whose engine
+    # errors they must not hide.
+    write_errors: list[EltError] = []
     try:
-        with RunLock(lock_path, f"elt {command}", wait=inv.wait,
-                     on_wait=lambda holder: console.info(f"Waiting for the target lock, held by {holder}")):
-            adapter = _open_adapter(manifest.target)
+        with _run_lock(manifest, adapter, command, inv.wait, console):
+            adapter.open()
             try:
                 create_schemas(adapter, plan)
                 adapter.plan_concurrency(threads)
-                work = _unit_test_worker(manifest, unit_tests, node_worker(manifest, adapter, sql, console, inv))
-                results = execute_dag(plan.graph, plan.unique_ids, work, threads=threads, fail_fast=fail_fast,
-                                      events=console, checks=plan.checks)
+                work = _unit_test_worker(manifest, unit_tests,
+                                         node_worker(manifest, adapter, sql, console, inv, write_errors))
+                # What `elt retry` needs to rerun the failed nodes as this run would have (retry_command).
+                args = {"select": list(inv.select), "exclude": list(inv.exclude), "vars": inv.vars,
+                        "threads": threads, "target": manifest.target.name, "full_refresh": inv.full_refresh,
+                        "start": inv.start, "end": inv.end}
+                results_file = artifacts.RunResultsFile(manifest, command, plan.unique_ids, args)
+                results, stopped_by = _walk(plan, work, threads, fail_fast, console, adapter, results_file)
+                elapsed = time.perf_counter() - start
+                results_file.finish(results, elapsed, signal.Signals(stopped_by).name if stopped_by else None)
+                if results_file.error is not None:
+                    write_errors.append(results_file.error)
             finally:
                 adapter.close()
     finally:
         # After the run it also holds the built relations' column names and types.
-        artifacts.write_manifest(manifest)
-    elapsed = time.perf_counter() - start
+        try:
+            artifacts.write_manifest(manifest)
+        except ArtifactError as exc:
+            write_errors.append(exc)  # lost when the run itself raised: its error is the one to see
     log.debug("the run translated %d query(ies) for the engine (and took %d from the cache)",
               stats.translated - translated[0], stats.translation_hits - translated[1])
-    # What `elt retry` needs to rerun the failed nodes as this run would have (retry_command).
-    args = {"select": list(inv.select), "exclude": list(inv.exclude), "vars": inv.vars, "threads": threads,
-            "target": manifest.target.name, "full_refresh": inv.full_refresh, "start": inv.start, "end": inv.end}
-    artifacts.write_run_results(manifest, command, results, elapsed, args)
-    return RunOutcome(manifest, results, elapsed)
+    return RunOutcome(manifest, results, elapsed, stopped_by, write_errors[0] if write_errors else None)
+
+
+def _run_lock(manifest: Manifest, adapter: Adapter, command: str, wait: bool,
+              console: Console) -> contextlib.AbstractContextManager[object]:
+    """The lock on the database the run writes to (elt.lock), however many targets name it."""
+    path = run_lock_path(manifest.project.config.target_dir, adapter)
+    if path is None:
+        return contextlib.nullcontext()
+    target = manifest.target.name
+    return RunLock(path, f"elt {command}, target {target!r}", wait=wait,
+                   on_wait=lambda holder: console.info(f"Waiting for the target lock, held by {holder}"),
+                   busy=f"another run is writing to the database of target {target!r}")
+
+
+def run_lock_path(target_dir: Path, adapter: Adapter) -> Path | None:
+    """The lock file of the database `adapter` writes to; None when no other process can write to it."""
+    key = adapter.lock_key()
+    return None if key is None else lock_file(target_dir / "locks", key)
+
+
+def _walk(plan: Plan, work: Callable[[str], NodeResult], threads: int, fail_fast: bool, console: Console,
+          adapter: Adapter, results_file: RunResultsFile) -> tuple[list[NodeResult], int | None]:
+    """Run the plan, keeping run_results.json current; Ctrl-C / SIGTERM stop it (elt.interrupts).
+    Returns the results and the signal that stopped the run, if one did."""
+    def cancel(signum: int) -> None:
+        console.cancelling(signal_name(signum))
+        adapter.cancel()
+
+    with Interrupts(lambda signum: console.stopping(signal_name(signum)), cancel) as interrupts:
+        def poll() -> bool:
+            results_file.flush()
+            return interrupts.poll()
+
+        results = execute_dag(plan.graph, plan.unique_ids, work, threads=threads, fail_fast=fail_fast,
+                              events=TeeEvents(results_file, console), checks=plan.checks, poll=poll)
+    return results, interrupts.first
 
 
 def _unit_test_worker(manifest: Manifest, unit_tests: dict[str, Any], work: Any) -> Any:
@@ -349,8 +405,8 @@ def freshness_command(inv: Invocation, console: Console) -> tuple[list[Any], Pat
 
 def retry_command(inv: Invocation, console: Console, *, threads: int | None) -> RunOutcome:
     """`elt retry`: rerun the nodes that failed or were skipped in the last run (run_results.json),
-    with that run's command, vars, target, --full-refresh and --start/--end; the nodes that succeeded
-    are left alone."""
+    or never ended (a run killed mid-way), with that run's command, vars, target, --full-refresh and
+    --start/--end; the nodes that succeeded are left alone."""
     import json
 
     from elt.unittests import unit_test_id
@@ -363,9 +419,15 @@ def retry_command(inv: Invocation, console: Console, *, threads: int | None) -> 
         previous = json.loads(project_results.read_text(encoding="utf-8"))
         command = previous["metadata"]["command"]
         args = previous.get("args", {})
-        todo = {r["unique_id"] for r in previous["results"] if r["status"] in ("error", "fail", "skipped")}
-    except (ValueError, KeyError, TypeError):
+        # pending / running: the run was killed before those nodes ended (artifacts.RunResultsFile).
+        todo = {r["unique_id"] for r in previous["results"]
+                if r["status"] in ("error", "fail", "skipped", "pending", "running")}
+        finished = previous["metadata"].get("finished", True)
+    except (ValueError, KeyError, TypeError, AttributeError):
         raise ProjectError("run_results.json is not one elt wrote", path=project_results) from None
+    if not finished:
+        console.warning(f"the last `elt {command}` did not finish (it was killed, or is still running): "
+                        f"{len(todo)} of its {len(previous['results'])} node(s) did not succeed")
     inv.vars = {**(args.get("vars") or {}), **inv.vars}
     inv.target = inv.target or args.get("target")
     # A failed backfill reruns batch by batch, a failed --full-refresh rebuilds from scratch.

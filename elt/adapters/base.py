@@ -22,6 +22,8 @@ from elt.errors import AdapterError
 from elt.nodes import Column, Relation
 
 RelationKind = Literal["table", "view"]
+#: the message of every statement ended or refused by `Adapter.cancel()`.
+CANCELLED = "cancelled: elt was interrupted"
 
 
 class Adapter(ABC):
@@ -56,6 +58,8 @@ class Adapter(ABC):
         _require_driver(type(self), target)
         self.target = target
         self._recorders = threading.local()
+        #: `cancel()` was called: every statement from now on fails at once.
+        self.cancelled = False
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         # Every statement an adapter sends goes through its `execute`; wrapping it here (rather than
@@ -90,10 +94,29 @@ class Adapter(ABC):
     def close(self) -> None:
         """Close every connection this adapter opened. Safe to call twice."""
 
+    def lock_key(self) -> str | None:
+        """What identifies the database this adapter writes to, for the run lock (elt.lock): two
+        targets with one key are one writer, and take turns. None: no other process can write to it
+        (an in-memory database), so no lock is needed. Known without connecting.
+
+        The default, for an engine that does not say, is the target's name.
+        """
+        return f"target:{self.target.name}"
+
     def plan_concurrency(self, threads: int) -> None:  # noqa: B027 - optional hook, empty by default
         """The run is about to build up to `threads` nodes at once, each on its own connection: an
         engine running queries on this machine's cores may size its own parallelism to match. The
         default does nothing."""
+
+    def cancel(self) -> None:
+        """Interrupt the statements running on this adapter's connections and refuse every later
+        one: each ends in `AdapterError(CANCELLED)`. Called from another thread than the ones running
+        the statements (a second Ctrl-C); must not wait for them.
+
+        The default, for an engine that cannot interrupt a statement, only refuses later statements;
+        engines that can interrupt override it and call it first.
+        """
+        self.cancelled = True
 
     def __enter__(self) -> Adapter:
         self.open()

@@ -7,13 +7,14 @@ changing the same catalog entry, which is why the runner creates schemas before 
 from __future__ import annotations
 
 import contextlib
+import os
 import re
 import threading
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from elt.adapters.base import Adapter, RelationKind
+from elt.adapters.base import CANCELLED, Adapter, RelationKind
 from elt.errors import AdapterError, ProjectError
 from elt.nodes import Column, Relation
 
@@ -73,6 +74,15 @@ class DuckDBAdapter(Adapter):
         if not path.is_absolute() and self.target.project_root is not None:
             path = self.target.project_root / path
         return str(path)
+
+    def lock_key(self) -> str | None:
+        # The file's real path: `target/x.duckdb`, `./target/x.duckdb` and a symlink to it are one
+        # database. Two processes cannot even open one file (DuckDB locks it); the run lock turns that
+        # into elt's message, or a wait with --wait.
+        path = self.path
+        if path == ":memory:":
+            return None
+        return f"duckdb:{path if path.startswith('md:') else os.path.realpath(path)}"
 
     def _profile_error(self, message: str, hint: str) -> ProjectError:
         """An error in this target's settings, naming profiles.yml and the target."""
@@ -163,7 +173,19 @@ class DuckDBAdapter(Adapter):
                 self._connection = None
         self._local = threading.local()
 
+    def cancel(self) -> None:
+        # DuckDB's interrupt() only sets a flag the running query checks, from any thread; a cursor
+        # that runs nothing ignores it (its next query runs normally, hence `cancelled`).
+        super().cancel()
+        with self._lock:
+            connections = [c for c in (self._connection, *self._cursors) if c is not None]
+        for connection in connections:
+            with contextlib.suppress(Exception):
+                connection.interrupt()
+
     def _cursor(self) -> Any:
+        if self.cancelled:
+            raise AdapterError(CANCELLED)
         cursor = getattr(self._local, "cursor", None)
         if cursor is None:
             if self._connection is None:
@@ -183,7 +205,7 @@ class DuckDBAdapter(Adapter):
             self._cursor().execute(sql)
         except duckdb.Error as exc:
             # A write-write conflict between concurrent transactions is worth another try.
-            raise AdapterError(_clean(exc), transient=isinstance(exc, duckdb.TransactionException)) from None
+            raise _error(exc, transient=isinstance(exc, duckdb.TransactionException)) from None
         finally:
             if untracked_ddl:
                 self._forget_kinds()  # after the statement: a read that overlapped it is not kept
@@ -194,7 +216,7 @@ class DuckDBAdapter(Adapter):
         try:
             return self._cursor().execute(sql).fetchall()
         except duckdb.Error as exc:
-            raise AdapterError(_clean(exc)) from None
+            raise _error(exc) from None
 
     def fetch_table(self, sql: str) -> tuple[list[str], list[tuple[Any, ...]]]:
         import duckdb
@@ -203,7 +225,7 @@ class DuckDBAdapter(Adapter):
             cursor = self._cursor().execute(sql)
             return [d[0] for d in cursor.description or []], cursor.fetchall()
         except duckdb.Error as exc:
-            raise AdapterError(_clean(exc)) from None
+            raise _error(exc) from None
 
     @contextlib.contextmanager
     def transaction(self) -> Iterator[None]:
@@ -264,7 +286,7 @@ class DuckDBAdapter(Adapter):
             try:
                 return int(self._cursor().fetchall()[0][0])
             except duckdb.Error as exc:
-                raise AdapterError(_clean(exc)) from None
+                raise _error(exc) from None
 
     def create_view_as(self, relation: Relation, query: str, *, replace: bool) -> None:
         with self._noting({_key(relation): "view"}):
@@ -419,6 +441,15 @@ def _literal(value: Any) -> str:
     if isinstance(value, datetime.date):
         return f"DATE '{value.isoformat()}'"
     return "'" + str(value).replace("'", "''") + "'"
+
+
+def _error(exc: BaseException, *, transient: bool = False) -> AdapterError:
+    """The AdapterError for a DuckDB exception; a statement interrupted by `cancel()` says so."""
+    import duckdb
+
+    if isinstance(exc, duckdb.InterruptException):
+        return AdapterError(CANCELLED)
+    return AdapterError(_clean(exc), transient=transient)
 
 
 def _clean(exc: BaseException) -> str:

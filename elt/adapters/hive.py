@@ -36,7 +36,7 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, TypeVar
 
-from elt.adapters.base import Adapter, RelationKind
+from elt.adapters.base import CANCELLED, Adapter, RelationKind
 from elt.config import TargetConfig
 from elt.errors import AdapterError, ProjectError
 from elt.nodes import IDENTIFIER, Column, Relation, declares_transactional
@@ -168,6 +168,10 @@ class HiveAdapter(Adapter):
         return result
 
     # -- lifecycle -----------------------------------------------------------------------------------
+
+    def lock_key(self) -> str | None:
+        # One warehouse per server: targets differing only in schema, user or settings share it.
+        return f"hiveserver2:{self.host.lower()}:{self.port}"
 
     def open(self) -> None:
         """Connect the calling thread and run `SELECT 1`."""
@@ -356,6 +360,8 @@ class HiveAdapter(Adapter):
         return self._run(sql, fetch=True)
 
     def _run(self, sql: str, *, fetch: bool) -> list[tuple[Any, ...]]:
+        if self.cancelled:
+            raise AdapterError(CANCELLED)
         sql = _one_statement(sql)
         log.debug("hive: %s", self._scrub(_first_lines(sql, 3)))
         attempt = 0
@@ -406,24 +412,29 @@ class HiveAdapter(Adapter):
                     cursor.close()
 
     def _execute_once(self, cursor: Any, sql: str) -> None:
-        """Run one statement; with query_timeout, asynchronously, cancelling it when time is up.
+        """Run one statement asynchronously, polling its status, so that it can be cancelled on the
+        server (HiveServer2's CancelOperation, pyhive's `cursor.cancel()`) after query_timeout or
+        `cancel()`: a synchronous ExecuteStatement gives no operation to cancel until it is over.
 
         HiveServer2 answers a status poll only when the operation ends or its long-polling interval
-        (hive.server2.long.polling.timeout, 5 s by default) passes, so the limit is kept to within that.
+        (hive.server2.long.polling.timeout, 5 s by default) passes, so limits are kept to within that.
         """
-        if self.query_timeout is None:
-            cursor.execute(sql)
-            return
         from TCLIService.ttypes import TOperationState
 
         cursor.execute(sql, async_=True)
-        deadline = time.monotonic() + self.query_timeout
+        deadline = None if self.query_timeout is None else time.monotonic() + self.query_timeout
         delay = 0.01
         while True:
             status = cursor.poll(get_progress_update=False)
             state = status.operationState
             if state == TOperationState.FINISHED_STATE:
                 return
+            if self.cancelled:
+                # Set by `cancel()` from another thread; a Thrift connection is not thread-safe, so
+                # the thread running the statement cancels it itself.
+                with contextlib.suppress(Exception):
+                    cursor.cancel()
+                raise AdapterError(CANCELLED)
             if state in (TOperationState.ERROR_STATE, TOperationState.CANCELED_STATE,
                          TOperationState.CLOSED_STATE, TOperationState.UKNOWN_STATE):
                 message = status.errorMessage or TOperationState._VALUES_TO_NAMES.get(state, str(state))
@@ -431,7 +442,7 @@ class HiveAdapter(Adapter):
                 raise AdapterError(self._statement_error(_clean_message(message), sql),
                                    hint=f"{busy}: a transient condition" if busy else None,
                                    transient=busy is not None)
-            if time.monotonic() > deadline:
+            if deadline is not None and time.monotonic() > deadline:
                 with contextlib.suppress(Exception):
                     cursor.cancel()
                 raise AdapterError(self._statement_error(

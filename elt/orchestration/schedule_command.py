@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 from elt.config import load_project_config
 from elt.console import Console
 from elt.errors import ProjectError
+from elt.lock import RunLock
 from elt.orchestration.cron import parse_cron
 from elt.orchestration.history import FAILED_STATUSES, HISTORY_FILE, SKIPPED_STATUS, History, NodeOutcome, RunRecord
 from elt.orchestration.scheduler import Scheduler
@@ -97,15 +98,21 @@ def run_scheduler(inv: Invocation, vars_text: str | None, *, every: float | None
     scheduler = Scheduler(chosen, lambda job: build_command_line(inv, vars_text, threads, job), history,
                           project.target_dir / "run_results.json", _Printer(console), zone=config.zone,
                           max_runs=max_runs, cwd=project.root)
-    console.info(f"Scheduling {len(chosen)} job(s) of project {project.name!r} (times in {config.timezone}); "
-                 f"history in {history.path}")
-    for job in chosen:
-        console.info(f"  {job.describe()}")
-    previous = _install_signal_handlers(scheduler)
-    try:
-        records = scheduler.run()
-    finally:
-        _restore_signal_handlers(previous)
+    # Two schedulers of one project would both build at every tick (their builds taking turns on the
+    # database's lock): the second one refuses to start.
+    with RunLock(project.target_dir / "locks" / "schedule.lock", "elt schedule",
+                 busy="another `elt schedule` is running for this project",
+                 hint="one scheduler runs all the jobs of a project ([tool.elt.schedule]): stop that one "
+                      "first (Ctrl-C, or kill its pid)"):
+        console.info(f"Scheduling {len(chosen)} job(s) of project {project.name!r} (times in {config.timezone}); "
+                     f"history in {history.path}")
+        for job in chosen:
+            console.info(f"  {job.describe()}")
+        previous = _install_signal_handlers(scheduler)
+        try:
+            records = scheduler.run()
+        finally:
+            _restore_signal_handlers(previous)
     console.info(f"Scheduler stopped after {len(records)} run(s).")
     return 0
 

@@ -198,21 +198,27 @@ class Scheduler:
 
     def _terminate(self, flight: _Flight) -> None:
         flight.terminated = True
+        # A build stops starting nodes on its first signal and cancels the running statements on a
+        # second one (elt.interrupts): two distinct signals, since two of one kind sent at once may be
+        # delivered as one. Before its run starts, the first one ends it.
         with contextlib.suppress(ProcessLookupError):
             os.killpg(flight.process.pid, signal.SIGTERM)
+            os.killpg(flight.process.pid, signal.SIGINT)
 
     def _land(self, flight: _Flight) -> None:
         """Record the run that just ended."""
         code = flight.process.wait()
         flight.reader.join(timeout=5)
         ended = time.time()
-        interrupted = flight.terminated or code < 0
+        # 130/143: the build stopped on SIGINT/SIGTERM (sent by someone else) before its end.
+        interrupted = flight.terminated or code < 0 or code in (130, 143)
         status = "interrupted" if interrupted else {0: "success", 1: "error"}.get(code, "failed")
         outcomes = None if interrupted else read_outcomes(self.results_path, flight.started)
         counts = None if outcomes is None else counts_of(outcomes)
         message = _message(flight.tail, status)
         if interrupted:
-            why = "stopped by a second stop signal" if flight.terminated else f"killed by signal {-code}"
+            why = ("stopped by a second stop signal" if flight.terminated
+                   else f"stopped by signal {code - 128}" if code > 0 else f"killed by signal {-code}")
             message = f"{why}; last output: {message}" if message else why
         self.history.finish(flight.run_id, _iso(ended), status, code, counts, message, outcomes or ())
         self._flight = None

@@ -1,4 +1,4 @@
-"""Retries of transient errors, `elt retry`, and the run lock per target, on real DuckDB."""
+"""Retries of transient errors, `elt retry`, and the run lock per database, on real DuckDB."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import subprocess
 import sys
 import threading
 import time
+from pathlib import Path
 
 import pytest
 
@@ -23,6 +24,17 @@ MODELS = {
     "models/marts/flaky.sql": "{{ config(retries=2, retry_delay=0) }}\nselect count(*) as n from {{ ref('base') }}\n",
     "models/marts/after.sql": "select n from {{ ref('flaky') }}\n",
 }
+
+
+def database_lock(proj, target: str | None = None) -> Path:
+    """The lock file of the database the project's target writes to."""
+    from elt.adapters import adapter_class
+    from elt.tasks import Invocation, load, run_lock_path
+
+    project, config = load(Invocation(project_dir=proj.root, target=target))
+    path = run_lock_path(project.config.target_dir, adapter_class(config.type)(config))
+    assert path is not None
+    return path
 
 
 @pytest.fixture
@@ -90,17 +102,17 @@ def test_retry_without_a_previous_run(project):
 
 def test_a_second_run_on_a_locked_target_fails_clearly(project):
     proj = project(MODELS)
-    with RunLock(proj.root / "target/locks/dev.lock", "elt run"):
+    with RunLock(database_lock(proj), "elt run"):
         result = proj.elt("run")
     assert result.exit_code == 2
-    assert "another run is writing to this target: pid" in result.stderr
+    assert "another run is writing to the database of target 'dev': pid" in result.stderr
     assert "--wait" in result.stderr
     assert not proj.database.exists()
 
 
 def test_wait_starts_when_the_lock_is_released(project):
     proj = project({"models/marts/a.sql": "select 1 as x\n"})
-    lock = RunLock(proj.root / "target/locks/dev.lock", "elt run")
+    lock = RunLock(database_lock(proj), "elt run")
     lock.acquire()
     threading.Timer(0.5, lock.release).start()
     started = time.perf_counter()
@@ -117,7 +129,7 @@ def test_concurrent_runs_are_serialized(project):
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
     # Both start while the test holds the lock, so both must wait; then they take turns. Without
     # the lock, the second process could not even open the DuckDB file.
-    with RunLock(proj.root / "target/locks/dev.lock", "test"):
+    with RunLock(database_lock(proj), "test"):
         runs = [subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
                 for _ in range(2)]
         time.sleep(3)
@@ -133,7 +145,7 @@ def test_test_and_build_wait_for_the_lock_like_run(project):
                                                           "        data_tests: [not_null]\n"})
     assert proj.elt("build").exit_code == 0
     for command in (("test", "--data"), ("build",)):
-        lock = RunLock(proj.root / "target/locks/dev.lock", "elt run")
+        lock = RunLock(database_lock(proj), "elt run")
         lock.acquire()
         threading.Timer(0.5, lock.release).start()
         started = time.perf_counter()
@@ -147,10 +159,10 @@ def test_test_and_build_wait_for_the_lock_like_run(project):
 def test_test_on_a_locked_target_fails_clearly_without_wait(project):
     proj = project({"models/marts/a.sql": "select 1 as x\n", "data_tests/none.sql": "select 1 as x where false\n"})
     assert proj.elt("run").exit_code == 0
-    with RunLock(proj.root / "target/locks/dev.lock", "elt run"):
+    with RunLock(database_lock(proj), "elt run"):
         result = proj.elt("test", "--data")
     assert result.exit_code == 2
-    assert "another run is writing to this target: pid" in result.stderr
+    assert "another run is writing to the database of target 'dev': pid" in result.stderr
 
 
 DAILY_EVENTS = "event_id,dt,amount\n1,2024-06-01,10\n2,2024-06-02,20\n3,2024-06-03,5\n"

@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 
+from elt.adapters.base import CANCELLED
 from elt.adapters.hive import HiveAdapter
 from elt.errors import AdapterError, ProjectError
 from elt.nodes import Relation
@@ -628,3 +629,29 @@ def test_a_session_refused_for_good_is_a_clean_error(hive_server: Any, make_targ
         hive.open()
     assert len(calls) == 1
     assert caught.value.transient is False
+
+
+def test_cancel_interrupts_the_running_statement_and_refuses_later_ones(hive_server: Any, make_target: Any) -> None:
+    hive = HiveAdapter(make_target())
+    try:
+        hive.open()
+        outcome: list[BaseException] = []
+
+        def scan() -> None:
+            try:
+                hive.fetchall("SELECT count(*) FROM range(0, 100000000000, 1, 2) WHERE id % 7 = 3")
+            except BaseException as exc:  # noqa: BLE001 - handed to the test thread
+                outcome.append(exc)
+
+        worker = threading.Thread(target=scan)
+        worker.start()
+        time.sleep(2)  # the scan is running on the server (it would run for hours)
+        hive.cancel()
+        worker.join(timeout=120)
+        assert not worker.is_alive()
+        assert len(outcome) == 1 and isinstance(outcome[0], AdapterError), outcome
+        assert outcome[0].message == CANCELLED
+        with pytest.raises(AdapterError, match="cancelled: elt was interrupted"):
+            hive.fetchall("SELECT 1")
+    finally:
+        hive.close()

@@ -8,7 +8,7 @@ import importlib
 import pytest
 
 MODULES = ["elt.sqlmap", "elt.project", "elt.console", "elt.datatests", "elt.freshness", "elt.gates", "elt.secrets",
-           "elt.seeds", "elt.docs.serve"]
+           "elt.seeds", "elt.docs.serve", "elt.interrupts", "elt.errors", "elt.lock"]
 
 
 @pytest.mark.parametrize("name", MODULES)

@@ -93,3 +93,31 @@ def test_a_failing_check_skips_its_dependants():
     results = execute_dag(g, ["a", "t", "m", "n"], lambda u: NodeResult(u, "fail" if u == "t" else "success"),
                           threads=2, checks={"t"})
     assert {r.unique_id: r.status for r in results} == {"a": "success", "t": "fail", "m": "skipped", "n": "skipped"}
+
+
+def test_poll_stops_starting_nodes_and_is_called_again_while_nodes_run():
+    started: list[str] = []
+    release = threading.Event()
+    polls = 0
+
+    def work(uid: str) -> NodeResult:
+        started.append(uid)
+        if uid == "c":
+            release.wait(timeout=30)  # runs until the second poll after stopping
+        return NodeResult(uid, "success")
+
+    def poll() -> bool:
+        nonlocal polls
+        if "c" not in started:
+            return False
+        polls += 1
+        if polls == 3:
+            release.set()  # a later poll (as a second Ctrl-C) still happens while `c` runs
+        return True
+
+    results = execute_dag(graph(), NODES, work, threads=1, poll=poll)
+    status = {r.unique_id: (r.status, r.message) for r in results}
+    assert started == ["a", "b", "c"]
+    assert polls >= 3
+    assert status["c"] == ("success", "")
+    assert status["d"] == status["e"] == ("skipped", "not started: the run was interrupted")
