@@ -92,7 +92,7 @@ def _handle_errors(fn: Callable[..., int]) -> Callable[..., None]:
                     traceback.print_exc()
                 click.secho("Interrupted.", fg="yellow", err=True)
                 sys.exit(130)
-            except Exception:
+            except Exception:  # noqa: BLE001 - a bug: its traceback is printed, inside the masking
                 # A bug keeps its traceback, printed here so that secrets in it are masked too.
                 traceback.print_exc()
                 sys.exit(1)
