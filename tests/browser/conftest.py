@@ -2,7 +2,8 @@
 
 Chromium is Debian's package (/usr/bin/chromium, or ELT_CHROMIUM); Playwright is only the driver and
 never downloads a browser. Without either, the tests skip with the reason, except in CI (CI=true),
-where they fail: CI must install them with `scripts/browser-deps`.
+where they fail: CI installs the browser with `scripts/browser-deps`; playwright comes with the README's
+test command (`pip install -e '.[test]'`).
 """
 
 from __future__ import annotations
@@ -21,14 +22,14 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-backg
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    config.addinivalue_line("markers", "browser: needs headless Chromium and playwright (scripts/browser-deps)")
+    config.addinivalue_line("markers", "browser: needs headless Chromium (scripts/browser-deps) and playwright")
 
 
 def _missing() -> str | None:
     if not CHROMIUM.is_file():
         return f"Chromium is not installed at {CHROMIUM} (scripts/browser-deps installs it)"
     if importlib.util.find_spec("playwright") is None:
-        return "the playwright package is not installed (scripts/browser-deps installs it)"
+        return "the playwright package is not installed (the README's test command has it: pip install -e '.[test]')"
     return None
 
 
