@@ -13,15 +13,9 @@ import sys
 import threading
 import time
 
-PROFILES_ONE_THREAD = """\
-test:
-  target: dev
-  outputs:
-    dev:
-      type: duckdb
-      path: target/test.duckdb
-      threads: 1
-"""
+from tests.conftest import PROFILES
+
+PROFILES_ONE_THREAD = PROFILES.replace("threads: 4", "threads: 1")
 
 #: first -> slow -> after. `slow` scans 3000 * 3000 * `rows` rows: about 17 ms per unit of `rows` here,
 #: so rows=200 takes seconds (long enough to be signalled while it runs) and rows=3000 a minute or more.
