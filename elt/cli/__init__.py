@@ -10,7 +10,7 @@ from __future__ import annotations
 import click
 
 from elt import __version__
-from elt.cli_options import _common, _handle_errors, _incremental, _invocation, _selection, _wait, apply_incremental
+from elt.cli.options import _common, _handle_errors, _incremental, _invocation, _selection, _wait, apply_incremental
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -27,12 +27,12 @@ def _finish(console, outcome, debug: bool, empty: str) -> int:
     console.summary(outcome.results, outcome.elapsed, debug=debug)
     code = 1 if outcome.failed else 0
     if outcome.signal is not None:  # stopped by SIGINT/SIGTERM: 128 + its number, as shells say
-        from elt.interrupts import signal_name
+        from elt.run.interrupts import signal_name
 
         console.interrupted(signal_name(outcome.signal), outcome.results)
         code = 128 + outcome.signal
     if outcome.write_error is not None:  # after the summary, which shows the engine's errors
-        from elt.console import print_error
+        from elt.report.console import print_error
 
         print_error(outcome.write_error)
         code = max(code, outcome.write_error.exit_code)
@@ -50,8 +50,8 @@ def _finish(console, outcome, debug: bool, empty: str) -> int:
 def run(project_dir, profiles_dir, target, vars_, debug, select, exclude, threads, fail_fast, wait,
         full_refresh, start, end) -> int:
     """Build the selected models (tables, views, incremental loads) in dependency order."""
-    from elt.console import Console
-    from elt.tasks import run_command
+    from elt.cli.build_commands import run_command
+    from elt.report.console import Console
 
     inv = _invocation(project_dir, profiles_dir, target, vars_, debug, select, exclude)
     inv.wait = wait
@@ -73,8 +73,8 @@ def run(project_dir, profiles_dir, target, vars_, debug, select, exclude, thread
 def test(project_dir, profiles_dir, target, vars_, debug, select, exclude, threads, fail_fast,
          only_unit, only_data, wait) -> int:
     """Run data tests (yml and data_tests/) and model unit tests."""
-    from elt.console import Console
-    from elt.tasks import test_command, unit_test_command
+    from elt.cli.build_commands import test_command, unit_test_command
+    from elt.report.console import Console
 
     inv = _invocation(project_dir, profiles_dir, target, vars_, debug, select, exclude)
     inv.wait = wait
@@ -101,8 +101,8 @@ def test(project_dir, profiles_dir, target, vars_, debug, select, exclude, threa
 def build(project_dir, profiles_dir, target, vars_, debug, select, exclude, threads, fail_fast, wait,
           full_refresh, start, end) -> int:
     """Seeds, models and their data tests in one DAG walk; failing tests skip what depends on them."""
-    from elt.console import Console
-    from elt.tasks import build_command
+    from elt.cli.build_commands import build_command
+    from elt.report.console import Console
 
     inv = _invocation(project_dir, profiles_dir, target, vars_, debug, select, exclude)
     inv.wait = wait
@@ -120,8 +120,8 @@ def build(project_dir, profiles_dir, target, vars_, debug, select, exclude, thre
 @_handle_errors
 def seed(project_dir, profiles_dir, target, vars_, debug, select, exclude, threads, wait) -> int:
     """Load seeds/*.csv into tables."""
-    from elt.console import Console
-    from elt.tasks import seed_command
+    from elt.cli.build_commands import seed_command
+    from elt.report.console import Console
 
     inv = _invocation(project_dir, profiles_dir, target, vars_, debug, select, exclude)
     inv.wait = wait
@@ -137,8 +137,8 @@ def compile_(project_dir, profiles_dir, target, vars_, debug, select, exclude) -
     """Render models to target/compiled/ and write target/manifest.json."""
     import time
 
-    from elt.console import Console
-    from elt.tasks import compile_for_cli
+    from elt.cli.build_commands import compile_for_cli
+    from elt.report.console import Console
 
     start = time.perf_counter()
     inv = _invocation(project_dir, profiles_dir, target, vars_, debug, select, exclude)
@@ -164,8 +164,8 @@ def ls(project_dir, profiles_dir, target, vars_, debug, select, exclude, resourc
     """List the selected nodes in dependency order."""
     import json
 
-    from elt.console import Console
-    from elt.tasks import list_command
+    from elt.cli.build_commands import list_command
+    from elt.report.console import Console
 
     inv = _invocation(project_dir, profiles_dir, target, vars_, debug, select, exclude)
     console = Console()
@@ -190,7 +190,7 @@ def ls(project_dir, profiles_dir, target, vars_, debug, select, exclude, resourc
 @_handle_errors
 def debug(project_dir, profiles_dir, target, vars_, debug) -> int:
     """Check the project, the profile and the connection."""
-    from elt.tasks import debug_command
+    from elt.cli.build_commands import debug_command
 
     inv = _invocation(project_dir, profiles_dir, target, vars_, debug)
     ok = True
@@ -221,8 +221,8 @@ _register_subcommands()
 @_handle_errors
 def retry(project_dir, profiles_dir, target, vars_, debug, threads, wait) -> int:
     """Rerun the nodes that failed or were skipped in the last run, with its command and vars."""
-    from elt.console import Console
-    from elt.tasks import retry_command
+    from elt.cli.build_commands import retry_command
+    from elt.report.console import Console
 
     inv = _invocation(project_dir, profiles_dir, target, vars_, debug)
     inv.wait = wait
@@ -242,8 +242,8 @@ def source() -> None:
 @_handle_errors
 def source_freshness(project_dir, profiles_dir, target, vars_, debug, select, exclude) -> int:
     """Check how old each source's newest row is; exit 1 past an error_after threshold."""
-    from elt.console import Console
-    from elt.tasks import freshness_command
+    from elt.cli.build_commands import freshness_command
+    from elt.report.console import Console
 
     inv = _invocation(project_dir, profiles_dir, target, vars_, debug, select, exclude)
     console = Console()

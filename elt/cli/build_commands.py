@@ -16,19 +16,19 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from elt.adapters.base import Adapter
-from elt.compiler import Manifest, compile_project
-from elt.config import TargetConfig, load_target
-from elt.console import Console
+from elt.compile.compiler import Manifest, compile_project
 from elt.errors import ArtifactError, EltError, ProjectError
-from elt.execute import create_schemas, node_worker
-from elt.interrupts import Interrupts, signal_name
-from elt.lock import RunLock, lock_file
-from elt.plan import Plan, build_plan
-from elt.project import Project, load_project
-from elt.runner import NodeResult, TeeEvents, execute_dag, now_iso
+from elt.project.config import TargetConfig, load_target
+from elt.project.loader import Project, load_project
+from elt.report.console import Console
+from elt.run.interrupts import Interrupts, signal_name
+from elt.run.lock import RunLock, lock_file
+from elt.run.node_build import create_schemas, node_worker
+from elt.run.plan import Plan, build_plan
+from elt.run.runner import NodeResult, TeeEvents, execute_dag, now_iso
 
 if TYPE_CHECKING:
-    from elt.artifacts import RunResultsFile
+    from elt.report.artifacts import RunResultsFile
 
 log = logging.getLogger(__name__)
 
@@ -58,7 +58,7 @@ class RunOutcome:
     manifest: Manifest
     results: list[NodeResult]
     elapsed: float
-    #: the signal (SIGINT, SIGTERM) that stopped the run, if one did (elt.interrupts).
+    #: the signal (SIGINT, SIGTERM) that stopped the run, if one did (elt.run.interrupts).
     signal: int | None = None
     #: a file under target/ that could not be written (disk full), reported after the summary.
     write_error: EltError | None = None
@@ -90,14 +90,14 @@ def compile_manifest(inv: Invocation, console: Console) -> Manifest:
 
 
 def _check_incremental(manifest: Manifest) -> None:
-    from elt.incremental import check_models
+    from elt.materializations.incremental_config import check_models
 
     check_models(manifest, _adapter_class(manifest.target))
 
 
 def select(manifest: Manifest, inv: Invocation, console: Console, resource_types: set[str]) -> set[str]:
-    from elt.selection import select_nodes, unmatched_selectors
-    from elt.unittests import unit_test_selectors
+    from elt.compile.unittests import unit_test_selectors
+    from elt.run.selection import select_nodes, unmatched_selectors
 
     selected = select_nodes(manifest.graph, manifest.nodes, inv.select, inv.exclude, resource_types)
     unmatched = unmatched_selectors(manifest.graph, manifest.nodes, inv.select)
@@ -120,7 +120,7 @@ def compile_command(inv: Invocation, console: Console, target_dialect: str | Non
 
 def _compile_and_write(inv: Invocation, console: Console, target_dialect: str | None) -> tuple[Manifest, list[str]]:
     """`compile_command`'s work; returns the manifest and the files written, relative to target/."""
-    from elt import artifacts
+    from elt.report import artifacts
 
     manifest = compile_manifest(inv, console)
     selected = select(manifest, inv, console, {"model"})
@@ -148,14 +148,15 @@ class CompileSummary:
     target_name: str
     target_type: str
     target_path: str
-    #: nothing had changed since the last compile: its outputs were kept (elt.compile_stamp).
+    #: nothing had changed since the last compile: its outputs were kept (elt.compile.fast.stamp).
     unchanged: bool = False
 
 
 def compile_for_cli(inv: Invocation, console: Console) -> CompileSummary:
-    """`elt compile`, skipped when nothing it reads has changed since the last one (elt.compile_stamp)."""
-    from elt import cache, compile_stamp
-    from elt.config import ENV_READS, load_project_config
+    """`elt compile`, skipped when nothing it reads has changed since the last one (elt.compile.fast.stamp)."""
+    from elt.compile import cache
+    from elt.compile.fast import stamp as compile_stamp
+    from elt.project.config import ENV_READS, load_project_config
 
     config = load_project_config(inv.project_dir, inv.vars)
     stamp_inputs = None
@@ -216,7 +217,7 @@ def test_command(inv: Invocation, console: Console, *, threads: int | None, fail
 
 def unit_test_command(inv: Invocation, console: Console) -> RunOutcome:
     """`elt test --unit`: the selected models' unit tests, on in-memory DuckDB (no warehouse)."""
-    from elt.unittests import run_unit_tests, select_unit_tests
+    from elt.compile.unittests import run_unit_tests, select_unit_tests
 
     manifest = compile_manifest(inv, console)
     specs = select_unit_tests(manifest, inv.select, inv.exclude)
@@ -229,9 +230,9 @@ def unit_test_command(inv: Invocation, console: Console) -> RunOutcome:
 
 
 def build_command(inv: Invocation, console: Console, *, threads: int | None, fail_fast: bool) -> RunOutcome:
-    """`elt build`: seeds, models, their data tests and unit tests in one DAG walk (elt.gates): a
+    """`elt build`: seeds, models, their data tests and unit tests in one DAG walk (elt.run.gates): a
     model waits for its unit tests and for the data tests of what it reads; failures skip dependants."""
-    from elt.unittests import select_unit_tests, unit_test_id
+    from elt.compile.unittests import select_unit_tests, unit_test_id
 
     manifest = compile_manifest(inv, console)
     selected = select(manifest, inv, console, {"seed", "model"}) | _select_tests(manifest, inv, console)
@@ -242,7 +243,7 @@ def build_command(inv: Invocation, console: Console, *, threads: int | None, fai
 def _select_tests(manifest: Manifest, inv: Invocation, console: Console) -> set[str]:
     """Tests selected directly, plus (as dbt's eager indirect selection) every test that reads a
     selected node."""
-    from elt.selection import select_nodes
+    from elt.run.selection import select_nodes
 
     chosen = select(manifest, inv, console, {"model", "seed", "source", "test"})
     excluded = select_nodes(manifest.graph, manifest.nodes, inv.exclude, None) if inv.exclude else set()
@@ -265,7 +266,7 @@ def _build(
     threads: int | None, fail_fast: bool, unit_tests: dict[str, Any] | None = None,
 ) -> RunOutcome:
     """Plan and run `selected` (and `unit_tests`: id -> UnitTestSpec, run on in-memory DuckDB)."""
-    from elt import artifacts
+    from elt.report import artifacts
 
     unit_tests = unit_tests or {}
     plan = build_plan(manifest, selected, tests_gate_children=command == "build",
@@ -323,7 +324,7 @@ def _build(
 
 def _run_lock(manifest: Manifest, adapter: Adapter, command: str, wait: bool,
               console: Console) -> contextlib.AbstractContextManager[object]:
-    """The lock on the database the run writes to (elt.lock), however many targets name it."""
+    """The lock on the database the run writes to (elt.run.lock), however many targets name it."""
     path = run_lock_path(manifest.project.config.target_dir, adapter)
     if path is None:
         return contextlib.nullcontext()
@@ -341,7 +342,7 @@ def run_lock_path(target_dir: Path, adapter: Adapter) -> Path | None:
 
 def _walk(plan: Plan, work: Callable[[str], NodeResult], threads: int, fail_fast: bool, console: Console,
           adapter: Adapter, results_file: RunResultsFile) -> tuple[list[NodeResult], int | None]:
-    """Run the plan, keeping run_results.json current; Ctrl-C / SIGTERM stop it (elt.interrupts).
+    """Run the plan, keeping run_results.json current; Ctrl-C / SIGTERM stop it (elt.run.interrupts).
     Returns the results and the signal that stopped the run, if one did."""
     def cancel(signum: int) -> None:
         console.cancelling(signal_name(signum))
@@ -362,7 +363,7 @@ def _unit_test_worker(manifest: Manifest, unit_tests: dict[str, Any], work: Any)
     warehouse, and safe from any worker thread)."""
     if not unit_tests:
         return work
-    from elt.unittests import memory_adapter, unit_test_result
+    from elt.compile.unittests import memory_adapter, unit_test_result
 
     def run(uid: str) -> NodeResult:
         if uid not in unit_tests:
@@ -378,7 +379,7 @@ def freshness_command(inv: Invocation, console: Console) -> tuple[list[Any], Pat
     import datetime
     import json
 
-    from elt.freshness import check_source, checkable
+    from elt.run.freshness import check_source, checkable
     from elt.secrets import mask
 
     manifest = compile_manifest(inv, console)
@@ -409,7 +410,7 @@ def retry_command(inv: Invocation, console: Console, *, threads: int | None) -> 
     --start/--end; the nodes that succeeded are left alone."""
     import json
 
-    from elt.unittests import unit_test_id
+    from elt.compile.unittests import unit_test_id
 
     project_results = load_project(inv.project_dir, inv.vars).config.target_dir / "run_results.json"
     if not project_results.is_file():

@@ -69,7 +69,7 @@ def _selection(fn: Callable[..., Any]) -> Callable[..., Any]:
 def _handle_errors(fn: Callable[..., int]) -> Callable[..., None]:
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> None:
-        from elt import heap
+        from elt.compile.fast import heap
         from elt.errors import EltError
         from elt.secrets import masked_streams
 
@@ -77,17 +77,17 @@ def _handle_errors(fn: Callable[..., int]) -> Callable[..., None]:
         configure_logging(bool(debug))
         with masked_streams():  # ELT_SECRET_* values never reach the terminal or a CI log
             try:
-                with heap.frozen():  # the compiled project stays out of the collector's walks (elt.heap)
+                with heap.frozen():  # the compiled project stays out of the collector's walks (elt.compile.fast.heap)
                     code = fn(*args, **kwargs)
             except EltError as exc:
-                from elt.console import print_error
+                from elt.report.console import print_error
 
                 if debug:
                     traceback.print_exc()
                 print_error(exc)
                 sys.exit(exc.exit_code)
             except KeyboardInterrupt:
-                # Ctrl-C outside a run's walk of the plan (which handles it: elt.interrupts).
+                # Ctrl-C outside a run's walk of the plan (which handles it: elt.run.interrupts).
                 if debug:
                     traceback.print_exc()
                 click.secho("Interrupted.", fg="yellow", err=True)
@@ -134,7 +134,7 @@ def configure_logging(debug: bool) -> None:
 
 def _invocation(project_dir: Path | None, profiles_dir: Path | None, target: str | None, vars_: str | None,
                 debug: bool, select: tuple[str, ...] = (), exclude: tuple[str, ...] = ()) -> Any:
-    from elt.tasks import Invocation, parse_vars
+    from elt.cli.build_commands import Invocation, parse_vars
 
     root_debug = bool(click.get_current_context().find_root().params.get("debug"))
     return Invocation(

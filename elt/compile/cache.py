@@ -281,7 +281,7 @@ def _package_fingerprint() -> str:
     """Size and mtime of every source file of elt: an edited elt (an editable install) is another elt."""
     global _FINGERPRINT
     if _FINGERPRINT is None:
-        root = Path(__file__).resolve().parent
+        root = Path(__file__).resolve().parent.parent  # the elt package (this file is elt/compile/cache.py)
         parts = []
         for folder, dirs, files in os.walk(root):
             dirs[:] = sorted(d for d in dirs if d != "__pycache__")

@@ -4,7 +4,7 @@
 dependencies, the graph, and each model's SQL in the project dialect (parsed once). `Manifest.sql_for()`
 gives the SQL an engine of another dialect will run.
 
-Renders, parses and translations are kept in the compile cache (`elt.cache`) and reused while
+Renders, parses and translations are kept in the compile cache (`elt.compile.cache`) and reused while
 everything they depend on is unchanged, so an unchanged project compiles without rendering, parsing
 or translating anything; a changed model re-renders alone, and re-parses with the models whose SQL its
 change alters (a new relation name, an ephemeral inlined into them). Parsed trees are built lazily
@@ -21,23 +21,23 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from elt import cache as compile_cache
-from elt import heap
-from elt.cache import CacheStats, CompileCache, digest
-from elt.config import TargetConfig
+from elt.compile import cache as compile_cache
+from elt.compile.cache import CacheStats, CompileCache, digest
+from elt.compile.fast import heap
+from elt.compile.fast.render_cache import CachedRenderer
+from elt.compile.graph import Graph
+from elt.compile.sqlmap import line_of_call, source_line
+from elt.compile.templating import PLACEHOLDER_RE, THIS, RenderState
 from elt.errors import EltError, GraphError, ProjectError, SqlError
-from elt.graph import Graph
 from elt.nodes import IDENTIFIER, MATERIALIZATIONS, MODEL_CONFIG_KEYS, TEST_CONFIG_KEYS, Node, Relation
-from elt.project import Project
-from elt.render_cache import CachedRenderer
-from elt.sqlmap import line_of_call, source_line
-from elt.templating import PLACEHOLDER_RE, THIS, RenderState
+from elt.project.config import TargetConfig
+from elt.project.loader import Project
 
 if TYPE_CHECKING:
     import sqlglot
     from sqlglot import exp
 
-    from elt.templating import Renderer
+    from elt.compile.templating import Renderer
 
 EPHEMERAL_PREFIX = "__elt_ephemeral_"
 
@@ -62,7 +62,7 @@ class Manifest:
     #: what this compile rendered, parsed and translated, and what it took from the cache.
     cache_stats: CacheStats = field(default_factory=CacheStats)
     cache: CompileCache | None = field(default=None, repr=False)
-    #: unique id -> parse key (elt.cache): what its compiled SQL, and so its translations, derive from.
+    #: unique id -> parse key (elt.compile.cache): what its compiled SQL, and so its translations, derive from.
     parse_keys: dict[str, str] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
@@ -86,7 +86,7 @@ class Manifest:
         """The model's SQL as an engine speaking `dialect` will run it. With `consume`, a translation
         rewrites the parsed tree in place and forgets it (parsed again if asked for) instead of
         copying it first. `relations` ('schema.name' -> column -> engine type, from the catalog) lets
-        the translation write conversions for the types of the columns it reads (elt.catalog_types);
+        the translation write conversions for the types of the columns it reads (elt.run.catalog_types);
         each set of types has its own translation (and cache entry).
 
         Raises:
@@ -233,7 +233,7 @@ def compile_project(project: Project, target: TargetConfig, *, use_cache: bool |
     stats = CacheStats()
 
     def make_renderer() -> Renderer:
-        from elt.templating import Renderer
+        from elt.compile.templating import Renderer
 
         renderer = Renderer(project.config, target, macros, source_lookup, ref_check)
         if cache is not None:
@@ -335,10 +335,10 @@ def _parse_in_processes(
     cache: CompileCache | None, engine_dialect: str | None,
 ) -> Iterator[_Parsing]:
     """Start parsing (and translating) in worker processes the models' queries the cache does not
-    have, when there are many (elt.compile_processes); stop the workers when the block ends.
+    have, when there are many (elt.compile.fast.processes); stop the workers when the block ends.
     `results()` gives unique id -> (resolved SQL, parse key, translation or None) for those that
     parsed; the others are left to `_parse_model`, in order."""
-    from elt import compile_processes
+    from elt.compile.fast import processes as compile_processes
 
     ephemeral = {uid for uid, model in models.items() if model.materialized == "ephemeral"}
     tasks: list[tuple[str, str]] = []
@@ -434,7 +434,7 @@ def _add_tests(
     project: Project, renders: CachedRenderer, nodes: dict[str, Node], states: dict[str, RenderState]
 ) -> None:
     """Generic tests from yml and singular tests from data_tests/, as nodes depending on what they read."""
-    from elt.datatests import generic_tests
+    from elt.compile.datatests import generic_tests
 
     for uid, test in generic_tests(project, nodes, renders).items():
         nodes[uid] = test

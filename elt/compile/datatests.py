@@ -13,7 +13,7 @@ from typing import Any
 
 from elt.errors import EltError, GraphError, ProjectError
 from elt.nodes import IDENTIFIER, Node
-from elt.project import Project, TestSpec
+from elt.project.loader import Project, TestSpec
 
 #: Built-in generic tests, in the syntax projects use for their own.
 BUILTIN_TESTS = """\
@@ -240,8 +240,8 @@ def build_generic_test(
 
 @functools.cache
 def _render_state() -> Any:
-    """elt.templating.RenderState, imported on first use (not when this module is), and then once."""
-    from elt.templating import RenderState
+    """elt.compile.templating.RenderState, imported on first use (not when this module is), and then once."""
+    from elt.compile.templating import RenderState
 
     return RenderState
 

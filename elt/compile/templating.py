@@ -22,8 +22,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from elt.config import ENV_READS, ProjectConfig, TargetConfig, env_var
 from elt.errors import EltError, TemplateError
+from elt.project.config import ENV_READS, ProjectConfig, TargetConfig, env_var
 from elt.secrets import refuse_in_template
 
 if TYPE_CHECKING:
@@ -141,7 +141,7 @@ class Renderer:
             project_name=project.name, log=lambda *a, **k: "", exceptions=_Exceptions(),
         )
         self.macro_files: dict[str, str] = {}  # macro name -> file
-        from elt.datatests import BUILTIN_PATH, BUILTIN_TESTS, as_macros
+        from elt.compile.datatests import BUILTIN_PATH, BUILTIN_TESTS, as_macros
 
         # `{% test %}` blocks are macros named test_<name>; built-in tests load first so a
         # project's own test of the same name replaces them.

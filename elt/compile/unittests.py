@@ -24,13 +24,13 @@ from typing import Any
 import sqlglot
 from sqlglot import exp
 
-from elt.compiler import Manifest, _did_you_mean
+from elt.compile.compiler import Manifest, _did_you_mean
+from elt.compile.templating import PLACEHOLDER_RE, THIS, Renderer
 from elt.dialects.hive_reader import reader
 from elt.errors import EltError, ProjectError, SqlError
-from elt.project import UnitTestSpec
-from elt.runner import NodeResult, now_iso
-from elt.seeds import _FLOAT, _infer
-from elt.templating import PLACEHOLDER_RE, THIS, Renderer
+from elt.project.loader import UnitTestSpec
+from elt.project.seed_files import _FLOAT, _infer
+from elt.run.runner import NodeResult, now_iso
 
 GIVEN_PREFIX = "__elt_given_"
 #: Where a bare `fixture: name` (dbt's spelling) is looked up, as <name>.csv.
@@ -53,7 +53,7 @@ class UnitTestResult:
 
     def diff(self) -> str:
         """Missing rows (expected, not returned) as `-`, extra rows (returned, not expected) as `+`."""
-        from elt.console import format_table
+        from elt.report.console import format_table
 
         rows = [("-", *r) for r in self.missing] + [("+", *r) for r in self.extra]
         return format_table(["", *self.columns], rows)
@@ -247,7 +247,7 @@ def build_unit_test_sql(manifest: Manifest, spec: UnitTestSpec) -> str:
 def _selector_matcher(manifest: Manifest, text: str) -> Callable[[UnitTestSpec], bool]:
     """Whether one selector (atoms joined by commas) picks a unit test: it names the test (wildcards
     allowed), or its `test_type:` atoms accept `unit` and its other atoms select the tested model."""
-    from elt.selection import select_nodes
+    from elt.run.selection import select_nodes
 
     atoms = text.split(",")
     kinds = [a.split(":", 1)[1] for a in atoms if a.startswith("test_type:")]
@@ -313,7 +313,7 @@ def unit_test_id(spec: UnitTestSpec) -> str:
 def memory_adapter(manifest: Manifest) -> Any:
     """A private in-memory DuckDB adapter (not opened) for unit tests: no warehouse is touched."""
     from elt.adapters.duckdb import DuckDBAdapter
-    from elt.config import TargetConfig
+    from elt.project.config import TargetConfig
 
     memory = TargetConfig(name="unit", type="duckdb", schema="main", threads=1, settings={"path": ":memory:"},
                           profiles_path=manifest.target.profiles_path)

@@ -240,9 +240,9 @@ def render_incremental(manifest: Any, unique_id: str, extra_vars: Mapping[str, A
                        incremental: bool = True) -> None:
     """Render a model again with `is_incremental()` = `incremental` and `extra_vars`, replacing its
     compiled SQL in the manifest."""
-    from elt.compiler import _parse_model
+    from elt.compile.compiler import _parse_model
+    from elt.compile.templating import Renderer
     from elt.errors import GraphError
-    from elt.templating import Renderer
 
     project, node = manifest.project, manifest.nodes[unique_id]
     sources = {(n.source_name, n.name): n for n in manifest.nodes.values() if n.resource_type == "source"}

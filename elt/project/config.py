@@ -229,7 +229,7 @@ def load_target(
             an `env_var()` without default whose variable is not set.
     """
     from elt.adapters import supported_types
-    from elt.yamlfile import load_yaml
+    from elt.project.yamlfile import load_yaml
 
     path = find_profiles(project.root, profiles_dir)
     data = load_yaml(path)
@@ -318,7 +318,7 @@ def render_env_value(value: Any, path: Path, names: set[str] | None = None) -> A
 
 
 #: Environment variables looked up with env_var() (or checked by the compile cache) in this process:
-#: what a compile's result depends on besides files and the command line (elt.compile_stamp).
+#: what a compile's result depends on besides files and the command line (elt.compile.fast.stamp).
 ENV_READS: set[str] = set()
 
 

@@ -15,7 +15,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from elt.config import ProjectConfig, load_project_config
 from elt.errors import GraphError, ProjectError
 from elt.nodes import (
     IDENTIFIER,
@@ -26,10 +25,11 @@ from elt.nodes import (
     Node,
     Relation,
 )
-from elt.yamlfile import fast_safe_load, load_yaml
+from elt.project.config import ProjectConfig, load_project_config
+from elt.project.yamlfile import fast_safe_load, load_yaml
 
 if TYPE_CHECKING:
-    from elt.cache import ParsedFiles
+    from elt.compile.cache import ParsedFiles
 
 
 @dataclass(frozen=True)
@@ -132,8 +132,8 @@ def load_project(root: Path, cli_vars: dict[str, Any] | None = None) -> Project:
 
 
 def _parsed_files(config: ProjectConfig) -> ParsedFiles | None:
-    """The cache of parsed yml files (elt.cache), unless ELT_NO_CACHE is set."""
-    from elt import cache
+    """The cache of parsed yml files (elt.compile.cache), unless ELT_NO_CACHE is set."""
+    from elt.compile import cache
 
     if not cache.enabled():
         return None
@@ -448,7 +448,7 @@ def _load_properties(path: Path, parsed: ParsedFiles | None = None) -> tuple[Any
     `load_yaml`, whose errors name the file and line."""
     import yaml
 
-    from elt.cache import MISSING
+    from elt.compile.cache import MISSING
 
     loader = getattr(yaml, "CSafeLoader", None)
     try:

@@ -16,7 +16,7 @@ from typing import Any
 
 from elt.errors import ProjectError
 from elt.nodes import IDENTIFIER
-from elt.project import read_text
+from elt.project.loader import read_text
 
 _INT = re.compile(r"^[+-]?\d+$")
 _FLOAT = re.compile(r"^[+-]?(\d+\.\d*|\.\d+|\d+)([eE][+-]?\d+)?$")

@@ -18,11 +18,11 @@ from pathlib import Path
 from typing import Any
 
 from elt import __version__
-from elt.compiler import Manifest, checksum
+from elt.compile.compiler import Manifest, checksum
 from elt.errors import ArtifactError
-from elt.incremental import strategy as incremental_strategy
+from elt.materializations.incremental_config import strategy as incremental_strategy
 from elt.nodes import Node
-from elt.runner import NodeResult, now_iso
+from elt.run.runner import NodeResult, now_iso
 from elt.secrets import masker
 
 MANIFEST_SCHEMA = "elt/manifest/v1"

@@ -15,7 +15,7 @@ import click
 
 from elt.errors import EltError
 from elt.nodes import Node
-from elt.runner import NodeResult
+from elt.run.runner import NodeResult
 
 _STATUS = {
     "success": ("OK", "green"),

@@ -13,7 +13,7 @@ import threading
 from collections.abc import Iterable
 
 from elt.adapters.base import Adapter
-from elt.compiler import Manifest
+from elt.compile.compiler import Manifest
 from elt.errors import EltError
 from elt.nodes import Column, Node, Relation
 

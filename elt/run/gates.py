@@ -8,7 +8,7 @@ is upstream of the test: a relationships test pointing at a child of its model) 
 plan always has an order. Gates are considered upstream tests first, so which one is left out does
 not depend on names alone.
 
->>> from elt.graph import Graph
+>>> from elt.compile.graph import Graph
 >>> g = Graph(["a", "b", "c", "t"], [("a", "b"), ("a", "c"), ("a", "t"), ("c", "t")])
 >>> gate_edges(g, {"t": ["a"]}, lambda uid: uid != "t")  # t on a, pointing to c: c cannot wait for t
 [('t', 'b')]
@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 
-from elt.graph import Graph
+from elt.compile.graph import Graph
 
 
 def gate_edges(graph: Graph, tested: Mapping[str, Iterable[str]],

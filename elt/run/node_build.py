@@ -12,16 +12,16 @@ import traceback
 from typing import TYPE_CHECKING
 
 from elt.adapters.base import Adapter
-from elt.compiler import Manifest
-from elt.console import Console
+from elt.compile.compiler import Manifest
 from elt.errors import ArtifactError, EltError
 from elt.nodes import Column, Node
-from elt.plan import Plan
-from elt.runner import NodeResult
+from elt.report.console import Console
+from elt.run.plan import Plan
+from elt.run.runner import NodeResult
 
 if TYPE_CHECKING:
-    from elt.catalog_types import CatalogTypes
-    from elt.tasks import Invocation
+    from elt.cli.build_commands import Invocation
+    from elt.run.catalog_types import CatalogTypes
 
 
 def create_schemas(adapter: Adapter, plan: Plan) -> None:
@@ -39,10 +39,10 @@ def node_worker(manifest: Manifest, adapter: Adapter, sql: dict[str, str], conso
 
     `sql` holds each model's and test's SQL for the engine, translated without knowing the types of
     what it reads; where the engine speaks another dialect, each is translated again just before it
-    runs, with the column types of the relations it reads (elt.catalog_types).
+    runs, with the column types of the relations it reads (elt.run.catalog_types).
     """
-    from elt import artifacts
-    from elt.catalog_types import CatalogTypes
+    from elt.report import artifacts
+    from elt.run.catalog_types import CatalogTypes
 
     target_dir = manifest.project.config.target_dir
     defaults = manifest.target.settings
@@ -121,7 +121,7 @@ def _build_node(manifest: Manifest, adapter: Adapter, node: Node, sql: str, stat
     from elt.materializations.seed import load_seed
     from elt.materializations.table import build_table
     from elt.materializations.view import build_view
-    from elt.seeds import read_seed
+    from elt.project.seed_files import read_seed
 
     if node.resource_type == "test":
         return _run_test(adapter, node, sql, statements)
@@ -142,8 +142,8 @@ def _build_node(manifest: Manifest, adapter: Adapter, node: Node, sql: str, stat
 def _build_incremental(manifest: Manifest, adapter: Adapter, node: Node, inv: Invocation,
                        statements: list[str], catalog: CatalogTypes | None = None) -> NodeResult:
     """Load an incremental model, once or (backfill with batch_size) once per interval."""
-    from elt.incremental import intervals, render_incremental
     from elt.materializations.incremental import build_incremental
+    from elt.materializations.incremental_config import intervals, render_incremental
 
     assert node.relation is not None
     batch_size = node.config.get("batch_size")

@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 
-from elt.compiler import Manifest
-from elt.gates import gate_edges, passing_through
-from elt.graph import Graph
+from elt.compile.compiler import Manifest
+from elt.compile.graph import Graph
+from elt.run.gates import gate_edges, passing_through
 
 
 @dataclass(frozen=True)
@@ -32,7 +32,7 @@ def build_plan(manifest: Manifest, selected: Collection[str], *, tests_gate_chil
 
     Args:
         tests_gate_children: `elt build`: a model waits for the tests of the models it reads
-            (elt.gates), so a failing test (severity error) skips everything built on the bad data.
+            (elt.run.gates), so a failing test (severity error) skips everything built on the bad data.
         unit_tests: unit test id -> the model it tests (`elt build`): the model waits for it.
     """
     nodes = manifest.nodes

@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Literal, Protocol
 
-from elt import heap
-from elt.graph import Graph
+from elt.compile.fast import heap
+from elt.compile.graph import Graph
 
 #: success (a test: passed), error (could not run), fail / warn (a test found rows), skipped.
 Status = Literal["success", "error", "fail", "warn", "skipped"]

@@ -30,8 +30,8 @@ from dataclasses import dataclass
 from fnmatch import fnmatchcase
 from typing import Any, get_args
 
+from elt.compile.graph import Graph
 from elt.errors import ProjectError
-from elt.graph import Graph
 from elt.nodes import Node, ResourceType
 
 #: Shown with every malformed selector.

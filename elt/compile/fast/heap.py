@@ -5,7 +5,7 @@ environment). Every full collection walks all of them again, and a compile's or 
 allocations trigger several: about a second of a 5000-model compile. Objects alive when a `frozen()`
 block starts (or when `freeze_more()` is called inside one) are moved out of the collector's reach
 (`gc.freeze`) until the outermost block ends; they are still freed by reference counting, and cyclic
-garbage among them is collected after the block. Forked workers (elt.compile_processes) also gain:
+garbage among them is collected after the block. Forked workers (elt.compile.fast.processes) also gain:
 the collector no longer touches, and so copies, the pages they share with their parent.
 """
 

@@ -26,7 +26,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
-from elt import heap
+from elt.compile.fast import heap
 
 PROCESSES_ENV = "ELT_COMPILE_PROCESSES"
 #: below this many queries to parse, forking costs more than it saves.

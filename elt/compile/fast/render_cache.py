@@ -1,7 +1,7 @@
 """Rendering with the compile cache: a render is taken from the cache while what it read still holds.
 
 `CachedRenderer` stands in for `templating.Renderer` during a compile. A model or test file's render
-is found by its path and content (elt.cache) and reused when every `var()`, `env_var()`, `source()`
+is found by its path and content (elt.compile.cache) and reused when every `var()`, `env_var()`, `source()`
 and `ref()` it looked up would give the same answer today; otherwise the file is rendered again.
 The Jinja environment (and the macros it compiles) is built only at the first render that is not in
 the cache, so an unchanged project does not import or run Jinja at all.
@@ -12,12 +12,12 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
-from elt.cache import CacheStats, CompileCache, digest
+from elt.compile.cache import CacheStats, CompileCache, digest
+from elt.compile.templating import RenderState, env_input, var_input
 from elt.nodes import Node
-from elt.templating import RenderState, env_input, var_input
 
 if TYPE_CHECKING:
-    from elt.templating import Renderer
+    from elt.compile.templating import Renderer
 
 
 class CachedRenderer:
@@ -66,8 +66,8 @@ class CachedRenderer:
 
     def prefetch(self, files: list[tuple[str, str, str]]) -> None:
         """Render in worker processes, ahead of `render`, the files (name, path, text) the cache does
-        not have, when there are many (elt.compile_processes)."""
-        from elt import compile_processes
+        not have, when there are many (elt.compile.fast.processes)."""
+        from elt.compile.fast import processes as compile_processes
 
         if not compile_processes.usable(len(files)):
             return

@@ -17,7 +17,7 @@ The next `elt compile` computes the same digest (hashing the files' content, not
 times: ~0.1 s for 5000 models), compares the environment and the outputs, and, when all hold,
 reports the recorded summary instead of compiling: the files in target/ are already what a compile
 would write (but manifest.json's `generated_at`, which stays that of the compile that wrote it). Any
-difference, or ELT_NO_CACHE, and it compiles as usual (with the compile cache, elt.cache).
+difference, or ELT_NO_CACHE, and it compiles as usual (with the compile cache, elt.compile.cache).
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from elt.config import ProjectConfig
+from elt.project.config import ProjectConfig
 
 #: 2: environment values as keyed digests (format 1 held the values, passwords included).
 FORMAT = 2
@@ -51,7 +51,7 @@ class Stamp:
 
 def inputs_digest(config: ProjectConfig, invocation: tuple[Any, ...], profiles_dir: Path | None) -> str:
     """Digest of everything a compile reads but the environment (see the module docstring)."""
-    from elt.cache import _package_fingerprint, _version
+    from elt.compile.cache import _package_fingerprint, _version
 
     h = hashlib.blake2b(digest_size=20)
 
@@ -104,8 +104,8 @@ def _content(path: str) -> bytes:
 
 def environment(names: set[str]) -> dict[str, tuple[bool, str | None]]:
     """Whether each variable is set, with a keyed digest of its value: never the value itself."""
+    from elt.compile.templating import env_input
     from elt.secrets import fingerprint
-    from elt.templating import env_input
 
     found = {}
     for name in sorted(names):
