@@ -137,13 +137,13 @@ def compile_(project_dir, profiles_dir, target, vars_, debug, select, exclude) -
     """Render models to target/compiled/ and write target/manifest.json."""
     import time
 
-    from elt.cli.build_commands import compile_for_cli
+    from elt.cli.compile_command import compile_command
     from elt.report.console import Console
 
     start = time.perf_counter()
     inv = _invocation(project_dir, profiles_dir, target, vars_, debug, select, exclude)
     console = Console()
-    summary = compile_for_cli(inv, console)
+    summary = compile_command(inv, console)
     found = ", ".join(f"{n} {k}s" for k, n in sorted(summary.kinds.items()))
     done = ("nothing changed since the last compile: kept" if summary.unchanged else "wrote")
     click.echo(f"Compiled {summary.models} model(s) for target {summary.target_name!r} ({summary.target_type}) "
@@ -164,7 +164,7 @@ def ls(project_dir, profiles_dir, target, vars_, debug, select, exclude, resourc
     """List the selected nodes in dependency order."""
     import json
 
-    from elt.cli.build_commands import list_command
+    from elt.cli.inspect_commands import list_command
     from elt.report.console import Console
 
     inv = _invocation(project_dir, profiles_dir, target, vars_, debug, select, exclude)
@@ -190,7 +190,7 @@ def ls(project_dir, profiles_dir, target, vars_, debug, select, exclude, resourc
 @_handle_errors
 def debug(project_dir, profiles_dir, target, vars_, debug) -> int:
     """Check the project, the profile and the connection."""
-    from elt.cli.build_commands import debug_command
+    from elt.cli.inspect_commands import debug_command
 
     inv = _invocation(project_dir, profiles_dir, target, vars_, debug)
     ok = True
@@ -242,7 +242,7 @@ def source() -> None:
 @_handle_errors
 def source_freshness(project_dir, profiles_dir, target, vars_, debug, select, exclude) -> int:
     """Check how old each source's newest row is; exit 1 past an error_after threshold."""
-    from elt.cli.build_commands import freshness_command
+    from elt.cli.inspect_commands import freshness_command
     from elt.report.console import Console
 
     inv = _invocation(project_dir, profiles_dir, target, vars_, debug, select, exclude)

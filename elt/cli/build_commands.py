@@ -1,4 +1,5 @@
-"""One function per command: load, compile, select, plan, run, write artifacts.
+"""The commands that build: `elt run`, `elt test`, `elt build`, `elt seed` and `elt retry`: compile,
+select, plan, then walk the plan on the target under its run lock, writing run_results.json as it goes.
 
 The CLI parses arguments and calls these; they return results and never print (progress goes to the
 `Console` passed in) and never exit.
@@ -11,47 +12,26 @@ import logging
 import signal
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from elt.adapters.base import Adapter
-from elt.compile.compiler import Manifest, compile_project
+from elt.cli.invocation import Invocation, adapter_class_of, compile_manifest, select
+from elt.compile.compiler import Manifest
 from elt.errors import ArtifactError, EltError, ProjectError
-from elt.project.config import TargetConfig, load_target
-from elt.project.loader import Project, load_project
+from elt.project.loader import load_project
 from elt.report.console import Console
 from elt.run.interrupts import Interrupts, signal_name
 from elt.run.lock import RunLock, lock_file
 from elt.run.node_build import create_schemas, node_worker
 from elt.run.plan import Plan, build_plan
-from elt.run.runner import NodeResult, TeeEvents, execute_dag, now_iso
+from elt.run.runner import NodeResult, TeeEvents, execute_dag
 
 if TYPE_CHECKING:
     from elt.report.artifacts import RunResultsFile
 
 log = logging.getLogger(__name__)
-
-
-@dataclass
-class Invocation:
-    """What every command gets from the command line."""
-
-    project_dir: Path = field(default_factory=Path.cwd)
-    profiles_dir: Path | None = None
-    target: str | None = None
-    vars: dict[str, Any] = field(default_factory=dict)
-    select: tuple[str, ...] = ()
-    exclude: tuple[str, ...] = ()
-    debug: bool = False
-    #: wait for another run writing to the same target instead of failing.
-    wait: bool = False
-    #: rebuild incremental models from scratch.
-    full_refresh: bool = False
-    #: backfill interval (ISO dates, both included): var('start') / var('end').
-    start: str | None = None
-    end: str | None = None
-
 
 @dataclass
 class RunOutcome:
@@ -66,140 +46,6 @@ class RunOutcome:
     @property
     def failed(self) -> bool:
         return any(r.status in ("error", "fail") for r in self.results)
-
-
-def load(inv: Invocation) -> tuple[Project, TargetConfig]:
-    project = load_project(inv.project_dir, inv.vars)
-    target = load_target(project.config, inv.profiles_dir, inv.target)
-    return project, target
-
-
-def compile_manifest(inv: Invocation, console: Console) -> Manifest:
-    project, target = load(inv)
-    for warning in project.warnings:
-        console.warning(warning)
-    manifest = compile_project(project, target)
-    stats = manifest.cache_stats
-    log.debug("compiled %d node(s): %d file(s) rendered (%d from the cache), %d generic test(s) rendered "
-              "(%d from the cache), %d query(ies) parsed (%d from the cache), %d translated (%d from the cache)",
-              len(manifest.nodes), stats.rendered, stats.render_hits, stats.tests_rendered, stats.test_hits,
-              stats.parsed, stats.parse_hits, stats.translated, stats.translation_hits)
-    console.nodes = manifest.nodes
-    _check_incremental(manifest)
-    return manifest
-
-
-def _check_incremental(manifest: Manifest) -> None:
-    from elt.materializations.incremental_config import check_models
-
-    check_models(manifest, _adapter_class(manifest.target))
-
-
-def select(manifest: Manifest, inv: Invocation, console: Console, resource_types: set[str]) -> set[str]:
-    from elt.compile.unittests import unit_test_selectors
-    from elt.run.selection import select_nodes, unmatched_selectors
-
-    selected = select_nodes(manifest.graph, manifest.nodes, inv.select, inv.exclude, resource_types)
-    unmatched = unmatched_selectors(manifest.graph, manifest.nodes, inv.select)
-    # A unit test's name or test_type:unit matches no node: unit tests run outside the DAG.
-    unit = unit_test_selectors(manifest, unmatched) if unmatched else set()
-    for selector in [s for s in unmatched if s not in unit]:
-        console.warning(f"the selector {selector!r} matches no node")
-    return selected
-
-
-def compile_command(inv: Invocation, console: Console, target_dialect: str | None = None) -> tuple[Manifest, int]:
-    """`elt compile`: write target/compiled/ and target/manifest.json. Returns (manifest, files).
-
-    When the target's engine speaks another dialect than the project, each model is also translated
-    (so constructs it cannot run faithfully are reported now) and written to target/translated/.
-    """
-    manifest, written = _compile_and_write(inv, console, target_dialect)
-    return manifest, sum(1 for rel in written if rel.startswith("compiled/"))
-
-
-def _compile_and_write(inv: Invocation, console: Console, target_dialect: str | None) -> tuple[Manifest, list[str]]:
-    """`compile_command`'s work; returns the manifest and the files written, relative to target/."""
-    from elt.report import artifacts
-
-    manifest = compile_manifest(inv, console)
-    selected = select(manifest, inv, console, {"model"})
-    ordered = [uid for uid in manifest.graph.topological_order() if uid in selected and uid in manifest.compiled_sql]
-    with artifacts.writing() as writer:  # the SQL files are written while the manifest is made
-        artifacts.write_compiled(manifest, ordered, writer)
-        written = [f"compiled/{artifacts.output_path(manifest.nodes[uid])}" for uid in ordered]
-        if target_dialect is None:
-            target_dialect = _adapter_class(manifest.target).dialect
-        if target_dialect != manifest.dialect:
-            # Surfaces untranslatable constructs now rather than at run time.
-            artifacts.write_translated(manifest, ordered, target_dialect, writer)
-            written += [f"translated/{artifacts.output_path(manifest.nodes[uid])}" for uid in ordered]
-        artifacts.write_manifest(manifest)
-    return manifest, [*written, "manifest.json"]
-
-
-@dataclass
-class CompileSummary:
-    """What `elt compile` reports."""
-
-    models: int
-    #: resource type -> how many nodes of it the project has.
-    kinds: dict[str, int]
-    target_name: str
-    target_type: str
-    target_path: str
-    #: nothing had changed since the last compile: its outputs were kept (elt.compile.fast.stamp).
-    unchanged: bool = False
-
-
-def compile_for_cli(inv: Invocation, console: Console) -> CompileSummary:
-    """`elt compile`, skipped when nothing it reads has changed since the last one (elt.compile.fast.stamp)."""
-    from elt.compile import cache
-    from elt.compile.fast import stamp as compile_stamp
-    from elt.project.config import ENV_READS, load_project_config
-
-    config = load_project_config(inv.project_dir, inv.vars)
-    stamp_inputs = None
-    if cache.enabled():
-        invocation = (str(config.root), str(inv.profiles_dir), inv.target, repr(sorted(inv.vars.items())),
-                      inv.select, inv.exclude)
-        stamp_inputs = compile_stamp.inputs_digest(config, invocation, inv.profiles_dir)
-        stamp = compile_stamp.load(config, inv.target)
-        if stamp is not None and compile_stamp.holds(stamp, config, stamp_inputs):
-            for warning in stamp.summary.get("warnings", []):
-                console.warning(warning)
-            return CompileSummary(**{k: v for k, v in stamp.summary.items() if k != "warnings"}, unchanged=True)
-        compile_stamp.forget(config, inv.target)
-    manifest, written = _compile_and_write(inv, console, None)
-    kinds: dict[str, int] = {}
-    for node in manifest.nodes.values():
-        kinds[node.resource_type] = kinds.get(node.resource_type, 0) + 1
-    summary = CompileSummary(
-        models=sum(1 for rel in written if rel.startswith("compiled/")), kinds=kinds,
-        target_name=manifest.target.name, target_type=manifest.target.type,
-        target_path=manifest.project.config.target_path,
-    )
-    if stamp_inputs is not None:
-        files = compile_stamp.outputs(config.target_dir, written)
-        if files is not None:
-            record = {k: v for k, v in vars(summary).items() if k != "unchanged"}
-            compile_stamp.save(config, inv.target, compile_stamp.Stamp(
-                inputs=stamp_inputs, environment=compile_stamp.environment(ENV_READS), outputs=files,
-                summary={**record, "warnings": list(console.warnings)},
-            ))
-    return summary
-
-
-def _adapter_class(target: TargetConfig) -> type[Adapter]:
-    from elt.adapters import adapter_class
-
-    return adapter_class(target.type, path=str(target.profiles_path))
-
-
-def _open_adapter(target: TargetConfig) -> Adapter:
-    adapter = _adapter_class(target)(target)
-    adapter.open()
-    return adapter
 
 
 def run_command(inv: Invocation, console: Console, *, threads: int | None, fail_fast: bool) -> RunOutcome:
@@ -273,7 +119,7 @@ def _build(
                       unit_tests={uid: f"model.{spec.model}" for uid, spec in unit_tests.items()})
     stats = manifest.cache_stats
     translated = (stats.translated, stats.translation_hits)
-    adapter_cls = _adapter_class(manifest.target)
+    adapter_cls = adapter_class_of(manifest.target)
     # Translate everything before touching the warehouse: a construct the engine cannot run with
     # Hive's meaning is a compile error, and nothing is built.
     sql = {uid: manifest.sql_for(uid, adapter_cls.dialect) for uid in plan.unique_ids
@@ -374,36 +220,6 @@ def _unit_test_worker(manifest: Manifest, unit_tests: dict[str, Any], work: Any)
     return run
 
 
-def freshness_command(inv: Invocation, console: Console) -> tuple[list[Any], Path]:
-    """`elt source freshness`: grade each selected source's age; write target/sources.json."""
-    import datetime
-    import json
-
-    from elt.run.freshness import check_source, checkable
-    from elt.secrets import mask
-
-    manifest = compile_manifest(inv, console)
-    chosen = select(manifest, inv, console, {"source"})
-    sources = [manifest.nodes[uid] for uid in sorted(chosen) if checkable(manifest.nodes[uid])]
-    results = []
-    if sources:
-        adapter = _open_adapter(manifest.target)
-        now = datetime.datetime.now(datetime.UTC)
-        try:
-            for index, node in enumerate(sources, start=1):
-                result = check_source(node, adapter, manifest.dialect, now)
-                console.freshness(index, len(sources), f"{node.source_name}.{node.name}", result.status,
-                                  result.message)
-                results.append(result)
-        finally:
-            adapter.close()
-    path = manifest.project.config.target_dir / "sources.json"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(mask(json.dumps({"metadata": {"schema": "elt/sources/v1", "generated_at": now_iso()},
-                                     "results": [r.__dict__ for r in results]}, indent=2, default=str) + "\n"))
-    return results, path
-
-
 def retry_command(inv: Invocation, console: Console, *, threads: int | None) -> RunOutcome:
     """`elt retry`: rerun the nodes that failed or were skipped in the last run (run_results.json),
     or never ended (a run killed mid-way), with that run's command, vars, target, --full-refresh and
@@ -441,61 +257,3 @@ def retry_command(inv: Invocation, console: Console, *, threads: int | None) -> 
         return RunOutcome(manifest, [], 0.0)
     return _build(manifest, inv, console, selected, command, threads or args.get("threads"), False, units)
 
-
-def list_command(inv: Invocation, console: Console, resource_types: set[str]) -> list[str]:
-    """`elt ls`: the selected nodes in dependency order."""
-    manifest = compile_manifest(inv, console)
-    selected = select(manifest, inv, console, resource_types)
-    return [uid for uid in manifest.graph.topological_order() if uid in selected]
-
-
-def debug_command(inv: Invocation) -> list[tuple[str, bool, str]]:
-    """`elt debug`: check project, profile and connection. Returns (check, ok, detail) rows."""
-    checks: list[tuple[str, bool, str]] = []
-    try:
-        project, target = load(inv)
-    except EltError as exc:
-        checks.append(("project and profile", False, str(exc)))
-        return checks
-    checks.append(("project", True, f"{project.config.name} ({project.config.pyproject_path})"))
-    checks.append(("profile", True, f"{project.config.profile} in {target.profiles_path}"))
-    settings = ", ".join(f"{k}={v}" for k, v in target.public_settings().items())
-    checks.append(("target", True, f"{target.name}: {settings}"))
-    try:
-        adapter = _open_adapter(target)
-        try:
-            version = adapter.version()
-            adapter.fetchall("SELECT 1")
-        finally:
-            adapter.close()
-        checks.append(("connection", True, version))
-    except EltError as exc:
-        checks.append(("connection", False, str(exc)))
-    return checks
-
-
-def _yaml_problem(exc: Exception, text: str) -> str:
-    """PyYAML's error in one line: what is wrong and where (its message also quotes the text, and for
-    a multi-line --vars, each context)."""
-    problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-    mark = getattr(exc, "problem_mark", None)
-    if mark is None:
-        return problem
-    where = f"line {mark.line + 1}, column {mark.column + 1}" if "\n" in text.strip() else f"column {mark.column + 1}"
-    return f"{problem} ({where})"
-
-
-def parse_vars(text: str | None) -> dict[str, Any]:
-    """`--vars '{key: value}'` (YAML, as in dbt)."""
-    if not text:
-        return {}
-    import yaml
-
-    try:
-        value = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        raise ProjectError(f"--vars is not valid YAML: {_yaml_problem(exc, text)}",
-                           hint="write it as '{key: value, other: 2}'") from None
-    if not isinstance(value, dict):
-        raise ProjectError("--vars must be a YAML mapping", hint="write it as '{key: value, other: 2}'")
-    return value

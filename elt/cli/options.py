@@ -134,7 +134,7 @@ def configure_logging(debug: bool) -> None:
 
 def _invocation(project_dir: Path | None, profiles_dir: Path | None, target: str | None, vars_: str | None,
                 debug: bool, select: tuple[str, ...] = (), exclude: tuple[str, ...] = ()) -> Any:
-    from elt.cli.build_commands import Invocation, parse_vars
+    from elt.cli.invocation import Invocation, parse_vars
 
     root_debug = bool(click.get_current_context().find_root().params.get("debug"))
     return Invocation(

@@ -27,8 +27,8 @@ def docs() -> None:
 @_handle_errors
 def docs_graph(project_dir, profiles_dir, target, vars_, debug, select, exclude, fmt, output, columns) -> int:
     """Print the model DAG, grouped by layer (schema)."""
-    from elt.cli.build_commands import compile_manifest
-    from elt.cli.build_commands import select as select_nodes
+    from elt.cli.invocation import compile_manifest
+    from elt.cli.invocation import select as select_nodes
     from elt.docs.graph import render_graph
     from elt.report.console import Console
 
@@ -62,7 +62,7 @@ def docs_lineage(project_dir, profiles_dir, target, vars_, debug, target_spec, d
 
     MODEL may be a model, a seed, or a source as source_name.table.
     """
-    from elt.cli.build_commands import compile_manifest
+    from elt.cli.invocation import compile_manifest
     from elt.docs.lineage import compute_lineage
     from elt.docs.lineage_tree import check_column, render_tree, resolve_target
     from elt.report.console import Console
@@ -80,7 +80,7 @@ def docs_lineage(project_dir, profiles_dir, target, vars_, debug, target_spec, d
 def _docs_dir(project_dir: Path | None, vars_: str | None, output_dir: Path | None) -> Path:
     if output_dir is not None:
         return output_dir
-    from elt.cli.build_commands import parse_vars
+    from elt.cli.invocation import parse_vars
     from elt.project.config import load_project_config
 
     return load_project_config((project_dir or Path.cwd()).resolve(), parse_vars(vars_)).target_dir / "docs"
@@ -96,7 +96,7 @@ def docs_generate(project_dir, profiles_dir, target, vars_, debug, output_dir) -
 
     The site works offline, opened from the file system (index.html) or with `elt docs serve`.
     """
-    from elt.cli.build_commands import compile_manifest
+    from elt.cli.invocation import compile_manifest
     from elt.docs.site import generate_site
     from elt.report.console import Console
 

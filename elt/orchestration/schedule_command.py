@@ -20,7 +20,7 @@ from elt.report.console import Console
 from elt.run.lock import RunLock
 
 if TYPE_CHECKING:
-    from elt.cli.build_commands import Invocation
+    from elt.cli.invocation import Invocation
 
 CLI_JOB = "cli"
 

@@ -1,7 +1,7 @@
 """The built-in scheduler: at each tick of a job's schedule, run `elt build` for its selection.
 
-Each run is a subprocess (`python -m elt build ... --wait`), not a call to `elt.cli.build_commands.build_command` in
-this process, because:
+Each run is a subprocess (`python -m elt build ... --wait`), not a call to
+`elt.cli.build_commands.build_command` in this process, because:
 
 - every run loads the project afresh, so edits made between ticks are picked up, as under cron;
 - a crash, a leak or a hung engine call in one run cannot take the scheduler down with it, and a run

@@ -20,7 +20,7 @@ from elt.run.plan import Plan
 from elt.run.runner import NodeResult
 
 if TYPE_CHECKING:
-    from elt.cli.build_commands import Invocation
+    from elt.cli.invocation import Invocation
     from elt.run.catalog_types import CatalogTypes
 
 

@@ -306,7 +306,7 @@ RUNNABLE = {
                   - relationships: {to: "ref('stg_customers')", field: id}
         """,
 }
-COMPILE_LINE = re.compile(r"debug elt\.cli\.build_commands: compiled \d+ node\(s\): (\d+) file\(s\) rendered "
+COMPILE_LINE = re.compile(r"debug elt\.cli\.invocation: compiled \d+ node\(s\): (\d+) file\(s\) rendered "
                           r"\(\d+ from the cache\), (\d+) generic test\(s\) rendered \(\d+ from the cache\), "
                           r"(\d+) query\(ies\) parsed")
 

@@ -63,7 +63,7 @@ def test_demo_mart_column_is_traced_to_seed_columns_through_every_layer():
 
 
 def test_demo_every_mart_column_resolves():
-    from elt.cli.build_commands import Invocation, compile_manifest
+    from elt.cli.invocation import Invocation, compile_manifest
     from elt.docs.lineage import compute_lineage
     from elt.report.console import Console
 
