@@ -143,7 +143,7 @@ def _build_incremental(manifest: Manifest, adapter: Adapter, node: Node, inv: In
                        statements: list[str], catalog: CatalogTypes | None = None) -> NodeResult:
     """Load an incremental model, once or (backfill with batch_size) once per interval."""
     from elt.materializations.incremental import build_incremental
-    from elt.materializations.incremental_config import intervals, render_incremental
+    from elt.materializations.incremental_render import intervals, render_incremental
 
     assert node.relation is not None
     batch_size = node.config.get("batch_size")
