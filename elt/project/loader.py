@@ -26,7 +26,8 @@ from elt.nodes import (
     Relation,
 )
 from elt.project.config import ProjectConfig, load_project_config
-from elt.project.yamlfile import fast_safe_load, load_yaml
+from elt.project.fast_yaml import fast_safe_load
+from elt.project.yamlfile import load_yaml
 
 if TYPE_CHECKING:
     from elt.compile.cache import ParsedFiles

@@ -1,6 +1,7 @@
-"""A model file of text and `{{ expressions }}` only is rendered from its Jinja syntax tree, without
-generating code (elt.compile.templating, `Renderer._render_plain`): the same SQL, refs, configs and reads as
-Jinja's own rendering, and any other file, or any error, is rendered (and reported) by Jinja."""
+"""A model file of text and `{{ expressions }}` only is rendered from its Jinja syntax tree, without generating
+code (elt.compile.templating, `Renderer._render_plain`, and elt.compile.fast.plain_templates): the same SQL,
+refs, configs and reads as Jinja's own rendering, and any other file, or any error, is rendered (and reported)
+by Jinja."""
 
 from __future__ import annotations
 
