@@ -14,11 +14,11 @@ __all__ = ["__version__", "compile_project", "load_project"]
 
 def __getattr__(name: str) -> Any:
     if name == "load_project":
-        from elt.project import load_project
+        from elt.project.loader import load_project
 
         return load_project
     if name == "compile_project":
-        from elt.compiler import compile_project
+        from elt.compile.compiler import compile_project
 
         return compile_project
     raise AttributeError(name)

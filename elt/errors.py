@@ -1,7 +1,7 @@
 """The exception hierarchy for every error a user can cause or see.
 
 Each error carries where it happened (file, line, column, node) and, when we know one, a hint saying
-what to do. `cli.py` prints these without a traceback; anything that is not an `EltError` is a bug.
+what to do. `elt.cli` prints these without a traceback; anything that is not an `EltError` is a bug.
 """
 
 from __future__ import annotations

@@ -24,7 +24,7 @@ Rows = Iterable[Mapping[str, Any]] | Any
 
 
 def _records(rows: Rows) -> list[dict[str, Any]]:
-    from elt.unittests import _missing
+    from elt.compile.unittests import _missing
 
     records = rows.to_dict(orient="records") if hasattr(rows, "to_dict") else rows
     return [{k: None if _missing(v) else v for k, v in dict(r).items()} for r in records]
@@ -35,9 +35,9 @@ def _input(key: str) -> str:
 
 
 def _manifest(project_dir: str | Path, target: str | None, vars: Mapping[str, Any] | None) -> Any:
-    from elt.compiler import compile_project
-    from elt.config import load_target
-    from elt.project import load_project
+    from elt.compile.compiler import compile_project
+    from elt.project.config import load_target
+    from elt.project.loader import load_project
 
     project = load_project(Path(project_dir), dict(vars or {}))
     return compile_project(project, load_target(project.config, None, target))
@@ -45,7 +45,7 @@ def _manifest(project_dir: str | Path, target: str | None, vars: Mapping[str, An
 
 def _spec(model: str, given: Mapping[str, Rows], expect: Rows | None, vars: Mapping[str, Any] | None,
           is_incremental: bool) -> Any:
-    from elt.project import UnitTestSpec
+    from elt.project.loader import UnitTestSpec
 
     return UnitTestSpec(
         name=f"python_{model}", model=model,
@@ -63,10 +63,10 @@ def run_model(model: str, given: Mapping[str, Rows], *, project_dir: str | Path 
     import sqlglot
 
     from elt.adapters.duckdb import DuckDBAdapter
-    from elt.config import TargetConfig
+    from elt.compile.unittests import build_unit_test_sql
     from elt.dialects import translate
     from elt.dialects.hive_reader import reader
-    from elt.unittests import build_unit_test_sql
+    from elt.project.config import TargetConfig
 
     manifest = _manifest(project_dir, target, vars)
     sql = build_unit_test_sql(manifest, _spec(model, given, None, vars, is_incremental))
@@ -86,8 +86,8 @@ def assert_model_returns(model: str, given: Mapping[str, Rows], expected: Rows, 
         AssertionError: with a table of the rows missing (-) and extra (+).
     """
     from elt.adapters.duckdb import DuckDBAdapter
-    from elt.config import TargetConfig
-    from elt.unittests import run_unit_test
+    from elt.compile.unittests import run_unit_test
+    from elt.project.config import TargetConfig
 
     manifest = _manifest(project_dir, target, vars)
     spec = _spec(model, given, expected, vars, is_incremental)

@@ -17,9 +17,9 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any, ClassVar, Literal
 
-from elt.config import TargetConfig
 from elt.errors import AdapterError
 from elt.nodes import Column, Relation
+from elt.project.config import TargetConfig
 
 RelationKind = Literal["table", "view"]
 #: the message of every statement ended or refused by `Adapter.cancel()`.
@@ -95,7 +95,7 @@ class Adapter(ABC):
         """Close every connection this adapter opened. Safe to call twice."""
 
     def lock_key(self) -> str | None:
-        """What identifies the database this adapter writes to, for the run lock (elt.lock): two
+        """What identifies the database this adapter writes to, for the run lock (elt.run.lock): two
         targets with one key are one writer, and take turns. None: no other process can write to it
         (an in-memory database), so no lock is needed. Known without connecting.
 

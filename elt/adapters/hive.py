@@ -37,15 +37,15 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any, TypeVar
 
 from elt.adapters.base import CANCELLED, Adapter, RelationKind
-from elt.config import TargetConfig
 from elt.errors import AdapterError, ProjectError
 from elt.nodes import IDENTIFIER, Column, Relation, declares_transactional
+from elt.project.config import TargetConfig
 
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
-#: Profile keys this adapter reads (besides `type`, `threads`, `schema`, handled by config.py).
+#: Profile keys this adapter reads (besides `type`, `threads`, `schema`, handled by elt.project.config).
 PROFILE_KEYS: dict[str, str] = {
     "host": "HiveServer2 host (default 127.0.0.1)",
     "port": "HiveServer2 port (default 10000)",
@@ -519,8 +519,8 @@ class HiveAdapter(Adapter):
     def merge(self, relation: Relation, source: Relation, columns: Sequence[str], select: Sequence[str],
               unique_key: Sequence[str]) -> None:
         # Only for tables declared transactional (created ACID by table_options); the compile-time
-        # check (elt.incremental) refuses merge otherwise, and partition or bucketing columns outside
-        # unique_key (Hive cannot UPDATE them).
+        # check (elt.materializations.incremental_config) refuses merge otherwise, and partition or
+        # bucketing columns outside unique_key (Hive cannot UPDATE them).
         self.execute(merge_statement(relation, source, columns, select, unique_key))
 
     def add_columns(self, relation: Relation, columns: Sequence[Column]) -> None:
@@ -791,7 +791,8 @@ def table_options(config: Mapping[str, Any], *, partition_columns: str | None = 
         raise AdapterError("tblproperties must be a mapping of property -> value")
     file_format = str(config.get("file_format") or "").lower()
     if declares_transactional(config):
-        # Checked at compile time for incremental models (elt.incremental); here for every other path.
+        # Checked at compile time for incremental models (elt.materializations.incremental_config); here
+        # for every other path.
         if file_format not in ("", "orc"):
             raise AdapterError(f"a transactional (ACID) Hive table is stored as ORC, not {file_format}",
                                hint="remove file_format or set file_format='orc'")

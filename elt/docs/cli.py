@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from elt.cli_options import _common, _handle_errors, _invocation, _selection
+from elt.cli.options import _common, _handle_errors, _invocation, _selection
 from elt.secrets import mask
 
 
@@ -27,10 +27,10 @@ def docs() -> None:
 @_handle_errors
 def docs_graph(project_dir, profiles_dir, target, vars_, debug, select, exclude, fmt, output, columns) -> int:
     """Print the model DAG, grouped by layer (schema)."""
-    from elt.console import Console
+    from elt.cli.invocation import compile_manifest
+    from elt.cli.invocation import select as select_nodes
     from elt.docs.graph import render_graph
-    from elt.tasks import compile_manifest
-    from elt.tasks import select as select_nodes
+    from elt.report.console import Console
 
     inv = _invocation(project_dir, profiles_dir, target, vars_, debug, select, exclude)
     console = Console()
@@ -62,10 +62,10 @@ def docs_lineage(project_dir, profiles_dir, target, vars_, debug, target_spec, d
 
     MODEL may be a model, a seed, or a source as source_name.table.
     """
-    from elt.console import Console
+    from elt.cli.invocation import compile_manifest
     from elt.docs.lineage import compute_lineage
     from elt.docs.lineage_tree import check_column, render_tree, resolve_target
-    from elt.tasks import compile_manifest
+    from elt.report.console import Console
 
     inv = _invocation(project_dir, profiles_dir, target, vars_, debug)
     manifest = compile_manifest(inv, Console())
@@ -80,8 +80,8 @@ def docs_lineage(project_dir, profiles_dir, target, vars_, debug, target_spec, d
 def _docs_dir(project_dir: Path | None, vars_: str | None, output_dir: Path | None) -> Path:
     if output_dir is not None:
         return output_dir
-    from elt.config import load_project_config
-    from elt.tasks import parse_vars
+    from elt.cli.invocation import parse_vars
+    from elt.project.config import load_project_config
 
     return load_project_config((project_dir or Path.cwd()).resolve(), parse_vars(vars_)).target_dir / "docs"
 
@@ -96,15 +96,15 @@ def docs_generate(project_dir, profiles_dir, target, vars_, debug, output_dir) -
 
     The site works offline, opened from the file system (index.html) or with `elt docs serve`.
     """
-    from elt.console import Console
+    from elt.cli.invocation import compile_manifest
     from elt.docs.site import generate_site
-    from elt.tasks import compile_manifest
+    from elt.report.console import Console
 
     inv = _invocation(project_dir, profiles_dir, target, vars_, debug)
     console = Console()
     manifest = compile_manifest(inv, console)
-    from elt.artifacts import write_manifest
     from elt.docs.lineage import compute_lineage
+    from elt.report.artifacts import write_manifest
 
     directory = output_dir or manifest.project.config.target_dir / "docs"
     lineage = compute_lineage(manifest)

@@ -10,7 +10,7 @@ import html
 import json
 from collections.abc import Collection
 
-from elt.compiler import Manifest
+from elt.compile.compiler import Manifest
 from elt.docs.graph import GraphFormat, group_by_layer, layer_of, mermaid_id, model_edges, node_label
 from elt.docs.lineage import ColumnRef, Lineage, NodeLineage
 

@@ -11,7 +11,7 @@ import re
 from collections.abc import Collection
 from typing import Literal
 
-from elt.compiler import Manifest
+from elt.compile.compiler import Manifest
 from elt.nodes import Node
 
 GraphFormat = Literal["mermaid", "dot", "json"]

@@ -4,7 +4,7 @@ Pure and deterministic. A node's column is its generation (`Graph.generations()`
 an earlier column); within a column, nodes are ordered by the barycentre of their neighbours, swept
 left-to-right then right-to-left a few times, which removes most edge crossings of a layered DAG.
 
->>> from elt.graph import Graph
+>>> from elt.compile.graph import Graph
 >>> g = Graph(["s", "a", "b"], [("s", "a"), ("s", "b")])
 >>> layout = layout_dag(g, {"s": 40, "a": 40, "b": 40})
 >>> [(box.column, box.row) for box in (layout.boxes["s"], layout.boxes["a"], layout.boxes["b"])]
@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from elt.graph import Graph
+from elt.compile.graph import Graph
 
 NODE_HEIGHT = 40
 ROW_GAP = 18

@@ -1,7 +1,7 @@
 """Column-level lineage: for each column of each node, the upstream (node, column) pairs it derives from.
 
 Nodes are visited in dependency order, so the columns (and types) of a model's parents are known when
-its query is analysed: seeds from their CSV header and inferred types (`elt.seeds.read_seed`), sources
+its query is analysed: seeds from their CSV header and inferred types (`elt.project.seed_files.read_seed`), sources
 from their yml `columns:` (or from the seed that loads their table), models from their own query. Each
 model's parsed query is qualified by sqlglot against a schema of its parents only, then walked with
 `sqlglot.lineage` down to physical tables; a table is mapped back to the parent node it came from.
@@ -29,7 +29,7 @@ from sqlglot.optimizer.qualify import qualify
 from sqlglot.optimizer.scope import build_scope
 from sqlglot.schema import MappingSchema
 
-from elt.compiler import EPHEMERAL_PREFIX, Manifest
+from elt.compile.compiler import EPHEMERAL_PREFIX, Manifest
 from elt.docs.graph import display_name
 from elt.errors import EltError
 from elt.nodes import Node
@@ -149,7 +149,7 @@ def _description(node: Node, column: str) -> str:
 
 
 def _seed_lineage(manifest: Manifest, node: Node) -> NodeLineage:
-    from elt.seeds import read_seed
+    from elt.project.seed_files import read_seed
 
     try:
         data = read_seed(manifest.project.root, node.path, node.config)

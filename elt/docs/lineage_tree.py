@@ -11,7 +11,7 @@ from __future__ import annotations
 import difflib
 from dataclasses import dataclass
 
-from elt.compiler import Manifest
+from elt.compile.compiler import Manifest
 from elt.docs.graph import DOC_TYPES, display_name
 from elt.docs.lineage import ColumnRef, Lineage
 from elt.errors import ProjectError

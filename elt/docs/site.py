@@ -14,7 +14,7 @@ from html import escape
 from pathlib import Path
 from typing import Any
 
-from elt.compiler import Manifest
+from elt.compile.compiler import Manifest
 from elt.docs.lineage import Lineage, compute_lineage
 from elt.docs.site_data import build_site_data, doc_graph
 from elt.docs.svg import render_dag_svg

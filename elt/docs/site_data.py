@@ -8,11 +8,11 @@ from __future__ import annotations
 from typing import Any
 
 from elt import __version__
-from elt.compiler import Manifest
+from elt.compile.compiler import Manifest
+from elt.compile.graph import Graph
 from elt.docs.graph import DOC_TYPES, display_name, layer_of
 from elt.docs.lineage import ColumnLineage, Lineage, NodeLineage
 from elt.docs.svg import layer_colours, node_caption
-from elt.graph import Graph
 from elt.nodes import Node
 
 

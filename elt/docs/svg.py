@@ -10,8 +10,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from html import escape
 
+from elt.compile.graph import Graph
 from elt.docs.layout import Layout, layout_dag
-from elt.graph import Graph
 from elt.nodes import Node
 
 #: Colours of the usual medallion layers; other layers take the palette in order.

@@ -17,8 +17,8 @@ from typing import Any
 
 from elt.adapters.base import Adapter
 from elt.errors import AdapterError
-from elt.incremental import as_list, strategy, type_changes
 from elt.materializations import TMP_SUFFIX, drop_if_exists
+from elt.materializations.incremental_config import as_list, strategy, type_changes
 from elt.materializations.table import build_table
 from elt.nodes import Column, Node, Relation
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from elt.adapters.base import Adapter
 from elt.materializations import TMP_SUFFIX, drop_if_exists, swap_in
 from elt.nodes import Relation
-from elt.seeds import SeedData
+from elt.project.seed_files import SeedData
 
 
 def load_seed(adapter: Adapter, relation: Relation, data: SeedData) -> int:

@@ -16,17 +16,17 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from elt import __version__
-from elt.artifacts import MANIFEST_SCHEMA
-from elt.config import ProjectConfig, load_project_config, load_target
-from elt.console import Console
 from elt.errors import ProjectError
 from elt.orchestration.dag_file import DagSource, render_dag_file
 from elt.orchestration.dag_spec import TaskSpec, build_dag_spec
 from elt.orchestration.settings import load_airflow_config, load_schedule_config
+from elt.project.config import ProjectConfig, load_project_config, load_target
+from elt.report.artifacts import MANIFEST_SCHEMA
+from elt.report.console import Console
 from elt.secrets import mask
 
 if TYPE_CHECKING:
-    from elt.tasks import Invocation
+    from elt.cli.invocation import Invocation
 
 
 @dataclass(frozen=True)
@@ -46,7 +46,7 @@ def generate_dag(inv: Invocation, console: Console, output: Path | None = None,
     """Write the Airflow DAG file of the project `inv` names.
 
     Args:
-        inv: the command's `elt.tasks.Invocation` (project dir, profiles dir, target, vars).
+        inv: the command's `elt.cli.invocation.Invocation` (project dir, profiles dir, target, vars).
         console: where compile warnings go.
         output: the file to write (default: [tool.elt.airflow] `output`, else
             `<project>/dags/elt_<project>.py`).
@@ -84,9 +84,9 @@ def _fresh_manifest(inv: Invocation, console: Console, config: ProjectConfig, ta
     manifest = _read_manifest(path)
     if manifest is not None and not inv.vars and _is_fresh(manifest, path, config, target, profiles_path):
         return manifest, False
-    from elt.tasks import compile_command
+    from elt.cli.compile_command import compile_command
 
-    compile_command(inv, console)
+    compile_command(inv, console, stamped=False)
     manifest = _read_manifest(path)
     if manifest is None:
         raise ProjectError(f"compiling did not write a readable {path}")

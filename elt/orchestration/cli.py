@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from elt.cli_options import _common, _handle_errors, _invocation, _selection
+from elt.cli.options import _common, _handle_errors, _invocation, _selection
 
 
 @click.group()
@@ -27,8 +27,8 @@ def airflow_generate(project_dir, profiles_dir, target, vars_, debug, output) ->
     `elt test --data` with --select for its node. Schedule: [tool.elt.schedule] cron; default_args:
     [tool.elt.airflow.default_args].
     """
-    from elt.console import Console
     from elt.orchestration.airflow_dag import generate_dag
+    from elt.report.console import Console
 
     inv = _invocation(project_dir, profiles_dir, target, vars_, debug)
     result = generate_dag(inv, Console(), output, vars_)

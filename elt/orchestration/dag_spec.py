@@ -36,8 +36,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from elt.compile.graph import Graph
 from elt.errors import ProjectError
-from elt.graph import Graph
 
 #: TaskGroup of tests none of whose inputs is a node (a singular test reading no ref or source).
 LOOSE_TESTS_GROUP = "tests"

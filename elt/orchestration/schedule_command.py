@@ -10,17 +10,17 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from elt.config import load_project_config
-from elt.console import Console
 from elt.errors import ProjectError
-from elt.lock import RunLock
 from elt.orchestration.cron import parse_cron
 from elt.orchestration.history import FAILED_STATUSES, HISTORY_FILE, SKIPPED_STATUS, History, NodeOutcome, RunRecord
 from elt.orchestration.scheduler import Scheduler
 from elt.orchestration.settings import DEFAULT_JOB, Job, ScheduleConfig, load_schedule_config
+from elt.project.config import load_project_config
+from elt.report.console import Console
+from elt.run.lock import RunLock
 
 if TYPE_CHECKING:
-    from elt.tasks import Invocation
+    from elt.cli.invocation import Invocation
 
 CLI_JOB = "cli"
 

@@ -1,7 +1,7 @@
 """The built-in scheduler: at each tick of a job's schedule, run `elt build` for its selection.
 
-Each run is a subprocess (`python -m elt build ... --wait`), not a call to `elt.tasks.build_command` in
-this process, because:
+Each run is a subprocess (`python -m elt build ... --wait`), not a call to
+`elt.cli.build_commands.build_command` in this process, because:
 
 - every run loads the project afresh, so edits made between ticks are picked up, as under cron;
 - a crash, a leak or a hung engine call in one run cannot take the scheduler down with it, and a run
@@ -199,7 +199,7 @@ class Scheduler:
     def _terminate(self, flight: _Flight) -> None:
         flight.terminated = True
         # A build stops starting nodes on its first signal and cancels the running statements on a
-        # second one (elt.interrupts): two distinct signals, since two of one kind sent at once may be
+        # second one (elt.run.interrupts): two distinct signals, since two of one kind sent at once may be
         # delivered as one. Before its run starts, the first one ends it.
         with contextlib.suppress(ProcessLookupError):
             os.killpg(flight.process.pid, signal.SIGTERM)

@@ -22,8 +22,8 @@ pytestmark = pytest.mark.browser
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     """The demo's docs generated once into a temporary folder, and the manifest they were made from."""
-    from elt.console import Console
-    from elt.tasks import Invocation, compile_manifest
+    from elt.cli.invocation import Invocation, compile_manifest
+    from elt.report.console import Console
 
     site = tmp_path_factory.mktemp("demo-docs")
     result = ProjectDir(REPO).elt("docs", "generate", "--output-dir", str(site))

@@ -306,8 +306,9 @@ RUNNABLE = {
                   - relationships: {to: "ref('stg_customers')", field: id}
         """,
 }
-COMPILE_LINE = re.compile(r"debug elt\.tasks: compiled \d+ node\(s\): (\d+) file\(s\) rendered \(\d+ from the cache\), "
-                          r"(\d+) generic test\(s\) rendered \(\d+ from the cache\), (\d+) query\(ies\) parsed")
+COMPILE_LINE = re.compile(r"debug elt\.cli\.invocation: compiled \d+ node\(s\): (\d+) file\(s\) rendered "
+                          r"\(\d+ from the cache\), (\d+) generic test\(s\) rendered \(\d+ from the cache\), "
+                          r"(\d+) query\(ies\) parsed")
 
 
 def run_task(proj, args: list[str]) -> tuple[int, int, int]:

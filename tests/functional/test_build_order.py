@@ -1,4 +1,4 @@
-"""`elt build`'s order on real DuckDB: which tests a model waits for (elt.gates), what a failure skips,
+"""`elt build`'s order on real DuckDB: which tests a model waits for (elt.run.gates), what a failure skips,
 and unit tests run before the model they test."""
 
 from __future__ import annotations

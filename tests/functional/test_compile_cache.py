@@ -1,4 +1,4 @@
-"""The compile cache (elt/cache.py): every change that may alter a result invalidates it, and an
+"""The compile cache (elt/compile/cache.py): every change that may alter a result invalidates it, and an
 unchanged project compiles without rendering, parsing or translating anything.
 
 Each test compiles twice in-process and reads `Manifest.cache_stats` (counts, never timings).
@@ -13,11 +13,11 @@ from pathlib import Path
 
 import pytest
 
-from elt import cache as compile_cache
-from elt.compiler import Manifest, compile_project
-from elt.config import load_target
+from elt.compile import cache as compile_cache
+from elt.compile.compiler import Manifest, compile_project
 from elt.errors import GraphError
-from elt.project import load_project
+from elt.project.config import load_target
+from elt.project.loader import load_project
 
 FILES = {
     "seeds/scores.csv": "student_id,course,score\n1,math,90\n2,math,80\n3,art,60\n",
@@ -326,7 +326,7 @@ def test_unchanged_yml_files_are_not_parsed_again(proj, monkeypatch):
     assert [s.kwargs for s in first.test_specs] != [s.kwargs for s in second.test_specs]
 
 
-# -- worker processes (elt/compile_processes.py) ------------------------------------------------------
+# -- worker processes (elt/compile/fast/processes.py) ---------------------------------------------
 
 
 def _many_models(count: int) -> dict[str, str]:
@@ -338,7 +338,7 @@ def _many_models(count: int) -> dict[str, str]:
 
 @pytest.fixture
 def forked(monkeypatch):
-    from elt import compile_processes
+    from elt.compile.fast import processes as compile_processes
 
     monkeypatch.setattr(compile_processes, "MIN_TASKS", 2)
     monkeypatch.setenv(compile_processes.PROCESSES_ENV, "2")

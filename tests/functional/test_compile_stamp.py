@@ -1,4 +1,4 @@
-"""The compile stamp (elt/compile_stamp.py): `elt compile` keeps target/ as it is only when nothing the
+"""The compile stamp (elt/compile/fast/stamp.py): `elt compile` keeps target/ as it is only when nothing the
 compile reads has changed; every kind of change makes it compile again, and what it writes then is what
 a compile without any stamp or cache writes."""
 
@@ -10,7 +10,7 @@ import shutil
 
 import pytest
 
-from elt import cache as compile_cache
+from elt.compile import cache as compile_cache
 
 FILES = {
     "seeds/scores.csv": "student_id,course,score\n1,math,90\n2,math,80\n3,art,60\n",

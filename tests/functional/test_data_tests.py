@@ -226,9 +226,9 @@ models:
         data_tests:
           - accepted_values: {values: [placed, shipped, lost]}
 """
-    from elt.compiler import compile_project
-    from elt.config import load_target
-    from elt.project import load_project
+    from elt.compile.compiler import compile_project
+    from elt.project.config import load_target
+    from elt.project.loader import load_project
 
     proj = project({**SHOP, **yml(tests), "macros/tests.sql":
                     "{% test not_null(model, column_name) %}select * from {{ model }} where {{ column_name }} is null"

@@ -63,9 +63,9 @@ def test_demo_mart_column_is_traced_to_seed_columns_through_every_layer():
 
 
 def test_demo_every_mart_column_resolves():
-    from elt.console import Console
+    from elt.cli.invocation import Invocation, compile_manifest
     from elt.docs.lineage import compute_lineage
-    from elt.tasks import Invocation, compile_manifest
+    from elt.report.console import Console
 
     manifest = compile_manifest(Invocation(project_dir=REPO), Console())
     lineage = compute_lineage(manifest)

@@ -12,10 +12,10 @@ from pathlib import Path
 import pytest
 
 from elt.adapters.duckdb import DuckDBAdapter
-from elt.config import TargetConfig
 from elt.errors import AdapterError
 from elt.materializations.table import build_table
 from elt.nodes import Relation
+from elt.project.config import TargetConfig
 
 
 @pytest.fixture

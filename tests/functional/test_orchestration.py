@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from elt.adapters import ADAPTERS
-from elt.lock import RunLock
+from elt.run.lock import RunLock
 from tests.conftest import PROFILES
 from tests.functional import flaky_adapter
 from tests.functional.test_run import FAILING
@@ -29,7 +29,8 @@ MODELS = {
 def database_lock(proj, target: str | None = None) -> Path:
     """The lock file of the database the project's target writes to."""
     from elt.adapters import adapter_class
-    from elt.tasks import Invocation, load, run_lock_path
+    from elt.cli.build_commands import run_lock_path
+    from elt.cli.invocation import Invocation, load
 
     project, config = load(Invocation(project_dir=proj.root, target=target))
     path = run_lock_path(project.config.target_dir, adapter_class(config.type)(config))

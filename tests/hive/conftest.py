@@ -24,8 +24,8 @@ from typing import Any
 
 import pytest
 
-from elt.config import TargetConfig
 from elt.nodes import Relation
+from elt.project.config import TargetConfig
 
 ROOT = Path(__file__).resolve().parents[2]
 SCRIPT = ROOT / "scripts" / "hive-server"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 
-from elt.artifacts import _write
+from elt.report.artifacts import _write
 
 
 def test_writers_racing_to_create_the_same_new_files_all_succeed(tmp_path):

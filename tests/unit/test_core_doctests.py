@@ -7,8 +7,12 @@ import importlib
 
 import pytest
 
-MODULES = ["elt.sqlmap", "elt.project", "elt.console", "elt.datatests", "elt.freshness", "elt.gates", "elt.secrets",
-           "elt.seeds", "elt.docs.serve", "elt.interrupts", "elt.errors", "elt.lock"]
+MODULES = [
+    "elt.compile.sqlmap", "elt.project.loader", "elt.report.console", "elt.compile.datatests",
+    "elt.run.freshness", "elt.run.gates", "elt.secrets", "elt.project.seed_files", "elt.docs.serve",
+    "elt.run.interrupts", "elt.errors", "elt.run.lock", "elt.materializations.incremental_config",
+    "elt.materializations.incremental_render",
+]
 
 
 @pytest.mark.parametrize("name", MODULES)

@@ -1,4 +1,4 @@
-"""Unit tests for elt.graph: structure, ancestry, cycles, order, layers, subgraphs."""
+"""Unit tests for elt.compile.graph: structure, ancestry, cycles, order, layers, subgraphs."""
 
 from __future__ import annotations
 
@@ -9,9 +9,9 @@ import re
 
 import pytest
 
-import elt.graph
+import elt.compile.graph
+from elt.compile.graph import CycleFound, Graph
 from elt.errors import GraphError
-from elt.graph import CycleFound, Graph
 
 # seed.s -> model.a -> model.b -> model.d
 #                  \-> model.c -/
@@ -365,7 +365,7 @@ def test_large_graph_orders_every_edge_and_answers_ancestry() -> None:
 
 
 def test_docstring_examples_hold() -> None:
-    result = doctest.testmod(elt.graph)
+    result = doctest.testmod(elt.compile.graph)
     assert result.attempted > 0
     assert result.failed == 0
 

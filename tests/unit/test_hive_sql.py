@@ -20,7 +20,7 @@ from sqlglot import exp
 
 from elt.adapters.hive import merge_statement, table_options, transient_server_error
 from elt.errors import AdapterError, ProjectError
-from elt.incremental import check_config
+from elt.materializations.incremental_config import check_config
 from elt.nodes import Node, Relation, declares_transactional
 
 TABLE, NEW = Relation("gold", "totals"), Relation("gold", "totals__elt_tmp")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlglot.dialects.dialect import Dialect
 
-from elt.config import _KNOWN_DIALECTS
+from elt.project.config import _KNOWN_DIALECTS
 
 
 @pytest.mark.parametrize("name", sorted(_KNOWN_DIALECTS))

@@ -1,4 +1,4 @@
-"""Unit tests for how elt.project finds and reads model files: which files, in what order, with what
+"""Unit tests for how elt.project.loader finds and reads model files: which files, in what order, with what
 folder config, and how links and unreadable names are treated."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from elt.errors import ProjectError
-from elt.project import _files, load_project
+from elt.project.loader import _files, load_project
 
 
 def _rglob_files(folder: Path, suffixes: tuple[str, ...]) -> list[Path]:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import threading
 import time
 
-from elt.graph import Graph
-from elt.runner import NodeResult, execute_dag
+from elt.compile.graph import Graph
+from elt.run.runner import NodeResult, execute_dag
 
 EDGES = [("a", "b"), ("a", "c"), ("b", "d"), ("c", "d"), ("c", "e")]
 NODES = ["a", "b", "c", "d", "e"]

@@ -7,7 +7,7 @@ import datetime
 import pytest
 
 from elt.errors import ProjectError
-from elt.seeds import read_seed
+from elt.project.seed_files import read_seed
 
 
 @pytest.mark.parametrize(

@@ -1,4 +1,4 @@
-"""Unit tests for elt.selection: every selector form, unions, intersections, exclude, errors."""
+"""Unit tests for elt.run.selection: every selector form, unions, intersections, exclude, errors."""
 
 from __future__ import annotations
 
@@ -7,11 +7,11 @@ from typing import Any
 
 import pytest
 
-import elt.selection
+import elt.run.selection
+from elt.compile.graph import Graph
 from elt.errors import ProjectError
-from elt.graph import Graph
 from elt.nodes import Node
-from elt.selection import select_nodes, unmatched_selectors
+from elt.run.selection import select_nodes, unmatched_selectors
 
 
 def model(name: str, folder: str, parents: list[str], **config: Any) -> Node:
@@ -540,6 +540,6 @@ def test_nodes_outside_the_graph_are_never_selected() -> None:
 
 
 def test_docstring_examples_hold() -> None:
-    result = doctest.testmod(elt.selection)
+    result = doctest.testmod(elt.run.selection)
     assert result.attempted > 0
     assert result.failed == 0

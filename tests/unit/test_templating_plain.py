@@ -1,6 +1,7 @@
-"""A model file of text and `{{ expressions }}` only is rendered from its Jinja syntax tree, without
-generating code (elt.templating, `Renderer._render_plain`): the same SQL, refs, configs and reads as
-Jinja's own rendering, and any other file, or any error, is rendered (and reported) by Jinja."""
+"""A model file of text and `{{ expressions }}` only is rendered from its Jinja syntax tree, without generating
+code (elt.compile.templating, `Renderer._render_plain`, and elt.compile.fast.plain_templates): the same SQL,
+refs, configs and reads as Jinja's own rendering, and any other file, or any error, is rendered (and reported)
+by Jinja."""
 
 from __future__ import annotations
 
@@ -9,9 +10,9 @@ from typing import Any
 
 import pytest
 
-from elt.config import ProjectConfig, TargetConfig
+from elt.compile.templating import Renderer
 from elt.errors import GraphError, TemplateError
-from elt.templating import Renderer
+from elt.project.config import ProjectConfig, TargetConfig
 
 MACROS = """
 {% macro scaled(expr, factor=2) -%}

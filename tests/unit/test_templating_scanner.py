@@ -1,5 +1,5 @@
-"""`scan_plain` (elt.templating) reads a template of text and `{{ expressions }}` as Jinja's lexer and
-parser would: whatever it accepts, `Environment.parse` turns into the very same syntax tree, and the
+"""`scan_plain` (elt.compile.fast.plain_templates) reads a template of text and `{{ expressions }}` as
+Jinja's lexer and parser would: whatever it accepts, `Environment.parse` turns into the very same syntax tree, and the
 render from it gives the same SQL, refs, sources, configs and reads as Jinja's own rendering of the
 file; whatever it is unsure of, it leaves to Jinja."""
 
@@ -15,10 +15,11 @@ import jinja2
 import pytest
 from jinja2 import nodes
 
-from elt.config import ProjectConfig, TargetConfig, load_target
+from elt.compile.fast.plain_templates import scan_plain
+from elt.compile.templating import Renderer
 from elt.errors import GraphError, TemplateError
-from elt.project import load_project
-from elt.templating import Renderer, scan_plain
+from elt.project.config import ProjectConfig, TargetConfig, load_target
+from elt.project.loader import load_project
 
 ROOT = Path(__file__).resolve().parents[2]
 ENV = jinja2.Environment(keep_trailing_newline=True, extensions=["jinja2.ext.do", "jinja2.ext.loopcontrols"])

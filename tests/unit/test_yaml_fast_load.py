@@ -1,4 +1,4 @@
-"""elt.yamlfile.fast_safe_load gives what `yaml.load(text, Loader=yaml.CSafeLoader)` gives: the same
+"""elt.project.fast_yaml.fast_safe_load gives what `yaml.load(text, Loader=yaml.CSafeLoader)` gives: the same
 objects of the same types in the same order, the same shared objects for aliases, the same errors."""
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ yaml = pytest.importorskip("yaml")
 if not hasattr(yaml, "CSafeLoader"):
     pytest.skip("PyYAML without libyaml", allow_module_level=True)
 
-from elt.yamlfile import fast_safe_load  # noqa: E402
+from elt.project.fast_yaml import fast_safe_load  # noqa: E402
 
 DOCUMENTS = {
     "properties": """\

@@ -1,0 +1,89 @@
+"""`elt compile`: the project compiled and written to target/ (compiled/, translated/, manifest.json),
+skipped when nothing it reads has changed since the last one (elt.compile.fast.stamp)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from elt.cli.invocation import Invocation, adapter_class_of, compile_manifest, select
+from elt.compile.compiler import Manifest
+from elt.report.console import Console
+
+
+@dataclass
+class CompileSummary:
+    """What `elt compile` reports."""
+
+    models: int
+    #: resource type -> how many nodes of it the project has.
+    kinds: dict[str, int]
+    target_name: str
+    target_type: str
+    target_path: str
+    #: nothing had changed since the last compile: its outputs were kept (elt.compile.fast.stamp).
+    unchanged: bool = False
+
+
+def compile_command(inv: Invocation, console: Console, *, stamped: bool = True) -> CompileSummary:
+    """`elt compile`: write target/compiled/ and target/manifest.json.
+
+    When the target's engine speaks another dialect than the project, each model is also translated
+    (so constructs it cannot run faithfully are reported now) and written to target/translated/.
+    With `stamped` (the command line), nothing is done when nothing the compile reads has changed since
+    the last one, and a compile records what it read (elt.compile.fast.stamp); `elt airflow generate`
+    compiles without the stamp.
+    """
+    from elt.compile import cache
+    from elt.compile.fast import stamp as compile_stamp
+    from elt.project.config import ENV_READS, load_project_config
+
+    config = load_project_config(inv.project_dir, inv.vars)
+    stamp_inputs = None
+    if stamped and cache.enabled():
+        invocation = (str(config.root), str(inv.profiles_dir), inv.target, repr(sorted(inv.vars.items())),
+                      inv.select, inv.exclude)
+        stamp_inputs = compile_stamp.inputs_digest(config, invocation, inv.profiles_dir)
+        stamp = compile_stamp.load(config, inv.target)
+        if stamp is not None and compile_stamp.holds(stamp, config, stamp_inputs):
+            for warning in stamp.summary.get("warnings", []):
+                console.warning(warning)
+            return CompileSummary(**{k: v for k, v in stamp.summary.items() if k != "warnings"}, unchanged=True)
+        compile_stamp.forget(config, inv.target)
+    manifest, written = _compile_and_write(inv, console)
+    kinds: dict[str, int] = {}
+    for node in manifest.nodes.values():
+        kinds[node.resource_type] = kinds.get(node.resource_type, 0) + 1
+    summary = CompileSummary(
+        models=sum(1 for rel in written if rel.startswith("compiled/")), kinds=kinds,
+        target_name=manifest.target.name, target_type=manifest.target.type,
+        target_path=manifest.project.config.target_path,
+    )
+    if stamp_inputs is not None:
+        files = compile_stamp.outputs(config.target_dir, written)
+        if files is not None:
+            record = {k: v for k, v in vars(summary).items() if k != "unchanged"}
+            compile_stamp.save(config, inv.target, compile_stamp.Stamp(
+                inputs=stamp_inputs, environment=compile_stamp.environment(ENV_READS), outputs=files,
+                summary={**record, "warnings": list(console.warnings)},
+            ))
+    return summary
+
+
+def _compile_and_write(inv: Invocation, console: Console) -> tuple[Manifest, list[str]]:
+    """`compile_command`'s work; returns the manifest and the files written, relative to target/."""
+    from elt.report import artifacts
+
+    manifest = compile_manifest(inv, console)
+    selected = select(manifest, inv, console, {"model"})
+    ordered = [uid for uid in manifest.graph.topological_order() if uid in selected and uid in manifest.compiled_sql]
+    with artifacts.writing() as writer:  # the SQL files are written while the manifest is made
+        artifacts.write_compiled(manifest, ordered, writer)
+        written = [f"compiled/{artifacts.output_path(manifest.nodes[uid])}" for uid in ordered]
+        target_dialect = adapter_class_of(manifest.target).dialect
+        if target_dialect != manifest.dialect:
+            # Surfaces untranslatable constructs now rather than at run time.
+            artifacts.write_translated(manifest, ordered, target_dialect, writer)
+            written += [f"translated/{artifacts.output_path(manifest.nodes[uid])}" for uid in ordered]
+        artifacts.write_manifest(manifest)
+    return manifest, [*written, "manifest.json"]
+

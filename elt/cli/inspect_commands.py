@@ -1,0 +1,74 @@
+"""The commands that look without building: `elt ls`, `elt debug`, `elt source freshness`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from elt.cli.invocation import Invocation, compile_manifest, load, open_adapter, select
+from elt.errors import EltError
+from elt.report.console import Console
+from elt.run.runner import now_iso
+
+
+def list_command(inv: Invocation, console: Console, resource_types: set[str]) -> list[str]:
+    """`elt ls`: the selected nodes in dependency order."""
+    manifest = compile_manifest(inv, console)
+    selected = select(manifest, inv, console, resource_types)
+    return [uid for uid in manifest.graph.topological_order() if uid in selected]
+
+
+def debug_command(inv: Invocation) -> list[tuple[str, bool, str]]:
+    """`elt debug`: check project, profile and connection. Returns (check, ok, detail) rows."""
+    checks: list[tuple[str, bool, str]] = []
+    try:
+        project, target = load(inv)
+    except EltError as exc:
+        checks.append(("project and profile", False, str(exc)))
+        return checks
+    checks.append(("project", True, f"{project.config.name} ({project.config.pyproject_path})"))
+    checks.append(("profile", True, f"{project.config.profile} in {target.profiles_path}"))
+    settings = ", ".join(f"{k}={v}" for k, v in target.public_settings().items())
+    checks.append(("target", True, f"{target.name}: {settings}"))
+    try:
+        adapter = open_adapter(target)
+        try:
+            version = adapter.version()
+            adapter.fetchall("SELECT 1")
+        finally:
+            adapter.close()
+        checks.append(("connection", True, version))
+    except EltError as exc:
+        checks.append(("connection", False, str(exc)))
+    return checks
+
+
+def freshness_command(inv: Invocation, console: Console) -> tuple[list[Any], Path]:
+    """`elt source freshness`: grade each selected source's age; write target/sources.json."""
+    import datetime
+    import json
+
+    from elt.run.freshness import check_source, checkable
+    from elt.secrets import mask
+
+    manifest = compile_manifest(inv, console)
+    chosen = select(manifest, inv, console, {"source"})
+    sources = [manifest.nodes[uid] for uid in sorted(chosen) if checkable(manifest.nodes[uid])]
+    results = []
+    if sources:
+        adapter = open_adapter(manifest.target)
+        now = datetime.datetime.now(datetime.UTC)
+        try:
+            for index, node in enumerate(sources, start=1):
+                result = check_source(node, adapter, manifest.dialect, now)
+                console.freshness(index, len(sources), f"{node.source_name}.{node.name}", result.status,
+                                  result.message)
+                results.append(result)
+        finally:
+            adapter.close()
+    path = manifest.project.config.target_dir / "sources.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(mask(json.dumps({"metadata": {"schema": "elt/sources/v1", "generated_at": now_iso()},
+                                     "results": [r.__dict__ for r in results]}, indent=2, default=str) + "\n"))
+    return results, path
+

@@ -1,0 +1,123 @@
+"""What every command starts with: the `Invocation` (the command line's common options, `--vars`
+parsed), the project and target loaded, the project compiled in memory (`compile_manifest`), the
+selection evaluated, the target's adapter.
+
+The command modules (build_commands, compile_command, inspect_commands) call these; nothing here prints
+(warnings go to the `Console` passed in) or exits.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from elt.adapters.base import Adapter
+from elt.compile.compiler import Manifest, compile_project
+from elt.errors import ProjectError
+from elt.project.config import TargetConfig, load_target
+from elt.project.loader import Project, load_project
+from elt.report.console import Console
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Invocation:
+    """What every command gets from the command line."""
+
+    project_dir: Path = field(default_factory=Path.cwd)
+    profiles_dir: Path | None = None
+    target: str | None = None
+    vars: dict[str, Any] = field(default_factory=dict)
+    select: tuple[str, ...] = ()
+    exclude: tuple[str, ...] = ()
+    debug: bool = False
+    #: wait for another run writing to the same target instead of failing.
+    wait: bool = False
+    #: rebuild incremental models from scratch.
+    full_refresh: bool = False
+    #: backfill interval (ISO dates, both included): var('start') / var('end').
+    start: str | None = None
+    end: str | None = None
+
+
+def load(inv: Invocation) -> tuple[Project, TargetConfig]:
+    project = load_project(inv.project_dir, inv.vars)
+    target = load_target(project.config, inv.profiles_dir, inv.target)
+    return project, target
+
+
+def compile_manifest(inv: Invocation, console: Console) -> Manifest:
+    project, target = load(inv)
+    for warning in project.warnings:
+        console.warning(warning)
+    manifest = compile_project(project, target)
+    stats = manifest.cache_stats
+    log.debug("compiled %d node(s): %d file(s) rendered (%d from the cache), %d generic test(s) rendered "
+              "(%d from the cache), %d query(ies) parsed (%d from the cache), %d translated (%d from the cache)",
+              len(manifest.nodes), stats.rendered, stats.render_hits, stats.tests_rendered, stats.test_hits,
+              stats.parsed, stats.parse_hits, stats.translated, stats.translation_hits)
+    console.nodes = manifest.nodes
+    _check_incremental(manifest)
+    return manifest
+
+
+def _check_incremental(manifest: Manifest) -> None:
+    from elt.materializations.incremental_config import check_models
+
+    check_models(manifest, adapter_class_of(manifest.target))
+
+
+def select(manifest: Manifest, inv: Invocation, console: Console, resource_types: set[str]) -> set[str]:
+    from elt.compile.unittests import unit_test_selectors
+    from elt.run.selection import select_nodes, unmatched_selectors
+
+    selected = select_nodes(manifest.graph, manifest.nodes, inv.select, inv.exclude, resource_types)
+    unmatched = unmatched_selectors(manifest.graph, manifest.nodes, inv.select)
+    # A unit test's name or test_type:unit matches no node: unit tests run outside the DAG.
+    unit = unit_test_selectors(manifest, unmatched) if unmatched else set()
+    for selector in [s for s in unmatched if s not in unit]:
+        console.warning(f"the selector {selector!r} matches no node")
+    return selected
+
+
+def adapter_class_of(target: TargetConfig) -> type[Adapter]:
+    from elt.adapters import adapter_class
+
+    return adapter_class(target.type, path=str(target.profiles_path))
+
+
+def open_adapter(target: TargetConfig) -> Adapter:
+    adapter = adapter_class_of(target)(target)
+    adapter.open()
+    return adapter
+
+
+def _yaml_problem(exc: Exception, text: str) -> str:
+    """PyYAML's error in one line: what is wrong and where (its message also quotes the text, and for
+    a multi-line --vars, each context)."""
+    problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+    mark = getattr(exc, "problem_mark", None)
+    if mark is None:
+        return problem
+    where = f"line {mark.line + 1}, column {mark.column + 1}" if "\n" in text.strip() else f"column {mark.column + 1}"
+    return f"{problem} ({where})"
+
+
+def parse_vars(text: str | None) -> dict[str, Any]:
+    """`--vars '{key: value}'` (YAML, as in dbt)."""
+    if not text:
+        return {}
+    import yaml
+
+    try:
+        value = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise ProjectError(f"--vars is not valid YAML: {_yaml_problem(exc, text)}",
+                           hint="write it as '{key: value, other: 2}'") from None
+    if not isinstance(value, dict):
+        raise ProjectError("--vars must be a YAML mapping", hint="write it as '{key: value, other: 2}'")
+    return value
+

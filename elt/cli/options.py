@@ -1,0 +1,178 @@
+"""Options and error handling shared by every `elt` command (kept apart so feature modules can
+define their own commands without importing `elt.cli`)."""
+
+from __future__ import annotations
+
+import functools
+import logging
+import sys
+import traceback
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import click
+
+
+def _common(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """Options every project command takes."""
+    options = [
+        click.option("--project-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+                     help="Project folder (default: the current folder)."),
+        click.option("--profiles-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+                     help="Folder holding profiles.yml (default: project folder, then ~/.elt)."),
+        click.option("-t", "--target", default=None, help="Target in the profile (default: its `target`)."),
+        click.option("--vars", "vars_", default=None, help="YAML mapping overriding [tool.elt.vars]."),
+        click.option("--debug", is_flag=True, default=False, help="Show tracebacks and debug details."),
+    ]
+    for option in reversed(options):
+        fn = option(fn)
+    return fn
+
+
+class _Selectors(click.Option):
+    """A repeatable option that also takes the values after it, up to the next option, as dbt's
+    `--select`/`--exclude` do: `-s a b --threads 2` is `-s a -s b --threads 2`.
+
+    click options take a fixed number of values, so the option's parser entry is wrapped to consume
+    the following arguments that do not start with `-` (dbt's MultiOption does the same). Where
+    click's parser is not shaped as expected, the option stays plain (`-s a -s b`).
+    """
+
+    def add_to_parser(self, parser: Any, ctx: click.Context) -> None:
+        super().add_to_parser(parser, ctx)
+        for opt in self.opts:
+            entry = getattr(parser, "_long_opt", {}).get(opt) or getattr(parser, "_short_opt", {}).get(opt)
+            if entry is not None and hasattr(entry, "process"):
+                entry.process = _taking_following(entry.process)
+
+
+def _taking_following(process: Callable[[Any, Any], None]) -> Callable[[Any, Any], None]:
+    def take(value: Any, state: Any) -> None:
+        process(value, state)
+        following = getattr(state, "rargs", None)
+        while following and not following[0].startswith("-"):
+            process(following.pop(0), state)
+
+    return take
+
+
+def _selection(fn: Callable[..., Any]) -> Callable[..., Any]:
+    fn = click.option("--exclude", cls=_Selectors, multiple=True,
+                      help="Selectors to leave out (several may follow one --exclude).")(fn)
+    return click.option("-s", "--select", cls=_Selectors, multiple=True,
+                        help="Selectors: name, +name, name+, n+name, tag:x, path:dir, config.k:v; "
+                             "space-separated = union, comma-joined = intersection; several may "
+                             "follow one -s.")(fn)
+
+
+def _handle_errors(fn: Callable[..., int]) -> Callable[..., None]:
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> None:
+        from elt.compile.fast import heap
+        from elt.errors import EltError
+        from elt.secrets import masked_streams
+
+        debug = kwargs.get("debug") or (click.get_current_context().find_root().params.get("debug"))
+        configure_logging(bool(debug))
+        with masked_streams():  # ELT_SECRET_* values never reach the terminal or a CI log
+            try:
+                with heap.frozen():  # the compiled project stays out of the collector's walks (elt.compile.fast.heap)
+                    code = fn(*args, **kwargs)
+            except EltError as exc:
+                from elt.report.console import print_error
+
+                if debug:
+                    traceback.print_exc()
+                print_error(exc)
+                sys.exit(exc.exit_code)
+            except KeyboardInterrupt:
+                # Ctrl-C outside a run's walk of the plan (which handles it: elt.run.interrupts).
+                if debug:
+                    traceback.print_exc()
+                click.secho("Interrupted.", fg="yellow", err=True)
+                sys.exit(130)
+            except Exception:  # noqa: BLE001 - a bug: its traceback is printed, inside the masking
+                # A bug keeps its traceback, printed here so that secrets in it are masked too.
+                traceback.print_exc()
+                sys.exit(1)
+            sys.exit(code)
+
+    return wrapper
+
+
+class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """Writes to the `sys.stderr` of the moment (as logging.lastResort does), so a command run
+    in-process with its streams swapped (click's CliRunner) logs to its own stderr."""
+
+    def __init__(self) -> None:
+        logging.Handler.__init__(self)
+
+    @property
+    def stream(self) -> Any:  # type: ignore[override]
+        return sys.stderr
+
+
+def configure_logging(debug: bool) -> None:
+    """With --debug, show the debug messages of elt's loggers (`logging.getLogger("elt...")`) on
+    stderr; without it, leave them to Python's default (warnings and errors only).
+
+    Called at the start of every command, so an in-process run without --debug after one with it
+    (tests) is quiet again.
+    """
+    logger = logging.getLogger("elt")
+    for handler in [h for h in logger.handlers if isinstance(h, _StderrHandler)]:
+        logger.removeHandler(handler)
+    if not debug:
+        logger.setLevel(logging.NOTSET)
+        return
+    handler = _StderrHandler()
+    handler.setFormatter(logging.Formatter("%(asctime)s debug %(name)s: %(message)s", "%H:%M:%S"))
+    logger.addHandler(handler)
+    logger.setLevel(logging.DEBUG)
+
+
+def _invocation(project_dir: Path | None, profiles_dir: Path | None, target: str | None, vars_: str | None,
+                debug: bool, select: tuple[str, ...] = (), exclude: tuple[str, ...] = ()) -> Any:
+    from elt.cli.invocation import Invocation, parse_vars
+
+    root_debug = bool(click.get_current_context().find_root().params.get("debug"))
+    return Invocation(
+        project_dir=(project_dir or Path.cwd()).resolve(), profiles_dir=profiles_dir, target=target,
+        vars=parse_vars(vars_), select=tuple(select), exclude=tuple(exclude), debug=debug or root_debug,
+    )
+
+
+def _wait(fn: Callable[..., Any]) -> Callable[..., Any]:
+    return click.option("--wait", is_flag=True, help="If another run writes to this target, wait for it "
+                        "instead of failing.")(fn)
+
+
+def _incremental(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """--full-refresh, --start, --end (backfills); `apply_incremental` puts them on the Invocation."""
+    fn = click.option("--end", default=None, help="Backfill: last day (ISO date), sets var('end').")(fn)
+    fn = click.option("--start", default=None, help="Backfill: first day (ISO date), sets var('start'); "
+                      "models with batch_size run once per day or month.")(fn)
+    return click.option("--full-refresh", is_flag=True, help="Rebuild incremental models from scratch.")(fn)
+
+
+def apply_incremental(inv: Any, full_refresh: bool, start: str | None, end: str | None) -> None:
+    import datetime
+
+    from elt.errors import ProjectError
+
+    inv.full_refresh = full_refresh
+    if start or end:
+        try:
+            first = datetime.date.fromisoformat(start or end)
+            last = datetime.date.fromisoformat(end or start)
+        except ValueError:
+            raise ProjectError(f"--start/--end must be ISO dates (YYYY-MM-DD), got {start!r} / {end!r}") from None
+        if last < first:
+            raise ProjectError(f"--end {last} is before --start {first}")
+        both = sorted({"start", "end"} & set(inv.vars))
+        if both:
+            raise ProjectError(f"--start/--end and --vars both set {' and '.join(both)}",
+                               hint="give the backfill interval one way: --start/--end, or --vars")
+        inv.start, inv.end = first.isoformat(), last.isoformat()
+        inv.vars = {**inv.vars, "start": inv.start, "end": inv.end}

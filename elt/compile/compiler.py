@@ -1,0 +1,735 @@
+"""Compiling a project: render every model once, resolve refs, check the DAG, parse the SQL.
+
+`compile_project()` returns a `Manifest`: every node with its effective config, relation and
+dependencies, the graph, and each model's SQL in the project dialect (parsed once). `Manifest.sql_for()`
+gives the SQL an engine of another dialect will run.
+
+Renders, parses and translations are kept in the compile cache (`elt.compile.cache`) and reused while
+everything they depend on is unchanged, so an unchanged project compiles without rendering, parsing
+or translating anything; a changed model re-renders alone, and re-parses with the models whose SQL its
+change alters (a new relation name, an ephemeral inlined into them). Parsed trees are built lazily
+(`Manifest.queries`) for the queries whose compiled SQL came from the cache.
+"""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import weakref
+from collections.abc import Iterator, Mapping, MutableMapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from elt.compile import cache as compile_cache
+from elt.compile.cache import CacheStats, CompileCache, digest
+from elt.compile.fast import heap
+from elt.compile.fast.render_cache import CachedRenderer
+from elt.compile.graph import Graph
+from elt.compile.sqlmap import line_of_call, source_line
+from elt.compile.templating import PLACEHOLDER_RE, THIS, RenderState
+from elt.errors import EltError, GraphError, ProjectError, SqlError
+from elt.nodes import IDENTIFIER, MATERIALIZATIONS, MODEL_CONFIG_KEYS, TEST_CONFIG_KEYS, Node, Relation
+from elt.project.config import TargetConfig
+from elt.project.loader import Project
+
+if TYPE_CHECKING:
+    import sqlglot
+    from sqlglot import exp
+
+    from elt.compile.templating import Renderer
+
+EPHEMERAL_PREFIX = "__elt_ephemeral_"
+
+
+@dataclass
+class Manifest:
+    """The compiled project: what `run`, `ls`, `docs` and the artifacts read."""
+
+    project: Project
+    target: TargetConfig
+    nodes: dict[str, Node]
+    graph: Graph
+    #: model unique id -> SQL in the project dialect, refs resolved, ephemerals inlined.
+    compiled_sql: dict[str, str] = field(default_factory=dict)
+    #: model unique id -> the parsed query behind compiled_sql (parsed on first access when the
+    #: compiled SQL came from the cache).
+    queries: MutableMapping[str, exp.Expression] = field(init=False, repr=False)
+    #: model unique id -> the text that was parsed (positions in `queries` refer to it).
+    parsed_sql: dict[str, str] = field(default_factory=dict)
+    #: model unique id -> the render's reads (vars, env vars), for artifacts and caching.
+    render_reads: dict[str, dict[str, Any]] = field(default_factory=dict)
+    #: what this compile rendered, parsed and translated, and what it took from the cache.
+    cache_stats: CacheStats = field(default_factory=CacheStats)
+    cache: CompileCache | None = field(default=None, repr=False)
+    #: unique id -> parse key (elt.compile.cache): what its compiled SQL, and so its translations, derive from.
+    parse_keys: dict[str, str] = field(default_factory=dict, repr=False)
+
+    def __post_init__(self) -> None:
+        self.queries = _Queries(self)
+        self._save_scheduled = False
+        #: unique id -> dialect -> SQL given by sql_for (dropped when the node is parsed again).
+        self._translated: dict[str, dict[str, str]] = {}
+        #: ephemeral unique id -> its query without the ephemerals it reads (elt inlines those once
+        #: into whatever reads it); dropped when the ephemeral is parsed again.
+        self._ephemeral_bodies: dict[str, exp.Expression] = {}
+
+    @property
+    def dialect(self) -> str:
+        return self.project.config.dialect
+
+    def by_name(self, name: str) -> Node:
+        return _by_name(self.nodes, name)
+
+    def sql_for(self, unique_id: str, dialect: str, *, consume: bool = False,
+                relations: dict[str, dict[str, str]] | None = None) -> str:
+        """The model's SQL as an engine speaking `dialect` will run it. With `consume`, a translation
+        rewrites the parsed tree in place and forgets it (parsed again if asked for) instead of
+        copying it first. `relations` ('schema.name' -> column -> engine type, from the catalog) lets
+        the translation write conversions for the types of the columns it reads (elt.run.catalog_types);
+        each set of types has its own translation (and cache entry).
+
+        Raises:
+            SqlError: the model uses a construct that cannot be run with the same meaning there.
+        """
+        if dialect == self.dialect:
+            return self.compiled_sql[unique_id]
+        variant = f"{dialect}@{_types_digest(relations)}" if relations else dialect
+        done = self._translated.get(unique_id, {}).get(variant)
+        if done is not None:
+            return done
+        node = self.nodes[unique_id]
+        # An inlined ephemeral's constructs carry positions in the ephemeral's own file: translate
+        # it on its own first, so a refusal names that file.
+        for uid in _ephemeral_ancestors(self, node):
+            self.sql_for(uid, dialect)
+        key = self.parse_keys.get(unique_id)
+        sql = self.cache.translation(key, variant) if self.cache is not None and key is not None else None
+        if sql is not None:
+            self.cache_stats.translation_hits += 1
+        else:
+            from elt.dialects import translate
+
+            consume = consume and isinstance(self.queries, _Queries)  # a tree it can parse again
+            try:
+                sql = translate(self.queries[unique_id], self.dialect, dialect, path=node.path, copy=not consume,
+                                relations=relations)
+            except SqlError as exc:
+                _map_error_line(exc, node, self.parsed_sql[unique_id])
+                raise
+            finally:
+                if consume:
+                    self.queries.forget(unique_id)  # type: ignore[attr-defined]
+            self.cache_stats.translated += 1
+            if self.cache is not None and key is not None:
+                self.cache.put_translation(key, variant, sql)
+                self._schedule_save()
+        self._translated.setdefault(unique_id, {})[variant] = sql
+        return sql
+
+    def save_cache(self) -> None:
+        """Write the compile cache now, with the translations made since compiling. Without this
+        call it is written when the manifest is garbage-collected, or at exit."""
+        if self.cache is not None:
+            self.cache.save()
+
+    def _schedule_save(self) -> None:
+        if not self._save_scheduled and self.cache is not None:
+            self._save_scheduled = True
+            weakref.finalize(self, self.cache.save)
+
+
+def _by_name(nodes: Mapping[str, Node], name: str) -> Node:
+    """The model or seed `ref(name)` names."""
+    for uid in (f"model.{name}", f"seed.{name}"):
+        if uid in nodes:
+            return nodes[uid]
+    raise KeyError(name)
+
+
+def _types_digest(relations: dict[str, dict[str, str]]) -> str:
+    return digest(*(f"{name}.{column}:{kind}" for name in sorted(relations)
+                    for column, kind in sorted(relations[name].items())))
+
+
+class _Queries(MutableMapping[str, "exp.Expression"]):
+    """`Manifest.queries`: a model's parsed query, parsed from `parsed_sql` on first access when the
+    compile took its compiled SQL from the cache (the same parse and inlining as `_parse_model`)."""
+
+    def __init__(self, manifest: Manifest) -> None:
+        self._manifest = manifest
+        self._parsed: dict[str, exp.Expression] = {}
+
+    def __getitem__(self, unique_id: str) -> exp.Expression:
+        query = self._parsed.get(unique_id)
+        if query is None:
+            manifest = self._manifest
+            if unique_id not in manifest.parsed_sql:
+                raise KeyError(unique_id)
+            node = manifest.nodes[unique_id]
+            query = _parse_query(manifest, node, manifest.parsed_sql[unique_id])
+            ephemerals = _ephemeral_ancestors(manifest, node)
+            if ephemerals:
+                _inline_ephemerals(manifest, query, ephemerals)
+            self._parsed[unique_id] = query
+        return query
+
+    def __setitem__(self, unique_id: str, query: exp.Expression) -> None:
+        self._parsed[unique_id] = query
+
+    def __delitem__(self, unique_id: str) -> None:
+        self._parsed.pop(unique_id, None)
+        self._manifest.parsed_sql.pop(unique_id)
+
+    def __contains__(self, unique_id: object) -> bool:
+        return unique_id in self._parsed or unique_id in self._manifest.parsed_sql
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._manifest.parsed_sql)
+
+    def __len__(self) -> int:
+        return len(self._manifest.parsed_sql)
+
+    def forget(self, unique_id: str) -> None:
+        """Drop the parsed tree (it is parsed again from parsed_sql when asked for)."""
+        self._parsed.pop(unique_id, None)
+
+
+def compile_project(project: Project, target: TargetConfig, *, use_cache: bool | None = None) -> Manifest:
+    """Render, resolve and parse every enabled model of `project` for `target`.
+
+    Args:
+        use_cache: read and write the compile cache under the target path (default: yes, unless the
+            environment variable ELT_NO_CACHE is set).
+
+    Raises:
+        TemplateError, GraphError, SqlError, ProjectError: the first problem found, with its file
+            and line.
+    """
+    sources = {f"{s}.{t}": node for (s, t), node in project.sources.items()}
+    refable = {name for name, node in project.models.items() if node.config.get("enabled", True) is not False}
+    refable |= set(project.seeds)
+
+    def source_lookup(source_name: str, table_name: str) -> str:
+        key = f"{source_name}.{table_name}"
+        if key not in sources:
+            raise GraphError(f"unknown source {source_name!r}.{table_name!r}", hint=_did_you_mean(key, sources))
+        return str(sources[key].relation)
+
+    def ref_check(name: str) -> None:
+        if name not in refable:
+            disabled = name in project.models
+            hint = "it is disabled (enabled: false)" if disabled else _did_you_mean(name, refable)
+            raise GraphError(f"ref to unknown model {name!r}", hint=hint)
+
+    macros = [(m.rel_path, m.text) for m in project.macros]
+    if use_cache is None:
+        use_cache = compile_cache.enabled()
+    cache = None
+    if use_cache:
+        header = compile_cache.header(project_name=project.config.name, dialect=project.config.dialect,
+                                      target=target, macros=macros)
+        cache = CompileCache.load(project.config.target_dir, target.name, header)
+    stats = CacheStats()
+
+    def make_renderer() -> Renderer:
+        from elt.compile.templating import Renderer
+
+        renderer = Renderer(project.config, target, macros, source_lookup, ref_check)
+        if cache is not None:
+            cache.set_test_macros(name for name in renderer.namespace if name.startswith("test_"))
+        return renderer
+
+    renders = CachedRenderer(make_renderer, cache, stats, project.config.vars, refable, sources)
+    try:
+        with heap.frozen():  # the loaded project and the cache
+            manifest = _compile(project, target, renders, stats, cache)
+    except BaseException:
+        if cache is not None:
+            cache.save(prune=False)  # keep what was rendered before the error for the next attempt
+        raise
+    if cache is not None:
+        cache.save()
+    return manifest
+
+
+def _compile(
+    project: Project, target: TargetConfig, renders: CachedRenderer, stats: CacheStats, cache: CompileCache | None
+) -> Manifest:
+    states: dict[str, RenderState] = {}
+    models: dict[str, Node] = {}
+    renders.prefetch([(name, model.path, model.raw_sql) for name, model in project.models.items()
+                      if model.config.get("enabled", True) is not False])
+    for name, model in project.models.items():
+        if model.config.get("enabled", True) is False:
+            continue
+        state = renders.render(model.path, model.raw_sql, name)
+        model.config = _effective_config(model, state)
+        if model.config.get("enabled", True) is False:
+            continue
+        states[model.unique_id] = state
+        models[model.unique_id] = model
+    for uid in models:
+        _ensure_ref_targets_enabled(models, states, project, uid)
+    heap.freeze_more()  # the rendered models
+
+    nodes: dict[str, Node] = {}
+    for seed in project.seeds.values():
+        if seed.config.get("enabled", True) is False:
+            continue
+        seed.relation = _relation(seed, target)
+        nodes[seed.unique_id] = seed
+    seed_by_relation = {str(s.relation): s.unique_id for s in nodes.values()}
+    for source in project.sources.values():
+        # A source whose table a seed loads depends on that seed, so seeds run first.
+        seed_uid = seed_by_relation.get(str(source.relation))
+        source.depends_on = [seed_uid] if seed_uid else []
+        nodes[source.unique_id] = source
+    for uid, model in models.items():
+        state = states[uid]
+        model.relation = None if model.materialized == "ephemeral" else _relation(model, target)
+        deps = [_ref_uid(name, project) for name in state.refs]
+        deps += [f"source.{s}.{t}" for s, t in state.sources]
+        model.depends_on = sorted(set(deps))
+        nodes[uid] = model
+
+    engine_dialect = _engine_dialect(target)
+    if engine_dialect == project.config.dialect:
+        engine_dialect = None
+    # The models' queries are parsed (and translated) in worker processes while this one builds the
+    # tests and the graph; whatever they could not do is done below, in order, as without them.
+    with _parse_in_processes(project, nodes, models, states, cache, engine_dialect) as parsing:
+        _add_tests(project, renders, nodes, states)
+        heap.freeze_more()  # the tests
+
+        graph = Graph(nodes, [(parent, uid) for uid, node in nodes.items() for parent in node.depends_on])
+        cycle = graph.find_cycle()
+        if cycle:
+            names = " -> ".join(nodes[u].name for u in cycle)
+            files = ", ".join(sorted({nodes[u].path for u in cycle}))
+            raise GraphError(f"dependency cycle: {names}", path=nodes[cycle[0]].path,
+                             hint=f"files involved: {files}")
+
+        manifest = Manifest(project=project, target=target, nodes=nodes, graph=graph, cache_stats=stats,
+                            cache=cache)
+        order = [uid for uid in graph.topological_order() if uid in states]
+        done = parsing.results()
+    for uid in order:
+        node = nodes[uid]
+        if uid in done:
+            _accept_parsed(manifest, node, *done[uid], engine_dialect)
+        else:
+            parsed = _parse_model(manifest, node, states[uid])
+            if parsed and engine_dialect and node.resource_type == "model":
+                _translate_early(manifest, node, engine_dialect)
+            elif parsed and node.resource_type == "test" and isinstance(manifest.queries, _Queries):
+                manifest.queries.forget(uid)  # parsed again only if a test run translates it
+        manifest.render_reads[uid] = states[uid].vars_read
+    heap.freeze_more()  # the manifest
+    return manifest
+
+
+@contextmanager
+def _parse_in_processes(
+    project: Project, nodes: dict[str, Node], models: dict[str, Node], states: dict[str, RenderState],
+    cache: CompileCache | None, engine_dialect: str | None,
+) -> Iterator[_Parsing]:
+    """Start parsing (and translating) in worker processes the models' queries the cache does not
+    have, when there are many (elt.compile.fast.processes); stop the workers when the block ends.
+    `results()` gives unique id -> (resolved SQL, parse key, translation or None) for those that
+    parsed; the others are left to `_parse_model`, in order."""
+    from elt.compile.fast import processes as compile_processes
+
+    ephemeral = {uid for uid, model in models.items() if model.materialized == "ephemeral"}
+    tasks: list[tuple[str, str]] = []
+    pending: dict[str, tuple[str, str | None]] = {}
+    if compile_processes.usable(len(models)):
+        for uid, model in models.items():
+            if uid in ephemeral or any(parent in ephemeral for parent in model.depends_on):
+                continue  # inlining needs the ephemeral trees: parsed here
+            try:
+                sql = _resolve_placeholders(nodes, model, states[uid].sql)
+            except Exception:  # noqa: BLE001 - the serial parse reports it
+                continue
+            if not sql.strip():
+                continue
+            key = digest("parse", sql) if cache is not None else None
+            if key is not None and key in cache.parses:  # type: ignore[union-attr]
+                continue
+            tasks.append((uid, sql))
+            pending[uid] = (sql, key)
+    if not compile_processes.usable(len(tasks)):
+        yield _Parsing(None, pending)
+        return
+    with compile_processes.parsing(tasks, project.config.dialect, engine_dialect) as handle:
+        yield _Parsing(handle, pending)
+
+
+class _Parsing:
+    """What `_parse_in_processes` started."""
+
+    def __init__(self, handle: Any, pending: dict[str, tuple[str, str | None]]) -> None:
+        self._handle, self._pending = handle, pending
+
+    def results(self) -> dict[str, tuple[str, str | None, str | None]]:
+        if self._handle is None:
+            return {}
+        return {uid: (*self._pending[uid], translated) for uid, (ok, translated) in self._handle.results().items()
+                if ok}
+
+
+def _accept_parsed(
+    manifest: Manifest, node: Node, sql: str, key: str | None, translated: str | None, engine_dialect: str | None
+) -> None:
+    """Record a query a worker process parsed (and translated), as `_parse_model` and
+    `_translate_early` would have; its tree is parsed again only if asked for."""
+    uid = node.unique_id
+    manifest._translated.pop(uid, None)
+    manifest.parsed_sql[uid] = sql
+    manifest.compiled_sql[uid] = sql
+    if isinstance(manifest.queries, _Queries):
+        manifest.queries.forget(uid)
+    manifest.cache_stats.parsed += 1
+    cache = manifest.cache
+    if key is not None and cache is not None:
+        cache.put_parse(key, sql)
+        manifest.parse_keys[uid] = key
+    else:
+        manifest.parse_keys.pop(uid, None)
+    if translated is not None and engine_dialect is not None:
+        manifest._translated.setdefault(uid, {})[engine_dialect] = translated
+        manifest.cache_stats.translated += 1
+        if key is not None and cache is not None:
+            cache.put_translation(key, engine_dialect, translated)
+
+
+def _engine_dialect(target: TargetConfig) -> str | None:
+    """The dialect the target's engine runs, when it is not the project's."""
+    from elt.adapters import adapter_class
+
+    try:
+        return adapter_class(target.type).dialect
+    except EltError:
+        return None
+
+
+def _translate_early(manifest: Manifest, model: Node, dialect: str) -> None:
+    """Translate a just-parsed model for the target's engine, then drop its tree.
+
+    Every command that builds or compiles models translates them; doing it while the tree is at hand
+    lets the tree go at once (parsed again from `parsed_sql` if asked for), so a compile's memory does
+    not grow with the number of models: 5000 parsed models held ~400 MB. Ephemeral models keep theirs
+    (they are inlined into the models parsed after them). A refusal is not raised here: `sql_for`
+    raises it when the SQL is asked for, as before.
+    """
+    if dialect == manifest.dialect:
+        return
+    try:
+        manifest.sql_for(model.unique_id, dialect, consume=model.materialized != "ephemeral")
+    except SqlError:
+        return
+
+
+def _add_tests(
+    project: Project, renders: CachedRenderer, nodes: dict[str, Node], states: dict[str, RenderState]
+) -> None:
+    """Generic tests from yml and singular tests from data_tests/, as nodes depending on what they read."""
+    from elt.compile.datatests import generic_tests
+
+    for uid, test in generic_tests(project, nodes, renders).items():
+        nodes[uid] = test
+        states[uid] = RenderState(model_name=test.name, path=test.path, sql=test.raw_sql)
+    for test in project.singular_tests.values():
+        state = renders.render(test.path, test.raw_sql, test.name)
+        config = {"severity": "error", **state.config}
+        unknown = sorted(set(config) - set(TEST_CONFIG_KEYS))
+        if unknown:
+            raise ProjectError(f"unknown config key(s) {', '.join(unknown)} for test {test.name!r}",
+                               path=test.path, line=line_of_call(test.raw_sql, "config"),
+                               hint=f"valid keys: {', '.join(sorted(TEST_CONFIG_KEYS))}")
+        if config.get("enabled", True) is False:
+            continue
+        config["tags"] = list(config.get("tags") or [])
+        test.config = config
+        deps = [_ref_uid(name, project) for name in state.refs] + [f"source.{s}.{t}" for s, t in state.sources]
+        test.depends_on = sorted(set(deps))
+        nodes[test.unique_id] = test
+        states[test.unique_id] = state
+
+
+def _did_you_mean(name: str, candidates: Any) -> str | None:
+    close = difflib.get_close_matches(name, sorted(candidates), n=3, cutoff=0.6)
+    return f"did you mean {', '.join(close)}?" if close else None
+
+
+def _ref_uid(name: str, project: Project) -> str:
+    return f"model.{name}" if name in project.models else f"seed.{name}"
+
+
+def _ensure_ref_targets_enabled(
+    models: dict[str, Node], states: dict[str, RenderState], project: Project, uid: str
+) -> None:
+    # A model disabled by its own config() was refable while rendering; catch refs to it now.
+    for name in states[uid].refs:
+        if name in project.models and f"model.{name}" not in models:
+            model = models[uid]
+            raise GraphError(
+                f"ref to disabled model {name!r}", path=model.path,
+                line=line_of_call(model.raw_sql, "ref", name), hint="enable it, or remove the ref",
+            )
+
+
+def _effective_config(model: Node, state: RenderState) -> dict[str, Any]:
+    config = {**model.config, **state.config}
+    unknown = sorted(set(config) - set(MODEL_CONFIG_KEYS))
+    if unknown:
+        raise ProjectError(
+            f"unknown config key(s) {', '.join(unknown)} for model {model.name!r}",
+            path=model.path, line=line_of_call(model.raw_sql, "config"),
+            hint=f"valid keys: {', '.join(sorted(MODEL_CONFIG_KEYS))}",
+        )
+    materialized = config.setdefault("materialized", "view")
+    if materialized not in MATERIALIZATIONS:
+        raise ProjectError(
+            f"unknown materialization {materialized!r} for model {model.name!r}",
+            path=model.path, line=line_of_call(model.raw_sql, "config"),
+            hint=f"valid materializations: {', '.join(MATERIALIZATIONS)}",
+        )
+    tags = config.get("tags", [])
+    config["tags"] = [tags] if isinstance(tags, str) else list(tags)
+    return config
+
+
+def _relation(node: Node, target: TargetConfig) -> Relation:
+    schema = str(node.config.get("schema") or target.schema)
+    alias = str(node.config.get("alias") or node.name)
+    for what, value in (("schema", schema), ("alias", alias)):
+        if not IDENTIFIER.match(value):
+            raise ProjectError(
+                f"{what} {value!r} of {node.resource_type} {node.name!r} is not a valid identifier",
+                path=node.path, hint="use letters, digits and underscores, starting with a letter or underscore",
+            )
+    return Relation(schema, alias)
+
+
+def _resolve_placeholders(nodes: Mapping[str, Node], model: Node, sql: str) -> str:
+    def replace(match: Any) -> str:
+        name = match.group(1)
+        if name == THIS:
+            return str(model.relation) if model.relation else EPHEMERAL_PREFIX + model.name
+        node = _by_name(nodes, name)
+        if node.resource_type == "model" and node.materialized == "ephemeral":
+            return EPHEMERAL_PREFIX + name
+        return str(node.relation)
+
+    return PLACEHOLDER_RE.sub(replace, sql)
+
+
+def _parse_model(manifest: Manifest, model: Node, state: RenderState) -> bool:
+    """Parse a model's (or a test's) rendered SQL; inline the ephemerals it reads. Returns whether
+    it was parsed.
+
+    When the compile cache has the compiled SQL of the same resolved SQL (with the same ephemerals
+    inlined), nothing is parsed: the query is parsed on first access to `manifest.queries`.
+    """
+    sql = _resolve_placeholders(manifest.nodes, model, state.sql)
+    if not sql.strip():
+        raise ProjectError("model renders to empty SQL", path=model.path, hint="write a SELECT statement")
+    uid = model.unique_id
+    manifest._translated.pop(uid, None)
+    manifest._ephemeral_bodies.pop(uid, None)
+    ephemerals = _ephemeral_ancestors(manifest, model)
+    cache = manifest.cache
+    key = None
+    if cache is not None:
+        parents = [manifest.parse_keys.get(e) for e in ephemerals]
+        if all(parents):
+            key = digest("parse", sql, *parents)  # type: ignore[arg-type]
+            compiled = cache.parse(key)
+            if compiled is not None:
+                manifest.parsed_sql[uid] = sql
+                manifest.compiled_sql[uid] = compiled
+                manifest.parse_keys[uid] = key
+                if isinstance(manifest.queries, _Queries):
+                    manifest.queries.forget(uid)
+                manifest.cache_stats.parse_hits += 1
+                return False
+    if model.sql_by_construction and not ephemerals:
+        # A built-in test with plain arguments: well-formed by construction; parsed if translated.
+        manifest.parsed_sql[uid] = manifest.compiled_sql[uid] = sql
+        if isinstance(manifest.queries, _Queries):
+            manifest.queries.forget(uid)
+        if key is not None:
+            cache.put_parse(key, sql)  # type: ignore[union-attr]
+            manifest.parse_keys[uid] = key
+        else:
+            manifest.parse_keys.pop(uid, None)
+        return False
+    query = _parse_query(manifest, model, sql)
+    parsed = sql
+    if ephemerals:
+        from elt.dialects.hive_reader import reader
+
+        _inline_ephemerals(manifest, query, ephemerals)
+        sql = query.sql(dialect=reader(manifest.dialect), pretty=True) + "\n"
+    manifest.cache_stats.parsed += 1
+    manifest.parsed_sql[uid] = parsed
+    manifest.compiled_sql[uid] = sql
+    manifest.queries[uid] = query
+    if key is not None:
+        cache.put_parse(key, sql)  # type: ignore[union-attr]
+        manifest.parse_keys[uid] = key
+    else:
+        manifest.parse_keys.pop(uid, None)
+    return True
+
+
+def _parse_query(manifest: Manifest, model: Node, sql: str) -> exp.Expression:
+    """The one SELECT query of `sql`, parsed in the project dialect.
+
+    Raises:
+        SqlError: a syntax error (mapped to the model file's line), or not exactly one query.
+    """
+    import sqlglot
+    from sqlglot import exp
+
+    from elt.dialects.hive_reader import reader
+
+    try:
+        statements = [s for s in sqlglot.parse(sql, read=reader(manifest.dialect)) if s is not None]
+    except sqlglot.errors.ParseError as exc:
+        raise _parse_error(exc, model, sql) from None
+    except sqlglot.errors.TokenError as exc:
+        raise _token_error(exc, model, sql) from None
+    if len(statements) != 1 or not isinstance(statements[0], exp.Query):
+        kind = "several statements" if len(statements) > 1 else f"a {type(statements[0]).__name__} statement"
+        raise SqlError(
+            f"a model must be one SELECT query, found {kind}", path=model.path,
+            hint="elt creates the table or view itself: write only the SELECT (CTEs allowed)",
+        )
+    return statements[0]  # type: ignore[return-value]  # sqlglot 30 types Query apart from Expression
+
+
+def _ephemeral_ancestors(manifest: Manifest, model: Node) -> list[str]:
+    """Ephemeral models `model` reads, directly or through other ephemerals, dependencies first."""
+    found: list[str] = []
+
+    def visit(node: Node) -> None:
+        for parent in node.depends_on:
+            dep = manifest.nodes[parent]
+            if dep.resource_type == "model" and dep.materialized == "ephemeral" and parent not in found:
+                visit(dep)
+                found.append(parent)
+
+    visit(model)
+    return found
+
+
+def _inline_ephemerals(manifest: Manifest, query: exp.Expression, ephemerals: list[str]) -> None:
+    from sqlglot import exp
+
+    # Each ephemeral becomes a CTE placed before the model's own CTEs. Hive has no nested WITH, so
+    # sqlglot hoists an ephemeral's own CTEs to the top; we prefix their names first so they cannot
+    # clash with the model's. `ephemerals` holds every ephemeral ancestor, dependencies first, and
+    # each ephemeral's tree has its own ephemeral ancestors inlined: those are dropped from it, so
+    # it reads them from the CTEs placed before it and each ephemeral appears once (inlining them
+    # again nested each chain's ancestors inside one another: 2^depth CTEs).
+    ctes = []
+    for uid in ephemerals:
+        name = manifest.nodes[uid].name
+        ctes.append(exp.CTE(this=_prefix_ctes(_ephemeral_body(manifest, uid).copy(), f"{EPHEMERAL_PREFIX}{name}__"),
+                            alias=exp.TableAlias(this=exp.to_identifier(EPHEMERAL_PREFIX + name))))
+    existing = query.args.get("with_")
+    if existing is not None:
+        ctes.extend(existing.expressions)
+    query.set("with_", exp.With(expressions=ctes))
+
+
+def _ephemeral_body(manifest: Manifest, uid: str) -> exp.Expression:
+    """An ephemeral's query without the CTEs of the ephemerals it reads (inlined into it when it was
+    parsed), made once per ephemeral: a chain's inlining then copies each ephemeral once."""
+    body = manifest._ephemeral_bodies.get(uid)
+    if body is None:
+        names = {EPHEMERAL_PREFIX + manifest.nodes[e].name for e in _ephemeral_ancestors(manifest, manifest.nodes[uid])}
+        body = manifest.queries[uid].copy()
+        with_ = body.args.get("with_")
+        if with_ is not None and names:
+            kept = [cte for cte in with_.expressions if cte.alias not in names]
+            with_.set("expressions", kept)
+            if not kept:
+                body.set("with_", None)
+        manifest._ephemeral_bodies[uid] = body
+    return body
+
+
+def _prefix_ctes(query: exp.Expression, prefix: str) -> exp.Expression:
+    from sqlglot import exp
+
+    with_ = query.args.get("with_")
+    if with_ is None:
+        return query
+    names = {cte.alias for cte in with_.expressions}
+    for cte in with_.expressions:
+        cte.set("alias", exp.TableAlias(this=exp.to_identifier(prefix + cte.alias)))
+    for table in query.find_all(exp.Table):
+        if not table.db and table.name in names:
+            if not table.alias:
+                table.set("alias", exp.TableAlias(this=exp.to_identifier(table.name)))
+            table.set("this", exp.to_identifier(prefix + table.name))
+    return query
+
+
+def _parse_error(exc: sqlglot.errors.ParseError, model: Node, sql: str) -> SqlError:
+    first = exc.errors[0] if exc.errors else {}
+    rendered_line = first.get("line")
+    description = _plain_description(first.get("description") or str(exc).splitlines()[0])
+    token = first.get("highlight")
+    message = f"SQL syntax error: {description}"
+    if token:
+        message = f"SQL syntax error near {token!r}: {description}"
+    error = SqlError(message, path=model.path, line=rendered_line, col=first.get("col"))
+    _map_error_line(error, model, sql)
+    return error
+
+
+def _plain_description(description: str) -> str:
+    """sqlglot's 'Required keyword: 'expression' missing for <class '...Add'>' in plain words."""
+    import re
+
+    match = re.match(r"Required keyword: '(\w+)' missing for <class '[\w.]*?(\w+)'>", description)
+    if match:
+        return f"incomplete {match.group(2).upper()} expression (its {match.group(1)} is missing)"
+    return description
+
+
+def _token_error(exc: sqlglot.errors.TokenError, model: Node, sql: str) -> SqlError:
+    # The tokenizer reports the text it choked on, not a position; find that text.
+    text = str(exc)
+    context = text.split("'", 1)[1].rsplit("'", 1)[0] if "'" in text else ""
+    position = sql.find(context[-20:]) if context else -1
+    line = sql.count("\n", 0, position) + 1 if position >= 0 else None
+    error = SqlError("SQL syntax error: unterminated string, comment or quoted name", path=model.path, line=line,
+                     hint="check the quotes on this line")
+    _map_error_line(error, model, sql)
+    return error
+
+
+def _map_error_line(error: EltError, model: Node, rendered: str) -> None:
+    """Turn a line in rendered SQL into the line in the model file, saying when that is a guess."""
+    if error.line is None:
+        return
+    mapped = source_line(model.raw_sql, rendered, error.line)
+    snippet = rendered.splitlines()[error.line - 1].strip() if error.line <= len(rendered.splitlines()) else ""
+    if mapped is None:
+        error.message += f" (line {error.line} of the rendered SQL: {snippet[:80]!r})"
+        error.line, error.col = None, None
+    else:
+        if mapped != error.line:
+            error.col = None
+        error.line = mapped
+        if snippet:
+            error.message += f"\n    {snippet[:120]}"
+
+
+def checksum(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()

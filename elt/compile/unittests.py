@@ -1,0 +1,346 @@
+"""Model unit tests: render a model with given input rows, run it on in-memory DuckDB, diff the rows.
+
+Inputs (each `ref()` / `source()` the model reads, and `this` for an incremental model's existing
+table) become CTEs built from the given rows, so a unit test needs no warehouse — a Hive project's
+model logic is tested on the laptop, through the same Hive-to-DuckDB translation the local runs use.
+Rows are written in the yml (a list of mappings, or CSV text) or read from a CSV file (`fixture:`).
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime
+import decimal
+import io
+import math
+import re
+from collections import Counter
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from fnmatch import fnmatchcase
+from pathlib import Path
+from typing import Any
+
+import sqlglot
+from sqlglot import exp
+
+from elt.compile.compiler import Manifest, _did_you_mean
+from elt.compile.templating import PLACEHOLDER_RE, THIS, Renderer
+from elt.dialects.hive_reader import reader
+from elt.errors import EltError, ProjectError, SqlError
+from elt.project.loader import UnitTestSpec
+from elt.project.seed_files import _FLOAT, _infer
+from elt.run.runner import NodeResult, now_iso
+
+GIVEN_PREFIX = "__elt_given_"
+#: Where a bare `fixture: name` (dbt's spelling) is looked up, as <name>.csv.
+FIXTURE_DIR = "tests/fixtures"
+_REF = re.compile(r"""^\s*ref\(\s*['"](\w+)['"]\s*\)\s*$""")
+_SOURCE = re.compile(r"""^\s*source\(\s*['"](\w+)['"]\s*,\s*['"](\w+)['"]\s*\)\s*$""")
+
+
+@dataclass
+class UnitTestResult:
+    """The outcome of one unit test, with the rows that differ."""
+
+    name: str
+    model: str
+    passed: bool
+    columns: list[str] = field(default_factory=list)
+    missing: list[tuple[Any, ...]] = field(default_factory=list)
+    extra: list[tuple[Any, ...]] = field(default_factory=list)
+    sql: str = ""
+
+    def diff(self) -> str:
+        """Missing rows (expected, not returned) as `-`, extra rows (returned, not expected) as `+`."""
+        from elt.report.console import format_table
+
+        rows = [("-", *r) for r in self.missing] + [("+", *r) for r in self.extra]
+        return format_table(["", *self.columns], rows)
+
+
+def _input_key(text: str, where: str) -> str:
+    """`ref('x')` -> 'ref:x', `source('a','b')` -> 'source:a.b', `this` -> 'this'."""
+    if str(text).strip() == "this":
+        return "this"
+    match = _REF.match(str(text))
+    if match:
+        return f"ref:{match.group(1)}"
+    match = _SOURCE.match(str(text))
+    if match:
+        return f"source:{match.group(1)}.{match.group(2)}"
+    raise ProjectError(f"{where}: input {text!r} must be ref('name'), source('source', 'table') or this")
+
+
+def _fixture_path(name: str, root: Path) -> Path:
+    """A fixture path relative to the project folder; a bare name is dbt's tests/fixtures/<name>.csv."""
+    if "/" not in name and "\\" not in name and not name.lower().endswith(".csv"):
+        return root / FIXTURE_DIR / f"{name}.csv"
+    return root / name
+
+
+def _rows(block: Mapping[str, Any], where: str, root: Path | None = None,
+          spec: UnitTestSpec | None = None) -> list[dict[str, Any]]:
+    """Rows of a `given` or `expect` block: `rows:` as a list of mappings, CSV text with format: csv,
+    or a CSV file named by `fixture:` (relative to the project folder `root`)."""
+    located = {"path": spec.path, "line": spec.line} if spec is not None else {}
+    if "fixture" in block:
+        if "rows" in block:
+            raise ProjectError(f"{where}: give `rows` or `fixture`, not both", **located)
+        if block.get("format", "csv") != "csv":
+            raise ProjectError(f"{where}: a fixture is a CSV file (format: csv), not {block['format']!r}",
+                               **located)
+        path = _fixture_path(str(block["fixture"]), root or Path("."))
+        try:
+            text = path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            raise ProjectError(f"{where}: fixture file {path} does not exist", **located,
+                               hint="a fixture path is relative to the project folder "
+                                    f"(e.g. {FIXTURE_DIR}/students.csv); a bare name means "
+                                    f"{FIXTURE_DIR}/<name>.csv") from None
+        return [dict(r) for r in csv.DictReader(io.StringIO(text.strip()))]
+    rows = block.get("rows", [])
+    if block.get("format") == "csv" or isinstance(rows, str):
+        return [dict(r) for r in csv.DictReader(io.StringIO(str(rows).strip()))]
+    if not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows):
+        raise ProjectError(f"{where}: rows must be a list of mappings (or CSV text with format: csv)", **located)
+    return rows
+
+
+def _missing(value: Any) -> bool:
+    """None, or a NaN / NaT (what a DataFrame holds for a missing value: it is not equal to itself)."""
+    if value is None:
+        return True
+    try:
+        return bool(value != value)
+    except (TypeError, ValueError):  # e.g. an array, whose comparison is not a truth value
+        return False
+
+
+def _literal(value: Any, hive_type: str) -> str:
+    kind = hive_type.lower().split("(")[0].strip()
+    if _missing(value) or value == "" and kind != "string":
+        return f"CAST(NULL AS {hive_type.upper()})"
+    if kind == "boolean":
+        return str(value).lower()
+    text = str(value)
+    if kind in ("int", "bigint", "double") and _FLOAT.match(text):
+        return text
+    text = text.replace("\\", "\\\\").replace("'", "\\'")
+    # Anything else is cast from text: a date, a decimal, 'inf', or a value the engine reports as
+    # not convertible (rather than splicing it into the SQL bare).
+    return f"'{text}'" if kind in ("string", "varchar", "char") else f"CAST('{text}' AS {hive_type.upper()})"
+
+
+def _sample(value: Any) -> str:
+    """A given value as text for type inference; inf (no number to `_infer`) still makes a double."""
+    if value is None:
+        return ""
+    if isinstance(value, float) and not math.isfinite(value):
+        return "0.0"
+    return str(value)
+
+
+def _given_cte(rows: list[dict[str, Any]], column_types: Mapping[str, str], where: str) -> str:
+    rows = [{k: None if _missing(v) else v for k, v in r.items()} for r in rows]
+    columns = list(dict.fromkeys([*column_types, *(k for r in rows for k in r)]))
+    if not columns:
+        raise ProjectError(f"{where}: give at least one row, or `columns: {{name: type}}` for an empty input")
+    types = {c: column_types.get(c) or _infer([_sample(r.get(c)) for r in rows]) for c in columns}
+    if not rows:
+        select = ", ".join(f"{_literal(None, types[c])} AS {c}" for c in columns)
+        return f"SELECT {select} WHERE 1 = 0"
+    return "\nUNION ALL\n".join(
+        "SELECT " + ", ".join(f"{_literal(r.get(c), types[c])} AS {c}" for c in columns) for r in rows
+    )
+
+
+def _normal(value: Any) -> Any:
+    """One form for values coming from yml and from the engine, so they compare as equal."""
+    if isinstance(value, bool) or value is None:
+        return value
+    if isinstance(value, datetime.datetime):
+        return value.isoformat(sep=" ")
+    if isinstance(value, datetime.date):
+        return value.isoformat()
+    if isinstance(value, (int, float, decimal.Decimal)):
+        number = float(value)
+        if not math.isfinite(number):
+            return number
+        return int(number) if number.is_integer() else round(number, 6)
+    if isinstance(value, str):
+        for convert in (int, float):
+            try:
+                return _normal(convert(value))
+            except ValueError:
+                pass
+        if value.lower() in ("true", "false"):
+            return value.lower() == "true"
+    return value
+
+
+def build_unit_test_sql(manifest: Manifest, spec: UnitTestSpec) -> str:
+    """The model's query (project dialect) with every input replaced by a CTE of the given rows.
+
+    Raises:
+        ProjectError: unknown model, an input that is neither given nor known, malformed rows.
+        TemplateError, SqlError: the model does not render or parse.
+    """
+    where = f"unit test {spec.name!r}"
+    model = manifest.nodes.get(f"model.{spec.model}")
+    if model is None:
+        models = [n.name for n in manifest.nodes.values() if n.resource_type == "model"]
+        raise ProjectError(f"{where} names unknown model {spec.model!r}", path=spec.path, line=spec.line,
+                           hint=_did_you_mean(spec.model, models))
+    project = manifest.project
+    overrides = spec.overrides
+    config = replace(project.config, vars={**project.config.vars, **(overrides.get("vars") or {})})
+    givens: dict[str, tuple[str, str]] = {}  # input key -> (cte name, SQL)
+    for number, block in enumerate(spec.given, start=1):
+        key = _input_key(block["input"], where)
+        rows = _rows(block, f"{where}, input {block['input']}", project.root, spec)
+        givens[key] = (f"{GIVEN_PREFIX}{number}", _given_cte(rows, block.get("columns") or {}, where))
+
+    def source_lookup(source_name: str, table: str) -> str:
+        key = f"source:{source_name}.{table}"
+        if key not in givens:
+            raise ProjectError(f"{where}: the model reads source('{source_name}', '{table}'), which `given` "
+                               "does not provide", path=spec.path, line=spec.line)
+        return givens[key][0]
+
+    renderer = Renderer(config, manifest.target, [(m.rel_path, m.text) for m in project.macros], source_lookup,
+                        lambda name: None)
+    incremental = bool((overrides.get("macros") or {}).get("is_incremental", False))
+    renderer.namespace["is_incremental"] = lambda: incremental
+    state = renderer.render(model.path, model.raw_sql, model.name)
+
+    def resolve(match: re.Match[str]) -> str:
+        name = match.group(1)
+        if name == THIS:
+            # dbt's rule: `this` is the model's existing table, given as an input like any other
+            # (an incremental model reads it when overrides set is_incremental).
+            if "this" not in givens:
+                raise ProjectError(f"{where}: the model reads {{{{ this }}}} (its existing table), which "
+                                   "`given` does not provide", path=spec.path, line=spec.line,
+                                   hint="add to given: - input: this\n      rows: [...]")
+            return givens["this"][0]
+        if f"ref:{name}" not in givens:
+            raise ProjectError(f"{where}: the model reads ref('{name}'), which `given` does not provide",
+                               path=spec.path, line=spec.line,
+                               hint=f"add to given: - input: ref('{name}')\n      rows: [...]")
+        return givens[f"ref:{name}"][0]
+
+    sql = PLACEHOLDER_RE.sub(resolve, state.sql)
+    try:
+        query = sqlglot.parse_one(sql, read=reader(manifest.dialect))
+    except sqlglot.errors.ParseError as exc:
+        raise SqlError(f"model {model.name!r} does not parse: {exc.errors[0]['description']}",
+                       path=model.path) from None
+    ctes = [exp.CTE(this=sqlglot.parse_one(cte_sql, read=reader(manifest.dialect)),
+                    alias=exp.TableAlias(this=exp.to_identifier(name)))
+            for name, cte_sql in givens.values()]
+    existing = query.args.get("with_")
+    query.set("with_", exp.With(expressions=ctes + (list(existing.expressions) if existing else [])))
+    return query.sql(dialect=reader(manifest.dialect), pretty=True)
+
+
+def _selector_matcher(manifest: Manifest, text: str) -> Callable[[UnitTestSpec], bool]:
+    """Whether one selector (atoms joined by commas) picks a unit test: it names the test (wildcards
+    allowed), or its `test_type:` atoms accept `unit` and its other atoms select the tested model."""
+    from elt.run.selection import select_nodes
+
+    atoms = text.split(",")
+    kinds = [a.split(":", 1)[1] for a in atoms if a.startswith("test_type:")]
+    others = [a for a in atoms if not a.startswith("test_type:")]
+    if not all(fnmatchcase("unit", kind) for kind in kinds):
+        return lambda spec: False  # test_type:generic / singular: data tests only
+    models = select_nodes(manifest.graph, manifest.nodes, [",".join(others)], None, {"model"}) if others else None
+    return lambda spec: fnmatchcase(spec.name, text) or models is None or f"model.{spec.model}" in models
+
+
+def select_unit_tests(manifest: Manifest, select: Sequence[str] | None,
+                      exclude: Sequence[str] | None = None) -> list[UnitTestSpec]:
+    """The unit tests `-s` / `--exclude` choose (no `-s`: all): by name, `test_type:unit`, or through
+    the tested model (`-s mart_x`, `-s tag:nightly`, `-s tag:nightly,test_type:unit`).
+
+    Raises:
+        ProjectError: a malformed selector.
+    """
+    def matchers(arguments: Sequence[str] | None) -> list[Callable[[UnitTestSpec], bool]]:
+        return [_selector_matcher(manifest, text) for argument in arguments or () for text in argument.split()]
+
+    chosen, excluded = matchers(select), matchers(exclude)
+    return [spec for spec in manifest.project.unit_tests
+            if (not chosen or any(m(spec) for m in chosen)) and not any(m(spec) for m in excluded)]
+
+
+def unit_test_selectors(manifest: Manifest, select: Sequence[str] | None) -> set[str]:
+    """The selectors (split out of the CLI arguments) that pick at least one unit test."""
+    texts = {text for argument in select or () for text in argument.split()}
+    return {text for text in texts
+            if any(map(_selector_matcher(manifest, text), manifest.project.unit_tests))}
+
+
+def run_unit_test(manifest: Manifest, spec: UnitTestSpec, adapter: Any) -> UnitTestResult:
+    """Run one unit test on an open DuckDB adapter and compare with `expect`."""
+    from elt.dialects import translate
+
+    sql = build_unit_test_sql(manifest, spec)
+    query = sqlglot.parse_one(sql, read=reader(manifest.dialect))
+    engine_sql = sql if adapter.dialect == manifest.dialect else translate(
+        query, manifest.dialect, adapter.dialect, path=spec.path)
+    columns, rows = adapter.fetch_table(engine_sql)
+    expected = _rows(spec.expect, f"unit test {spec.name!r}, expect", manifest.project.root, spec)
+    wanted = list(dict.fromkeys(k for r in expected for k in r)) or columns
+    unknown = [c for c in wanted if c not in columns]
+    if unknown:
+        raise ProjectError(f"unit test {spec.name!r} expects column(s) {', '.join(unknown)} that model "
+                           f"{spec.model!r} does not return", path=spec.path, line=spec.line,
+                           hint=f"the model returns: {', '.join(columns)}")
+    index = [columns.index(c) for c in wanted]
+    actual = Counter(tuple(_normal(row[i]) for i in index) for row in rows)
+    expect = Counter(tuple(_normal(r.get(c)) for c in wanted) for r in expected)
+    missing = sorted((expect - actual).elements(), key=repr)
+    extra = sorted((actual - expect).elements(), key=repr)
+    return UnitTestResult(spec.name, spec.model, not missing and not extra, wanted, missing, extra, engine_sql)
+
+
+def unit_test_id(spec: UnitTestSpec) -> str:
+    """The id a unit test's result carries: `unit_test.<model>.<name>`."""
+    return f"unit_test.{spec.model}.{spec.name}"
+
+
+def memory_adapter(manifest: Manifest) -> Any:
+    """A private in-memory DuckDB adapter (not opened) for unit tests: no warehouse is touched."""
+    from elt.adapters.duckdb import DuckDBAdapter
+    from elt.project.config import TargetConfig
+
+    memory = TargetConfig(name="unit", type="duckdb", schema="main", threads=1, settings={"path": ":memory:"},
+                          profiles_path=manifest.target.profiles_path)
+    return DuckDBAdapter(memory)
+
+
+def unit_test_result(manifest: Manifest, spec: UnitTestSpec, adapter: Any) -> NodeResult:
+    """Run one unit test on an open DuckDB adapter as a NodeResult (never raises for the test)."""
+    started = now_iso()
+    uid = unit_test_id(spec)
+    try:
+        outcome = run_unit_test(manifest, spec, adapter)
+    except EltError as exc:
+        result = NodeResult(uid, "error", str(exc))
+    else:
+        if outcome.passed:
+            result = NodeResult(uid, "success", "passed", statements=[outcome.sql])
+        else:
+            n = len(outcome.missing) + len(outcome.extra)
+            result = NodeResult(uid, "fail", f"{n} row(s) differ (- expected, not returned; "
+                                f"+ returned, not expected):\n{outcome.diff()}",
+                                failures=n, statements=[outcome.sql])
+    result.started_at, result.completed_at = started, now_iso()
+    return result
+
+
+def run_unit_tests(manifest: Manifest, specs: Sequence[UnitTestSpec]) -> list[tuple[UnitTestSpec, NodeResult]]:
+    """Run unit tests on a private in-memory DuckDB, one NodeResult each (never raises for a test)."""
+    with memory_adapter(manifest) as adapter:
+        return [(spec, unit_test_result(manifest, spec, adapter)) for spec in specs]

@@ -1,0 +1,336 @@
+"""Project and profile configuration: `pyproject.toml [tool.elt]` and `profiles.yml` -> dataclasses.
+
+Every error names the file (and line, where the parser knows it) and says what to do.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from elt.errors import ProjectError
+
+DEFAULT_THREADS = 4
+
+#: Keys a target may carry whose values must never be logged or written to artifacts.
+SECRET_KEYS = frozenset({"password", "token", "secret", "private_key", "keytab"})
+
+
+@dataclass(frozen=True)
+class TargetConfig:
+    """One output of a profile: where and how to connect.
+
+    Attributes:
+        name: the target's name in profiles.yml (dev, prod, hive, ...).
+        type: adapter type (duckdb, hive, spark).
+        schema: default schema for relations whose config sets none.
+        threads: default worker threads for `run`.
+        settings: every key of the output, as rendered (secrets included: never log this); a
+            DuckDB target without `path` gets `<target-path>/<project name>.duckdb`.
+        profiles_path: the profiles.yml it came from.
+        secret_keys: the settings whose value read a secret environment variable (ELT_SECRET_*):
+            masked like `password`, and refused to models (`target.<key>`).
+    """
+
+    name: str
+    type: str
+    schema: str
+    threads: int
+    settings: dict[str, Any]
+    profiles_path: Path
+    #: the project folder; relative paths in settings (a DuckDB file) are resolved against it.
+    project_root: Path | None = None
+    secret_keys: frozenset[str] = frozenset()
+
+    def public_settings(self) -> dict[str, Any]:
+        """The settings with secret values masked, fit for logs and artifacts."""
+        from elt.secrets import MASK
+
+        return {k: (MASK if (k in SECRET_KEYS or k in self.secret_keys) and v else v)
+                for k, v in self.settings.items()}
+
+
+@dataclass(frozen=True)
+class ProjectConfig:
+    """The `[tool.elt]` table of pyproject.toml, with paths resolved against the project root."""
+
+    root: Path
+    name: str
+    profile: str
+    dialect: str = "hive"
+    model_paths: tuple[str, ...] = ("models",)
+    macro_paths: tuple[str, ...] = ("macros",)
+    seed_paths: tuple[str, ...] = ("seeds",)
+    #: singular data tests (SQL files that fail when they return rows); not the pytest `tests/`.
+    test_paths: tuple[str, ...] = ("data_tests",)
+    target_path: str = "target"
+    vars: dict[str, Any] = field(default_factory=dict)
+    #: `[tool.elt.models]`: keys apply to all models; nested tables to folders below models/.
+    models: dict[str, Any] = field(default_factory=dict)
+    #: `[tool.elt.seeds]`, same shape as `models`.
+    seeds: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def pyproject_path(self) -> Path:
+        return self.root / "pyproject.toml"
+
+    @property
+    def target_dir(self) -> Path:
+        return self.root / self.target_path
+
+
+_PROJECT_KEYS = {
+    "name", "profile", "dialect", "model-paths", "macro-paths", "seed-paths", "test-paths", "target-path",
+    "vars", "models", "seeds", "schedule", "airflow",
+}
+
+
+def load_project_config(root: Path, cli_vars: dict[str, Any] | None = None) -> ProjectConfig:
+    """Read `root/pyproject.toml` and return its `[tool.elt]` table.
+
+    Args:
+        root: the project folder.
+        cli_vars: `--vars` from the command line; they override `[tool.elt.vars]`.
+
+    Raises:
+        ProjectError: the file is missing, not valid TOML, or `[tool.elt]` is missing or wrong.
+    """
+    path = root / "pyproject.toml"
+    if not path.is_file():
+        raise ProjectError(
+            f"no pyproject.toml in {root}",
+            hint="run elt inside an elt project, or pass --project-dir; a project needs a "
+            "pyproject.toml with a [tool.elt] table (name, profile)",
+        )
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        line = _toml_error_line(str(exc))
+        raise ProjectError(f"pyproject.toml is not valid TOML: {exc}", path=path, line=line) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ProjectError(f"cannot read pyproject.toml: {exc}", path=path) from None
+    table = data.get("tool", {}).get("elt")
+    if not isinstance(table, dict):
+        raise ProjectError(
+            "pyproject.toml has no [tool.elt] table",
+            path=path,
+            hint='add:\n    [tool.elt]\n    name = "my_project"\n    profile = "my_profile"',
+        )
+    unknown = sorted(set(table) - _PROJECT_KEYS)
+    if unknown:
+        raise ProjectError(
+            f"unknown key(s) in [tool.elt]: {', '.join(unknown)}",
+            path=path,
+            hint=f"valid keys: {', '.join(sorted(_PROJECT_KEYS))}",
+        )
+    for key in ("name", "profile"):
+        if not isinstance(table.get(key), str) or not table[key]:
+            raise ProjectError(f"[tool.elt] needs a string `{key}`", path=path)
+    dialect = table.get("dialect", "hive")
+    _check_dialect(dialect, path)
+    for key in ("vars", "models", "seeds"):
+        if not isinstance(table.get(key, {}), dict):
+            raise ProjectError(f"[tool.elt.{key}] must be a table", path=path)
+    merged_vars = {**table.get("vars", {}), **(cli_vars or {})}
+    return ProjectConfig(
+        root=root,
+        name=table["name"],
+        profile=table["profile"],
+        dialect=dialect,
+        model_paths=_paths(table, "model-paths", ("models",), path),
+        macro_paths=_paths(table, "macro-paths", ("macros",), path),
+        seed_paths=_paths(table, "seed-paths", ("seeds",), path),
+        test_paths=_paths(table, "test-paths", ("data_tests",), path),
+        target_path=str(table.get("target-path", "target")),
+        vars=merged_vars,
+        models=table.get("models", {}),
+        seeds=table.get("seeds", {}),
+    )
+
+
+#: Dialect names sqlglot (as pinned) is known to have: checking them needs no import of sqlglot, which
+#: would take a tenth of a second of a compile that finds nothing changed.
+_KNOWN_DIALECTS = frozenset({"hive", "spark", "spark2", "databricks", "duckdb", "presto", "trino"})
+
+
+def _check_dialect(dialect: Any, path: Path) -> None:
+    if dialect in _KNOWN_DIALECTS:
+        return
+    from sqlglot.dialects.dialect import Dialect  # heavy import
+
+    try:
+        Dialect.get_or_raise(dialect)
+    except (ValueError, TypeError):
+        raise ProjectError(
+            f"unknown SQL dialect {dialect!r} in [tool.elt]",
+            path=path,
+            hint="use a sqlglot dialect name; elt projects are usually written in 'hive'",
+        ) from None
+
+
+def _paths(table: dict[str, Any], key: str, default: tuple[str, ...], path: Path) -> tuple[str, ...]:
+    value = table.get(key, list(default))
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise ProjectError(f"[tool.elt] `{key}` must be a list of folder names", path=path)
+    return tuple(value)
+
+
+def _toml_error_line(message: str) -> int | None:
+    # tomllib reports "... (at line 3, column 7)"
+    import re
+
+    match = re.search(r"at line (\d+)", message)
+    return int(match.group(1)) if match else None
+
+
+# -- profiles -------------------------------------------------------------------------------------
+
+
+def find_profiles(project_root: Path, profiles_dir: Path | None) -> Path:
+    """Where profiles.yml is: `--profiles-dir` if given (and nowhere else), else the project folder,
+    then `~/.elt/`.
+
+    Raises:
+        ProjectError: `--profiles-dir` has no profiles.yml, or neither default folder has one.
+    """
+    if profiles_dir:
+        # An explicit folder without the file is a mistake (a typo, a wrong mount): falling back to
+        # another profiles.yml would connect to a target the user did not mean.
+        path = Path(profiles_dir) / "profiles.yml"
+        if path.is_file():
+            return path
+        problem = "has no profiles.yml" if Path(profiles_dir).is_dir() else "is not a folder"
+        raise ProjectError(
+            f"--profiles-dir {profiles_dir} {problem}",
+            hint=f"create {path} (see README: Profiles), or pass the folder that holds profiles.yml; "
+            "without --profiles-dir elt reads the project's profiles.yml, then ~/.elt/profiles.yml",
+        )
+    candidates = [project_root, Path.home() / ".elt"]
+    for folder in candidates:
+        if (folder / "profiles.yml").is_file():
+            return folder / "profiles.yml"
+    looked = ", ".join(str(c) for c in candidates)
+    raise ProjectError(
+        "no profiles.yml found",
+        hint=f"looked in {looked}; create one (see README: Profiles) or pass --profiles-dir",
+    )
+
+
+def load_target(
+    project: ProjectConfig, profiles_dir: Path | None = None, target_name: str | None = None
+) -> TargetConfig:
+    """Read the project's profile and return the chosen target (default: the profile's `target`).
+
+    Raises:
+        ProjectError: no profiles.yml, malformed YAML, unknown profile or target, unknown type, or
+            an `env_var()` without default whose variable is not set.
+    """
+    from elt.adapters import supported_types
+    from elt.project.yamlfile import load_yaml
+
+    path = find_profiles(project.root, profiles_dir)
+    data = load_yaml(path)
+    if not isinstance(data, dict) or project.profile not in data:
+        known = ", ".join(sorted(data)) if isinstance(data, dict) else "none"
+        raise ProjectError(
+            f"profile {project.profile!r} not found in profiles.yml",
+            path=path,
+            hint=f"profiles in this file: {known}; the project asks for `profile` in [tool.elt]",
+        )
+    profile = data[project.profile]
+    if not isinstance(profile, dict) or not isinstance(profile.get("outputs"), dict):
+        raise ProjectError(f"profile {project.profile!r} needs an `outputs` mapping", path=path)
+    name = target_name or profile.get("target")
+    if not name:
+        raise ProjectError(
+            f"profile {project.profile!r} has no default `target`", path=path,
+            hint="add `target: <name>` to the profile or pass --target",
+        )
+    outputs = profile["outputs"]
+    if name not in outputs:
+        raise ProjectError(
+            f"target {name!r} not found in profile {project.profile!r}",
+            path=path,
+            hint=f"targets: {', '.join(sorted(outputs))}",
+        )
+    raw = outputs[name]
+    if not isinstance(raw, dict):
+        raise ProjectError(f"target {name!r} must be a mapping", path=path)
+    from elt.secrets import is_secret_name
+
+    settings: dict[str, Any] = {}
+    secret_keys = set()
+    for key, value in raw.items():
+        names: set[str] = set()
+        settings[key] = render_env_value(value, path, names)
+        if any(is_secret_name(name) for name in names):
+            secret_keys.add(key)
+    type_name = settings.get("type")
+    if type_name not in supported_types():
+        raise ProjectError(
+            f"target {name!r} has unknown type {type_name!r}",
+            path=path,
+            hint=f"supported types: {', '.join(supported_types())}",
+        )
+    threads = settings.get("threads", DEFAULT_THREADS)
+    try:
+        threads = int(threads)
+        if threads < 1:
+            raise ValueError
+    except (TypeError, ValueError):
+        raise ProjectError(f"target {name!r}: threads must be a positive integer", path=path) from None
+    if type_name == "duckdb" and settings.get("path") is None:
+        # Without a path DuckDB would be in memory, and what `elt seed` loaded would be gone before
+        # `elt run`: the database goes where the rest of the project's output goes.
+        settings["path"] = f"{project.target_path}/{project.name}.duckdb"
+    schema = str(settings.get("schema") or ("main" if type_name == "duckdb" else "default"))
+    return TargetConfig(name=name, type=type_name, schema=schema, threads=threads,
+                        settings=settings, profiles_path=path, project_root=project.root,
+                        secret_keys=frozenset(secret_keys))
+
+
+def render_env_value(value: Any, path: Path, names: set[str] | None = None) -> Any:
+    """Render `{{ env_var('NAME', 'default') }}` in a profile value (recursively in containers),
+    adding the names of the variables it reads to `names`."""
+    if isinstance(value, dict):
+        return {k: render_env_value(v, path, names) for k, v in value.items()}
+    if isinstance(value, list):
+        return [render_env_value(v, path, names) for v in value]
+    if not isinstance(value, str) or "{{" not in value:
+        return value
+    import jinja2
+
+    def read(name: str, default: Any = None) -> Any:
+        if names is not None:
+            names.add(name)
+        return env_var(name, default, path=path)
+
+    env = jinja2.Environment(undefined=jinja2.StrictUndefined)
+    try:
+        return env.from_string(value).render(env_var=read)
+    except ProjectError:
+        raise
+    except jinja2.TemplateError as exc:
+        raise ProjectError(f"cannot render profile value {value!r}: {exc}", path=path) from None
+
+
+#: Environment variables looked up with env_var() (or checked by the compile cache) in this process:
+#: what a compile's result depends on besides files and the command line (elt.compile.fast.stamp).
+ENV_READS: set[str] = set()
+
+
+def env_var(name: str, default: Any = None, *, path: str | Path | None = None) -> Any:
+    """Value of an environment variable; error if unset and no default is given."""
+    ENV_READS.add(name)
+    if name in os.environ:
+        return os.environ[name]
+    if default is not None:
+        return default
+    raise ProjectError(
+        f"environment variable {name!r} is not set and env_var() gives no default",
+        path=path,
+        hint=f"export {name}=... or write env_var('{name}', 'default')",
+    )

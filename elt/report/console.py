@@ -1,0 +1,179 @@
+"""Every line the user sees. Library code reports events here; only this module prints.
+
+Lines are plain text with colour when stdout is a terminal (click strips colour otherwise), one line
+per event, so progress stays readable in CI logs.
+"""
+
+from __future__ import annotations
+
+import sys
+import threading
+import time
+from collections.abc import Iterable
+
+import click
+
+from elt.errors import EltError
+from elt.nodes import Node
+from elt.run.runner import NodeResult
+
+_STATUS = {
+    "success": ("OK", "green"),
+    "error": ("ERROR", "red"),
+    "fail": ("FAIL", "red"),
+    "warn": ("WARN", "yellow"),
+    "skipped": ("SKIP", "yellow"),
+}
+
+
+def _stamp() -> str:
+    return time.strftime("%H:%M:%S")
+
+
+class Console:
+    """Prints progress for a command over a set of nodes."""
+
+    def __init__(self, nodes: dict[str, Node] | None = None, *, quiet: bool = False) -> None:
+        self.nodes = nodes or {}
+        self.quiet = quiet
+        self._lock = threading.Lock()
+        #: the warnings printed, in order.
+        self.warnings: list[str] = []
+
+    def line(self, text: str = "", *, fg: str | None = None, err: bool = False) -> None:
+        with self._lock:
+            click.secho(text, fg=fg, err=err)
+
+    def info(self, text: str) -> None:
+        if not self.quiet:
+            self.line(f"{_stamp()}  {text}")
+
+    def warning(self, text: str) -> None:
+        self.warnings.append(text)
+        self.line(f"{_stamp()}  warning: {text}", fg="yellow", err=True)
+
+    def _describe(self, unique_id: str) -> str:
+        node = self.nodes.get(unique_id)
+        if node is None:
+            return unique_id
+        kind = node.materialized or node.resource_type
+        return f"{kind} {node.relation or node.name}"
+
+    # RunEvents
+    def node_started(self, index: int, total: int, unique_id: str) -> None:
+        self.info(f"{index} of {total} START {self._describe(unique_id)}")
+
+    def node_finished(self, index: int, total: int, result: NodeResult) -> None:
+        word, colour = _STATUS[result.status]
+        node = self.nodes.get(result.unique_id)
+        is_test = result.unique_id.startswith("unit_test.") or (node is not None and node.resource_type == "test")
+        if is_test and result.status == "success":
+            word = "PASS"
+        detail = f"{result.execution_time:.1f}s"
+        if result.rows is not None:
+            detail += f", {result.rows:,} rows"
+        if result.failures:
+            detail += f", {result.failures:,} failing rows"
+        tail = f" [{detail}]" if result.status != "skipped" else f" ({result.message})"
+        self.line(f"{_stamp()}  {index} of {total} {word} {self._describe(result.unique_id)}{tail}",
+                  fg=colour if result.status != "success" else None)
+        if result.status == "error":
+            for text in result.message.splitlines():
+                self.line(f"            {text}", fg="red")
+
+    def stopping(self, signal_name: str) -> None:
+        """The first stop signal of a run came: nothing more starts."""
+        self.line(f"{_stamp()}  {signal_name}: stopping after the running node(s) finish; nothing more "
+                  "starts (Ctrl-C again cancels them)", fg="yellow")
+
+    def cancelling(self, signal_name: str) -> None:
+        """Another stop signal came: the running statements are cancelled."""
+        self.line(f"{_stamp()}  {signal_name} again: cancelling the running statements", fg="yellow")
+
+    def interrupted(self, signal_name: str, results: Iterable[NodeResult]) -> None:
+        """After the summary of a run that a signal stopped."""
+        cancelled = sum(r.status == "error" and r.message.startswith("cancelled") for r in results)
+        not_started = sum(r.status == "skipped" and r.message.startswith("not started") for r in results)
+        self.line(f"Stopped by {signal_name}: {cancelled} node(s) cancelled, {not_started} not started "
+                  "(`elt retry` builds what did not succeed).", fg="yellow")
+
+    def retrying(self, unique_id: str, attempt: int, retries: int, delay: float, reason: str) -> None:
+        self.line(f"{_stamp()}  RETRY {self._describe(unique_id)} in {delay:.0f}s (attempt {attempt + 1} of "
+                  f"{retries + 1}): {reason.splitlines()[0]}", fg="yellow")
+
+    def freshness(self, index: int, total: int, source: str, status: str, message: str) -> None:
+        word, colour = {"pass": ("PASS", None), "warn": ("WARN", "yellow"), "error": ("ERROR STALE", "red")}.get(
+            status, ("ERROR", "red"))
+        self.line(f"{_stamp()}  {index} of {total} {word} freshness of {source} ({message})", fg=colour)
+
+    def summary(self, results: Iterable[NodeResult], elapsed: float, debug: bool = False) -> None:
+        results = list(results)
+        counts = {status: sum(r.status == status for r in results) for status in _STATUS}
+        self.line()
+        parts = [f"{counts['success']} OK", f"{counts['error']} error", f"{counts['skipped']} skipped"]
+        if counts["fail"] or counts["warn"]:
+            parts[1:1] = [f"{counts['fail']} failed", f"{counts['warn']} warned"]
+        colour = "red" if counts["error"] or counts["fail"] else "green"
+        self.line(f"Finished {len(results)} node(s) in {elapsed:.1f}s: {', '.join(parts)}.", fg=colour)
+        for result in results:
+            if result.status == "error":
+                node = self.nodes.get(result.unique_id)
+                where = f" ({node.path})" if node else ""
+                self.line(f"  ERROR in {result.unique_id}{where}:", fg="red")
+                for text in result.message.splitlines():
+                    self.line(f"    {text}")
+                if debug and result.traceback:
+                    self.line(result.traceback)
+            if result.status in ("fail", "warn"):
+                self._test_failure(result)
+
+    def _test_failure(self, result: NodeResult) -> None:
+        node = self.nodes.get(result.unique_id)
+        word = "FAIL" if result.status == "fail" else "WARN"
+        where = f" ({node.path}, line {node.line})" if node and node.test_type == "generic" else (
+            f" ({node.path})" if node else "")
+        first, *rest = result.message.splitlines() or [""]
+        self.line(f"  {word} {result.unique_id}{where}: {first}", fg=_STATUS[result.status][1])
+        for text in rest:
+            self.line(f"    {text}")
+        if result.statements:
+            self.line("    query:")
+            for text in result.statements[-1].strip().splitlines():
+                self.line(f"      {text}")
+        if result.sample:
+            columns, rows = result.sample
+            shown = "first 5" if (result.failures or 0) > 5 else "all"
+            self.line(f"    failing rows ({shown}):")
+            for text in format_table(columns, rows).splitlines():
+                self.line(f"      {text}")
+
+
+def format_table(columns: list[str], rows: list[tuple]) -> str:
+    """A small fixed-width text table (no colour: it must read the same in a CI log).
+
+    >>> print(format_table(["id", "name"], [(1, "ada"), (None, "grace")]))
+    id   | name
+    -----+------
+    1    | ada
+    NULL | grace
+    """
+    cells = [["NULL" if v is None else str(v) for v in row] for row in rows]
+    if not columns:
+        columns = [f"col{i + 1}" for i in range(len(cells[0]) if cells else 0)]
+    widths = [max([len(c)] + [len(r[i]) for r in cells]) for i, c in enumerate(columns)]
+    lines = [" | ".join(c.ljust(w) for c, w in zip(columns, widths, strict=True)).rstrip()]
+    lines.append("-+-".join("-" * w for w in widths))
+    lines += [" | ".join(v.ljust(w) for v, w in zip(r, widths, strict=True)).rstrip() for r in cells]
+    return "\n".join(lines)
+
+
+def print_error(error: EltError) -> None:
+    """An elt error, as the user sees it: location, message, hint — no traceback."""
+    location = f"{error.location}: " if error.location else ""
+    click.secho(f"Error: {location}{error.message}", fg="red", err=True)
+    if error.hint:
+        click.secho(f"  hint: {error.hint}", err=True)
+
+
+def is_terminal() -> bool:
+    return sys.stdout.isatty()
