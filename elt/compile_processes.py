@@ -153,8 +153,9 @@ def _work(task: tuple[str, str]) -> tuple[str, bool, Any]:
     import sqlglot
     from sqlglot import exp
 
-    from elt.dialects.hive_reader import reader
+    from elt.dialects.hive_reader import cache_type_names_in_this_process, reader
 
+    cache_type_names_in_this_process()  # this worker runs only elt's parses (see there)
     uid, sql = task
     assert _SETTINGS is not None
     dialect, engine_dialect = _SETTINGS

@@ -165,13 +165,21 @@ def _unmark(trees: list[exp.Expr | None]) -> int:
     return found
 
 
-def _parse_type_names_once() -> None:
-    """Make sqlglot parse the type names 'char' and 'varchar' once, not at every type it reads.
+def cache_type_names_in_this_process() -> None:
+    """In a process elt owns (a compile worker it forked), parse the type names 'char' and 'varchar'
+    once, not at every type sqlglot's Hive parser reads.
 
-    sqlglot's Hive parser tests every type it reads outside a schema with `DataType.is_type("char",
-    "varchar")`, which builds both types from their names, and building a type from a name is a
+    That parser tests every type it reads outside a schema with `DataType.is_type("char", "varchar")`,
+    which builds both types from their names, and building a type from a name is a
     `sqlglot.parse_one` (tokenizer and parser): two parses per CAST, a fifth of parsing a model.
-    `parse_one` of exactly those calls answers with a copy of the first answer: the same tree.
+    Here `parse_one` of exactly those calls answers with a copy of the first answer: the same tree.
+
+    This replaces `sqlglot.parse_one` for the whole process, so it is only for a process that runs
+    nothing but elt's parses (`elt.compile_processes`' workers), never for the one elt is imported in:
+    that one runs users' code too (pytest with `elt.testing`, an Airflow worker). It cannot be done on
+    elt's own parser instead: the call is made by sqlglot's compiled `DataType.from_str` (sqlglotc),
+    reached from the compiled Hive parser, and Python classes cannot extend sqlglotc's compiled
+    parsers ("interpreted classes cannot inherit from compiled").
     """
     parse_one = sqlglot.parse_one
     if getattr(parse_one, "_elt_type_names", False):
@@ -201,8 +209,6 @@ def _parse_type_names_once() -> None:
 #: The type names sqlglot's Hive parser builds at each type, and how `DataType.build` parses a name.
 _TYPE_NAMES = frozenset({"char", "varchar"})
 _BUILD_OPTS = {"error_level": ErrorLevel.IGNORE}
-
-_parse_type_names_once()
 
 #: The one instance elt parses and writes Hive models with.
 HIVE = EltHive()
