@@ -23,7 +23,7 @@ import sqlglot
 from sqlglot import exp
 from sqlglot.dialects.hive import Hive
 from sqlglot.errors import ErrorLevel
-from sqlglot.tokens import TokenType
+from sqlglot.tokenizer_core import TokenType
 
 #: Meta key of a date pattern literal: the Java pattern as the model wrote it.
 JAVA_PATTERN = "elt_java_pattern"
@@ -32,7 +32,8 @@ JAVA_PATTERN = "elt_java_pattern"
 def java_pattern(literal: exp.Expr | None) -> str | None:
     """The Java pattern a format literal was parsed from, when it was parsed by `EltHive`."""
     if isinstance(literal, exp.Literal) and literal.is_string:
-        return literal.meta_get(JAVA_PATTERN)
+        pattern: str | None = literal.meta_get(JAVA_PATTERN)
+        return pattern
     return None
 
 
@@ -158,7 +159,7 @@ def _unmark(trees: list[exp.Expr | None]) -> int:
         if tree is None:
             continue
         for node in tree.find_all(exp.DataType):
-            original = _UNMARK.get(node.this)  # type: ignore[call-overload]
+            original = _UNMARK.get(node.this)
             if original is not None:
                 node.set("this", original)
                 found += 1
@@ -194,16 +195,18 @@ def cache_type_names_in_this_process() -> None:
                 and opts == _BUILD_OPTS):
             tree = parsed.get(sql)
             if tree is None:
-                tree = parse_one(sql, into=into, **opts)
+                tree = parse_one(sql, into=exp.DataType, **opts)
                 with lock:
                     parsed.setdefault(sql, tree.copy())
             else:
                 tree = tree.copy()
             return tree
-        return parse_one(sql, read=read, dialect=dialect, into=into, **opts)
+        answer: exp.Expr = parse_one(sql, read=read, dialect=dialect, into=into, **opts)
+        return answer
 
-    parse_one_with_type_names._elt_type_names = True  # type: ignore[attr-defined]
-    sqlglot.parse_one = parse_one_with_type_names
+    parse_one_with_type_names._elt_type_names = True  # type: ignore[attr-defined]  # a marker attribute
+    # The wrapper takes parse_one's arguments, but is not written with its overloads.
+    sqlglot.parse_one = parse_one_with_type_names  # type: ignore[assignment]
 
 
 #: The type names sqlglot's Hive parser builds at each type, and how `DataType.build` parses a name.
