@@ -144,7 +144,8 @@ class Node:
             return "seed"
         if self.resource_type in ("source", "test"):
             return None
-        return self.config.get("materialized", "view")
+        materialized: str = self.config.get("materialized", "view")  # a str: checked when the config is read
+        return materialized
 
 
 def declares_transactional(config: Mapping[str, Any]) -> bool:

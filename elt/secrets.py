@@ -43,7 +43,7 @@ def is_secret_name(name: str) -> bool:
 def secret_values() -> tuple[str, ...]:
     """The values of the secret environment variables now set, longest first (so a secret that
     contains another is masked whole)."""
-    found = set()
+    found: set[str] = set()
     for name, value in os.environ.items():
         if value and name.startswith(PREFIXES):
             # also as the JSON files under target/ write it (quotes, backslashes, non-ASCII escaped)

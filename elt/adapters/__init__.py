@@ -36,4 +36,5 @@ def adapter_class(type_name: str, *, path: str | None = None) -> type[Adapter]:
             hint=f"supported types: {', '.join(supported_types())}",
         )
     module_name, class_name = spec.split(":")
-    return getattr(importlib.import_module(module_name), class_name)
+    adapter_class: type[Adapter] = getattr(importlib.import_module(module_name), class_name)
+    return adapter_class

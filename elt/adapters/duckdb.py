@@ -214,7 +214,8 @@ class DuckDBAdapter(Adapter):
         import duckdb
 
         try:
-            return self._cursor().execute(sql).fetchall()
+            rows: list[tuple[Any, ...]] = self._cursor().execute(sql).fetchall()
+            return rows
         except duckdb.Error as exc:
             raise _error(exc) from None
 

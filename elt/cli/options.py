@@ -164,8 +164,8 @@ def apply_incremental(inv: Any, full_refresh: bool, start: str | None, end: str 
     inv.full_refresh = full_refresh
     if start or end:
         try:
-            first = datetime.date.fromisoformat(start or end)
-            last = datetime.date.fromisoformat(end or start)
+            first = datetime.date.fromisoformat(start or end or "")
+            last = datetime.date.fromisoformat(end or start or "")
         except ValueError:
             raise ProjectError(f"--start/--end must be ISO dates (YYYY-MM-DD), got {start!r} / {end!r}") from None
         if last < first:

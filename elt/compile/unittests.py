@@ -83,7 +83,7 @@ def _rows(block: Mapping[str, Any], where: str, root: Path | None = None,
           spec: UnitTestSpec | None = None) -> list[dict[str, Any]]:
     """Rows of a `given` or `expect` block: `rows:` as a list of mappings, CSV text with format: csv,
     or a CSV file named by `fixture:` (relative to the project folder `root`)."""
-    located = {"path": spec.path, "line": spec.line} if spec is not None else {}
+    located: dict[str, Any] = {"path": spec.path, "line": spec.line} if spec is not None else {}
     if "fixture" in block:
         if "rows" in block:
             raise ProjectError(f"{where}: give `rows` or `fixture`, not both", **located)

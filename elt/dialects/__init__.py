@@ -21,7 +21,7 @@ from elt.errors import SqlError
 
 
 def translate(
-    query: exp.Expression, read: str, write: str, *, path: str | None = None, copy: bool = True,
+    query: exp.Expr, read: str, write: str, *, path: str | None = None, copy: bool = True,
     relations: Mapping[str, Mapping[str, str]] | None = None, column_types: bool = True,
 ) -> str:
     """Render a parsed model query (in dialect `read`) as SQL for dialect `write`.

@@ -47,7 +47,7 @@ def annotate_column_kinds(tree: exp.Expr, relations: Mapping[str, Mapping[str, s
         scopes = traverse_scope(tree)
     except Exception:  # noqa: BLE001 - a query sqlglot cannot scope is translated without column types
         return 0
-    catalog = {
+    catalog: dict[str, Outputs] = {
         name.lower(): [(column.lower(), engine_kind(kind)) for column, kind in columns.items()]
         for name, columns in (relations or {}).items()
     }

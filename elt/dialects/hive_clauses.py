@@ -66,7 +66,7 @@ def _cast_to_sized_string(value: exp.Expr, to: exp.DataType, node: exp.Expr) -> 
                "comparisons; DuckDB has no such type", node,
                "cast to VARCHAR(n) (truncates like CHAR(n), without padding) or to STRING")
     length = to.expressions[0].this if len(to.expressions) == 1 else None
-    if not is_number(length) or not length.is_int or int(length.name) < 1:
+    if length is None or not is_number(length) or not length.is_int or int(length.name) < 1:
         refuse(construct, "the length must be one positive integer", node)
     return call("left", types.to_string(value), exp.Literal.number(int(length.name)))
 
@@ -243,11 +243,11 @@ def _is_json_tuple(node: exp.Expr) -> bool:
     return isinstance(node, exp.Anonymous) and node.name.lower() == "json_tuple"
 
 
-def _json_tuple_columns(func: exp.Anonymous, names: list[exp.Identifier], where: exp.Expr) -> list:
+def _json_tuple_columns(func: exp.Anonymous, names: list[exp.Identifier], where: exp.Expr) -> list[exp.Expr]:
     doc, *keys = func.expressions
     if len(keys) != len(names):
         refuse("json_tuple()", "give one column alias per key", where)
-    columns = []
+    columns: list[exp.Expr] = []
     for key, name in zip(keys, names, strict=True):
         if not is_string(key) or not re.fullmatch(r"[A-Za-z0-9_]+", key.this):
             refuse("json_tuple()", "keys must be plain-name string literals", where)
@@ -290,7 +290,8 @@ def _stack_values(func: exp.Stack, names: list[exp.Identifier], where: exp.Expr)
     return exp.Values(expressions=[exp.Tuple(expressions=values[i * width : (i + 1) * width]) for i in range(rows)])
 
 
-def _generator_table(func: exp.Expr, alias: exp.Identifier, names: list, where: exp.Expr) -> exp.Lateral:
+def _generator_table(func: exp.Expr, alias: exp.Identifier, names: list[exp.Identifier],
+                     where: exp.Expr) -> exp.Lateral:
     """A LATERAL table that yields the rows of a UDTF call, named `alias(names...)`."""
     if isinstance(func, exp.Stack):
         body: exp.Expr = exp.Subquery(this=_stack_values(func, names, where))

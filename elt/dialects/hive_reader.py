@@ -23,7 +23,7 @@ import sqlglot
 from sqlglot import exp
 from sqlglot.dialects.hive import Hive
 from sqlglot.errors import ErrorLevel
-from sqlglot.tokens import TokenType
+from sqlglot.tokenizer_core import TokenType
 
 #: Meta key of a date pattern literal: the Java pattern as the model wrote it.
 JAVA_PATTERN = "elt_java_pattern"
@@ -32,7 +32,8 @@ JAVA_PATTERN = "elt_java_pattern"
 def java_pattern(literal: exp.Expr | None) -> str | None:
     """The Java pattern a format literal was parsed from, when it was parsed by `EltHive`."""
     if isinstance(literal, exp.Literal) and literal.is_string:
-        return literal.meta_get(JAVA_PATTERN)
+        pattern: str | None = literal.meta_get(JAVA_PATTERN)
+        return pattern
     return None
 
 
@@ -158,20 +159,28 @@ def _unmark(trees: list[exp.Expr | None]) -> int:
         if tree is None:
             continue
         for node in tree.find_all(exp.DataType):
-            original = _UNMARK.get(node.this)  # type: ignore[call-overload]
+            original = _UNMARK.get(node.this)
             if original is not None:
                 node.set("this", original)
                 found += 1
     return found
 
 
-def _parse_type_names_once() -> None:
-    """Make sqlglot parse the type names 'char' and 'varchar' once, not at every type it reads.
+def cache_type_names_in_this_process() -> None:
+    """In a process elt owns (a compile worker it forked), parse the type names 'char' and 'varchar'
+    once, not at every type sqlglot's Hive parser reads.
 
-    sqlglot's Hive parser tests every type it reads outside a schema with `DataType.is_type("char",
-    "varchar")`, which builds both types from their names, and building a type from a name is a
+    That parser tests every type it reads outside a schema with `DataType.is_type("char", "varchar")`,
+    which builds both types from their names, and building a type from a name is a
     `sqlglot.parse_one` (tokenizer and parser): two parses per CAST, a fifth of parsing a model.
-    `parse_one` of exactly those calls answers with a copy of the first answer: the same tree.
+    Here `parse_one` of exactly those calls answers with a copy of the first answer: the same tree.
+
+    This replaces `sqlglot.parse_one` for the whole process, so it is only for a process that runs
+    nothing but elt's parses (`elt.compile_processes`' workers), never for the one elt is imported in:
+    that one runs users' code too (pytest with `elt.testing`, an Airflow worker). It cannot be done on
+    elt's own parser instead: the call is made by sqlglot's compiled `DataType.from_str` (sqlglotc),
+    reached from the compiled Hive parser, and Python classes cannot extend sqlglotc's compiled
+    parsers ("interpreted classes cannot inherit from compiled").
     """
     parse_one = sqlglot.parse_one
     if getattr(parse_one, "_elt_type_names", False):
@@ -186,23 +195,23 @@ def _parse_type_names_once() -> None:
                 and opts == _BUILD_OPTS):
             tree = parsed.get(sql)
             if tree is None:
-                tree = parse_one(sql, into=into, **opts)
+                tree = parse_one(sql, into=exp.DataType, **opts)
                 with lock:
                     parsed.setdefault(sql, tree.copy())
             else:
                 tree = tree.copy()
             return tree
-        return parse_one(sql, read=read, dialect=dialect, into=into, **opts)
+        answer: exp.Expr = parse_one(sql, read=read, dialect=dialect, into=into, **opts)
+        return answer
 
-    parse_one_with_type_names._elt_type_names = True  # type: ignore[attr-defined]
-    sqlglot.parse_one = parse_one_with_type_names
+    parse_one_with_type_names._elt_type_names = True  # type: ignore[attr-defined]  # a marker attribute
+    # The wrapper takes parse_one's arguments, but is not written with its overloads.
+    sqlglot.parse_one = parse_one_with_type_names  # type: ignore[assignment]
 
 
 #: The type names sqlglot's Hive parser builds at each type, and how `DataType.build` parses a name.
 _TYPE_NAMES = frozenset({"char", "varchar"})
 _BUILD_OPTS = {"error_level": ErrorLevel.IGNORE}
-
-_parse_type_names_once()
 
 #: The one instance elt parses and writes Hive models with.
 HIVE = EltHive()

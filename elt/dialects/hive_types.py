@@ -373,7 +373,7 @@ def to_timestamp(value: exp.Expr, node: exp.Expr) -> exp.Expr:
     return to_ts(value)
 
 
-_NUMBER_KINDS = ("INT", "DECIMAL", "DOUBLE", "FLOAT")
+_NUMBER_KINDS: tuple[str, ...] = ("INT", "DECIMAL", "DOUBLE", "FLOAT")
 _NUMBER_KIND_SET = frozenset(_NUMBER_KINDS)
 
 

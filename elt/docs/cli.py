@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 import click
 
@@ -25,7 +26,9 @@ def docs() -> None:
 @click.option("--columns", is_flag=True, default=False,
               help="Draw each node's columns and the column-level lineage edges.")
 @_handle_errors
-def docs_graph(project_dir, profiles_dir, target, vars_, debug, select, exclude, fmt, output, columns) -> int:
+def docs_graph(project_dir: Path | None, profiles_dir: Path | None, target: str | None, vars_: str | None, debug: bool,
+               select: tuple[str, ...], exclude: tuple[str, ...], fmt: Literal["mermaid", "dot", "json"],
+               output: Path | None, columns: bool) -> int:
     """Print the model DAG, grouped by layer (schema)."""
     from elt.cli.invocation import compile_manifest
     from elt.cli.invocation import select as select_nodes
@@ -57,7 +60,8 @@ def docs_graph(project_dir, profiles_dir, target, vars_, debug, select, exclude,
 @click.option("--downstream", is_flag=True, default=False,
               help="Show the columns that read it, instead of the columns it derives from.")
 @_handle_errors
-def docs_lineage(project_dir, profiles_dir, target, vars_, debug, target_spec, downstream) -> int:
+def docs_lineage(project_dir: Path | None, profiles_dir: Path | None, target: str | None, vars_: str | None,
+                 debug: bool, target_spec: str, downstream: bool) -> int:
     """Print a column's lineage as a tree, down to seeds and sources (every column without .COLUMN).
 
     MODEL may be a model, a seed, or a source as source_name.table.
@@ -91,7 +95,8 @@ def _docs_dir(project_dir: Path | None, vars_: str | None, output_dir: Path | No
 @click.option("--output-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Folder to write the site to (default: <target-path>/docs).")
 @_handle_errors
-def docs_generate(project_dir, profiles_dir, target, vars_, debug, output_dir) -> int:
+def docs_generate(project_dir: Path | None, profiles_dir: Path | None, target: str | None, vars_: str | None,
+                  debug: bool, output_dir: Path | None) -> int:
     """Write the static docs site: models by layer, columns, SQL, the DAG and column lineage.
 
     The site works offline, opened from the file system (index.html) or with `elt docs serve`.
@@ -125,7 +130,8 @@ def docs_generate(project_dir, profiles_dir, target, vars_, debug, output_dir) -
 @click.option("--output-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Folder holding the generated site (default: <target-path>/docs).")
 @_handle_errors
-def docs_serve(project_dir, profiles_dir, target, vars_, debug, port, output_dir) -> int:
+def docs_serve(project_dir: Path | None, profiles_dir: Path | None, target: str | None, vars_: str | None,
+               debug: bool, port: int, output_dir: Path | None) -> int:
     """Serve the generated docs site on http://127.0.0.1:PORT/ until Ctrl-C."""
     from elt.docs.serve import make_server, url_of
 

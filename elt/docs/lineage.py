@@ -209,28 +209,29 @@ def _unlink_ephemerals(query: exp.Expression) -> exp.Expression:
 
 
 @functools.lru_cache(maxsize=1024)
-def _type_for_schema(data_type: str | None) -> str:
+def _type_for_schema(data_type: str | None, dialect: str) -> str:
+    """A column type as the project writes it (yml, a seed, a model's column), for sqlglot's schema."""
     if data_type:
         try:
-            return exp.DataType.build(data_type, dialect="hive").sql("hive")
+            return exp.DataType.build(data_type, dialect=dialect).sql(dialect)
         except (SqlglotError, ValueError):
             pass
     return "UNKNOWN"
 
 
-def _schema(keys: dict[tuple[str, str], str], known: dict[str, NodeLineage]) -> MappingSchema:
+def _schema(keys: dict[tuple[str, str], str], known: dict[str, NodeLineage], dialect: str) -> MappingSchema:
     mapping: dict[str, Any] = {}
     for (schema, table), uid in keys.items():
         parent = known.get(uid)
         if parent is not None and parent.complete and parent.columns:
             mapping.setdefault(schema, {})[table] = {
-                name: _type_for_schema(col.data_type) for name, col in parent.columns.items()}
-    return MappingSchema(mapping, dialect="hive")
+                name: _type_for_schema(col.data_type, dialect) for name, col in parent.columns.items()}
+    return MappingSchema(mapping, dialect=dialect)
 
 
 def _model_lineage(manifest: Manifest, node: Node, known: dict[str, NodeLineage]) -> NodeLineage:
     keys = _parent_keys(manifest, node)
-    schema = _schema(keys, known)
+    schema = _schema(keys, known, manifest.dialect)
     try:
         query = qualify(_unlink_ephemerals(manifest.queries[node.unique_id]), dialect=manifest.dialect,
                         schema=schema, validate_qualify_columns=False, identify=False)
@@ -250,7 +251,7 @@ def _model_lineage(manifest: Manifest, node: Node, known: dict[str, NodeLineage]
             continue
         if name in columns or name not in traced:
             continue
-        column = ColumnLineage(name, _type_of(select), _description(node, name))
+        column = ColumnLineage(name, _type_of(select, manifest.dialect), _description(node, name))
         _collect(traced[name], keys, known, manifest, column)
         columns[name] = column
     if not stars:
@@ -272,11 +273,12 @@ def _annotate(query: exp.Expression, schema: MappingSchema, dialect: str) -> Non
         annotate_types(query, schema=schema, dialect=dialect)
 
 
-def _type_of(select: exp.Expr) -> str | None:
+def _type_of(select: exp.Expr, dialect: str) -> str | None:
+    """The type sqlglot found for a selected column, written in the project's dialect."""
     data_type = select.type
     if data_type is None or data_type.this in (exp.DataType.Type.UNKNOWN, exp.DataType.Type.NULL):
         return None
-    return data_type.sql("hive").lower()
+    return data_type.sql(dialect).lower()
 
 
 def _collect(root: LineageNode, keys: dict[tuple[str, str], str], known: dict[str, NodeLineage],

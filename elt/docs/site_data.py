@@ -34,7 +34,8 @@ def _column(column: ColumnLineage, tests: list[str], *, documented_only: bool = 
     return {**column.to_json(), "tests": tests, "documented_only": documented_only}
 
 
-def _columns(node: Node, node_lineage: NodeLineage | None, tests: dict[tuple[str, str | None], list[str]]) -> list:
+def _columns(node: Node, node_lineage: NodeLineage | None,
+             tests: dict[tuple[str, str | None], list[str]]) -> list[dict[str, Any]]:
     columns = list(node_lineage.columns.values()) if node_lineage else []
     records = [_column(c, tests.get((node.unique_id, c.name.lower()), [])) for c in columns]
     known = {c.name.lower() for c in columns}

@@ -44,7 +44,7 @@ def check_config(node: Node, *, supports_merge: bool, engine: str, supports_drop
         ProjectError: naming the model file, what is wrong and what to do instead.
     """
     config, chosen = node.config, strategy(node)
-    where = {"path": node.path}
+    where: dict[str, Any] = {"path": node.path}
     if chosen not in STRATEGIES:
         raise ProjectError(f"unknown incremental_strategy {chosen!r} for model {node.name!r}", **where,
                            hint=f"use one of: {', '.join(STRATEGIES)}")
@@ -92,7 +92,8 @@ def _check_transactional_merge(node: Node, engine: str, unique_key: list[str]) -
     """Merge on an engine whose tables are not all transactional (Hive): the table must be declared
     transactional, and elt then creates it as a Hive ACID table (STORED AS ORC, TBLPROPERTIES
     ('transactional'='true')). Refuse what would make that table impossible or the MERGE fail."""
-    config, where = node.config, {"path": node.path}
+    config = node.config
+    where: dict[str, Any] = {"path": node.path}
     if not declares_transactional(config):
         raise ProjectError(
             f"model {node.name!r}: merge needs a table that supports MERGE, and {engine} tables are not "
@@ -107,7 +108,8 @@ def _check_transactional_merge(node: Node, engine: str, unique_key: list[str]) -
     if config.get("location"):
         problems.append("location: a table with a location is EXTERNAL, and external tables cannot be "
                         "transactional (remove location)")
-    properties = config.get("tblproperties") if isinstance(config.get("tblproperties"), Mapping) else {}
+    tblproperties = config.get("tblproperties")
+    properties = tblproperties if isinstance(tblproperties, Mapping) else {}
     for key, value in properties.items():
         if str(key).lower() == "transactional" and str(value).lower() != "true":
             problems.append(f"tblproperties {key}={value!r} contradicts transactional=true (remove it)")

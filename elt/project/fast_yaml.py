@@ -55,6 +55,11 @@ def _fast_loader() -> Any:
     str_tag, map_tag, seq_tag = _YAML + "str", _YAML + "map", _YAML + "seq"
 
     class FastSafeLoader(base):  # type: ignore[misc, valid-type]
+        # PyYAML's loader state, reset below (the base class is found at run time, so mypy cannot see it).
+        constructed_objects: dict[Any, Any]
+        recursive_objects: dict[Any, Any]
+        state_generators: list[Any]
+
         def __init__(self, stream: Any) -> None:
             super().__init__(stream)
             self._resolved: dict[tuple[str, Any], str] = {}

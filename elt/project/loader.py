@@ -252,7 +252,7 @@ def _rel(root: Path, path: Path) -> str:
     return path.relative_to(root).as_posix()
 
 
-def _check_name(name: str, kind: str, path: Path) -> None:
+def _check_name(name: str, kind: str, path: Path | str) -> None:
     if not IDENTIFIER.match(name):
         raise ProjectError(
             f"{kind} name {name!r} is not a valid identifier",
@@ -602,6 +602,7 @@ def _needle(is_name: bool, word: str) -> Any:
 
 
 def _test_spec(test: Any, attached_to: str, column: str | None, rel: str, line: int | None) -> TestSpec:
+    arguments: dict[str, Any]
     if isinstance(test, str):
         name, arguments = test, {}
     elif isinstance(test, dict) and len(test) == 1:

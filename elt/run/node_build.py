@@ -17,7 +17,7 @@ from elt.errors import ArtifactError, EltError
 from elt.nodes import Column, Node
 from elt.report.console import Console
 from elt.run.plan import Plan
-from elt.run.runner import NodeResult
+from elt.run.runner import NodeResult, Status
 
 if TYPE_CHECKING:
     from elt.cli.invocation import Invocation
@@ -180,7 +180,7 @@ def _run_test(adapter: Adapter, node: Node, sql: str, statements: list[str]) -> 
     if count == 0:
         return NodeResult(node.unique_id, "success", "passed", failures=0, statements=statements)
     columns, rows = adapter.fetch_table(f"SELECT * FROM (\n{failing}\n) elt_test_failures LIMIT 5")
-    status = "warn" if node.config.get("severity") == "warn" else "fail"
+    status: Status = "warn" if node.config.get("severity") == "warn" else "fail"
     noun = "row" if count == 1 else "rows"
     return NodeResult(node.unique_id, status, f"{count} failing {noun}", failures=count,
                       sample=(columns, rows), statements=statements)

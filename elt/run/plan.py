@@ -50,7 +50,7 @@ def build_plan(manifest: Manifest, selected: Collection[str], *, tests_gate_chil
         return uid in buildable and nodes[uid].resource_type != "test"
 
     if tests_gate_children:
-        tested = {uid: [nodes[uid].attached_to] if nodes[uid].attached_to else nodes[uid].depends_on
+        tested = {uid: [attached] if (attached := nodes[uid].attached_to) else nodes[uid].depends_on
                   for uid in tests}
         gates = gate_edges(manifest.graph, tested, lambda uid: nodes[uid].resource_type != "test")
         edges |= passing_through(manifest.graph, gates, waits)
@@ -59,6 +59,6 @@ def build_plan(manifest: Manifest, selected: Collection[str], *, tests_gate_chil
         edges |= passing_through(manifest.graph, [(u, m) for u, m in units.items() if m in nodes], waits)
     graph = Graph(buildable | units.keys(), edges)
     order = graph.topological_order()
-    schemas = sorted({nodes[uid].relation.schema for uid in order if uid in nodes and nodes[uid].relation})
+    schemas = sorted({relation.schema for uid in order if uid in nodes and (relation := nodes[uid].relation)})
     return Plan(unique_ids=order, graph=graph, schemas=schemas,
                 checks=frozenset(tests) if tests_gate_children else frozenset())

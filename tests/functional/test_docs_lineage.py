@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import ProjectDir
+from tests.conftest import PYPROJECT, ProjectDir
 from tests.functional.test_docs_graph import graphviz_dot
 from tests.functional.test_run import LAYERED
 
@@ -204,3 +204,39 @@ def test_docs_generate_stores_column_lineage_in_the_manifest(tmp_path):
     nodes = json.loads((root / "target" / "manifest.json").read_text())["nodes"]
     columns = {c["name"]: c for c in nodes["model.mart_course_monthly_scores"]["column_lineage"]["columns"]}
     assert columns["course_id"]["upstream"] == [{"node": "model.int_scores_enriched", "column": "course_id"}]
+
+
+# A DuckDB-dialect project: column types only DuckDB reads as written (Hive reads TIMESTAMPTZ as a
+# TIMESTAMP and does not know UBIGINT), and a list, which DuckDB writes `ubigint[]`.
+DUCKDB_PROJECT = {
+    "models/staging/sources.yml": """\
+        version: 2
+        sources:
+          - name: app
+            schema: app
+            tables:
+              - name: events
+                columns:
+                  - name: seen_at
+                    data_type: TIMESTAMPTZ
+                  - name: n
+                    data_type: UBIGINT
+    """,
+    "models/staging/stg_events.sql": """\
+        select seen_at, n, [n, n + 1] as ns from {{ source('app', 'events') }}
+    """,
+}
+
+
+def test_a_duckdb_project_lineage_reads_types_as_duckdb(project):
+    pyproject = PYPROJECT.replace('profile = "test"\n', 'profile = "test"\ndialect = "duckdb"\n')
+    assert 'dialect = "duckdb"' in pyproject
+    proj = project(DUCKDB_PROJECT, pyproject=pyproject)
+    seen = proj.elt("docs", "lineage", "stg_events.seen_at")
+    assert seen.exit_code == 0, seen.output
+    assert seen.stdout == (
+        "= stg_events.seen_at  timestamptz  [view bronze.stg_events]\n"
+        "└──   app.events.seen_at  TIMESTAMPTZ  [source app.events]\n"
+    )
+    assert proj.elt("docs", "lineage", "stg_events.n").stdout.startswith("= stg_events.n  ubigint  [view")
+    assert proj.elt("docs", "lineage", "stg_events.ns").stdout.startswith("ƒ stg_events.ns  ubigint[]  [view")

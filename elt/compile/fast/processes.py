@@ -153,8 +153,9 @@ def _work(task: tuple[str, str]) -> tuple[str, bool, Any]:
     import sqlglot
     from sqlglot import exp
 
-    from elt.dialects.hive_reader import reader
+    from elt.dialects.hive_reader import cache_type_names_in_this_process, reader
 
+    cache_type_names_in_this_process()  # this worker runs only elt's parses (see there)
     uid, sql = task
     assert _SETTINGS is not None
     dialect, engine_dialect = _SETTINGS
@@ -170,7 +171,7 @@ def _work(task: tuple[str, str]) -> tuple[str, bool, Any]:
     from elt.errors import SqlError
 
     try:
-        return uid, True, translate(statements[0], dialect, engine_dialect, copy=False)  # type: ignore[arg-type]
+        return uid, True, translate(statements[0], dialect, engine_dialect, copy=False)
     except SqlError:
         return uid, True, None  # refused: sql_for raises it, with the line, when it is asked for
     except Exception:  # noqa: BLE001 - let the compiler translate it (and fail) itself

@@ -64,8 +64,8 @@ def inputs_digest(config: ProjectConfig, invocation: tuple[Any, ...], profiles_d
     add(str(FORMAT), sys.version, _package_fingerprint(), _version("sqlglot"), _version("jinja2"), repr(invocation))
     candidates = [config.pyproject_path]
     candidates += [folder / "profiles.yml" for folder in (profiles_dir, config.root, Path.home() / ".elt") if folder]
-    for path in candidates:
-        add(str(path), _content(str(path)))
+    for candidate in candidates:
+        add(str(candidate), _content(str(candidate)))
     for folder in (*config.model_paths, *config.macro_paths, *config.seed_paths, *config.test_paths):
         root = str(config.root / folder)
         add("folder", root)
