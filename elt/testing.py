@@ -62,17 +62,16 @@ def run_model(model: str, given: Mapping[str, Rows], *, project_dir: str | Path 
     """Run one model over the given input rows; return its rows as dicts."""
     import sqlglot
 
-    from elt.adapters.duckdb import DuckDBAdapter
+    from elt.adapters import memory_adapter
     from elt.compile.unittests import build_unit_test_sql
     from elt.dialects import translate
     from elt.dialects.hive_reader import reader
-    from elt.project.config import TargetConfig
 
     manifest = _manifest(project_dir, target, vars)
     sql = build_unit_test_sql(manifest, _spec(model, given, None, vars, is_incremental))
-    memory = TargetConfig("unit", "duckdb", "main", 1, {"path": ":memory:"}, manifest.target.profiles_path)
-    with DuckDBAdapter(memory) as adapter:
-        engine_sql = translate(sqlglot.parse_one(sql, read=reader(manifest.dialect)), manifest.dialect, "duckdb")
+    with memory_adapter(manifest.target.profiles_path) as adapter:
+        query = sqlglot.parse_one(sql, read=reader(manifest.dialect))
+        engine_sql = translate(query, manifest.dialect, adapter.dialect)
         columns, rows = adapter.fetch_table(engine_sql)
     return [dict(zip(columns, row, strict=True)) for row in rows]
 
@@ -85,14 +84,12 @@ def assert_model_returns(model: str, given: Mapping[str, Rows], expected: Rows, 
     Raises:
         AssertionError: with a table of the rows missing (-) and extra (+).
     """
-    from elt.adapters.duckdb import DuckDBAdapter
+    from elt.adapters import memory_adapter
     from elt.compile.unittests import run_unit_test
-    from elt.project.config import TargetConfig
 
     manifest = _manifest(project_dir, target, vars)
     spec = _spec(model, given, expected, vars, is_incremental)
-    memory = TargetConfig("unit", "duckdb", "main", 1, {"path": ":memory:"}, manifest.target.profiles_path)
-    with DuckDBAdapter(memory) as adapter:
+    with memory_adapter(manifest.target.profiles_path) as adapter:
         outcome = run_unit_test(manifest, spec, adapter)
     if not outcome.passed:
         raise AssertionError(f"model {model} returned other rows than expected:\n{outcome.diff()}")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from elt.errors import ProjectError
@@ -38,3 +39,18 @@ def adapter_class(type_name: str, *, path: str | None = None) -> type[Adapter]:
     module_name, class_name = spec.split(":")
     adapter_class: type[Adapter] = getattr(importlib.import_module(module_name), class_name)
     return adapter_class
+
+
+def memory_adapter(profiles_path: Path) -> Adapter:
+    """A private in-memory database (an adapter not yet opened) for model unit tests: embedded DuckDB,
+    so a unit test needs no warehouse and touches none.
+
+    Args:
+        profiles_path: the profiles.yml of the project under test (named in the adapter's errors).
+    """
+    from elt.adapters.duckdb import DuckDBAdapter
+    from elt.project.config import TargetConfig
+
+    memory = TargetConfig(name="unit", type=DuckDBAdapter.type, schema=DuckDBAdapter.DEFAULT_SCHEMA, threads=1,
+                          settings={"path": ":memory:"}, profiles_path=profiles_path, dialect=DuckDBAdapter.dialect)
+    return DuckDBAdapter(memory)

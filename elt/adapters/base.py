@@ -14,7 +14,7 @@ import importlib.util
 import sys
 import threading
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any, ClassVar, Literal
 
 from elt.errors import AdapterError
@@ -37,6 +37,8 @@ class Adapter(ABC):
     type: ClassVar[str]
     #: sqlglot dialect the engine speaks; model SQL is translated into it before it runs.
     dialect: ClassVar[str]
+    #: the schema relations go to when neither their config nor the profile names one.
+    DEFAULT_SCHEMA: ClassVar[str] = "default"
     #: DDL can run inside a transaction that is rolled back on failure (DuckDB yes, Hive no).
     SUPPORTS_TRANSACTIONS: ClassVar[bool] = False
     #: `ALTER TABLE a.x RENAME TO b.y` works (Hive/Spark: no; build temporaries in the same schema).
@@ -53,6 +55,33 @@ class Adapter(ABC):
     #: the driver's modules, each with the PyPI distribution that provides it: checked when an adapter
     #: is made, so a missing one is an error naming the package rather than an ImportError mid-run.
     DRIVER_PACKAGES: ClassVar[dict[str, str]] = {}
+
+    @classmethod
+    def with_default_settings(cls, settings: dict[str, Any], *, project_name: str,
+                              target_path: str) -> dict[str, Any]:
+        """A profile output's settings with this engine's defaults filled in (read when the profile is
+        loaded, so every command and artifact sees them). The default: the settings as given.
+
+        Args:
+            settings: the output's keys, rendered.
+            project_name: `[tool.elt] name`.
+            target_path: the project's output folder (`target-path`), relative to the project.
+        """
+        return settings
+
+    @classmethod
+    def merge_refusal(cls, config: Mapping[str, Any], unique_key: Sequence[str],
+                      engine: str) -> tuple[str, str] | None:
+        """Why an incremental model with this config cannot be merged into on this engine, checked at
+        compile time: (problem, what to do), or None when it can. The default finds nothing; an engine
+        that merges only into some tables (not SUPPORTS_MERGE) says here which.
+
+        Args:
+            config: the model's config.
+            unique_key: the model's merge key columns.
+            engine: the target's type, as the user wrote it, for the message.
+        """
+        return None
 
     def __init__(self, target: TargetConfig) -> None:
         _require_driver(type(self), target)

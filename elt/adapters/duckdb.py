@@ -34,6 +34,16 @@ class DuckDBAdapter(Adapter):
     SUPPORTS_DROP_COLUMN = True
     SUPPORTS_ATOMIC_REPLACE = True
     DRIVER_PACKAGES = {"duckdb": "duckdb"}
+    DEFAULT_SCHEMA = "main"
+
+    @classmethod
+    def with_default_settings(cls, settings: dict[str, Any], *, project_name: str,
+                              target_path: str) -> dict[str, Any]:
+        if settings.get("path") is not None:
+            return settings
+        # Without a path DuckDB would be in memory, and what `elt seed` loaded would be gone before
+        # `elt run`: the database goes where the rest of the project's output goes.
+        return {**settings, "path": f"{target_path}/{project_name}.duckdb"}
 
     def __init__(self, target: Any) -> None:
         super().__init__(target)

@@ -209,12 +209,13 @@ def _unit_test_worker(manifest: Manifest, unit_tests: dict[str, Any], work: Any)
     warehouse, and safe from any worker thread)."""
     if not unit_tests:
         return work
-    from elt.compile.unittests import memory_adapter, unit_test_result
+    from elt.adapters import memory_adapter
+    from elt.compile.unittests import unit_test_result
 
     def run(uid: str) -> NodeResult:
         if uid not in unit_tests:
             return work(uid)
-        with memory_adapter(manifest) as adapter:
+        with memory_adapter(manifest.target.profiles_path) as adapter:
             return unit_test_result(manifest, unit_tests[uid], adapter)
 
     return run

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from elt.cli.invocation import Invocation, adapter_class_of, compile_manifest, select
+from elt.cli.invocation import Invocation, compile_manifest, select
 from elt.compile.compiler import Manifest
 from elt.report.console import Console
 
@@ -79,7 +79,7 @@ def _compile_and_write(inv: Invocation, console: Console) -> tuple[Manifest, lis
     with artifacts.writing() as writer:  # the SQL files are written while the manifest is made
         artifacts.write_compiled(manifest, ordered, writer)
         written = [f"compiled/{artifacts.output_path(manifest.nodes[uid])}" for uid in ordered]
-        target_dialect = adapter_class_of(manifest.target).dialect
+        target_dialect = manifest.target.dialect
         if target_dialect != manifest.dialect:
             # Surfaces untranslatable constructs now rather than at run time.
             artifacts.write_translated(manifest, ordered, target_dialect, writer)

@@ -293,9 +293,7 @@ def _compile(
         model.depends_on = sorted(set(deps))
         nodes[uid] = model
 
-    engine_dialect = _engine_dialect(target)
-    if engine_dialect == project.config.dialect:
-        engine_dialect = None
+    engine_dialect = target.dialect if target.dialect != project.config.dialect else None
     # The models' queries are parsed (and translated) in worker processes while this one builds the
     # tests and the graph; whatever they could not do is done below, in order, as without them.
     with _parse_in_processes(project, nodes, models, states, cache, engine_dialect) as parsing:
@@ -401,16 +399,6 @@ def _accept_parsed(
         manifest.cache_stats.translated += 1
         if key is not None and cache is not None:
             cache.put_translation(key, engine_dialect, translated)
-
-
-def _engine_dialect(target: TargetConfig) -> str | None:
-    """The dialect the target's engine runs, when it is not the project's."""
-    from elt.adapters import adapter_class
-
-    try:
-        return adapter_class(target.type).dialect
-    except EltError:
-        return None
 
 
 def _translate_early(manifest: Manifest, model: Node, dialect: str) -> None:

@@ -310,16 +310,6 @@ def unit_test_id(spec: UnitTestSpec) -> str:
     return f"unit_test.{spec.model}.{spec.name}"
 
 
-def memory_adapter(manifest: Manifest) -> Any:
-    """A private in-memory DuckDB adapter (not opened) for unit tests: no warehouse is touched."""
-    from elt.adapters.duckdb import DuckDBAdapter
-    from elt.project.config import TargetConfig
-
-    memory = TargetConfig(name="unit", type="duckdb", schema="main", threads=1, settings={"path": ":memory:"},
-                          profiles_path=manifest.target.profiles_path)
-    return DuckDBAdapter(memory)
-
-
 def unit_test_result(manifest: Manifest, spec: UnitTestSpec, adapter: Any) -> NodeResult:
     """Run one unit test on an open DuckDB adapter as a NodeResult (never raises for the test)."""
     started = now_iso()
@@ -342,5 +332,7 @@ def unit_test_result(manifest: Manifest, spec: UnitTestSpec, adapter: Any) -> No
 
 def run_unit_tests(manifest: Manifest, specs: Sequence[UnitTestSpec]) -> list[tuple[UnitTestSpec, NodeResult]]:
     """Run unit tests on a private in-memory DuckDB, one NodeResult each (never raises for a test)."""
-    with memory_adapter(manifest) as adapter:
+    from elt.adapters import memory_adapter
+
+    with memory_adapter(manifest.target.profiles_path) as adapter:
         return [(spec, unit_test_result(manifest, spec, adapter)) for spec in specs]

@@ -26,10 +26,10 @@ class TargetConfig:
     Attributes:
         name: the target's name in profiles.yml (dev, prod, hive, ...).
         type: adapter type (duckdb, hive, spark).
-        schema: default schema for relations whose config sets none.
+        schema: default schema for relations whose config sets none (else the engine's own default).
         threads: default worker threads for `run`.
-        settings: every key of the output, as rendered (secrets included: never log this); a
-            DuckDB target without `path` gets `<target-path>/<project name>.duckdb`.
+        settings: every key of the output, as rendered (secrets included: never log this), with the
+            engine's defaults (`Adapter.with_default_settings`).
         profiles_path: the profiles.yml it came from.
         secret_keys: the settings whose value read a secret environment variable (ELT_SECRET_*):
             masked like `password`, and refused to models (`target.<key>`).
@@ -44,6 +44,9 @@ class TargetConfig:
     #: the project folder; relative paths in settings (a DuckDB file) are resolved against it.
     project_root: Path | None = None
     secret_keys: frozenset[str] = frozenset()
+    #: the SQL dialect the target's engine speaks (its adapter class's), which models are translated
+    #: into when it is not the project's: carried here so compiling needs no adapter.
+    dialect: str = field(kw_only=True)
 
     def public_settings(self) -> dict[str, Any]:
         """The settings with secret values masked, fit for logs and artifacts."""
@@ -228,7 +231,7 @@ def load_target(
         ProjectError: no profiles.yml, malformed YAML, unknown profile or target, unknown type, or
             an `env_var()` without default whose variable is not set.
     """
-    from elt.adapters import supported_types
+    from elt.adapters import adapter_class, supported_types
     from elt.project.yamlfile import load_yaml
 
     path = find_profiles(project.root, profiles_dir)
@@ -282,14 +285,12 @@ def load_target(
             raise ValueError
     except (TypeError, ValueError):
         raise ProjectError(f"target {name!r}: threads must be a positive integer", path=path) from None
-    if type_name == "duckdb" and settings.get("path") is None:
-        # Without a path DuckDB would be in memory, and what `elt seed` loaded would be gone before
-        # `elt run`: the database goes where the rest of the project's output goes.
-        settings["path"] = f"{project.target_path}/{project.name}.duckdb"
-    schema = str(settings.get("schema") or ("main" if type_name == "duckdb" else "default"))
+    engine = adapter_class(type_name, path=str(path))  # its module is light: the driver loads on open
+    settings = engine.with_default_settings(settings, project_name=project.name, target_path=project.target_path)
+    schema = str(settings.get("schema") or engine.DEFAULT_SCHEMA)
     return TargetConfig(name=name, type=type_name, schema=schema, threads=threads,
                         settings=settings, profiles_path=path, project_root=project.root,
-                        secret_keys=frozenset(secret_keys))
+                        secret_keys=frozenset(secret_keys), dialect=engine.dialect)
 
 
 def render_env_value(value: Any, path: Path, names: set[str] | None = None) -> Any:

@@ -21,7 +21,8 @@ from elt.project.config import TargetConfig
 @pytest.fixture
 def adapter(tmp_path: Path):
     target = TargetConfig(name="dev", type="duckdb", schema="main", threads=1,
-                          settings={"path": str(tmp_path / "swap.duckdb")}, profiles_path=tmp_path / "profiles.yml")
+                          settings={"path": str(tmp_path / "swap.duckdb")}, profiles_path=tmp_path / "profiles.yml",
+                          dialect="duckdb")
     duck = DuckDBAdapter(target)
     duck.open()
     duck.create_schema("gold")

@@ -136,7 +136,7 @@ def target_for(server: HiveServer, schema: str = "default", **settings: Any) -> 
     values: dict[str, Any] = {"type": "hive", "host": server.host, "port": str(server.port),
                               "username": "elt_test", "auth": "NONE", "schema": schema, **settings}
     return TargetConfig(name="hive", type=str(values["type"]), schema=schema, threads=2, settings=values,
-                        profiles_path=ROOT / "profiles.yml")
+                        profiles_path=ROOT / "profiles.yml", dialect="hive")
 
 
 @pytest.fixture(scope="session")

@@ -44,7 +44,7 @@ TEMPLATES = [
 def _renderer(tmp_path: Path, plain: bool) -> Renderer:
     project = ProjectConfig(root=tmp_path, name="proj", profile="p", vars={"digits": 4})
     target = TargetConfig(name="dev", type="duckdb", schema="main", threads=1, settings={},
-                          profiles_path=tmp_path / "profiles.yml")
+                          profiles_path=tmp_path / "profiles.yml", dialect="duckdb")
 
     def source_lookup(source: str, table: str) -> str:
         if source != "raw":

@@ -213,7 +213,7 @@ MACROS = """
 def _renderer(tmp_path: Path, jinja_only: bool) -> Renderer:
     project = ProjectConfig(root=tmp_path, name="proj", profile="p", vars={"digits": 4})
     target = TargetConfig(name="dev", type="duckdb", schema="main", threads=1, settings={},
-                          profiles_path=tmp_path / "profiles.yml")
+                          profiles_path=tmp_path / "profiles.yml", dialect="duckdb")
 
     def ref_check(name: str) -> None:
         if name not in ("orders", "customers"):
