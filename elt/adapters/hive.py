@@ -516,11 +516,30 @@ class HiveAdapter(Adapter):
         partition = f" PARTITION ({', '.join(partition_by)})" if partition_by else ""
         self.execute(f"INSERT OVERWRITE TABLE {relation}{partition}\nSELECT {', '.join(select)} FROM {source}")
 
+    @classmethod
+    def merge_refusal(cls, config: Mapping[str, Any], unique_key: Sequence[str],
+                      engine: str) -> tuple[str, str] | None:
+        # Hive tables are not transactional unless declared so, and elt then creates the table as a Hive
+        # ACID table (STORED AS ORC, TBLPROPERTIES ('transactional'='true')): refuse what would make that
+        # table impossible or the MERGE fail.
+        if not declares_transactional(config):
+            return (f"merge needs a table that supports MERGE, and {engine} tables are not transactional unless "
+                    "declared so",
+                    "set transactional=true (elt then creates the table as ACID: ORC, 'transactional'='true'; "
+                    "Hive 2 also needs clustered_by and buckets), or use insert_overwrite with partition_by, "
+                    "or append")
+        problems = merge_problems(config, unique_key)
+        if not problems:
+            return None
+        return (f"merge on {engine} needs an ACID table, and this config prevents it: " + "; ".join(problems),
+                "e.g. config(materialized='incremental', incremental_strategy='merge', unique_key='id', "
+                "transactional=true, clustered_by=['id'], buckets=4)")
+
     def merge(self, relation: Relation, source: Relation, columns: Sequence[str], select: Sequence[str],
               unique_key: Sequence[str]) -> None:
         # Only for tables declared transactional (created ACID by table_options); the compile-time
-        # check (elt.materializations.incremental_config) refuses merge otherwise, and partition or
-        # bucketing columns outside unique_key (Hive cannot UPDATE them).
+        # check (merge_refusal) refuses merge otherwise, and partition or bucketing columns outside
+        # unique_key (Hive cannot UPDATE them).
         self.execute(merge_statement(relation, source, columns, select, unique_key))
 
     def add_columns(self, relation: Relation, columns: Sequence[Column]) -> None:
@@ -791,21 +810,13 @@ def table_options(config: Mapping[str, Any], *, partition_columns: str | None = 
         raise AdapterError("tblproperties must be a mapping of property -> value")
     file_format = str(config.get("file_format") or "").lower()
     if declares_transactional(config):
-        # Checked at compile time for incremental models (elt.materializations.incremental_config); here
-        # for every other path.
-        if file_format not in ("", "orc"):
-            raise AdapterError(f"a transactional (ACID) Hive table is stored as ORC, not {file_format}",
-                               hint="remove file_format or set file_format='orc'")
-        if config.get("location"):
-            raise AdapterError("a transactional (ACID) Hive table cannot have a location (a table with a "
-                               "location is EXTERNAL, and Hive refuses external ACID tables)",
-                               hint="remove location")
+        # Checked at compile time for incremental merges (HiveAdapter.merge_refusal); here for every
+        # other path.
+        problems = acid_table_problems(config)
+        if problems:
+            raise AdapterError(f"a transactional (ACID) Hive table cannot be made: {'; '.join(problems)}")
         file_format = "orc"
-        declared = [_property_value(v).lower() for k, v in properties.items() if str(k).lower() == "transactional"]
-        if declared and declared != ["true"]:
-            raise AdapterError("transactional=true contradicts tblproperties 'transactional'="
-                               f"{declared[0]!r}", hint="remove the tblproperty; elt sets it")
-        if not declared:
+        if not any(str(k).lower() == "transactional" for k in properties):
             properties = {**properties, "transactional": "true"}
     if file_format:
         if file_format not in FILE_FORMATS:
@@ -820,6 +831,51 @@ def table_options(config: Mapping[str, Any], *, partition_columns: str | None = 
         )
         clauses.append(f"TBLPROPERTIES ({pairs})")
     return "".join("\n" + clause for clause in clauses)
+
+
+def acid_table_problems(config: Mapping[str, Any]) -> list[str]:
+    """What in a transactional table's config Hive refuses, each with what to do ([] if nothing):
+    Hive ACID tables are managed ORC tables with 'transactional'='true'.
+
+    >>> acid_table_problems({"transactional": True, "file_format": "parquet"})
+    ["file_format='parquet': Hive ACID tables are stored as ORC (remove it or set 'orc')"]
+    """
+    problems = []
+    file_format = str(config.get("file_format") or "orc").lower()
+    if file_format != "orc":
+        problems.append(f"file_format={file_format!r}: Hive ACID tables are stored as ORC (remove it or set 'orc')")
+    if config.get("location"):
+        problems.append("location: a table with a location is EXTERNAL, and external tables cannot be "
+                        "transactional (remove location)")
+    tblproperties = config.get("tblproperties")
+    properties = tblproperties if isinstance(tblproperties, Mapping) else {}
+    for key, value in properties.items():
+        if str(key).lower() == "transactional" and _property_value(value).lower() != "true":
+            problems.append(f"tblproperties {key}={value!r} contradicts transactional=true (remove the "
+                            "tblproperty; elt sets it)")
+    return problems
+
+
+def merge_problems(config: Mapping[str, Any], unique_key: Sequence[str]) -> list[str]:
+    """What keeps a Hive MERGE into a transactional table with this config from running: the ACID
+    table's problems, an insert-only table (it cannot UPDATE), and partition or bucketing columns
+    outside the merge key (Hive cannot UPDATE them)."""
+    problems = acid_table_problems(config)
+    tblproperties = config.get("tblproperties")
+    properties = tblproperties if isinstance(tblproperties, Mapping) else {}
+    for key, value in properties.items():
+        if str(key).lower() == "transactional_properties" and str(value).lower() == "insert_only":
+            problems.append("tblproperties transactional_properties='insert_only': insert-only tables cannot "
+                            "UPDATE, so MERGE cannot run (remove it)")
+    keys = {k.lower() for k in unique_key}
+    for option in ("partition_by", "clustered_by"):
+        value = config.get(option)
+        names = [] if value is None else [value] if isinstance(value, str) else [str(v) for v in value]
+        outside = [c for c in names if c.lower() not in keys]
+        if outside:
+            problems.append(f"{option} column(s) {', '.join(outside)} not in unique_key: Hive's MERGE cannot "
+                            "update partition or bucketing columns (add them to unique_key)")
+    return problems
 
 
 def _property_value(value: Any) -> str:

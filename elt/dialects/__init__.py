@@ -7,17 +7,31 @@ raises `SqlError` naming the construct — never a silently different result.
 Modules: `hive_reader` (the Hive dialect models are parsed with: keeps what sqlglot's stock reader
 loses), `hive_duckdb` (the Hive -> DuckDB rewrite, with rules in `hive_functions`, `hive_dates` and
 `hive_clauses`, conversions by type in `hive_types`, and `volatile`'s check that rand() is evaluated once),
-`duckdb_functions` (the `hive_*` macros each DuckDB connection needs), `java_time` (Java date patterns).
+`duckdb_functions` (the `hive_*` macros each DuckDB connection needs), `java_time` (Java date patterns),
+`names` (the dialect names a project may declare, and the default).
 """
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Mapping
-
-import sqlglot
-from sqlglot import exp
+from typing import TYPE_CHECKING
 
 from elt.errors import SqlError
+
+if TYPE_CHECKING:
+    from sqlglot import exp
+
+#: (project dialect, engine dialect) -> the module whose `translate` rewrites one into the other so the
+#: engine returns the project dialect's answer. Other pairs are rendered by sqlglot's generator alone.
+TRANSLATORS: dict[tuple[str, str], str] = {("hive", "duckdb"): "elt.dialects.hive_duckdb"}
+
+
+def preload(read: str, write: str | None) -> None:
+    """Import now what translating `read` SQL for a `write` engine will use (None: no translation), so
+    that processes forked afterwards have it loaded."""
+    if write is not None and (read, write) in TRANSLATORS:
+        importlib.import_module(TRANSLATORS[read, write])
 
 
 def translate(
@@ -45,12 +59,16 @@ def translate(
         SqlError: the query uses a construct that cannot run with the same meaning on `write`;
             `line`/`col` point into the query's SQL text where sqlglot knows them.
     """
-    if (read, write) == ("hive", "duckdb"):
-        from elt.dialects import hive_duckdb
+    import sqlglot  # here: `elt.dialects.names` is read without it
+
+    translator = TRANSLATORS.get((read, write))
+    if translator is not None:
         from elt.dialects._common import Refusal
 
         try:
-            return hive_duckdb.translate(query, copy=copy, relations=relations, column_types=column_types)
+            sql: str = importlib.import_module(translator).translate(
+                query, copy=copy, relations=relations, column_types=column_types)
+            return sql
         except Refusal as refusal:
             raise refusal.to_error(write, path) from None
     try:

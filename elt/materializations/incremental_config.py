@@ -7,11 +7,11 @@ are loaded in `incremental`.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from elt.errors import ProjectError
-from elt.nodes import Column, Node, declares_transactional
+from elt.nodes import Column, Node
 
 if TYPE_CHECKING:
     from elt.adapters.base import Adapter
@@ -32,11 +32,12 @@ def strategy(node: Node) -> str:
                                                            else "append"))
 
 
-def check_config(node: Node, *, supports_merge: bool, engine: str, supports_drop_column: bool = True,
-                 columns: Sequence[str] | None = None) -> None:
+def check_config(node: Node, *, adapter: type[Adapter], engine: str, columns: Sequence[str] | None = None) -> None:
     """Refuse unsafe or impossible combinations before anything runs.
 
     Args:
+        adapter: the target's adapter class: what its engine can do (merge, drop columns).
+        engine: the target's type, for messages.
         columns: the names of the query's output columns when they are known at compile time (no
             `select *`), to check partition_by against.
 
@@ -52,7 +53,7 @@ def check_config(node: Node, *, supports_merge: bool, engine: str, supports_drop
     if change not in SCHEMA_CHANGES:
         raise ProjectError(f"unknown on_schema_change {change!r} for model {node.name!r}", **where,
                            hint=f"use one of: {', '.join(SCHEMA_CHANGES)}")
-    if change == "sync_all_columns" and not supports_drop_column:
+    if change == "sync_all_columns" and not adapter.SUPPORTS_DROP_COLUMN:
         raise ProjectError(
             f"model {node.name!r}: on_schema_change='sync_all_columns' needs to drop columns, and {engine} "
             "tables cannot drop columns", **where,
@@ -74,8 +75,10 @@ def check_config(node: Node, *, supports_merge: bool, engine: str, supports_drop
             f"model {node.name!r}: unique_key is only used by the merge strategy; {chosen} would ignore it "
             "and load rows with keys already in the table", **where,
             hint="set incremental_strategy='merge', or remove unique_key")
-    if chosen == "merge" and not supports_merge:
-        _check_transactional_merge(node, engine, unique_key)
+    refusal = adapter.merge_refusal(config, unique_key, engine) if chosen == "merge" else None
+    if refusal is not None:
+        problem, fix = refusal
+        raise ProjectError(f"model {node.name!r}: {problem}", **where, hint=fix)
     if config.get("batch_size") not in (None, "day", "month"):
         raise ProjectError(f"model {node.name!r}: batch_size must be day or month", **where)
     partition_by = as_list(config.get("partition_by"))
@@ -88,54 +91,11 @@ def check_config(node: Node, *, supports_merge: bool, engine: str, supports_drop
                 hint="select the partition column(s), or change partition_by")
 
 
-def _check_transactional_merge(node: Node, engine: str, unique_key: list[str]) -> None:
-    """Merge on an engine whose tables are not all transactional (Hive): the table must be declared
-    transactional, and elt then creates it as a Hive ACID table (STORED AS ORC, TBLPROPERTIES
-    ('transactional'='true')). Refuse what would make that table impossible or the MERGE fail."""
-    config = node.config
-    where: dict[str, Any] = {"path": node.path}
-    if not declares_transactional(config):
-        raise ProjectError(
-            f"model {node.name!r}: merge needs a table that supports MERGE, and {engine} tables are not "
-            "transactional unless declared so", **where,
-            hint="set transactional=true (elt then creates the table as ACID: ORC, 'transactional'='true'; "
-                 "Hive 2 also needs clustered_by and buckets), or use insert_overwrite with partition_by, "
-                 "or append")
-    problems = []
-    file_format = str(config.get("file_format") or "orc").lower()
-    if file_format != "orc":
-        problems.append(f"file_format={file_format!r}: Hive ACID tables are ORC (remove it or set 'orc')")
-    if config.get("location"):
-        problems.append("location: a table with a location is EXTERNAL, and external tables cannot be "
-                        "transactional (remove location)")
-    tblproperties = config.get("tblproperties")
-    properties = tblproperties if isinstance(tblproperties, Mapping) else {}
-    for key, value in properties.items():
-        if str(key).lower() == "transactional" and str(value).lower() != "true":
-            problems.append(f"tblproperties {key}={value!r} contradicts transactional=true (remove it)")
-        if str(key).lower() == "transactional_properties" and str(value).lower() == "insert_only":
-            problems.append("tblproperties transactional_properties='insert_only': insert-only tables cannot "
-                            "UPDATE, so MERGE cannot run (remove it)")
-    keys = {k.lower() for k in unique_key}
-    for option in ("partition_by", "clustered_by"):
-        outside = [c for c in as_list(config.get(option)) if c.lower() not in keys]
-        if outside:
-            problems.append(f"{option} column(s) {', '.join(outside)} not in unique_key: Hive's MERGE cannot "
-                            "update partition or bucketing columns (add them to unique_key)")
-    if problems:
-        raise ProjectError(
-            f"model {node.name!r}: merge on {engine} needs an ACID table, and this config prevents it: "
-            + "; ".join(problems), **where,
-            hint="e.g. config(materialized='incremental', incremental_strategy='merge', unique_key='id', "
-                 "transactional=true, clustered_by=['id'], buckets=4)")
-
-
 def check_models(manifest: Any, adapter_cls: type[Adapter]) -> None:
     """`check_config` for every incremental model of a compiled manifest, for the target's engine."""
     for node in manifest.nodes.values():
         if node.resource_type == "model" and node.materialized == "incremental":
-            check_config(node, supports_merge=adapter_cls.SUPPORTS_MERGE, engine=manifest.target.type,
-                         supports_drop_column=adapter_cls.SUPPORTS_DROP_COLUMN,
+            check_config(node, adapter=adapter_cls, engine=manifest.target.type,
                          columns=output_columns(manifest, node) if node.config.get("partition_by") else None)
 
 

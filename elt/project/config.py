@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from elt.dialects.names import DEFAULT_DIALECT, KNOWN_DIALECTS
 from elt.errors import ProjectError
 
 DEFAULT_THREADS = 4
@@ -63,7 +64,7 @@ class ProjectConfig:
     root: Path
     name: str
     profile: str
-    dialect: str = "hive"
+    dialect: str = DEFAULT_DIALECT
     model_paths: tuple[str, ...] = ("models",)
     macro_paths: tuple[str, ...] = ("macros",)
     seed_paths: tuple[str, ...] = ("seeds",)
@@ -132,7 +133,7 @@ def load_project_config(root: Path, cli_vars: dict[str, Any] | None = None) -> P
     for key in ("name", "profile"):
         if not isinstance(table.get(key), str) or not table[key]:
             raise ProjectError(f"[tool.elt] needs a string `{key}`", path=path)
-    dialect = table.get("dialect", "hive")
+    dialect = table.get("dialect", DEFAULT_DIALECT)
     _check_dialect(dialect, path)
     for key in ("vars", "models", "seeds"):
         if not isinstance(table.get(key, {}), dict):
@@ -154,13 +155,8 @@ def load_project_config(root: Path, cli_vars: dict[str, Any] | None = None) -> P
     )
 
 
-#: Dialect names sqlglot (as pinned) is known to have: checking them needs no import of sqlglot, which
-#: would take a tenth of a second of a compile that finds nothing changed.
-_KNOWN_DIALECTS = frozenset({"hive", "spark", "spark2", "databricks", "duckdb", "presto", "trino"})
-
-
 def _check_dialect(dialect: Any, path: Path) -> None:
-    if dialect in _KNOWN_DIALECTS:
+    if dialect in KNOWN_DIALECTS:
         return
     from sqlglot.dialects.dialect import Dialect  # heavy import
 
@@ -170,7 +166,7 @@ def _check_dialect(dialect: Any, path: Path) -> None:
         raise ProjectError(
             f"unknown SQL dialect {dialect!r} in [tool.elt]",
             path=path,
-            hint="use a sqlglot dialect name; elt projects are usually written in 'hive'",
+            hint=f"use a sqlglot dialect name; elt projects are usually written in {DEFAULT_DIALECT!r}",
         ) from None
 
 

@@ -18,7 +18,8 @@ import pytest
 import sqlglot
 from sqlglot import exp
 
-from elt.adapters.hive import merge_statement, table_options, transient_server_error
+from elt.adapters.duckdb import DuckDBAdapter
+from elt.adapters.hive import HiveAdapter, merge_statement, table_options, transient_server_error
 from elt.errors import AdapterError, ProjectError
 from elt.materializations.incremental_config import check_config
 from elt.nodes import Node, Relation, declares_transactional
@@ -79,8 +80,8 @@ def test_a_transactional_table_is_created_as_hive_acid() -> None:
 
 
 @pytest.mark.parametrize("config, message", [
-    ({"transactional": True, "file_format": "parquet"}, "stored as ORC, not parquet"),
-    ({"transactional": True, "location": "/data/x"}, "cannot have a location"),
+    ({"transactional": True, "file_format": "parquet"}, "Hive ACID tables are stored as ORC"),
+    ({"transactional": True, "location": "/data/x"}, "external tables cannot be transactional"),
     ({"transactional": True, "tblproperties": {"transactional": "false"}}, "contradicts"),
 ])
 def test_an_impossible_acid_table_is_refused_before_sending(config: dict, message: str) -> None:
@@ -96,15 +97,15 @@ def _merge_model(**config: object) -> Node:
 
 def test_merge_on_hive_is_refused_unless_declared_transactional() -> None:
     with pytest.raises(ProjectError, match="merge needs a table that supports MERGE") as caught:
-        check_config(_merge_model(), supports_merge=False, engine="hive")
+        check_config(_merge_model(), adapter=HiveAdapter, engine="hive")
     assert "transactional=true" in (caught.value.hint or "")
-    check_config(_merge_model(transactional=True), supports_merge=False, engine="hive")
-    check_config(_merge_model(tblproperties={"Transactional": "TRUE"}), supports_merge=False, engine="hive")
-    check_config(_merge_model(), supports_merge=True, engine="duckdb")  # DuckDB merges any table
+    check_config(_merge_model(transactional=True), adapter=HiveAdapter, engine="hive")
+    check_config(_merge_model(tblproperties={"Transactional": "TRUE"}), adapter=HiveAdapter, engine="hive")
+    check_config(_merge_model(), adapter=DuckDBAdapter, engine="duckdb")  # DuckDB merges any table
 
 
 @pytest.mark.parametrize("config, message", [
-    ({"file_format": "parquet"}, "file_format='parquet': Hive ACID tables are ORC"),
+    ({"file_format": "parquet"}, "file_format='parquet': Hive ACID tables are stored as ORC"),
     ({"location": "/data/totals"}, "external tables cannot be transactional"),
     ({"tblproperties": {"transactional": "false"}}, "contradicts transactional=true"),
     ({"tblproperties": {"transactional_properties": "insert_only"}}, "insert-only tables cannot UPDATE"),
@@ -113,7 +114,7 @@ def test_merge_on_hive_is_refused_unless_declared_transactional() -> None:
 ])
 def test_merge_on_hive_refuses_what_an_acid_merge_cannot_do(config: dict, message: str) -> None:
     with pytest.raises(ProjectError) as caught:
-        check_config(_merge_model(transactional=True, **config), supports_merge=False, engine="hive")
+        check_config(_merge_model(transactional=True, **config), adapter=HiveAdapter, engine="hive")
     assert message in caught.value.message
     assert caught.value.path == "models/totals.sql"
 
@@ -121,7 +122,7 @@ def test_merge_on_hive_refuses_what_an_acid_merge_cannot_do(config: dict, messag
 def test_partition_and_bucketing_columns_in_unique_key_are_fine() -> None:
     node = _merge_model(transactional=True, unique_key=["id", "day"], partition_by=["day"], clustered_by=["id"],
                         buckets=4, file_format="orc")
-    check_config(node, supports_merge=False, engine="hive")
+    check_config(node, adapter=HiveAdapter, engine="hive")
 
 
 @pytest.mark.parametrize(("config", "declared"), [

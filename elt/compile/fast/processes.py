@@ -68,10 +68,9 @@ def parsing(tasks: Sequence[tuple[str, str]], dialect: str, engine_dialect: str 
     """
     global _SETTINGS
     # Imported once here rather than in every worker (about 0.15 s of CPU each).
-    from elt.dialects import hive_reader  # noqa: F401
+    from elt.dialects import hive_reader, preload  # noqa: F401 - hive_reader: loaded for the workers
 
-    if (dialect, engine_dialect) == ("hive", "duckdb"):
-        from elt.dialects import hive_duckdb  # noqa: F401 - what translate() uses for it
+    preload(dialect, engine_dialect)  # what translate() uses for them
 
     _SETTINGS = (dialect, engine_dialect)
     try:
