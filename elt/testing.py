@@ -24,10 +24,10 @@ Rows = Iterable[Mapping[str, Any]] | Any
 
 
 def _records(rows: Rows) -> list[dict[str, Any]]:
-    from elt.compile.unittests import _missing
+    from elt.compile.unittests import is_missing
 
     records = rows.to_dict(orient="records") if hasattr(rows, "to_dict") else rows
-    return [{k: None if _missing(v) else v for k, v in dict(r).items()} for r in records]
+    return [{k: None if is_missing(v) else v for k, v in dict(r).items()} for r in records]
 
 
 def _input(key: str) -> str:

@@ -29,7 +29,7 @@ from elt.compile.templating import PLACEHOLDER_RE, THIS, Renderer
 from elt.dialects.hive_reader import reader
 from elt.errors import EltError, ProjectError, SqlError
 from elt.project.loader import UnitTestSpec
-from elt.project.seed_files import _FLOAT, _infer
+from elt.project.seed_files import NUMBER, infer_type
 from elt.run.runner import NodeResult, now_iso
 
 GIVEN_PREFIX = "__elt_given_"
@@ -107,7 +107,7 @@ def _rows(block: Mapping[str, Any], where: str, root: Path | None = None,
     return rows
 
 
-def _missing(value: Any) -> bool:
+def is_missing(value: Any) -> bool:
     """None, or a NaN / NaT (what a DataFrame holds for a missing value: it is not equal to itself)."""
     if value is None:
         return True
@@ -119,12 +119,12 @@ def _missing(value: Any) -> bool:
 
 def _literal(value: Any, hive_type: str) -> str:
     kind = hive_type.lower().split("(")[0].strip()
-    if _missing(value) or value == "" and kind != "string":
+    if is_missing(value) or value == "" and kind != "string":
         return f"CAST(NULL AS {hive_type.upper()})"
     if kind == "boolean":
         return str(value).lower()
     text = str(value)
-    if kind in ("int", "bigint", "double") and _FLOAT.match(text):
+    if kind in ("int", "bigint", "double") and NUMBER.match(text):
         return text
     text = text.replace("\\", "\\\\").replace("'", "\\'")
     # Anything else is cast from text: a date, a decimal, 'inf', or a value the engine reports as
@@ -133,7 +133,7 @@ def _literal(value: Any, hive_type: str) -> str:
 
 
 def _sample(value: Any) -> str:
-    """A given value as text for type inference; inf (no number to `_infer`) still makes a double."""
+    """A given value as text for type inference; inf (no number to `infer_type`) still makes a double."""
     if value is None:
         return ""
     if isinstance(value, float) and not math.isfinite(value):
@@ -142,11 +142,11 @@ def _sample(value: Any) -> str:
 
 
 def _given_cte(rows: list[dict[str, Any]], column_types: Mapping[str, str], where: str) -> str:
-    rows = [{k: None if _missing(v) else v for k, v in r.items()} for r in rows]
+    rows = [{k: None if is_missing(v) else v for k, v in r.items()} for r in rows]
     columns = list(dict.fromkeys([*column_types, *(k for r in rows for k in r)]))
     if not columns:
         raise ProjectError(f"{where}: give at least one row, or `columns: {{name: type}}` for an empty input")
-    types = {c: column_types.get(c) or _infer([_sample(r.get(c)) for r in rows]) for c in columns}
+    types = {c: column_types.get(c) or infer_type([_sample(r.get(c)) for r in rows]) for c in columns}
     if not rows:
         select = ", ".join(f"{_literal(None, types[c])} AS {c}" for c in columns)
         return f"SELECT {select} WHERE 1 = 0"

@@ -19,7 +19,8 @@ from elt.nodes import IDENTIFIER
 from elt.project.loader import read_text
 
 _INT = re.compile(r"^[+-]?\d+$")
-_FLOAT = re.compile(r"^[+-]?(\d+\.\d*|\.\d+|\d+)([eE][+-]?\d+)?$")
+#: a number as text: integer, decimal, or float with an exponent (a CSV cell, a unit test's given value).
+NUMBER = re.compile(r"^[+-]?(\d+\.\d*|\.\d+|\d+)([eE][+-]?\d+)?$")
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 # The hour may have one digit (`2020-02-04 4:30:21`), as dbt-duckdb (agate) and spreadsheets write it.
 _TIMESTAMP = re.compile(r"^(\d{4}-\d{2}-\d{2})[ T](\d{1,2}):(\d{2}(:\d{2}(\.\d{1,6})?)?)$")
@@ -35,7 +36,8 @@ class SeedData:
     rows: list[tuple[Any, ...]]
 
 
-def _infer(values: list[str]) -> str:
+def infer_type(values: list[str]) -> str:
+    """The Hive type of a column from its values as text (empty cells are NULL and say nothing)."""
     present = [v for v in values if v != ""]
     if not present:
         return "string"
@@ -44,7 +46,7 @@ def _infer(values: list[str]) -> str:
         if any(len(v.lstrip("+-")) > 1 and v.lstrip("+-").startswith("0") for v in present):
             return "string"
         return "int" if all(abs(int(v)) <= INT_MAX for v in present) else "bigint"
-    if all(_FLOAT.match(v) for v in present):
+    if all(NUMBER.match(v) for v in present):
         return "double"
     if all(v.lower() in _BOOL for v in present):
         return "boolean"
@@ -152,7 +154,7 @@ def read_seed(root: Path, rel_path: str, config: dict[str, Any]) -> SeedData:
     unknown = sorted(set(overrides) - set(header))
     if unknown:
         raise ProjectError(f"column_types names unknown column(s): {', '.join(unknown)}", path=rel_path)
-    columns = [(name, overrides.get(name) or _infer([r[i] for r in body])) for i, name in enumerate(header)]
+    columns = [(name, overrides.get(name) or infer_type([r[i] for r in body])) for i, name in enumerate(header)]
     converters = [_converter(t) for _, t in columns]
     rows = []
     for number, record in numbered:
