@@ -1,6 +1,6 @@
 """Hive behaviour the parity corpus cannot carry, because Spark (the engine the fixtures come from)
-differs from Hive there (see /work/shared/HIVE.md and the Hive sources cited per case). The expected
-values are Hive's, written by hand; each runs through elt's DuckDB path.
+differs from Hive there (see "Where Spark and Hive differ" in tests/parity/README.md and the Hive sources
+cited per case). The expected values are Hive's, written by hand; each runs through elt's DuckDB path.
 """
 
 from __future__ import annotations
