@@ -9,7 +9,7 @@ import subprocess
 import sys
 import textwrap
 
-from elt import compile_processes
+from elt.compile.fast import processes as compile_processes
 
 #: Run in a fresh interpreter: sqlglot's own `parse_one` is taken before elt is imported.
 COMPILE_AND_CHECK = textwrap.dedent("""
