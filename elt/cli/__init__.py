@@ -10,7 +10,15 @@ from __future__ import annotations
 import click
 
 from elt import __version__
-from elt.cli.options import _common, _handle_errors, _incremental, _invocation, _selection, _wait, apply_incremental
+from elt.cli.options import (
+    apply_incremental,
+    common_options,
+    handle_errors,
+    incremental_options,
+    make_invocation,
+    selection_options,
+    wait_option,
+)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -40,20 +48,20 @@ def _finish(console, outcome, debug: bool, empty: str) -> int:
 
 
 @cli.command()
-@_common
-@_selection
+@common_options
+@selection_options
 @click.option("--threads", type=click.IntRange(min=1), default=None, help="Models built at once.")
 @click.option("--fail-fast", is_flag=True, help="Stop at the first failure.")
-@_wait
-@_incremental
-@_handle_errors
+@wait_option
+@incremental_options
+@handle_errors
 def run(project_dir, profiles_dir, target, vars_, debug, select, exclude, threads, fail_fast, wait,
         full_refresh, start, end) -> int:
     """Build the selected models (tables, views, incremental loads) in dependency order."""
     from elt.cli.build_commands import run_command
     from elt.report.console import Console
 
-    inv = _invocation(project_dir, profiles_dir, target, vars_, debug, select, exclude)
+    inv = make_invocation(project_dir, profiles_dir, target, vars_, debug, select, exclude)
     inv.wait = wait
     apply_incremental(inv, full_refresh, start, end)
     console = Console()
@@ -62,21 +70,21 @@ def run(project_dir, profiles_dir, target, vars_, debug, select, exclude, thread
 
 
 @cli.command()
-@_common
-@_selection
+@common_options
+@selection_options
 @click.option("--threads", type=click.IntRange(min=1), default=None, help="Tests run at once.")
 @click.option("--fail-fast", is_flag=True, help="Stop at the first failure.")
 @click.option("--unit", "only_unit", is_flag=True, help="Only model unit tests (run on DuckDB, no warehouse).")
 @click.option("--data", "only_data", is_flag=True, help="Only data tests (against the target).")
-@_wait
-@_handle_errors
+@wait_option
+@handle_errors
 def test(project_dir, profiles_dir, target, vars_, debug, select, exclude, threads, fail_fast,
          only_unit, only_data, wait) -> int:
     """Run data tests (yml and data_tests/) and model unit tests."""
     from elt.cli.build_commands import test_command, unit_test_command
     from elt.report.console import Console
 
-    inv = _invocation(project_dir, profiles_dir, target, vars_, debug, select, exclude)
+    inv = make_invocation(project_dir, profiles_dir, target, vars_, debug, select, exclude)
     inv.wait = wait
     console = Console()
     code = 0
@@ -91,20 +99,20 @@ def test(project_dir, profiles_dir, target, vars_, debug, select, exclude, threa
 
 
 @cli.command()
-@_common
-@_selection
+@common_options
+@selection_options
 @click.option("--threads", type=click.IntRange(min=1), default=None, help="Nodes built at once.")
 @click.option("--fail-fast", is_flag=True, help="Stop at the first failure.")
-@_wait
-@_incremental
-@_handle_errors
+@wait_option
+@incremental_options
+@handle_errors
 def build(project_dir, profiles_dir, target, vars_, debug, select, exclude, threads, fail_fast, wait,
           full_refresh, start, end) -> int:
     """Seeds, models and their data tests in one DAG walk; failing tests skip what depends on them."""
     from elt.cli.build_commands import build_command
     from elt.report.console import Console
 
-    inv = _invocation(project_dir, profiles_dir, target, vars_, debug, select, exclude)
+    inv = make_invocation(project_dir, profiles_dir, target, vars_, debug, select, exclude)
     inv.wait = wait
     apply_incremental(inv, full_refresh, start, end)
     console = Console()
@@ -113,26 +121,26 @@ def build(project_dir, profiles_dir, target, vars_, debug, select, exclude, thre
 
 
 @cli.command()
-@_common
-@_selection
+@common_options
+@selection_options
 @click.option("--threads", type=click.IntRange(min=1), default=None, help="Seeds loaded at once.")
-@_wait
-@_handle_errors
+@wait_option
+@handle_errors
 def seed(project_dir, profiles_dir, target, vars_, debug, select, exclude, threads, wait) -> int:
     """Load seeds/*.csv into tables."""
     from elt.cli.build_commands import seed_command
     from elt.report.console import Console
 
-    inv = _invocation(project_dir, profiles_dir, target, vars_, debug, select, exclude)
+    inv = make_invocation(project_dir, profiles_dir, target, vars_, debug, select, exclude)
     inv.wait = wait
     console = Console()
     return _finish(console, seed_command(inv, console, threads=threads), inv.debug, "No seeds to load.")
 
 
 @cli.command(name="compile")
-@_common
-@_selection
-@_handle_errors
+@common_options
+@selection_options
+@handle_errors
 def compile_(project_dir, profiles_dir, target, vars_, debug, select, exclude) -> int:
     """Render models to target/compiled/ and write target/manifest.json."""
     import time
@@ -141,7 +149,7 @@ def compile_(project_dir, profiles_dir, target, vars_, debug, select, exclude) -
     from elt.report.console import Console
 
     start = time.perf_counter()
-    inv = _invocation(project_dir, profiles_dir, target, vars_, debug, select, exclude)
+    inv = make_invocation(project_dir, profiles_dir, target, vars_, debug, select, exclude)
     console = Console()
     summary = compile_command(inv, console)
     found = ", ".join(f"{n} {k}s" for k, n in sorted(summary.kinds.items()))
@@ -153,13 +161,13 @@ def compile_(project_dir, profiles_dir, target, vars_, debug, select, exclude) -
 
 
 @cli.command(name="ls")
-@_common
-@_selection
+@common_options
+@selection_options
 @click.option("--resource-type", "resource_types", multiple=True,
               type=click.Choice(["model", "seed", "source", "test"]), help="Only these kinds (default: all).")
 @click.option("--output", type=click.Choice(["name", "path", "relation", "json"]), default="name",
               help="What to print for each node.")
-@_handle_errors
+@handle_errors
 def ls(project_dir, profiles_dir, target, vars_, debug, select, exclude, resource_types, output) -> int:
     """List the selected nodes in dependency order."""
     import json
@@ -167,7 +175,7 @@ def ls(project_dir, profiles_dir, target, vars_, debug, select, exclude, resourc
     from elt.cli.inspect_commands import list_command
     from elt.report.console import Console
 
-    inv = _invocation(project_dir, profiles_dir, target, vars_, debug, select, exclude)
+    inv = make_invocation(project_dir, profiles_dir, target, vars_, debug, select, exclude)
     console = Console()
     types = set(resource_types) or {"model", "seed", "source", "test"}
     for uid in list_command(inv, console, types):
@@ -186,13 +194,13 @@ def ls(project_dir, profiles_dir, target, vars_, debug, select, exclude, resourc
 
 
 @cli.command()
-@_common
-@_handle_errors
+@common_options
+@handle_errors
 def debug(project_dir, profiles_dir, target, vars_, debug) -> int:
     """Check the project, the profile and the connection."""
     from elt.cli.inspect_commands import debug_command
 
-    inv = _invocation(project_dir, profiles_dir, target, vars_, debug)
+    inv = make_invocation(project_dir, profiles_dir, target, vars_, debug)
     ok = True
     for check, passed, detail in debug_command(inv):
         mark = click.style("OK   ", fg="green") if passed else click.style("FAIL ", fg="red")
@@ -215,16 +223,16 @@ _register_subcommands()
 
 
 @cli.command()
-@_common
+@common_options
 @click.option("--threads", type=click.IntRange(min=1), default=None, help="Nodes built at once.")
-@_wait
-@_handle_errors
+@wait_option
+@handle_errors
 def retry(project_dir, profiles_dir, target, vars_, debug, threads, wait) -> int:
     """Rerun the nodes that failed or were skipped in the last run, with its command and vars."""
     from elt.cli.build_commands import retry_command
     from elt.report.console import Console
 
-    inv = _invocation(project_dir, profiles_dir, target, vars_, debug)
+    inv = make_invocation(project_dir, profiles_dir, target, vars_, debug)
     inv.wait = wait
     console = Console()
     return _finish(console, retry_command(inv, console, threads=threads), inv.debug,
@@ -237,15 +245,15 @@ def source() -> None:
 
 
 @source.command(name="freshness")
-@_common
-@_selection
-@_handle_errors
+@common_options
+@selection_options
+@handle_errors
 def source_freshness(project_dir, profiles_dir, target, vars_, debug, select, exclude) -> int:
     """Check how old each source's newest row is; exit 1 past an error_after threshold."""
     from elt.cli.inspect_commands import freshness_command
     from elt.report.console import Console
 
-    inv = _invocation(project_dir, profiles_dir, target, vars_, debug, select, exclude)
+    inv = make_invocation(project_dir, profiles_dir, target, vars_, debug, select, exclude)
     console = Console()
     results, path = freshness_command(inv, console)
     if not results:

@@ -14,7 +14,7 @@ from typing import Any
 import click
 
 
-def _common(fn: Callable[..., Any]) -> Callable[..., Any]:
+def common_options(fn: Callable[..., Any]) -> Callable[..., Any]:
     """Options every project command takes."""
     options = [
         click.option("--project-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
@@ -57,7 +57,7 @@ def _taking_following(process: Callable[[Any, Any], None]) -> Callable[[Any, Any
     return take
 
 
-def _selection(fn: Callable[..., Any]) -> Callable[..., Any]:
+def selection_options(fn: Callable[..., Any]) -> Callable[..., Any]:
     fn = click.option("--exclude", cls=_Selectors, multiple=True,
                       help="Selectors to leave out (several may follow one --exclude).")(fn)
     return click.option("-s", "--select", cls=_Selectors, multiple=True,
@@ -66,7 +66,7 @@ def _selection(fn: Callable[..., Any]) -> Callable[..., Any]:
                              "follow one -s.")(fn)
 
 
-def _handle_errors(fn: Callable[..., int]) -> Callable[..., None]:
+def handle_errors(fn: Callable[..., int]) -> Callable[..., None]:
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> None:
         from elt.compile.fast import heap
@@ -132,7 +132,7 @@ def configure_logging(debug: bool) -> None:
     logger.setLevel(logging.DEBUG)
 
 
-def _invocation(project_dir: Path | None, profiles_dir: Path | None, target: str | None, vars_: str | None,
+def make_invocation(project_dir: Path | None, profiles_dir: Path | None, target: str | None, vars_: str | None,
                 debug: bool, select: tuple[str, ...] = (), exclude: tuple[str, ...] = ()) -> Any:
     from elt.cli.invocation import Invocation, parse_vars
 
@@ -143,12 +143,12 @@ def _invocation(project_dir: Path | None, profiles_dir: Path | None, target: str
     )
 
 
-def _wait(fn: Callable[..., Any]) -> Callable[..., Any]:
+def wait_option(fn: Callable[..., Any]) -> Callable[..., Any]:
     return click.option("--wait", is_flag=True, help="If another run writes to this target, wait for it "
                         "instead of failing.")(fn)
 
 
-def _incremental(fn: Callable[..., Any]) -> Callable[..., Any]:
+def incremental_options(fn: Callable[..., Any]) -> Callable[..., Any]:
     """--full-refresh, --start, --end (backfills); `apply_incremental` puts them on the Invocation."""
     fn = click.option("--end", default=None, help="Backfill: last day (ISO date), sets var('end').")(fn)
     fn = click.option("--start", default=None, help="Backfill: first day (ISO date), sets var('start'); "

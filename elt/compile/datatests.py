@@ -140,14 +140,9 @@ def _is_name_text(value: str) -> bool:
 
 
 def _is_keyword(word: str) -> bool:
-    return word.upper() in _hive_keywords()
+    from elt.dialects import keywords
 
-
-@functools.cache
-def _hive_keywords() -> frozenset[str]:
-    from sqlglot.dialects.hive import Hive
-
-    return frozenset(Hive.Tokenizer.KEYWORDS)
+    return word.upper() in keywords()
 
 
 def _is_number(value: Any) -> bool:

@@ -13,6 +13,7 @@ loses), `hive_duckdb` (the Hive -> DuckDB rewrite, with rules in `hive_functions
 
 from __future__ import annotations
 
+import functools
 import importlib
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
@@ -79,3 +80,14 @@ def translate(
             path=path,
             hint=f"rewrite it, or branch in Jinja: {{% if target.type == '{write}' %}}",
         ) from None
+
+
+@functools.cache
+def keywords() -> frozenset[str]:
+    """The words (upper case) that a tokenizer of a dialect elt reads or writes treats as keywords: a
+    name among them cannot be written unquoted in generated SQL on every engine."""
+    from sqlglot.dialects.duckdb import DuckDB
+
+    from elt.dialects.hive_reader import HIVE
+
+    return frozenset(HIVE.tokenizer_class.KEYWORDS) | frozenset(DuckDB.Tokenizer.KEYWORDS)

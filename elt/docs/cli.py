@@ -7,7 +7,7 @@ from typing import Literal
 
 import click
 
-from elt.cli.options import _common, _handle_errors, _invocation, _selection
+from elt.cli.options import common_options, handle_errors, make_invocation, selection_options
 from elt.secrets import mask
 
 
@@ -17,15 +17,15 @@ def docs() -> None:
 
 
 @docs.command(name="graph")
-@_common
-@_selection
+@common_options
+@selection_options
 @click.option("--format", "fmt", type=click.Choice(["mermaid", "dot", "json"]), default="mermaid",
               help="mermaid (pastes into GitHub/GitLab markdown), dot (Graphviz) or json.")
 @click.option("--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Write to this file instead of stdout.")
 @click.option("--columns", is_flag=True, default=False,
               help="Draw each node's columns and the column-level lineage edges.")
-@_handle_errors
+@handle_errors
 def docs_graph(project_dir: Path | None, profiles_dir: Path | None, target: str | None, vars_: str | None, debug: bool,
                select: tuple[str, ...], exclude: tuple[str, ...], fmt: Literal["mermaid", "dot", "json"],
                output: Path | None, columns: bool) -> int:
@@ -35,7 +35,7 @@ def docs_graph(project_dir: Path | None, profiles_dir: Path | None, target: str 
     from elt.docs.graph import render_graph
     from elt.report.console import Console
 
-    inv = _invocation(project_dir, profiles_dir, target, vars_, debug, select, exclude)
+    inv = make_invocation(project_dir, profiles_dir, target, vars_, debug, select, exclude)
     console = Console()
     manifest = compile_manifest(inv, console)
     selected = select_nodes(manifest, inv, console, {"model", "seed", "source"})
@@ -55,11 +55,11 @@ def docs_graph(project_dir: Path | None, profiles_dir: Path | None, target: str 
 
 
 @docs.command(name="lineage")
-@_common
+@common_options
 @click.argument("target_spec", metavar="MODEL[.COLUMN]")
 @click.option("--downstream", is_flag=True, default=False,
               help="Show the columns that read it, instead of the columns it derives from.")
-@_handle_errors
+@handle_errors
 def docs_lineage(project_dir: Path | None, profiles_dir: Path | None, target: str | None, vars_: str | None,
                  debug: bool, target_spec: str, downstream: bool) -> int:
     """Print a column's lineage as a tree, down to seeds and sources (every column without .COLUMN).
@@ -71,7 +71,7 @@ def docs_lineage(project_dir: Path | None, profiles_dir: Path | None, target: st
     from elt.docs.lineage_tree import check_column, render_tree, resolve_target
     from elt.report.console import Console
 
-    inv = _invocation(project_dir, profiles_dir, target, vars_, debug)
+    inv = make_invocation(project_dir, profiles_dir, target, vars_, debug)
     manifest = compile_manifest(inv, Console())
     wanted = resolve_target(manifest, target_spec)
     scope = None if downstream else [wanted.unique_id]
@@ -91,10 +91,10 @@ def _docs_dir(project_dir: Path | None, vars_: str | None, output_dir: Path | No
 
 
 @docs.command(name="generate")
-@_common
+@common_options
 @click.option("--output-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Folder to write the site to (default: <target-path>/docs).")
-@_handle_errors
+@handle_errors
 def docs_generate(project_dir: Path | None, profiles_dir: Path | None, target: str | None, vars_: str | None,
                   debug: bool, output_dir: Path | None) -> int:
     """Write the static docs site: models by layer, columns, SQL, the DAG and column lineage.
@@ -105,7 +105,7 @@ def docs_generate(project_dir: Path | None, profiles_dir: Path | None, target: s
     from elt.docs.site import generate_site
     from elt.report.console import Console
 
-    inv = _invocation(project_dir, profiles_dir, target, vars_, debug)
+    inv = make_invocation(project_dir, profiles_dir, target, vars_, debug)
     console = Console()
     manifest = compile_manifest(inv, console)
     from elt.docs.lineage import compute_lineage
@@ -124,12 +124,12 @@ def docs_generate(project_dir: Path | None, profiles_dir: Path | None, target: s
 
 
 @docs.command(name="serve")
-@_common
+@common_options
 @click.option("--port", type=click.IntRange(min=0, max=65535), default=8080, show_default=True,
               help="Port on 127.0.0.1 (0: any free port).")
 @click.option("--output-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Folder holding the generated site (default: <target-path>/docs).")
-@_handle_errors
+@handle_errors
 def docs_serve(project_dir: Path | None, profiles_dir: Path | None, target: str | None, vars_: str | None,
                debug: bool, port: int, output_dir: Path | None) -> int:
     """Serve the generated docs site on http://127.0.0.1:PORT/ until Ctrl-C."""

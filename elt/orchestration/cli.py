@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from elt.cli.options import _common, _handle_errors, _invocation, _selection
+from elt.cli.options import common_options, handle_errors, make_invocation, selection_options
 
 
 @click.group()
@@ -15,10 +15,10 @@ def airflow() -> None:
 
 
 @airflow.command(name="generate")
-@_common
+@common_options
 @click.option("--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="The DAG file to write (default: [tool.elt.airflow] output, else dags/elt_<project>.py).")
-@_handle_errors
+@handle_errors
 def airflow_generate(project_dir, profiles_dir, target, vars_, debug, output) -> int:
     """Write an Airflow DAG: a task per seed and model, test tasks, layers as TaskGroups.
 
@@ -30,7 +30,7 @@ def airflow_generate(project_dir, profiles_dir, target, vars_, debug, output) ->
     from elt.orchestration.airflow_dag import generate_dag
     from elt.report.console import Console
 
-    inv = _invocation(project_dir, profiles_dir, target, vars_, debug)
+    inv = make_invocation(project_dir, profiles_dir, target, vars_, debug)
     result = generate_dag(inv, Console(), output, vars_)
     kinds: dict[str, int] = {}
     for spec in result.tasks:
@@ -44,8 +44,8 @@ def airflow_generate(project_dir, profiles_dir, target, vars_, debug, output) ->
 
 
 @click.command()
-@_common
-@_selection
+@common_options
+@selection_options
 @click.option("--every", type=click.FloatRange(min=0.1), default=None, metavar="SECONDS",
               help="Run the selection every SECONDS (first run at once) instead of on a cron schedule.")
 @click.option("--cron", "cron_text", default=None, metavar="EXPR",
@@ -58,7 +58,7 @@ def airflow_generate(project_dir, profiles_dir, target, vars_, debug, output) ->
               help="With --history: how many runs, newest last.")
 @click.option("--run", "run_id", type=int, default=None, metavar="ID",
               help="Print the nodes of run ID of the history (failed first) and exit.")
-@_handle_errors
+@handle_errors
 def schedule(project_dir, profiles_dir, target, vars_, debug, select, exclude, every, cron_text, jobs,
              max_runs, threads, show_history, limit, run_id) -> int:
     """Run `elt build` on a schedule, in the foreground, until stopped (Ctrl-C or SIGTERM).
@@ -72,7 +72,7 @@ def schedule(project_dir, profiles_dir, target, vars_, debug, select, exclude, e
     """
     from elt.orchestration import schedule_command
 
-    inv = _invocation(project_dir, profiles_dir, target, vars_, debug, select, exclude)
+    inv = make_invocation(project_dir, profiles_dir, target, vars_, debug, select, exclude)
     if show_history or run_id is not None:
         return schedule_command.print_history(inv, limit, jobs, run_id)
     return schedule_command.run_scheduler(inv, vars_, every=every, cron_text=cron_text, jobs=jobs,

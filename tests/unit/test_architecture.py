@@ -76,10 +76,6 @@ EXCEPTIONS: dict[tuple[str, str], str] = {
 
 #: (importing module, imported module, name) -> why a private name crosses packages. Each must be needed.
 PRIVATE_EXCEPTIONS: dict[tuple[str, str, str], str] = {
-    **{("elt.docs.cli", "elt.cli.options", name): "cli's shared option decorators, named private"
-       for name in ("_common", "_handle_errors", "_invocation", "_selection")},
-    **{("elt.orchestration.cli", "elt.cli.options", name): "cli's shared option decorators, named private"
-       for name in ("_common", "_handle_errors", "_invocation", "_selection")},
     ("elt.materializations.incremental_render", "elt.compile.compiler", "_parse_model"):
         "one public render-and-parse function replaces it (issue 20, the render work)",
 }
