@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any, Literal
 
 ResourceType = Literal["model", "seed", "source", "test"]
@@ -156,3 +157,36 @@ def declares_transactional(config: Mapping[str, Any]) -> bool:
     properties = config.get("tblproperties")
     return isinstance(properties, Mapping) and any(
         str(k).lower() == "transactional" and str(v).lower() == "true" for k, v in properties.items())
+
+
+#: success (a test: passed), error (could not run), fail / warn (a test found rows), skipped.
+Status = Literal["success", "error", "fail", "warn", "skipped"]
+
+
+@dataclass
+class NodeResult:
+    """What happened to one node."""
+
+    unique_id: str
+    status: Status
+    message: str = ""
+    execution_time: float = 0.0
+    rows: int | None = None
+    started_at: str | None = None
+    completed_at: str | None = None
+    #: every statement sent to the engine for this node, in order.
+    statements: list[str] = field(default_factory=list)
+    #: the traceback of an unexpected (non-elt) exception, shown with --debug.
+    traceback: str | None = None
+    #: tests: how many rows failed, and up to 5 of them (column names, rows).
+    failures: int | None = None
+    sample: tuple[list[str], list[tuple[Any, ...]]] | None = None
+    #: how many times the node was tried (more than 1 after retries of transient errors).
+    attempts: int = 1
+    #: materialization-specific facts for run_results.json (incremental: strategy, partitions...).
+    details: dict[str, Any] = field(default_factory=dict)
+
+
+def now_iso() -> str:
+    """The time now, UTC, as run results record it."""
+    return datetime.now(UTC).isoformat(timespec="milliseconds")

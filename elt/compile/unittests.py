@@ -28,9 +28,9 @@ from elt.compile.compiler import Manifest, _did_you_mean
 from elt.compile.templating import PLACEHOLDER_RE, THIS, Renderer
 from elt.dialects.hive_reader import reader
 from elt.errors import EltError, ProjectError, SqlError
+from elt.nodes import NodeResult, now_iso
 from elt.project.loader import UnitTestSpec
 from elt.project.seed_files import NUMBER, infer_type
-from elt.run.runner import NodeResult, now_iso
 
 GIVEN_PREFIX = "__elt_given_"
 #: Where a bare `fixture: name` (dbt's spelling) is looked up, as <name>.csv.

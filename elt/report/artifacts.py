@@ -21,8 +21,7 @@ from elt import __version__
 from elt.compile.compiler import Manifest, checksum
 from elt.errors import ArtifactError
 from elt.materializations.incremental_config import strategy as incremental_strategy
-from elt.nodes import Node
-from elt.run.runner import NodeResult, now_iso
+from elt.nodes import Node, NodeResult, now_iso
 from elt.secrets import masker
 
 MANIFEST_SCHEMA = "elt/manifest/v1"

@@ -14,8 +14,7 @@ from collections.abc import Iterable
 import click
 
 from elt.errors import EltError
-from elt.nodes import Node
-from elt.run.runner import NodeResult
+from elt.nodes import Node, NodeResult
 
 _STATUS = {
     "success": ("OK", "green"),

@@ -9,43 +9,18 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Collection
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
-from typing import Any, Literal, Protocol
+from typing import Protocol
 
 from elt.compile.fast import heap
 from elt.compile.graph import Graph
+from elt.nodes import NodeResult, Status, now_iso
 
-#: success (a test: passed), error (could not run), fail / warn (a test found rows), skipped.
-Status = Literal["success", "error", "fail", "warn", "skipped"]
+__all__ = ["BLOCKING", "NodeResult", "RunEvents", "Status", "TeeEvents", "execute_dag", "now_iso"]
+
 #: statuses whose dependants must not run.
 BLOCKING: frozenset[str] = frozenset({"error", "fail", "skipped"})
 #: with `poll`, the longest the loop waits for a node before calling it again.
 POLL_SECONDS = 0.1
-
-
-@dataclass
-class NodeResult:
-    """What happened to one node."""
-
-    unique_id: str
-    status: Status
-    message: str = ""
-    execution_time: float = 0.0
-    rows: int | None = None
-    started_at: str | None = None
-    completed_at: str | None = None
-    #: every statement sent to the engine for this node, in order.
-    statements: list[str] = field(default_factory=list)
-    #: the traceback of an unexpected (non-elt) exception, shown with --debug.
-    traceback: str | None = None
-    #: tests: how many rows failed, and up to 5 of them (column names, rows).
-    failures: int | None = None
-    sample: tuple[list[str], list[tuple[Any, ...]]] | None = None
-    #: how many times the node was tried (more than 1 after retries of transient errors).
-    attempts: int = 1
-    #: materialization-specific facts for run_results.json (incremental: strategy, partitions...).
-    details: dict[str, Any] = field(default_factory=dict)
 
 
 class RunEvents(Protocol):
@@ -69,10 +44,6 @@ class TeeEvents:
     def node_finished(self, index: int, total: int, result: NodeResult) -> None:
         for receiver in self.receivers:
             receiver.node_finished(index, total, result)
-
-
-def now_iso() -> str:
-    return datetime.now(UTC).isoformat(timespec="milliseconds")
 
 
 def execute_dag(
