@@ -24,7 +24,8 @@ from typing import Any
 import sqlglot
 from sqlglot import exp
 
-from elt.compile.compiler import Manifest, _did_you_mean
+from elt.compile.compiler import Manifest
+from elt.compile.render import did_you_mean
 from elt.compile.templating import PLACEHOLDER_RE, THIS, Renderer
 from elt.dialects.hive_reader import reader
 from elt.errors import EltError, ProjectError, SqlError
@@ -191,7 +192,7 @@ def build_unit_test_sql(manifest: Manifest, spec: UnitTestSpec) -> str:
     if model is None:
         models = [n.name for n in manifest.nodes.values() if n.resource_type == "model"]
         raise ProjectError(f"{where} names unknown model {spec.model!r}", path=spec.path, line=spec.line,
-                           hint=_did_you_mean(spec.model, models))
+                           hint=did_you_mean(spec.model, models))
     project = manifest.project
     overrides = spec.overrides
     config = replace(project.config, vars={**project.config.vars, **(overrides.get("vars") or {})})
