@@ -24,10 +24,10 @@ Rows = Iterable[Mapping[str, Any]] | Any
 
 
 def _records(rows: Rows) -> list[dict[str, Any]]:
-    from elt.compile.unittests import _missing
+    from elt.compile.unittests import is_missing
 
     records = rows.to_dict(orient="records") if hasattr(rows, "to_dict") else rows
-    return [{k: None if _missing(v) else v for k, v in dict(r).items()} for r in records]
+    return [{k: None if is_missing(v) else v for k, v in dict(r).items()} for r in records]
 
 
 def _input(key: str) -> str:
@@ -60,20 +60,15 @@ def run_model(model: str, given: Mapping[str, Rows], *, project_dir: str | Path 
               vars: Mapping[str, Any] | None = None, is_incremental: bool = False,
               target: str | None = None) -> list[dict[str, Any]]:
     """Run one model over the given input rows; return its rows as dicts."""
-    import sqlglot
-
     from elt.adapters.duckdb import DuckDBAdapter
-    from elt.compile.unittests import build_unit_test_sql
-    from elt.dialects import translate
-    from elt.dialects.hive_reader import reader
+    from elt.compile.unittests import render_unit_test
     from elt.project.config import TargetConfig
 
     manifest = _manifest(project_dir, target, vars)
-    sql = build_unit_test_sql(manifest, _spec(model, given, None, vars, is_incremental))
+    rendered = render_unit_test(manifest, _spec(model, given, None, vars, is_incremental))
     memory = TargetConfig("unit", "duckdb", "main", 1, {"path": ":memory:"}, manifest.target.profiles_path)
     with DuckDBAdapter(memory) as adapter:
-        engine_sql = translate(sqlglot.parse_one(sql, read=reader(manifest.dialect)), manifest.dialect, "duckdb")
-        columns, rows = adapter.fetch_table(engine_sql)
+        columns, rows = adapter.fetch_table(rendered.translate("duckdb"))
     return [dict(zip(columns, row, strict=True)) for row in rows]
 
 

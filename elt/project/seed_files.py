@@ -27,6 +27,11 @@ _BOOL = {"true": True, "false": False}
 INT_MAX = 2**31 - 1
 
 
+def is_number(text: str) -> bool:
+    """Whether `text` is a decimal number as a CSV writes one (no inf or nan)."""
+    return _FLOAT.match(text) is not None
+
+
 @dataclass(frozen=True)
 class SeedData:
     """A parsed seed: (name, Hive type) per column and the converted rows."""
@@ -35,7 +40,9 @@ class SeedData:
     rows: list[tuple[Any, ...]]
 
 
-def _infer(values: list[str]) -> str:
+def infer_type(values: list[str]) -> str:
+    """The Hive type of a column from its values as text ('' is missing): int, bigint, double, boolean,
+    date, timestamp, or string."""
     present = [v for v in values if v != ""]
     if not present:
         return "string"
@@ -152,7 +159,7 @@ def read_seed(root: Path, rel_path: str, config: dict[str, Any]) -> SeedData:
     unknown = sorted(set(overrides) - set(header))
     if unknown:
         raise ProjectError(f"column_types names unknown column(s): {', '.join(unknown)}", path=rel_path)
-    columns = [(name, overrides.get(name) or _infer([r[i] for r in body])) for i, name in enumerate(header)]
+    columns = [(name, overrides.get(name) or infer_type([r[i] for r in body])) for i, name in enumerate(header)]
     converters = [_converter(t) for _, t in columns]
     rows = []
     for number, record in numbered:
