@@ -243,15 +243,6 @@ def _given_query(sql: str, dialect: str) -> exp.Expr:
     return query
 
 
-def build_unit_test_sql(manifest: Manifest, spec: UnitTestSpec) -> str:
-    """The model's query (project dialect) with every input replaced by a CTE of the given rows.
-
-    Raises:
-        as `render_unit_test`.
-    """
-    return render_unit_test(manifest, spec).query.sql(dialect=reader(manifest.dialect), pretty=True)
-
-
 def _selector_matcher(manifest: Manifest, text: str) -> Callable[[UnitTestSpec], bool]:
     """Whether one selector (atoms joined by commas) picks a unit test: it names the test (wildcards
     allowed), or its `test_type:` atoms accept `unit` and its other atoms select the tested model."""
