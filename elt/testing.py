@@ -60,19 +60,13 @@ def run_model(model: str, given: Mapping[str, Rows], *, project_dir: str | Path 
               vars: Mapping[str, Any] | None = None, is_incremental: bool = False,
               target: str | None = None) -> list[dict[str, Any]]:
     """Run one model over the given input rows; return its rows as dicts."""
-    import sqlglot
-
     from elt.adapters import memory_adapter
-    from elt.compile.unittests import build_unit_test_sql
-    from elt.dialects import translate
-    from elt.dialects.hive_reader import reader
+    from elt.compile.unittests import render_unit_test
 
     manifest = _manifest(project_dir, target, vars)
-    sql = build_unit_test_sql(manifest, _spec(model, given, None, vars, is_incremental))
+    rendered = render_unit_test(manifest, _spec(model, given, None, vars, is_incremental))
     with memory_adapter(manifest.target.profiles_path) as adapter:
-        query = sqlglot.parse_one(sql, read=reader(manifest.dialect))
-        engine_sql = translate(query, manifest.dialect, adapter.dialect)
-        columns, rows = adapter.fetch_table(engine_sql)
+        columns, rows = adapter.fetch_table(rendered.translate(adapter.dialect))
     return [dict(zip(columns, row, strict=True)) for row in rows]
 
 

@@ -266,7 +266,7 @@ def header(*, project_name: str, dialect: str, target: Any, macros: Iterable[tup
     # a schema set from a secret is masked there too (relation names, which hold it, key the parses)
     schema = MASK if "schema" in target.secret_keys else target.schema
     parts = [
-        str(FORMAT), sys.version, _package_fingerprint(), _version("sqlglot"), _version("jinja2"),
+        str(FORMAT), sys.version, *code_versions(),
         project_name, dialect, target.name, target.type, schema, str(target.threads), repr(settings),
     ]
     for rel_path, text in sorted(macros):
@@ -275,6 +275,11 @@ def header(*, project_name: str, dialect: str, target: Any, macros: Iterable[tup
 
 
 _FINGERPRINT: str | None = None
+
+
+def code_versions() -> list[str]:
+    """The code a compile's results come from: elt's source files, sqlglot's and jinja2's versions."""
+    return [_package_fingerprint(), _version("sqlglot"), _version("jinja2")]
 
 
 def _package_fingerprint() -> str:

@@ -13,10 +13,9 @@ change alters (a new relation name, an ephemeral inlined into them). Parsed tree
 
 from __future__ import annotations
 
-import difflib
 import hashlib
 import weakref
-from collections.abc import Iterator, Mapping, MutableMapping
+from collections.abc import Iterator, MutableMapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -26,20 +25,29 @@ from elt.compile.cache import CacheStats, CompileCache, digest
 from elt.compile.fast import heap
 from elt.compile.fast.render_cache import CachedRenderer
 from elt.compile.graph import Graph
-from elt.compile.sqlmap import line_of_call, source_line
-from elt.compile.templating import PLACEHOLDER_RE, THIS, RenderState
-from elt.errors import EltError, GraphError, ProjectError, SqlError
+from elt.compile.render import (
+    EPHEMERAL_PREFIX,
+    RenderedModel,
+    by_name,
+    map_error_line,
+    parse_model_sql,
+    ref_check,
+    resolve_refs,
+    source_lookup,
+)
+from elt.compile.sqlmap import line_of_call
+from elt.compile.templating import RenderState
+from elt.errors import GraphError, ProjectError, SqlError
 from elt.nodes import IDENTIFIER, MATERIALIZATIONS, MODEL_CONFIG_KEYS, TEST_CONFIG_KEYS, Node, Relation
 from elt.project.config import TargetConfig
 from elt.project.loader import Project
 
 if TYPE_CHECKING:
-    import sqlglot
     from sqlglot import exp
 
     from elt.compile.templating import Renderer
 
-EPHEMERAL_PREFIX = "__elt_ephemeral_"
+__all__ = ["EPHEMERAL_PREFIX", "Manifest", "checksum", "compile_project"]
 
 
 @dataclass
@@ -79,7 +87,7 @@ class Manifest:
         return self.project.config.dialect
 
     def by_name(self, name: str) -> Node:
-        return _by_name(self.nodes, name)
+        return by_name(self.nodes, name)
 
     def sql_for(self, unique_id: str, dialect: str, *, consume: bool = False,
                 relations: dict[str, dict[str, str]] | None = None) -> str:
@@ -115,7 +123,7 @@ class Manifest:
                 sql = translate(self.queries[unique_id], self.dialect, dialect, path=node.path, copy=not consume,
                                 relations=relations)
             except SqlError as exc:
-                _map_error_line(exc, node, self.parsed_sql[unique_id])
+                map_error_line(exc, node, self.parsed_sql[unique_id])
                 raise
             finally:
                 if consume:
@@ -127,6 +135,17 @@ class Manifest:
         self._translated.setdefault(unique_id, {})[variant] = sql
         return sql
 
+    def use_rendered(self, rendered: RenderedModel) -> None:
+        """Make a model rendered again (`elt.compile.render.render_model`, e.g. an incremental batch)
+        its compiled SQL, with the ephemerals it reads inlined; its translations are made again."""
+        node = rendered.node
+        uid = node.unique_id
+        self._translated.pop(uid, None)
+        self._ephemeral_bodies.pop(uid, None)
+        ephemerals = _ephemeral_ancestors(self, node)
+        _record_query(self, node, rendered.sql, rendered.query, ephemerals,
+                      _parse_key(self, rendered.sql, ephemerals))
+
     def save_cache(self) -> None:
         """Write the compile cache now, with the translations made since compiling. Without this
         call it is written when the manifest is garbage-collected, or at exit."""
@@ -137,14 +156,6 @@ class Manifest:
         if not self._save_scheduled and self.cache is not None:
             self._save_scheduled = True
             weakref.finalize(self, self.cache.save)
-
-
-def _by_name(nodes: Mapping[str, Node], name: str) -> Node:
-    """The model or seed `ref(name)` names."""
-    for uid in (f"model.{name}", f"seed.{name}"):
-        if uid in nodes:
-            return nodes[uid]
-    raise KeyError(name)
 
 
 def _types_digest(relations: dict[str, dict[str, str]]) -> str:
@@ -167,7 +178,7 @@ class _Queries(MutableMapping[str, "exp.Expression"]):
             if unique_id not in manifest.parsed_sql:
                 raise KeyError(unique_id)
             node = manifest.nodes[unique_id]
-            query = _parse_query(manifest, node, manifest.parsed_sql[unique_id])
+            query = parse_model_sql(node, manifest.parsed_sql[unique_id], manifest.dialect)
             ephemerals = _ephemeral_ancestors(manifest, node)
             if ephemerals:
                 _inline_ephemerals(manifest, query, ephemerals)
@@ -210,18 +221,6 @@ def compile_project(project: Project, target: TargetConfig, *, use_cache: bool |
     refable = {name for name, node in project.models.items() if node.config.get("enabled", True) is not False}
     refable |= set(project.seeds)
 
-    def source_lookup(source_name: str, table_name: str) -> str:
-        key = f"{source_name}.{table_name}"
-        if key not in sources:
-            raise GraphError(f"unknown source {source_name!r}.{table_name!r}", hint=_did_you_mean(key, sources))
-        return str(sources[key].relation)
-
-    def ref_check(name: str) -> None:
-        if name not in refable:
-            disabled = name in project.models
-            hint = "it is disabled (enabled: false)" if disabled else _did_you_mean(name, refable)
-            raise GraphError(f"ref to unknown model {name!r}", hint=hint)
-
     macros = [(m.rel_path, m.text) for m in project.macros]
     if use_cache is None:
         use_cache = compile_cache.enabled()
@@ -235,7 +234,8 @@ def compile_project(project: Project, target: TargetConfig, *, use_cache: bool |
     def make_renderer() -> Renderer:
         from elt.compile.templating import Renderer
 
-        renderer = Renderer(project.config, target, macros, source_lookup, ref_check)
+        renderer = Renderer(project.config, target, macros, source_lookup(sources),
+                            ref_check(refable, project.models))
         if cache is not None:
             cache.set_test_macros(name for name in renderer.namespace if name.startswith("test_"))
         return renderer
@@ -346,7 +346,7 @@ def _parse_in_processes(
             if uid in ephemeral or any(parent in ephemeral for parent in model.depends_on):
                 continue  # inlining needs the ephemeral trees: parsed here
             try:
-                sql = _resolve_placeholders(nodes, model, states[uid].sql)
+                sql = resolve_refs(nodes, model, states[uid].sql)
             except Exception:  # noqa: BLE001 - the serial parse reports it
                 continue
             if not sql.strip():
@@ -445,11 +445,6 @@ def _add_tests(
         states[test.unique_id] = state
 
 
-def _did_you_mean(name: str, candidates: Any) -> str | None:
-    close = difflib.get_close_matches(name, sorted(candidates), n=3, cutoff=0.6)
-    return f"did you mean {', '.join(close)}?" if close else None
-
-
 def _ref_uid(name: str, project: Project) -> str:
     return f"model.{name}" if name in project.models else f"seed.{name}"
 
@@ -500,19 +495,6 @@ def _relation(node: Node, target: TargetConfig) -> Relation:
     return Relation(schema, alias)
 
 
-def _resolve_placeholders(nodes: Mapping[str, Node], model: Node, sql: str) -> str:
-    def replace(match: Any) -> str:
-        name = match.group(1)
-        if name == THIS:
-            return str(model.relation) if model.relation else EPHEMERAL_PREFIX + model.name
-        node = _by_name(nodes, name)
-        if node.resource_type == "model" and node.materialized == "ephemeral":
-            return EPHEMERAL_PREFIX + name
-        return str(node.relation)
-
-    return PLACEHOLDER_RE.sub(replace, sql)
-
-
 def _parse_model(manifest: Manifest, model: Node, state: RenderState) -> bool:
     """Parse a model's (or a test's) rendered SQL; inline the ephemerals it reads. Returns whether
     it was parsed.
@@ -520,82 +502,64 @@ def _parse_model(manifest: Manifest, model: Node, state: RenderState) -> bool:
     When the compile cache has the compiled SQL of the same resolved SQL (with the same ephemerals
     inlined), nothing is parsed: the query is parsed on first access to `manifest.queries`.
     """
-    sql = _resolve_placeholders(manifest.nodes, model, state.sql)
-    if not sql.strip():
-        raise ProjectError("model renders to empty SQL", path=model.path, hint="write a SELECT statement")
+    sql = resolve_refs(manifest.nodes, model, state.sql)
     uid = model.unique_id
     manifest._translated.pop(uid, None)
     manifest._ephemeral_bodies.pop(uid, None)
     ephemerals = _ephemeral_ancestors(manifest, model)
     cache = manifest.cache
-    key = None
-    if cache is not None:
-        parents = [manifest.parse_keys.get(e) for e in ephemerals]
-        if all(parents):
-            key = digest("parse", sql, *parents)  # type: ignore[arg-type]
-            compiled = cache.parse(key)
-            if compiled is not None:
-                manifest.parsed_sql[uid] = sql
-                manifest.compiled_sql[uid] = compiled
-                manifest.parse_keys[uid] = key
-                if isinstance(manifest.queries, _Queries):
-                    manifest.queries.forget(uid)
-                manifest.cache_stats.parse_hits += 1
-                return False
-    if model.sql_by_construction and not ephemerals:
-        # A built-in test with plain arguments: well-formed by construction; parsed if translated.
-        manifest.parsed_sql[uid] = manifest.compiled_sql[uid] = sql
+    key = _parse_key(manifest, sql, ephemerals)
+    compiled = cache.parse(key) if key is not None and cache is not None else None
+    if compiled is not None or (model.sql_by_construction and not ephemerals):
+        # From the cache, or a built-in test with plain arguments (well-formed by construction):
+        # parsed only if its tree is asked for.
+        manifest.parsed_sql[uid] = sql
+        manifest.compiled_sql[uid] = compiled or sql
         if isinstance(manifest.queries, _Queries):
             manifest.queries.forget(uid)
-        if key is not None:
-            cache.put_parse(key, sql)  # type: ignore[union-attr]
-            manifest.parse_keys[uid] = key
-        else:
-            manifest.parse_keys.pop(uid, None)
+        if compiled is not None:
+            manifest.cache_stats.parse_hits += 1
+        _keep_parse_key(manifest, uid, key, None if compiled is not None else sql)
         return False
-    query = _parse_query(manifest, model, sql)
-    parsed = sql
+    _record_query(manifest, model, sql, parse_model_sql(model, sql, manifest.dialect), ephemerals, key)
+    return True
+
+
+def _parse_key(manifest: Manifest, sql: str, ephemerals: list[str]) -> str | None:
+    """The compile cache's key for a model's resolved SQL with these ephemerals inlined (None: no cache,
+    or an ephemeral without one)."""
+    if manifest.cache is None:
+        return None
+    parents = [manifest.parse_keys.get(e) for e in ephemerals]
+    return digest("parse", sql, *parents) if all(parents) else None  # type: ignore[arg-type]
+
+
+def _keep_parse_key(manifest: Manifest, uid: str, key: str | None, compiled: str | None) -> None:
+    """Record the model's parse key (and its compiled SQL in the cache, when given)."""
+    if key is None or manifest.cache is None:
+        manifest.parse_keys.pop(uid, None)
+        return
+    if compiled is not None:
+        manifest.cache.put_parse(key, compiled)
+    manifest.parse_keys[uid] = key
+
+
+def _record_query(
+    manifest: Manifest, model: Node, sql: str, query: exp.Expression, ephemerals: list[str], key: str | None
+) -> None:
+    """Make `query`, parsed from `sql`, the model's compiled query, with the ephemerals it reads inlined."""
+    compiled = sql
     if ephemerals:
         from elt.dialects.hive_reader import reader
 
         _inline_ephemerals(manifest, query, ephemerals)
-        sql = query.sql(dialect=reader(manifest.dialect), pretty=True) + "\n"
+        compiled = query.sql(dialect=reader(manifest.dialect), pretty=True) + "\n"
+    uid = model.unique_id
     manifest.cache_stats.parsed += 1
-    manifest.parsed_sql[uid] = parsed
-    manifest.compiled_sql[uid] = sql
+    manifest.parsed_sql[uid] = sql
+    manifest.compiled_sql[uid] = compiled
     manifest.queries[uid] = query
-    if key is not None:
-        cache.put_parse(key, sql)  # type: ignore[union-attr]
-        manifest.parse_keys[uid] = key
-    else:
-        manifest.parse_keys.pop(uid, None)
-    return True
-
-
-def _parse_query(manifest: Manifest, model: Node, sql: str) -> exp.Expression:
-    """The one SELECT query of `sql`, parsed in the project dialect.
-
-    Raises:
-        SqlError: a syntax error (mapped to the model file's line), or not exactly one query.
-    """
-    import sqlglot
-    from sqlglot import exp
-
-    from elt.dialects.hive_reader import reader
-
-    try:
-        statements = [s for s in sqlglot.parse(sql, read=reader(manifest.dialect)) if s is not None]
-    except sqlglot.errors.ParseError as exc:
-        raise _parse_error(exc, model, sql) from None
-    except sqlglot.errors.TokenError as exc:
-        raise _token_error(exc, model, sql) from None
-    if len(statements) != 1 or not isinstance(statements[0], exp.Query):
-        kind = "several statements" if len(statements) > 1 else f"a {type(statements[0]).__name__} statement"
-        raise SqlError(
-            f"a model must be one SELECT query, found {kind}", path=model.path,
-            hint="elt creates the table or view itself: write only the SELECT (CTEs allowed)",
-        )
-    return statements[0]  # type: ignore[return-value]  # sqlglot 30 types Query apart from Expression
+    _keep_parse_key(manifest, uid, key, compiled)
 
 
 def _ephemeral_ancestors(manifest: Manifest, model: Node) -> list[str]:
@@ -665,58 +629,6 @@ def _prefix_ctes(query: exp.Expression, prefix: str) -> exp.Expression:
                 table.set("alias", exp.TableAlias(this=exp.to_identifier(table.name)))
             table.set("this", exp.to_identifier(prefix + table.name))
     return query
-
-
-def _parse_error(exc: sqlglot.errors.ParseError, model: Node, sql: str) -> SqlError:
-    first = exc.errors[0] if exc.errors else {}
-    rendered_line = first.get("line")
-    description = _plain_description(first.get("description") or str(exc).splitlines()[0])
-    token = first.get("highlight")
-    message = f"SQL syntax error: {description}"
-    if token:
-        message = f"SQL syntax error near {token!r}: {description}"
-    error = SqlError(message, path=model.path, line=rendered_line, col=first.get("col"))
-    _map_error_line(error, model, sql)
-    return error
-
-
-def _plain_description(description: str) -> str:
-    """sqlglot's 'Required keyword: 'expression' missing for <class '...Add'>' in plain words."""
-    import re
-
-    match = re.match(r"Required keyword: '(\w+)' missing for <class '[\w.]*?(\w+)'>", description)
-    if match:
-        return f"incomplete {match.group(2).upper()} expression (its {match.group(1)} is missing)"
-    return description
-
-
-def _token_error(exc: sqlglot.errors.TokenError, model: Node, sql: str) -> SqlError:
-    # The tokenizer reports the text it choked on, not a position; find that text.
-    text = str(exc)
-    context = text.split("'", 1)[1].rsplit("'", 1)[0] if "'" in text else ""
-    position = sql.find(context[-20:]) if context else -1
-    line = sql.count("\n", 0, position) + 1 if position >= 0 else None
-    error = SqlError("SQL syntax error: unterminated string, comment or quoted name", path=model.path, line=line,
-                     hint="check the quotes on this line")
-    _map_error_line(error, model, sql)
-    return error
-
-
-def _map_error_line(error: EltError, model: Node, rendered: str) -> None:
-    """Turn a line in rendered SQL into the line in the model file, saying when that is a guess."""
-    if error.line is None:
-        return
-    mapped = source_line(model.raw_sql, rendered, error.line)
-    snippet = rendered.splitlines()[error.line - 1].strip() if error.line <= len(rendered.splitlines()) else ""
-    if mapped is None:
-        error.message += f" (line {error.line} of the rendered SQL: {snippet[:80]!r})"
-        error.line, error.col = None, None
-    else:
-        if mapped != error.line:
-            error.col = None
-        error.line = mapped
-        if snippet:
-            error.message += f"\n    {snippet[:120]}"
 
 
 def checksum(text: str) -> str:

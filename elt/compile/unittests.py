@@ -16,7 +16,7 @@ import math
 import re
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
 from pathlib import Path
 from typing import Any
@@ -24,13 +24,14 @@ from typing import Any
 import sqlglot
 from sqlglot import exp
 
-from elt.compile.compiler import Manifest, _did_you_mean
-from elt.compile.templating import PLACEHOLDER_RE, THIS, Renderer
+from elt.compile.compiler import Manifest
+from elt.compile.render import Overrides, RenderedModel, did_you_mean, render_model
+from elt.compile.templating import THIS
 from elt.dialects.hive_reader import reader
-from elt.errors import EltError, ProjectError, SqlError
+from elt.errors import EltError, ProjectError
 from elt.nodes import NodeResult, now_iso
 from elt.project.loader import UnitTestSpec
-from elt.project.seed_files import NUMBER, infer_type
+from elt.project.seed_files import infer_type, is_number
 
 GIVEN_PREFIX = "__elt_given_"
 #: Where a bare `fixture: name` (dbt's spelling) is looked up, as <name>.csv.
@@ -124,7 +125,7 @@ def _literal(value: Any, hive_type: str) -> str:
     if kind == "boolean":
         return str(value).lower()
     text = str(value)
-    if kind in ("int", "bigint", "double") and NUMBER.match(text):
+    if kind in ("int", "bigint", "double") and is_number(text):
         return text
     text = text.replace("\\", "\\\\").replace("'", "\\'")
     # Anything else is cast from text: a date, a decimal, 'inf', or a value the engine reports as
@@ -179,43 +180,34 @@ def _normal(value: Any) -> Any:
     return value
 
 
-def build_unit_test_sql(manifest: Manifest, spec: UnitTestSpec) -> str:
-    """The model's query (project dialect) with every input replaced by a CTE of the given rows.
+def render_unit_test(manifest: Manifest, spec: UnitTestSpec) -> RenderedModel:
+    """The model rendered with the unit test's overrides, every input read from a CTE of the given
+    rows (its `query`; project dialect).
 
     Raises:
         ProjectError: unknown model, an input that is neither given nor known, malformed rows.
-        TemplateError, SqlError: the model does not render or parse.
+        TemplateError, SqlError: the model does not render or parse (at the model file's line).
     """
     where = f"unit test {spec.name!r}"
     model = manifest.nodes.get(f"model.{spec.model}")
     if model is None:
         models = [n.name for n in manifest.nodes.values() if n.resource_type == "model"]
         raise ProjectError(f"{where} names unknown model {spec.model!r}", path=spec.path, line=spec.line,
-                           hint=_did_you_mean(spec.model, models))
-    project = manifest.project
-    overrides = spec.overrides
-    config = replace(project.config, vars={**project.config.vars, **(overrides.get("vars") or {})})
+                           hint=did_you_mean(spec.model, models))
     givens: dict[str, tuple[str, str]] = {}  # input key -> (cte name, SQL)
     for number, block in enumerate(spec.given, start=1):
         key = _input_key(block["input"], where)
-        rows = _rows(block, f"{where}, input {block['input']}", project.root, spec)
+        rows = _rows(block, f"{where}, input {block['input']}", manifest.project.root, spec)
         givens[key] = (f"{GIVEN_PREFIX}{number}", _given_cte(rows, block.get("columns") or {}, where))
 
-    def source_lookup(source_name: str, table: str) -> str:
+    def source(source_name: str, table: str) -> str:
         key = f"source:{source_name}.{table}"
         if key not in givens:
             raise ProjectError(f"{where}: the model reads source('{source_name}', '{table}'), which `given` "
                                "does not provide", path=spec.path, line=spec.line)
         return givens[key][0]
 
-    renderer = Renderer(config, manifest.target, [(m.rel_path, m.text) for m in project.macros], source_lookup,
-                        lambda name: None)
-    incremental = bool((overrides.get("macros") or {}).get("is_incremental", False))
-    renderer.namespace["is_incremental"] = lambda: incremental
-    state = renderer.render(model.path, model.raw_sql, model.name)
-
-    def resolve(match: re.Match[str]) -> str:
-        name = match.group(1)
+    def ref(name: str) -> str:
         if name == THIS:
             # dbt's rule: `this` is the model's existing table, given as an input like any other
             # (an incremental model reads it when overrides set is_incremental).
@@ -230,18 +222,25 @@ def build_unit_test_sql(manifest: Manifest, spec: UnitTestSpec) -> str:
                                hint=f"add to given: - input: ref('{name}')\n      rows: [...]")
         return givens[f"ref:{name}"][0]
 
-    sql = PLACEHOLDER_RE.sub(resolve, state.sql)
-    try:
-        query = sqlglot.parse_one(sql, read=reader(manifest.dialect))
-    except sqlglot.errors.ParseError as exc:
-        raise SqlError(f"model {model.name!r} does not parse: {exc.errors[0]['description']}",
-                       path=model.path) from None
-    ctes = [exp.CTE(this=sqlglot.parse_one(cte_sql, read=reader(manifest.dialect)),
-                    alias=exp.TableAlias(this=exp.to_identifier(name)))
+    overrides = spec.overrides
+    incremental = bool((overrides.get("macros") or {}).get("is_incremental", False))
+    rendered = render_model(manifest, model, Overrides(vars=overrides.get("vars") or {}, is_incremental=incremental,
+                                                       ref=ref, source=source))
+    ctes = [exp.CTE(this=_given_query(cte_sql, manifest.dialect), alias=exp.TableAlias(this=exp.to_identifier(name)))
             for name, cte_sql in givens.values()]
-    existing = query.args.get("with_")
-    query.set("with_", exp.With(expressions=ctes + (list(existing.expressions) if existing else [])))
-    return query.sql(dialect=reader(manifest.dialect), pretty=True)
+    existing = rendered.query.args.get("with_")
+    rendered.query.set("with_", exp.With(expressions=ctes + (list(existing.expressions) if existing else [])))
+    return rendered
+
+
+def _given_query(sql: str, dialect: str) -> exp.Expr:
+    """A given CTE's query, without positions: they are in text the user did not write, and would be
+    taken for lines of the model file."""
+    query = sqlglot.parse_one(sql, read=reader(dialect))
+    for node in query.walk():
+        for key in ("line", "col", "start", "end"):
+            node.meta.pop(key, None)
+    return query
 
 
 def _selector_matcher(manifest: Manifest, text: str) -> Callable[[UnitTestSpec], bool]:
@@ -283,12 +282,11 @@ def unit_test_selectors(manifest: Manifest, select: Sequence[str] | None) -> set
 
 def run_unit_test(manifest: Manifest, spec: UnitTestSpec, adapter: Any) -> UnitTestResult:
     """Run one unit test on an open DuckDB adapter and compare with `expect`."""
-    from elt.dialects import translate
-
-    sql = build_unit_test_sql(manifest, spec)
-    query = sqlglot.parse_one(sql, read=reader(manifest.dialect))
-    engine_sql = sql if adapter.dialect == manifest.dialect else translate(
-        query, manifest.dialect, adapter.dialect, path=spec.path)
+    rendered = render_unit_test(manifest, spec)
+    if adapter.dialect == manifest.dialect:
+        engine_sql = rendered.query.sql(dialect=reader(manifest.dialect), pretty=True)
+    else:
+        engine_sql = rendered.translate(adapter.dialect)
     columns, rows = adapter.fetch_table(engine_sql)
     expected = _rows(spec.expect, f"unit test {spec.name!r}, expect", manifest.project.root, spec)
     wanted = list(dict.fromkeys(k for r in expected for k in r)) or columns

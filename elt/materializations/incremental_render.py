@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Mapping
-from dataclasses import replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from elt.errors import ProjectError
+
+if TYPE_CHECKING:
+    from elt.compile.compiler import Manifest
 
 
 def intervals(start: str, end: str, batch_size: str | None) -> list[tuple[str, str]]:
@@ -40,30 +42,15 @@ def intervals(start: str, end: str, batch_size: str | None) -> list[tuple[str, s
     return batches
 
 
-def render_incremental(manifest: Any, unique_id: str, extra_vars: Mapping[str, Any] | None = None, *,
+def render_incremental(manifest: Manifest, unique_id: str, extra_vars: Mapping[str, Any] | None = None, *,
                        incremental: bool = True) -> None:
     """Render a model again with `is_incremental()` = `incremental` and `extra_vars`, replacing its
-    compiled SQL in the manifest."""
-    from elt.compile.compiler import _parse_model
-    from elt.compile.templating import Renderer
-    from elt.errors import GraphError
+    compiled SQL in the manifest.
 
-    project, node = manifest.project, manifest.nodes[unique_id]
-    sources = {(n.source_name, n.name): n for n in manifest.nodes.values() if n.resource_type == "source"}
-    names = {n.name for n in manifest.nodes.values() if n.resource_type in ("model", "seed")}
+    Raises:
+        TemplateError, GraphError, SqlError: as the compile would, at the line of the model file.
+    """
+    from elt.compile.render import Overrides, render_model
 
-    def source_lookup(source_name: str, table: str) -> str:
-        if (source_name, table) not in sources:
-            raise GraphError(f"unknown source {source_name!r}.{table!r}")
-        return str(sources[(source_name, table)].relation)
-
-    def ref_check(name: str) -> None:
-        if name not in names:
-            raise GraphError(f"ref to unknown model {name!r}")
-
-    config = replace(project.config, vars={**project.config.vars, **(extra_vars or {})})
-    renderer = Renderer(config, manifest.target, [(m.rel_path, m.text) for m in project.macros], source_lookup,
-                        ref_check)
-    renderer.namespace["is_incremental"] = lambda: incremental
-    state = renderer.render(node.path, node.raw_sql, node.name)
-    _parse_model(manifest, node, state)
+    overrides = Overrides(vars=dict(extra_vars or {}), is_incremental=incremental)
+    manifest.use_rendered(render_model(manifest, manifest.nodes[unique_id], overrides))

@@ -20,12 +20,17 @@ from elt.project.loader import read_text
 
 _INT = re.compile(r"^[+-]?\d+$")
 #: a number as text: integer, decimal, or float with an exponent (a CSV cell, a unit test's given value).
-NUMBER = re.compile(r"^[+-]?(\d+\.\d*|\.\d+|\d+)([eE][+-]?\d+)?$")
+_NUMBER = re.compile(r"^[+-]?(\d+\.\d*|\.\d+|\d+)([eE][+-]?\d+)?$")
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 # The hour may have one digit (`2020-02-04 4:30:21`), as dbt-duckdb (agate) and spreadsheets write it.
 _TIMESTAMP = re.compile(r"^(\d{4}-\d{2}-\d{2})[ T](\d{1,2}):(\d{2}(:\d{2}(\.\d{1,6})?)?)$")
 _BOOL = {"true": True, "false": False}
 INT_MAX = 2**31 - 1
+
+
+def is_number(text: str) -> bool:
+    """Whether `text` is a decimal number as a CSV writes one (no inf or nan)."""
+    return _NUMBER.match(text) is not None
 
 
 @dataclass(frozen=True)
@@ -37,7 +42,8 @@ class SeedData:
 
 
 def infer_type(values: list[str]) -> str:
-    """The Hive type of a column from its values as text (empty cells are NULL and say nothing)."""
+    """The Hive type of a column from its values as text ('' is missing): int, bigint, double, boolean,
+    date, timestamp, or string."""
     present = [v for v in values if v != ""]
     if not present:
         return "string"
@@ -46,7 +52,7 @@ def infer_type(values: list[str]) -> str:
         if any(len(v.lstrip("+-")) > 1 and v.lstrip("+-").startswith("0") for v in present):
             return "string"
         return "int" if all(abs(int(v)) <= INT_MAX for v in present) else "bigint"
-    if all(NUMBER.match(v) for v in present):
+    if all(is_number(v) for v in present):
         return "double"
     if all(v.lower() in _BOOL for v in present):
         return "boolean"

@@ -302,3 +302,21 @@ def test_hive_refuses_at_compile_time(project, model, message):
     assert message in result.stderr
     if model == MERGE:
         assert "transactional=true" in result.stderr
+
+
+
+@pytest.mark.parametrize("branch, message, hint", [
+    ("(select max(amount) from {{ ref('event') }})", "ref to unknown model 'event'", "did you mean events?"),
+    ("(select max(amount) from {{ this }}))", "SQL syntax error", None),
+])
+def test_an_error_in_a_batch_render_names_the_model_file_and_line(daily, branch, message, hint):
+    """A batch renders the model again, with is_incremental() true: an error only that render reaches
+    reads as the compile's would, at the line of the model file."""
+    daily.write({"models/marts/daily.sql": DAILY.replace("{% endif %}", "{% endif %}\n{% if is_incremental() %}\n"
+                                                         f"and amount > {branch}\n{{% endif %}}")})
+    assert daily.elt("run").exit_code == 0
+    result = daily.elt("run", "--start", "2024-06-01", "--end", "2024-06-02", "-s", "daily")
+    assert result.exit_code == 1
+    assert "models/marts/daily.sql:8" in result.stdout and message in result.stdout, result.output
+    if hint:
+        assert hint in result.stdout

@@ -6,6 +6,7 @@ import math
 
 import pytest
 
+from elt.errors import SqlError
 from elt.testing import assert_model_returns, run_model
 from tests.functional.test_demo import copy_demo
 
@@ -291,3 +292,46 @@ def test_given_values_of_declared_types(project):
     """})
     result = proj.elt("test", "--unit")
     assert result.exit_code == 0, result.output
+
+
+# A model whose incremental branch, reached only with the unit test's overrides, holds the error.
+BRANCHED = """\
+    select student_id,
+    {% if is_incremental() %}
+      {BRANCH} as p
+    {% else %}
+      1 as p
+    {% endif %}
+    from {{ ref('events') }}
+    group by student_id
+"""
+
+OVERRIDDEN = unit_yml("""\
+  - name: incremental_branch
+    model: branched
+    overrides: {macros: {is_incremental: true}}
+    given:
+      - input: ref('events')
+        rows: [{student_id: 1, event_date: 2024-09-01}]
+    expect:
+      rows: [{student_id: 1}]
+""")
+
+
+@pytest.mark.parametrize("branch, message", [
+    ("1 + ", "SQL syntax error"),
+    ("percentile_approx(student_id, 0.5)", "percentile_approx() cannot be translated from Hive to duckdb"),
+])
+def test_an_error_reached_with_the_overrides_names_the_model_file_and_line(project, branch, message):
+    """A syntax error or a translation refusal in the unit-tested model points into the model file, at
+    the line written there, not at the yml or at a line of the rebuilt query."""
+    model = BRANCHED.replace("{BRANCH}", branch)
+    proj = project({"seeds/events.csv": EVENTS, "models/intermediate/branched.sql": model, **OVERRIDDEN})
+    result = proj.elt("test", "--unit")
+    assert result.exit_code == 1
+    assert "models/intermediate/branched.sql:3:" in result.stdout and message in result.stdout, result.stdout
+    assert "unit.yml:" not in result.stdout
+    with pytest.raises(SqlError) as raised:
+        run_model("branched", {"events": [{"student_id": 1}]}, project_dir=proj.root, is_incremental=True)
+    assert (raised.value.path, raised.value.line) == ("models/intermediate/branched.sql", 3)
+    assert message in raised.value.message

@@ -72,10 +72,7 @@ EXCEPTIONS: dict[tuple[str, str], str] = {
 }
 
 #: (importing module, imported module, name) -> why a private name crosses packages. Each must be needed.
-PRIVATE_EXCEPTIONS: dict[tuple[str, str, str], str] = {
-    ("elt.materializations.incremental_render", "elt.compile.compiler", "_parse_model"):
-        "one public render-and-parse function replaces it (issue 20, the render work)",
-}
+PRIVATE_EXCEPTIONS: dict[tuple[str, str, str], str] = {}
 
 
 @dataclass(frozen=True)

@@ -51,7 +51,7 @@ class Stamp:
 
 def inputs_digest(config: ProjectConfig, invocation: tuple[Any, ...], profiles_dir: Path | None) -> str:
     """Digest of everything a compile reads but the environment (see the module docstring)."""
-    from elt.compile.cache import _package_fingerprint, _version
+    from elt.compile.cache import code_versions
 
     h = hashlib.blake2b(digest_size=20)
 
@@ -61,7 +61,7 @@ def inputs_digest(config: ProjectConfig, invocation: tuple[Any, ...], profiles_d
             h.update(len(data).to_bytes(8, "little"))
             h.update(data)
 
-    add(str(FORMAT), sys.version, _package_fingerprint(), _version("sqlglot"), _version("jinja2"), repr(invocation))
+    add(str(FORMAT), sys.version, *code_versions(), repr(invocation))
     candidates = [config.pyproject_path]
     candidates += [folder / "profiles.yml" for folder in (profiles_dir, config.root, Path.home() / ".elt") if folder]
     for candidate in candidates:

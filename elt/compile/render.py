@@ -1,0 +1,244 @@
+"""One way to render and parse a model: render (with overrides) -> resolve refs -> parse, errors at the file's line.
+
+`render_model()` is what incremental batches (`is_incremental()` true, `start`/`end` set) and unit
+tests (inputs replaced by given rows) call; the compiler renders every model in one pass through its
+cache and worker processes, then resolves and parses each with the same `resolve_refs()` and
+`parse_model_sql()`. So a syntax error, an unknown ref or a translation refusal reads the same
+whoever rendered the model: the model file, the line written there, and a hint.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Callable, Collection, Mapping
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING, Any
+
+from elt.compile.sqlmap import source_line
+from elt.compile.templating import PLACEHOLDER_RE, THIS, RenderState
+from elt.errors import EltError, GraphError, ProjectError, SqlError
+from elt.nodes import Node
+
+if TYPE_CHECKING:
+    import sqlglot
+    from sqlglot import exp
+
+    from elt.compile.compiler import Manifest
+
+#: What an ephemeral model's ref resolves to: the CTE it is inlined as.
+EPHEMERAL_PREFIX = "__elt_ephemeral_"
+
+
+@dataclass(frozen=True)
+class Overrides:
+    """What a render changes from the compile's.
+
+    Attributes:
+        vars: set on top of the project's vars (a batch's `start` / `end`, a unit test's vars).
+        is_incremental: what `is_incremental()` returns.
+        ref: what `ref('name')` and `this` (name `THIS`) resolve to, instead of the relations of the
+            manifest; may raise an `EltError` for an input it does not have (unit tests' given rows).
+        source: what `source('source', 'table')` renders as, instead of the source's relation.
+    """
+
+    vars: Mapping[str, Any] = field(default_factory=dict)
+    is_incremental: bool = False
+    ref: Callable[[str], str] | None = None
+    source: Callable[[str, str], str] | None = None
+
+
+@dataclass
+class RenderedModel:
+    """A model rendered with overrides and parsed in the project dialect (ephemerals not inlined)."""
+
+    node: Node
+    #: what the render read and recorded: config, refs, sources, vars.
+    state: RenderState
+    #: the rendered SQL with refs resolved: the text `query` was parsed from (its positions refer to it).
+    sql: str
+    query: exp.Expression
+    dialect: str
+
+    def translate(self, dialect: str) -> str:
+        """`query` (as it is now) as SQL for an engine speaking `dialect`.
+
+        Raises:
+            SqlError: a construct that cannot run there with the same meaning, at the model file's line.
+        """
+        from elt.dialects import translate
+
+        try:
+            return translate(self.query, self.dialect, dialect, path=self.node.path)
+        except SqlError as exc:
+            map_error_line(exc, self.node, self.sql)
+            raise
+
+
+def render_model(manifest: Manifest, node: Node, overrides: Overrides | None = None) -> RenderedModel:
+    """Render `node` again with `overrides`, resolve its refs and parse it; the manifest is unchanged.
+
+    Raises:
+        TemplateError, GraphError: the render failed (unknown ref or source, with a did-you-mean hint).
+        SqlError, ProjectError: not one SELECT query in the project dialect (at the model file's line).
+    """
+    from elt.compile.templating import Renderer
+
+    overrides = overrides or Overrides()
+    project = manifest.project
+    refable = {n.name for n in manifest.nodes.values() if n.resource_type in ("model", "seed")}
+    sources = {f"{n.source_name}.{n.name}": n for n in manifest.nodes.values() if n.resource_type == "source"}
+    config = replace(project.config, vars={**project.config.vars, **overrides.vars})
+    renderer = Renderer(config, manifest.target, [(m.rel_path, m.text) for m in project.macros],
+                        overrides.source or source_lookup(sources),
+                        (lambda name: None) if overrides.ref else ref_check(refable, project.models))
+    renderer.namespace["is_incremental"] = lambda: overrides.is_incremental
+    state = renderer.render(node.path, node.raw_sql, node.name)
+    resolve = overrides.ref
+    if resolve is not None:
+        sql = PLACEHOLDER_RE.sub(lambda match: resolve(match.group(1)), state.sql)
+    else:
+        sql = resolve_refs(manifest.nodes, node, state.sql)
+    return RenderedModel(node, state, sql, parse_model_sql(node, sql, manifest.dialect), manifest.dialect)
+
+
+def source_lookup(sources: Mapping[str, Node]) -> Callable[[str, str], str]:
+    """`source()` for a render: 'source.table' -> the source's relation name.
+
+    Raises (from the returned function):
+        GraphError: an unknown source, with the close names.
+    """
+    def lookup(source_name: str, table_name: str) -> str:
+        key = f"{source_name}.{table_name}"
+        if key not in sources:
+            raise GraphError(f"unknown source {source_name!r}.{table_name!r}", hint=did_you_mean(key, sources))
+        return str(sources[key].relation)
+
+    return lookup
+
+
+def ref_check(refable: Collection[str], models: Collection[str]) -> Callable[[str], None]:
+    """The check of each `ref()`'d name during a render: `refable` are the enabled models and seeds,
+    `models` every model's name (a name there but not refable is a disabled model).
+
+    Raises (from the returned function):
+        GraphError: a ref to an unknown or disabled model.
+    """
+    def check(name: str) -> None:
+        if name not in refable:
+            hint = "it is disabled (enabled: false)" if name in models else did_you_mean(name, refable)
+            raise GraphError(f"ref to unknown model {name!r}", hint=hint)
+
+    return check
+
+
+def did_you_mean(name: str, candidates: Any) -> str | None:
+    """A hint naming the candidates close to a misspelt `name`, or None."""
+    close = difflib.get_close_matches(name, sorted(candidates), n=3, cutoff=0.6)
+    return f"did you mean {', '.join(close)}?" if close else None
+
+
+def by_name(nodes: Mapping[str, Node], name: str) -> Node:
+    """The model or seed `ref(name)` names.
+
+    Raises:
+        KeyError: no such model or seed.
+    """
+    for uid in (f"model.{name}", f"seed.{name}"):
+        if uid in nodes:
+            return nodes[uid]
+    raise KeyError(name)
+
+
+def resolve_refs(nodes: Mapping[str, Node], model: Node, sql: str) -> str:
+    """Rendered SQL with each ref (and `this`) placeholder replaced by its relation name; an
+    ephemeral model is read from the CTE it is inlined as."""
+    def replace(match: re.Match[str]) -> str:
+        name = match.group(1)
+        if name == THIS:
+            return str(model.relation) if model.relation else EPHEMERAL_PREFIX + model.name
+        node = by_name(nodes, name)
+        if node.resource_type == "model" and node.materialized == "ephemeral":
+            return EPHEMERAL_PREFIX + name
+        return str(node.relation)
+
+    return PLACEHOLDER_RE.sub(replace, sql)
+
+
+def parse_model_sql(model: Node, sql: str, dialect: str) -> exp.Expression:
+    """The one SELECT query of a model's rendered, resolved `sql`, parsed in the project `dialect`.
+
+    Raises:
+        ProjectError: the SQL is empty.
+        SqlError: a syntax error (mapped to the model file's line), or not exactly one query.
+    """
+    import sqlglot
+    from sqlglot import exp
+
+    from elt.dialects.hive_reader import reader
+
+    if not sql.strip():
+        raise ProjectError("model renders to empty SQL", path=model.path, hint="write a SELECT statement")
+    try:
+        statements = [s for s in sqlglot.parse(sql, read=reader(dialect)) if s is not None]
+    except sqlglot.errors.ParseError as exc:
+        raise _parse_error(exc, model, sql) from None
+    except sqlglot.errors.TokenError as exc:
+        raise _token_error(exc, model, sql) from None
+    if len(statements) != 1 or not isinstance(statements[0], exp.Query):
+        kind = "several statements" if len(statements) > 1 else f"a {type(statements[0]).__name__} statement"
+        raise SqlError(
+            f"a model must be one SELECT query, found {kind}", path=model.path,
+            hint="elt creates the table or view itself: write only the SELECT (CTEs allowed)",
+        )
+    return statements[0]  # type: ignore[return-value]  # sqlglot 30 types Query apart from Expression
+
+
+def map_error_line(error: EltError, model: Node, rendered: str) -> None:
+    """Turn a line in rendered SQL into the line in the model file, saying when that is a guess."""
+    if error.line is None:
+        return
+    mapped = source_line(model.raw_sql, rendered, error.line)
+    snippet = rendered.splitlines()[error.line - 1].strip() if error.line <= len(rendered.splitlines()) else ""
+    if mapped is None:
+        error.message += f" (line {error.line} of the rendered SQL: {snippet[:80]!r})"
+        error.line, error.col = None, None
+    else:
+        if mapped != error.line:
+            error.col = None
+        error.line = mapped
+        if snippet:
+            error.message += f"\n    {snippet[:120]}"
+
+
+def _parse_error(exc: sqlglot.errors.ParseError, model: Node, sql: str) -> SqlError:
+    first = exc.errors[0] if exc.errors else {}
+    rendered_line = first.get("line")
+    description = _plain_description(first.get("description") or str(exc).splitlines()[0])
+    token = first.get("highlight")
+    message = f"SQL syntax error: {description}"
+    if token:
+        message = f"SQL syntax error near {token!r}: {description}"
+    error = SqlError(message, path=model.path, line=rendered_line, col=first.get("col"))
+    map_error_line(error, model, sql)
+    return error
+
+
+def _plain_description(description: str) -> str:
+    """sqlglot's 'Required keyword: 'expression' missing for <class '...Add'>' in plain words."""
+    match = re.match(r"Required keyword: '(\w+)' missing for <class '[\w.]*?(\w+)'>", description)
+    if match:
+        return f"incomplete {match.group(2).upper()} expression (its {match.group(1)} is missing)"
+    return description
+
+
+def _token_error(exc: sqlglot.errors.TokenError, model: Node, sql: str) -> SqlError:
+    # The tokenizer reports the text it choked on, not a position; find that text.
+    text = str(exc)
+    context = text.split("'", 1)[1].rsplit("'", 1)[0] if "'" in text else ""
+    position = sql.find(context[-20:]) if context else -1
+    line = sql.count("\n", 0, position) + 1 if position >= 0 else None
+    error = SqlError("SQL syntax error: unterminated string, comment or quoted name", path=model.path, line=line,
+                     hint="check the quotes on this line")
+    map_error_line(error, model, sql)
+    return error
