@@ -176,7 +176,7 @@ def cache_type_names_in_this_process() -> None:
     Here `parse_one` of exactly those calls answers with a copy of the first answer: the same tree.
 
     This replaces `sqlglot.parse_one` for the whole process, so it is only for a process that runs
-    nothing but elt's parses (`elt.compile_processes`' workers), never for the one elt is imported in:
+    nothing but elt's parses (`elt.compile.fast.processes`' workers), never for the one elt is imported in:
     that one runs users' code too (pytest with `elt.testing`, an Airflow worker). It cannot be done on
     elt's own parser instead: the call is made by sqlglot's compiled `DataType.from_str` (sqlglotc),
     reached from the compiled Hive parser, and Python classes cannot extend sqlglotc's compiled
