@@ -158,6 +158,7 @@ def _build(
             finally:
                 adapter.close()
     finally:
+        manifest.save_cache()  # the translations made for the catalog's column types, for the next run
         # After the run it also holds the built relations' column names and types.
         try:
             artifacts.write_manifest(manifest)

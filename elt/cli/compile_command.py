@@ -84,6 +84,7 @@ def _compile_and_write(inv: Invocation, console: Console) -> tuple[Manifest, lis
             # Surfaces untranslatable constructs now rather than at run time.
             artifacts.write_translated(manifest, ordered, target_dialect, writer)
             written += [f"translated/{artifacts.output_path(manifest.nodes[uid])}" for uid in ordered]
+            manifest.save_cache()
         artifacts.write_manifest(manifest)
     return manifest, [*written, "manifest.json"]
 

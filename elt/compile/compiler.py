@@ -14,7 +14,6 @@ change alters (a new relation name, an ephemeral inlined into them). Parsed tree
 from __future__ import annotations
 
 import hashlib
-import weakref
 from collections.abc import Iterator, MutableMapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -62,7 +61,7 @@ class Manifest:
     compiled_sql: dict[str, str] = field(default_factory=dict)
     #: model unique id -> the parsed query behind compiled_sql (parsed on first access when the
     #: compiled SQL came from the cache).
-    queries: MutableMapping[str, exp.Expression] = field(init=False, repr=False)
+    queries: _Queries = field(init=False, repr=False)
     #: model unique id -> the text that was parsed (positions in `queries` refer to it).
     parsed_sql: dict[str, str] = field(default_factory=dict)
     #: model unique id -> the render's reads (vars, env vars), for artifacts and caching.
@@ -75,7 +74,6 @@ class Manifest:
 
     def __post_init__(self) -> None:
         self.queries = _Queries(self)
-        self._save_scheduled = False
         #: unique id -> dialect -> SQL given by sql_for (dropped when the node is parsed again).
         self._translated: dict[str, dict[str, str]] = {}
         #: ephemeral unique id -> its query without the ephemerals it reads (elt inlines those once
@@ -115,47 +113,52 @@ class Manifest:
         sql = self.cache.translation(key, variant) if self.cache is not None and key is not None else None
         if sql is not None:
             self.cache_stats.translation_hits += 1
-        else:
-            from elt.dialects import translate
+            self._translated.setdefault(unique_id, {})[variant] = sql
+            return sql
+        from elt.dialects import translate
 
-            consume = consume and isinstance(self.queries, _Queries)  # a tree it can parse again
-            try:
-                sql = translate(self.queries[unique_id], self.dialect, dialect, path=node.path, copy=not consume,
-                                relations=relations)
-            except SqlError as exc:
-                map_error_line(exc, node, self.parsed_sql[unique_id])
-                raise
-            finally:
-                if consume:
-                    self.queries.forget(unique_id)  # type: ignore[attr-defined]
-            self.cache_stats.translated += 1
-            if self.cache is not None and key is not None:
-                self.cache.put_translation(key, variant, sql)
-                self._schedule_save()
-        self._translated.setdefault(unique_id, {})[variant] = sql
+        try:
+            sql = translate(self.queries[unique_id], self.dialect, dialect, path=node.path, copy=not consume,
+                            relations=relations)
+        except SqlError as exc:
+            map_error_line(exc, node, self.parsed_sql[unique_id])
+            raise
+        finally:
+            if consume:
+                self.queries.forget(unique_id)  # parsed again if asked for
+        self.record_translation(unique_id, variant, sql, key)
         return sql
+
+    def record_translation(self, unique_id: str, variant: str, sql: str, key: str | None) -> None:
+        """Keep a translation of a model (`variant`: the engine's dialect, and the column types it was
+        written for), in this manifest and, under the model's parse key, in the compile cache."""
+        self._translated.setdefault(unique_id, {})[variant] = sql
+        self.cache_stats.translated += 1
+        if self.cache is not None and key is not None:
+            self.cache.put_translation(key, variant, sql)
+
+    def forget_compiled(self, unique_id: str) -> None:
+        """Drop what was derived from a model's compiled SQL (translations, its body as an inlined
+        ephemeral): it is being compiled again."""
+        self._translated.pop(unique_id, None)
+        self._ephemeral_bodies.pop(unique_id, None)
 
     def use_rendered(self, rendered: RenderedModel) -> None:
         """Make a model rendered again (`elt.compile.render.render_model`, e.g. an incremental batch)
         its compiled SQL, with the ephemerals it reads inlined; its translations are made again."""
         node = rendered.node
         uid = node.unique_id
-        self._translated.pop(uid, None)
-        self._ephemeral_bodies.pop(uid, None)
+        self.forget_compiled(uid)
         ephemerals = _ephemeral_ancestors(self, node)
         _record_query(self, node, rendered.sql, rendered.query, ephemerals,
                       _parse_key(self, rendered.sql, ephemerals))
 
     def save_cache(self) -> None:
-        """Write the compile cache now, with the translations made since compiling. Without this
-        call it is written when the manifest is garbage-collected, or at exit."""
+        """Write the compile cache with the translations made since compiling (at run time, for the
+        column types of the relations a model reads): what makes a command that translates call it
+        when it is done. Writes nothing when nothing changed; never raises."""
         if self.cache is not None:
             self.cache.save()
-
-    def _schedule_save(self) -> None:
-        if not self._save_scheduled and self.cache is not None:
-            self._save_scheduled = True
-            weakref.finalize(self, self.cache.save)
 
 
 def _types_digest(relations: dict[str, dict[str, str]]) -> str:
@@ -320,7 +323,7 @@ def _compile(
             parsed = _parse_model(manifest, node, states[uid])
             if parsed and engine_dialect and node.resource_type == "model":
                 _translate_early(manifest, node, engine_dialect)
-            elif parsed and node.resource_type == "test" and isinstance(manifest.queries, _Queries):
+            elif parsed and node.resource_type == "test":
                 manifest.queries.forget(uid)  # parsed again only if a test run translates it
         manifest.render_reads[uid] = states[uid].vars_read
     heap.freeze_more()  # the manifest
@@ -382,11 +385,10 @@ def _accept_parsed(
     """Record a query a worker process parsed (and translated), as `_parse_model` and
     `_translate_early` would have; its tree is parsed again only if asked for."""
     uid = node.unique_id
-    manifest._translated.pop(uid, None)
+    manifest.forget_compiled(uid)
     manifest.parsed_sql[uid] = sql
     manifest.compiled_sql[uid] = sql
-    if isinstance(manifest.queries, _Queries):
-        manifest.queries.forget(uid)
+    manifest.queries.forget(uid)
     manifest.cache_stats.parsed += 1
     cache = manifest.cache
     if key is not None and cache is not None:
@@ -395,10 +397,7 @@ def _accept_parsed(
     else:
         manifest.parse_keys.pop(uid, None)
     if translated is not None and engine_dialect is not None:
-        manifest._translated.setdefault(uid, {})[engine_dialect] = translated
-        manifest.cache_stats.translated += 1
-        if key is not None and cache is not None:
-            cache.put_translation(key, engine_dialect, translated)
+        manifest.record_translation(uid, engine_dialect, translated, key)
 
 
 def _translate_early(manifest: Manifest, model: Node, dialect: str) -> None:
@@ -504,8 +503,7 @@ def _parse_model(manifest: Manifest, model: Node, state: RenderState) -> bool:
     """
     sql = resolve_refs(manifest.nodes, model, state.sql)
     uid = model.unique_id
-    manifest._translated.pop(uid, None)
-    manifest._ephemeral_bodies.pop(uid, None)
+    manifest.forget_compiled(uid)
     ephemerals = _ephemeral_ancestors(manifest, model)
     cache = manifest.cache
     key = _parse_key(manifest, sql, ephemerals)
@@ -515,8 +513,7 @@ def _parse_model(manifest: Manifest, model: Node, state: RenderState) -> bool:
         # parsed only if its tree is asked for.
         manifest.parsed_sql[uid] = sql
         manifest.compiled_sql[uid] = compiled or sql
-        if isinstance(manifest.queries, _Queries):
-            manifest.queries.forget(uid)
+        manifest.queries.forget(uid)
         if compiled is not None:
             manifest.cache_stats.parse_hits += 1
         _keep_parse_key(manifest, uid, key, None if compiled is not None else sql)

@@ -103,6 +103,18 @@ def test_no_change_renders_parses_and_translates_nothing(proj):
     assert cache_file.stat().st_mtime_ns == written  # nothing changed, nothing written
 
 
+def test_a_runs_translations_are_kept_for_the_next_run(proj):
+    """At run time each model is translated again for the column types of what it reads; the run
+    saves those translations in the compile cache when it ends, so the next run makes none."""
+    assert proj.elt("seed").exit_code == 0
+    first = proj.elt("--debug", "run")
+    assert first.exit_code == 0, first.output
+    assert "the run translated 0 query(ies)" not in first.output
+    second = proj.elt("--debug", "run")
+    assert second.exit_code == 0, second.output
+    assert "the run translated 0 query(ies) for the engine" in second.output
+
+
 def test_queries_of_cached_models_are_parsed_on_demand(proj):
     first = compile_(proj)
     second = compile_(proj)
