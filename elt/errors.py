@@ -77,6 +77,23 @@ class GraphError(EltError):
     """The dependency graph is wrong: a cycle, an unknown ref or source, a duplicate name."""
 
 
+class ErrorList(EltError):
+    r"""Several errors found in one pass (`elt compile` reports every model's at once), each with its
+    own file, line and hint.
+
+    >>> str(ErrorList([SqlError("bad", path="a.sql", line=2), TemplateError("worse", path="b.sql")]))
+    'a.sql:2: bad\n\nb.sql: worse\n\n2 errors'
+    """
+
+    def __init__(self, errors: list[EltError]) -> None:
+        super().__init__(f"{len(errors)} errors")
+        self.errors = list(errors)
+        self.exit_code = max(error.exit_code for error in errors)
+
+    def __str__(self) -> str:
+        return "\n\n".join([*(str(error) for error in self.errors), self.message])
+
+
 class AdapterError(EltError):
     """The engine refused a connection or a statement; the engine's own message is kept.
 

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 from elt.adapters.base import Adapter
 from elt.cli.invocation import Invocation, adapter_class_of, compile_manifest, select
 from elt.compile.compiler import Manifest
-from elt.errors import ArtifactError, EltError, ProjectError
+from elt.errors import ArtifactError, EltError, ProjectError, SqlError
 from elt.project.loader import load_project
 from elt.report.console import Console
 from elt.run.interrupts import Interrupts, signal_name
@@ -120,10 +120,7 @@ def _build(
     stats = manifest.cache_stats
     translated = (stats.translated, stats.translation_hits)
     adapter_cls = adapter_class_of(manifest.target)
-    # Translate everything before touching the warehouse: a construct the engine cannot run with
-    # Hive's meaning is a compile error, and nothing is built.
-    sql = {uid: manifest.sql_for(uid, adapter_cls.dialect) for uid in plan.unique_ids
-           if uid in manifest.nodes and manifest.nodes[uid].resource_type in ("model", "test")}
+    sql = _engine_sql(manifest, plan, adapter_cls.dialect)
     artifacts.write_compiled(manifest, plan.unique_ids)
     start = time.perf_counter()
     if not plan.unique_ids:
@@ -167,6 +164,23 @@ def _build(
     log.debug("the run translated %d query(ies) for the engine (and took %d from the cache)",
               stats.translated - translated[0], stats.translation_hits - translated[1])
     return RunOutcome(manifest, results, elapsed, stopped_by, write_errors[0] if write_errors else None)
+
+
+def _engine_sql(manifest: Manifest, plan: Plan, dialect: str) -> dict[str, str]:
+    """The planned models' and tests' SQL for the engine, translated before the warehouse is touched.
+
+    A node the engine cannot run with the project dialect's meaning (a translation refusal) is left
+    out: it is that node's own failure, met again when the node's turn comes (elt.run.node_build), so
+    its descendants are skipped and everything else is built.
+    """
+    sql = {}
+    for uid in plan.unique_ids:
+        if uid in manifest.nodes and manifest.nodes[uid].resource_type in ("model", "test"):
+            try:
+                sql[uid] = manifest.sql_for(uid, dialect)
+            except SqlError:
+                continue
+    return sql
 
 
 def _run_lock(manifest: Manifest, adapter: Adapter, command: str, wait: bool,

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from elt.cli.invocation import Invocation, compile_manifest, select
 from elt.compile.compiler import Manifest
+from elt.errors import EltError, ErrorList, SqlError
 from elt.report.console import Console
 
 
@@ -70,18 +71,35 @@ def compile_command(inv: Invocation, console: Console, *, stamped: bool = True) 
 
 
 def _compile_and_write(inv: Invocation, console: Console) -> tuple[Manifest, list[str]]:
-    """`compile_command`'s work; returns the manifest and the files written, relative to target/."""
+    """`compile_command`'s work; returns the manifest and the files written, relative to target/.
+
+    Raises:
+        ErrorList: the errors of every model that did not render, parse or translate, after all of
+            them were tried (the only one when there is one); nothing is written then.
+    """
     from elt.report import artifacts
 
-    manifest = compile_manifest(inv, console)
+    errors: list[EltError] = []
+    manifest = compile_manifest(inv, console, errors)
     selected = select(manifest, inv, console, {"model"})
     ordered = [uid for uid in manifest.graph.topological_order() if uid in selected and uid in manifest.compiled_sql]
+    target_dialect = manifest.target.dialect
+    if target_dialect != manifest.dialect:
+        # Surfaces untranslatable constructs now rather than at run time (the translations are kept
+        # in the manifest for write_translated).
+        for uid in ordered:
+            try:
+                manifest.sql_for(uid, target_dialect)
+            except SqlError as exc:
+                errors.append(exc)
+    if errors:
+        errors.sort(key=lambda error: (error.path or "", error.line or 0))
+        manifest.save_cache()
+        raise errors[0] if len(errors) == 1 else ErrorList(errors)
     with artifacts.writing() as writer:  # the SQL files are written while the manifest is made
         artifacts.write_compiled(manifest, ordered, writer)
         written = [f"compiled/{artifacts.output_path(manifest.nodes[uid])}" for uid in ordered]
-        target_dialect = manifest.target.dialect
         if target_dialect != manifest.dialect:
-            # Surfaces untranslatable constructs now rather than at run time.
             artifacts.write_translated(manifest, ordered, target_dialect, writer)
             written += [f"translated/{artifacts.output_path(manifest.nodes[uid])}" for uid in ordered]
             manifest.save_cache()

@@ -15,7 +15,7 @@ from typing import Any
 
 from elt.adapters.base import Adapter
 from elt.compile.compiler import Manifest, compile_project
-from elt.errors import ProjectError
+from elt.errors import EltError, ProjectError
 from elt.project.config import TargetConfig, load_target
 from elt.project.loader import Project, load_project
 from elt.report.console import Console
@@ -49,11 +49,13 @@ def load(inv: Invocation) -> tuple[Project, TargetConfig]:
     return project, target
 
 
-def compile_manifest(inv: Invocation, console: Console) -> Manifest:
+def compile_manifest(inv: Invocation, console: Console, errors: list[EltError] | None = None) -> Manifest:
+    """The project compiled in memory. `errors`: as for `compile_project` (each model's render or
+    parse error is appended there instead of raised)."""
     project, target = load(inv)
     for warning in project.warnings:
         console.warning(warning)
-    manifest = compile_project(project, target)
+    manifest = compile_project(project, target, errors=errors)
     stats = manifest.cache_stats
     log.debug("compiled %d node(s): %d file(s) rendered (%d from the cache), %d generic test(s) rendered "
               "(%d from the cache), %d query(ies) parsed (%d from the cache), %d translated (%d from the cache)",

@@ -36,7 +36,7 @@ from elt.compile.render import (
 )
 from elt.compile.sqlmap import line_of_call
 from elt.compile.templating import RenderState
-from elt.errors import GraphError, ProjectError, SqlError
+from elt.errors import EltError, GraphError, ProjectError, SqlError
 from elt.nodes import IDENTIFIER, MATERIALIZATIONS, MODEL_CONFIG_KEYS, TEST_CONFIG_KEYS, Node, Relation
 from elt.project.config import TargetConfig
 from elt.project.loader import Project
@@ -209,12 +209,16 @@ class _Queries(MutableMapping[str, "exp.Expression"]):
         self._parsed.pop(unique_id, None)
 
 
-def compile_project(project: Project, target: TargetConfig, *, use_cache: bool | None = None) -> Manifest:
+def compile_project(project: Project, target: TargetConfig, *, use_cache: bool | None = None,
+                    errors: list[EltError] | None = None) -> Manifest:
     """Render, resolve and parse every enabled model of `project` for `target`.
 
     Args:
         use_cache: read and write the compile cache under the target path (default: yes, unless the
             environment variable ELT_NO_CACHE is set).
+        errors: when given, a model that fails to render or parse does not stop the compile: its
+            error is appended here and the model is left without compiled SQL (`elt compile` reports
+            every model's error at once). Errors of the project as a whole (a cycle) still raise.
 
     Raises:
         TemplateError, GraphError, SqlError, ProjectError: the first problem found, with its file
@@ -246,7 +250,7 @@ def compile_project(project: Project, target: TargetConfig, *, use_cache: bool |
     renders = CachedRenderer(make_renderer, cache, stats, project.config.vars, refable, sources)
     try:
         with heap.frozen():  # the loaded project and the cache
-            manifest = _compile(project, target, renders, stats, cache)
+            manifest = _compile(project, target, renders, stats, cache, errors)
     except BaseException:
         if cache is not None:
             cache.save(prune=False)  # keep what was rendered before the error for the next attempt
@@ -257,17 +261,28 @@ def compile_project(project: Project, target: TargetConfig, *, use_cache: bool |
 
 
 def _compile(
-    project: Project, target: TargetConfig, renders: CachedRenderer, stats: CacheStats, cache: CompileCache | None
+    project: Project, target: TargetConfig, renders: CachedRenderer, stats: CacheStats, cache: CompileCache | None,
+    errors: list[EltError] | None = None,
 ) -> Manifest:
     states: dict[str, RenderState] = {}
     models: dict[str, Node] = {}
+    #: models whose render or parse failed (with `errors`): kept as nodes, so what refs them still
+    #: resolves, but without SQL.
+    failed: set[str] = set()
     renders.prefetch([(name, model.path, model.raw_sql) for name, model in project.models.items()
                       if model.config.get("enabled", True) is not False])
     for name, model in project.models.items():
         if model.config.get("enabled", True) is False:
             continue
-        state = renders.render(model.path, model.raw_sql, name)
-        model.config = _effective_config(model, state)
+        try:
+            state = renders.render(model.path, model.raw_sql, name)
+            model.config = _effective_config(model, state)
+        except EltError as exc:
+            if errors is None:
+                raise
+            errors.append(exc)
+            failed.add(model.unique_id)
+            state = RenderState(model_name=name, path=model.path)
         if model.config.get("enabled", True) is False:
             continue
         states[model.unique_id] = state
@@ -317,10 +332,19 @@ def _compile(
         done = parsing.results()
     for uid in order:
         node = nodes[uid]
+        if failed and (uid in failed or failed.intersection(_ephemeral_ancestors(manifest, node))):
+            continue  # its error (or its inlined ephemeral's) is already in `errors`
         if uid in done:
             _accept_parsed(manifest, node, *done[uid], engine_dialect)
         else:
-            parsed = _parse_model(manifest, node, states[uid])
+            try:
+                parsed = _parse_model(manifest, node, states[uid])
+            except EltError as exc:
+                if errors is None:
+                    raise
+                errors.append(exc)
+                failed.add(uid)
+                continue
             if parsed and engine_dialect and node.resource_type == "model":
                 _translate_early(manifest, node, engine_dialect)
             elif parsed and node.resource_type == "test":

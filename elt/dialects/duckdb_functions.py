@@ -20,6 +20,7 @@ and a lambda), so the argument is written once and nesting stays linear.
 from __future__ import annotations
 
 import hashlib
+import re
 import threading
 from typing import Any
 
@@ -27,7 +28,12 @@ _CREATING = threading.Lock()
 
 
 def _once(value: str, var: str, body: str) -> str:
-    """`body` with `var` bound to `value`, evaluated once: list_transform([value], lambda var: body)[1]."""
+    """`body` with `var` bound to `value`, evaluated once: list_transform([value], lambda var: body)[1].
+
+    A field of `var` is read as `var['field']`: DuckDB (2.0) binds `var.field` inside HAVING as a
+    column named `field` ("must appear in the GROUP BY clause").
+    """
+    body = re.sub(rf"\b{re.escape(var)}\.([A-Za-z_]\w*)", rf"{var}['\1']", body)
     return f"list_transform([{value}], lambda {var}: {body})[1]"
 
 
@@ -53,11 +59,13 @@ def _cast_error(target: str) -> str:
 MACROS: dict[str, tuple[str, str]] = {}
 
 # -- conversions ---------------------------------------------------------------------------------------
-# A Hive date/timestamp argument may be a DATE, a TIMESTAMP or a string; to_date() reads a string by its
-# 'yyyy-MM-dd' prefix and ignores the rest.
+# A Hive date/timestamp argument may be a DATE, a TIMESTAMP or a string. A string is a date when, trimmed,
+# it is 'yyyy-M-d' alone or followed by a space or a 'T' and anything (Hive 3's Date.valueOf cuts there);
+# '2024-01-05x' is not a date (NULL).
 _NOT_A_DATE = "error('elt: Hive date functions take a DATE, TIMESTAMP or STRING, not ' || typeof(x))"
 MACROS["hive__str_to_ts"] = ("s", "TRY_CAST(trim(s) AS TIMESTAMP)")
-MACROS["hive__str_to_date"] = ("s", "TRY_CAST(regexp_extract(s, '^\\s*(\\d{4}-\\d{1,2}-\\d{1,2})', 1) AS DATE)")
+MACROS["hive__str_to_date"] = (
+    "s", "TRY_CAST(regexp_extract(s, '^\\s*(\\d{4}-\\d{1,2}-\\d{1,2})(\\s*$|[ T])', 1) AS DATE)")
 MACROS["hive_to_ts"] = (
     "x",
     "CASE WHEN typeof(x) = 'VARCHAR' THEN hive__str_to_ts(CAST(x AS VARCHAR))"
@@ -411,6 +419,13 @@ MACROS["hive_in_eq"] = (
     " Hive versions; cast one side explicitly')"
     f" WHEN {_INT_VS_FRACTION} THEN TRY_CAST(x AS DOUBLE) = TRY_CAST(y AS DOUBLE)"
     " ELSE x = ytext END",
+)
+# x IN (<integer literals>), x's type known only at bind time: one DuckDB IN (as fast on 20k items as
+# DuckDB's own), after the check hive_in_eq makes per item (no integer literal is a fraction or text).
+MACROS["hive__in_numbers"] = (
+    "x",
+    "CASE WHEN typeof(x) = 'VARCHAR' THEN error('elt: IN (...) between strings and numbers compares differently"
+    " across Hive versions; cast one side explicitly') ELSE x END",
 )
 
 # Variants that evaluate the argument once, for arguments built from other macros (see hive_types).

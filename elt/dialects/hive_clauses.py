@@ -124,6 +124,8 @@ def _in(node: exp.Expr) -> exp.Expr:
     items = node.expressions
     if not any(_literal_needs_care(i) for i in items) or _is_literal(node.this):
         return node
+    if all(_is_bigint_literal(i) for i in items):
+        return types.in_integers(node.this, items)
     tests = [
         _cmp("eq", node.this.copy(), item, "hive_in_")
         if _literal_needs_care(item)
@@ -131,6 +133,13 @@ def _in(node: exp.Expr) -> exp.Expr:
         for item in items
     ]
     return exp.Paren(this=exp.or_(*tests, copy=False))
+
+
+def _is_bigint_literal(node: exp.Expr) -> bool:
+    """An integer literal (maybe negative) that Hive and DuckDB both read as an INT or a BIGINT."""
+    number = node.this if isinstance(node, exp.Neg) else node
+    return (isinstance(number, exp.Literal) and not number.is_string and number.is_int
+            and len(number.this.lstrip("+")) < 19)
 
 
 def _between(node: exp.Expr) -> exp.Expr:

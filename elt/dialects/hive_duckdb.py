@@ -19,6 +19,7 @@ from elt.dialects import volatile
 from elt.dialects._common import DUCKDB, Refusal, Rule, hive_name, refuse
 from elt.dialects.column_kinds import annotate_column_kinds
 from elt.dialects.hive_clauses import CLAUSE_RULES
+from elt.dialects.hive_column_names import name_unaliased
 from elt.dialects.hive_functions import FUNCTION_RULES, PASS
 
 RULES = {**FUNCTION_RULES, **CLAUSE_RULES}
@@ -114,6 +115,7 @@ def to_duckdb(query: exp.Expr, *, copy: bool = True, relations: Relations | None
         Refusal: a construct cannot keep its Hive meaning on DuckDB.
     """
     tree = query.copy() if copy else query
+    name_unaliased(tree)
     if column_types:
         annotate_column_kinds(tree, relations)
     tree, volatile_calls = _rewrite(tree)

@@ -395,6 +395,19 @@ def compare(op: str, value: exp.Expr, literal: exp.Expr, *, in_list: bool = Fals
     return _dispatch(name, value, literal, exp.Literal.string(text))
 
 
+def in_integers(value: exp.Expr, items: list[exp.Expr]) -> exp.Expr:
+    """`value IN (items)`, every item an integer literal, as one DuckDB IN: `compare` would write each
+    item as its own comparison (an OR chain, 30 times slower on 20k items). Against integers, `compare`
+    leaves every type but a string as it is, and DuckDB's IN compares those as its `=` does; a string
+    is refused, or raises at run time when its type shows only then (hive__in_numbers)."""
+    kind = static_type(value)
+    if kind == "VARCHAR":
+        refuse("IN (...)", "a list that mixes strings and numbers compares differently across Hive versions", value)
+    if kind is None:
+        value = macro("hive__in_numbers", value)
+    return exp.In(this=value, expressions=items)
+
+
 _OPERATORS = {"eq": exp.EQ, "ne": exp.NEQ, "lt": exp.LT, "le": exp.LTE, "gt": exp.GT, "ge": exp.GTE}
 
 

@@ -13,7 +13,7 @@ from collections.abc import Iterable
 
 import click
 
-from elt.errors import EltError
+from elt.errors import EltError, ErrorList
 from elt.nodes import Node, NodeResult
 
 _STATUS = {
@@ -168,6 +168,11 @@ def format_table(columns: list[str], rows: list[tuple]) -> str:
 
 def print_error(error: EltError) -> None:
     """An elt error, as the user sees it: location, message, hint — no traceback."""
+    if isinstance(error, ErrorList):
+        for each in error.errors:
+            print_error(each)
+        click.secho(f"{error.message}", fg="red", err=True)
+        return
     location = f"{error.location}: " if error.location else ""
     click.secho(f"Error: {location}{error.message}", fg="red", err=True)
     if error.hint:

@@ -34,6 +34,9 @@ class Query:
     #: the query as written (without the datasets), and the datasets it reads.
     body: str = ""
     uses: tuple[str, ...] = ()
+    #: the column names Hive gives (checked on DuckDB): Spark, where the fixtures come from, names an
+    #: unaliased expression by its text, Hive by its position (`_c0`).
+    hive_columns: tuple[str, ...] | None = None
 
     @property
     def key(self) -> str:
@@ -85,6 +88,7 @@ def load() -> list[Query]:
                 refuse=item.get("refuse"),
                 body=item["sql"].strip(),
                 uses=tuple(item.get("uses", [])),
+                hive_columns=tuple(item["hive_columns"]) if "hive_columns" in item else None,
             )
             if query.key in seen:
                 raise ValueError(f"duplicate corpus id {query.key}")
