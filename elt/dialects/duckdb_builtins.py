@@ -187,3 +187,47 @@ MACROS["hive_parse_url_query"] = (
 # regr_slope/regr_intercept/regr_r2 (GenericUDAFBinarySetFunctions): NULL where DuckDB gives NaN (x
 # constant, or fewer than two pairs).
 MACROS["hive__nan_null"] = ("x", "CASE WHEN isnan(x) THEN NULL ELSE x END")
+
+# -- conv ------------------------------------------------------------------------------------------------
+# conv (UDFConv): the digits of `n` in base `f` up to the first character that is not one, read as an
+# unsigned 64-bit number (all ones on overflow); a leading '-' negates it (two's complement) when `t`
+# is positive; a negative `t` prints the value as signed. Bases outside 2..36 (by absolute value) or
+# an empty `n` give NULL.
+_U64 = "18446744073709551615::HUGEINT"
+_DIGITS = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+MACROS["hive__conv_digits"] = (
+    "s, radix",
+    "list_transform([list_transform(string_split(s, ''), lambda _c: CASE WHEN _c BETWEEN '0' AND '9'"
+    " THEN ascii(_c) - 48 WHEN lower(_c) BETWEEN 'a' AND 'z' AND length(_c) = 1 THEN ascii(lower(_c)) - 87"
+    " ELSE 99 END)], lambda _d:"
+    " CASE WHEN list_position(list_transform(_d, lambda _x: _x >= radix), true) IS NULL"
+    " THEN _d ELSE _d[1:list_position(list_transform(_d, lambda _x: _x >= radix), true) - 1] END)[1]",
+)
+MACROS["hive__conv_value"] = (
+    "digits, radix",
+    "list_transform([list_reduce(digits, lambda _v, _d: CASE WHEN _v < 0 THEN _v"
+    f" WHEN _v * radix + _d > {_U64} THEN -1::HUGEINT ELSE _v * radix + _d END, 0::HUGEINT)],"
+    f" lambda _v: CASE WHEN _v < 0 THEN {_U64} ELSE _v END)[1]",
+)
+MACROS["hive__conv_encode"] = (
+    "v, b",
+    f"CASE WHEN v // b = 0 THEN '' ELSE to_base(CAST(v // b AS BIGINT), b) END"
+    f" || substr('{_DIGITS}', CAST(v % b AS INTEGER) + 1, 1)",
+)
+MACROS["hive_conv"] = (
+    "n, f, t",
+    "CASE WHEN n IS NULL OR f IS NULL OR t IS NULL OR f < 2 OR f > 36 OR abs(t) < 2 OR abs(t) > 36"
+    " OR CAST(n AS VARCHAR) = '' THEN NULL"
+    # Spark trims the number first; whether a Hive version does is not checked: fail loudly.
+    " WHEN regexp_matches(CAST(n AS VARCHAR), '^\\s') THEN error('elt: conv() of a number with leading"
+    " white space is not translated')"
+    " ELSE"
+    " list_transform([{'neg': left(CAST(n AS VARCHAR), 1) = '-', 'v': hive__conv_value(hive__conv_digits("
+    "CASE WHEN left(CAST(n AS VARCHAR), 1) = '-' THEN substr(CAST(n AS VARCHAR), 2) ELSE CAST(n AS VARCHAR) END,"
+    " f), f)}],"
+    " lambda _a: list_transform([CASE WHEN _a.neg AND t > 0"
+    f" THEN CASE WHEN _a.v >= 9223372036854775808::HUGEINT THEN {_U64} ELSE ({_U64} + 1 - _a.v) % ({_U64} + 1) END"
+    " ELSE _a.v END], lambda _v: CASE WHEN t < 0 AND _v >= 9223372036854775808::HUGEINT"
+    f" THEN '-' || hive__conv_encode({_U64} + 1 - _v, abs(t))"
+    " ELSE (CASE WHEN _a.neg AND t < 0 THEN '-' ELSE '' END) || hive__conv_encode(_v, abs(t)) END)[1])[1] END",
+)

@@ -279,8 +279,7 @@ BUILTIN_ANONYMOUS_RULES: dict[str, AnonymousRule] = {
     "surrogate_key": _refusal("it numbers rows from Hive's transactional write ids",
                               "use row_number() OVER (...) for a key"),
     "create_union": _refusal("DuckDB's UNION type is not Hive's uniontype"),
-    "conv": _refusal("its unsigned 64-bit conversion between bases has no checked DuckDB translation yet",
-                     "use hex()/bin() for bases 16 and 2, which elt translates"),
+    "conv": lambda n: macro("hive_conv", to_string(_args(n, 3, 3)[0]), *n.expressions[1:]),
     "parse_url_tuple": _refusal("the table-generating form is not translated",
                                 "select parse_url(url, 'HOST'), parse_url(url, 'PATH'), ... instead"),
 }
