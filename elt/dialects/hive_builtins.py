@@ -280,6 +280,9 @@ BUILTIN_ANONYMOUS_RULES: dict[str, AnonymousRule] = {
                               "use row_number() OVER (...) for a key"),
     "create_union": _refusal("DuckDB's UNION type is not Hive's uniontype"),
     "conv": lambda n: macro("hive_conv", to_string(_args(n, 3, 3)[0]), *n.expressions[1:]),
+    **{name: _refusal("DuckDB has no XML or XPath support", f"parse the XML before loading, {_BRANCH}")
+       for name in ("xpath", "xpath_string", "xpath_boolean", "xpath_int", "xpath_long", "xpath_short",
+                    "xpath_float", "xpath_double", "xpath_number")},
     "parse_url_tuple": _refusal("the table-generating form is not translated",
                                 "select parse_url(url, 'HOST'), parse_url(url, 'PATH'), ... instead"),
 }
