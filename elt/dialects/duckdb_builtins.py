@@ -76,6 +76,9 @@ MACROS["hive_format_number"] = (
     "x, fmt",
     "CASE WHEN typeof(x) LIKE 'DECIMAL%' THEN (CASE WHEN x < 0 AND round_even(x, hive__fmt_digits(fmt)) = 0"
     " THEN '-' ELSE '' END) || format(fmt, CAST(round_even(x, hive__fmt_digits(fmt)) AS DOUBLE))"
+    # an integer exactly, not through a double (which would change the digits past 2^53)
+    f" WHEN typeof(x) IN ({_INT32}, 'BIGINT') THEN format('{{:,}}', x)"
+    " || CASE WHEN hive__fmt_digits(fmt) > 0 THEN '.' || repeat('0', hive__fmt_digits(fmt)) ELSE '' END"
     " ELSE format(fmt, CAST(x AS DOUBLE)) END",
 )
 MACROS["hive__fmt_digits"] = ("fmt", "CAST(regexp_extract(fmt, '\\.(\\d+)f', 1) AS INTEGER)")

@@ -231,7 +231,9 @@ def _sha2(node: exp.Expr) -> exp.Expr:
 def _nan_null(node: exp.Expr) -> exp.Expr:
     # Hive's regression aggregates are NULL where DuckDB's are NaN (a constant x, fewer than two pairs).
     if isinstance(node.parent, exp.Window):
-        refuse(f"{node.key}() OVER", "regression aggregates are not translated as window functions", node)
+        names: dict[type[exp.Expr], str] = {exp.RegrIntercept: "regr_intercept", exp.RegrR2: "regr_r2"}
+        name = names.get(type(node), "regr_slope")
+        refuse(f"{name}() OVER", "regression aggregates are not translated as window functions", node)
     return macro("hive__nan_null", node)
 
 
