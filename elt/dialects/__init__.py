@@ -72,8 +72,11 @@ def translate(
             return sql
         except Refusal as refusal:
             raise refusal.to_error(write, path) from None
+    from elt.dialects.hive_reader import reader
+
     try:
-        return query.sql(dialect=write, pretty=True, unsupported_level=sqlglot.ErrorLevel.RAISE, copy=copy)
+        # elt's own Hive dialect writes Hive: date patterns as the model wrote them, Hive's function names
+        return query.sql(dialect=reader(write), pretty=True, unsupported_level=sqlglot.ErrorLevel.RAISE, copy=copy)
     except sqlglot.errors.UnsupportedError as exc:
         raise SqlError(
             f"cannot translate to {write}: {exc}",

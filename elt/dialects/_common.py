@@ -115,7 +115,7 @@ HIVE_NAMES: dict[type[exp.Expr], str] = {
     exp.Quantile: "percentile",
     exp.ArrayAgg: "collect_list",
     exp.ArrayUniqueAgg: "collect_set",
-    exp.Variance: "variance/var_samp",
+    exp.Variance: "var_samp",
     exp.Stddev: "stddev",
     exp.UnixToStr: "from_unixtime",
     exp.StrToUnix: "unix_timestamp",

@@ -24,6 +24,8 @@ import re
 import threading
 from typing import Any
 
+from elt.dialects.duckdb_builtins import MACROS as BUILTIN_MACROS
+
 _CREATING = threading.Lock()
 
 
@@ -451,6 +453,8 @@ for _name in (
     _params, _body = MACROS[_name]
     _rest = _params.split(", ")[1:]
     MACROS[f"{_name}_once"] = (_params, _once("x", "_x", f"{_name}({', '.join(['_x', *_rest])})"))
+
+MACROS.update(BUILTIN_MACROS)
 
 _DEFINITIONS = [f"{name}({params}) AS {body}" for name, (params, body) in MACROS.items()]
 #: Changes whenever a definition changes, so a database with older macros gets them replaced.

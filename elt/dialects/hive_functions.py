@@ -15,6 +15,7 @@ from functools import reduce
 from sqlglot import exp
 
 from elt.dialects._common import Rule, call, data_type, is_number, is_string, macro, numeric_text, refuse
+from elt.dialects.hive_builtins import BUILTIN_ANONYMOUS_RULES, BUILTIN_PASS, BUILTIN_RULES
 from elt.dialects.hive_dates import DATE_ANONYMOUS_RULES, DATE_RULES
 from elt.dialects.hive_types import once, static_type, to_string
 
@@ -86,16 +87,6 @@ def _percentile_approx(node: exp.Expr) -> exp.Expr:
         node,
         "use percentile(col, p) for an exact answer that both engines agree on (Hive needs an integer "
         "column), or branch per target: {% if target.type == 'duckdb' %} ... {% endif %}",
-    )
-
-
-def _variance(node: exp.Expr) -> exp.Expr:
-    refuse(
-        "variance()/var_samp()",
-        "the parser reads both alike, but Hive's variance() is the population variance and var_samp() "
-        "the sample variance",
-        node,
-        "write var_pop(x) for the population variance, or covar_samp(x, x) for the sample variance",
     )
 
 
@@ -299,13 +290,6 @@ def _rand(node: exp.Expr) -> exp.Expr:
     return call("random")
 
 
-def _sha2(node: exp.Expr) -> exp.Expr:
-    length = node.args.get("length")
-    if length is None or not is_number(length) or length.name != "256":
-        refuse("sha2()", "only sha2(x, 256) is supported on DuckDB", node)
-    return call("sha256", node.this)
-
-
 def _mod(node: exp.Expr) -> exp.Expr:
     return exp.Mod(
         this=_numeric_operand(node.this),
@@ -383,6 +367,7 @@ ANONYMOUS_RULES: dict[str, Callable[[exp.Anonymous], exp.Expr]] = {
     "e": lambda node: call("exp", exp.Literal.number(1)),
     "bin": lambda node: call("bin", *node.expressions),
     "octet_length": lambda node: call("strlen", *node.expressions),
+    **BUILTIN_ANONYMOUS_RULES,
 }
 
 
@@ -407,7 +392,8 @@ FUNCTION_RULES: dict[type[exp.Expr], Rule] = {
     exp.Window: _window,
     exp.Quantile: lambda n: call("quantile_cont", n.this, n.args["quantile"]),
     exp.ApproxQuantile: _percentile_approx,
-    exp.Variance: _variance,
+    # elt's Hive reader reads variance() as var_pop(); what is left is var_samp()
+    exp.Variance: lambda n: exp.Anonymous(this="var_samp", expressions=[n.this]),
     exp.Stddev: lambda n: exp.StddevPop(this=n.this),  # Hive's stddev() is the population one
     # strings
     exp.Upper: lambda n: macro("hive_upper", n.this),
@@ -433,7 +419,6 @@ FUNCTION_RULES: dict[type[exp.Expr], Rule] = {
     exp.Greatest: _greatest,
     exp.Least: _greatest,
     exp.Rand: _rand,
-    exp.SHA2: _sha2,
     exp.Mod: _mod,
     exp.IntDiv: _int_div,
     exp.Div: _divide,
@@ -444,6 +429,7 @@ FUNCTION_RULES: dict[type[exp.Expr], Rule] = {
     exp.StrToMap: _str_to_map,
     exp.ToBase64: lambda n: call("to_base64", n.this),
     exp.FromBase64: lambda n: call("from_base64", n.this),
+    **BUILTIN_RULES,
 }
 
 #: Functions whose sqlglot DuckDB rendering already means what Hive means (see tests/parity).
@@ -514,5 +500,6 @@ PASS: frozenset[type[exp.Expr]] = frozenset(
         exp.ArraySort,
         exp.MapKeys,
         exp.CurrentDate,
+        *BUILTIN_PASS,
     }
 )

@@ -1,6 +1,6 @@
 """The Hive dialect elt parses models with: sqlglot's Hive, minus two losses that change meaning.
 
-sqlglot's Hive parser (as pinned) rewrites two things while parsing, in ways that cannot be undone:
+sqlglot's Hive parser (as pinned) rewrites three things while parsing, in ways that cannot be undone:
 
 - `CAST(x AS VARCHAR(n))` / `CHAR(n)` become `CAST(x AS STRING)` (Spark ignores the length; Hive
   truncates to it, and pads a CHAR). This reader keeps the type with its length.
@@ -9,6 +9,8 @@ sqlglot's Hive parser (as pinned) rewrites two things while parsing, in ways tha
   letter counts collapse (`aa` -> `%p%p`). This reader keeps sqlglot's notation in the tree (so every
   generator still works) and records the pattern as written in the literal's meta (`JAVA_PATTERN`);
   `elt.dialects.java_time` translates that pattern, and the generator writes it back to Hive unchanged.
+- `variance(x)` becomes the sample variance, the same node as `var_samp(x)`; in Hive it is the
+  population variance. This reader reads it as `var_pop(x)`.
 
 sqlglot registers every dialect class by name; this one is `elthive`, so the stock `hive` is untouched.
 """
@@ -65,6 +67,7 @@ class EltHive(Hive):
         # there, as it should.
         tokens = self.tokenize(sql)
         marked = _mark_sized_strings(tokens) if _may_size_strings(sql) else 0
+        _name_population_variance(tokens, sql)
         trees = self.parser(**opts).parse(tokens, sql)
         if marked and _unmark(trees) != marked:
             # A marked token was not read as a type (sqlglot read `char(...)` as something else):
@@ -76,6 +79,7 @@ class EltHive(Hive):
     def parse_into(self, expression_type: Any, sql: str, **opts: Any) -> list[exp.Expr | None]:
         tokens = self.tokenize(sql)
         marked = _mark_sized_strings(tokens) if _may_size_strings(sql) else 0
+        _name_population_variance(tokens, sql)
         trees = self.parser(**opts).parse_into(expression_type, tokens, sql)
         if marked and _unmark(trees) != marked:
             _restore_tokens(tokens)
@@ -88,6 +92,10 @@ class EltHive(Hive):
         # maps a pattern's characters through its inverse time mapping, which leaves characters
         # it does not know alone; so each pattern is given a private-use placeholder while
         # generating, and the placeholder is then replaced by the pattern as written.
+        if any(True for _ in expression.find_all(exp.Variance, exp.VariancePop)):
+            if copy:
+                expression, copy = expression.copy(), False
+            _write_variance_names(expression)
         patterns = [node for node in expression.find_all(exp.Literal) if _needs_placeholder(node)]
         if not patterns:
             return super().generate(expression, copy=copy, **opts)
@@ -143,6 +151,25 @@ def _mark_sized_strings(tokens: list[Any]) -> int:
             token.token_type = marker
             marked += 1
     return marked
+
+
+def _name_population_variance(tokens: list[Any], sql: str) -> None:
+    """Read Hive's `variance(x)` as `var_pop(x)`, which it is in Hive; sqlglot reads it as the sample
+    variance `var_samp(x)` (as Spark's is), and the two would be one node afterwards."""
+    if "VARIANCE" not in sql.upper():
+        return
+    for index in range(len(tokens) - 1):
+        token = tokens[index]
+        if token.text.upper() == "VARIANCE" and tokens[index + 1].token_type == TokenType.L_PAREN:
+            token.text = "VAR_POP"
+
+
+def _write_variance_names(tree: exp.Expr) -> None:
+    """Name the variances as Hive does: sqlglot's Hive generator writes `VARIANCE_POP` (no such Hive
+    function) and `VARIANCE` for the sample variance (the population one in Hive)."""
+    for node in list(tree.find_all(exp.Variance, exp.VariancePop)):
+        name = "VAR_POP" if isinstance(node, exp.VariancePop) else "VAR_SAMP"
+        node.replace(exp.Anonymous(this=name, expressions=[node.this]))
 
 
 def _restore_tokens(tokens: list[Any]) -> None:
