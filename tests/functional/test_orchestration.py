@@ -127,17 +127,35 @@ def test_concurrent_runs_are_serialized(project):
     files = {f"models/marts/m{i}.sql": f"select {i} as x\n" for i in range(6)}
     proj = project(files)
     command = [sys.executable, "-m", "elt", "run", "--wait", "--project-dir", str(proj.root)]
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path), "PYTHONUNBUFFERED": "1"}
     # Both start while the test holds the lock, so both must wait; then they take turns. Without
-    # the lock, the second process could not even open the DuckDB file.
+    # the lock, the second process could not even open the DuckDB file. The lock is held until both
+    # say they wait (not for a fixed time: a loaded machine can take longer to start Python).
     with RunLock(database_lock(proj), "test"):
         runs = [subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
                 for _ in range(2)]
-        time.sleep(3)
-    outputs = [run.communicate(timeout=120)[0] for run in runs]
+        heads = [_read_until(run, "Waiting for the target lock", timeout=120) for run in runs]
+    outputs = [head + run.communicate(timeout=120)[0] for head, run in zip(heads, runs, strict=True)]
     assert [run.returncode for run in runs] == [0, 0], outputs
     assert all("Waiting for the target lock, held by pid" in out for out in outputs)
     assert len(proj.relations()) == 6
+
+
+def _read_until(process: subprocess.Popen[str], text: str, timeout: float) -> str:
+    """The process's output up to the first line containing `text` (all of it if it ends first)."""
+    lines: list[str] = []
+
+    def read() -> None:
+        assert process.stdout is not None
+        for line in process.stdout:
+            lines.append(line)
+            if text in line:
+                return
+
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
+    reader.join(timeout)
+    return "".join(lines)
 
 
 def test_test_and_build_wait_for_the_lock_like_run(project):
