@@ -15,7 +15,7 @@ from typing import Any
 import sqlglot
 from sqlglot import exp
 
-from elt.dialects import volatile
+from elt.dialects import hive_coercion, volatile
 from elt.dialects._common import DUCKDB, Refusal, Rule, hive_name, refuse
 from elt.dialects.column_kinds import annotate_column_kinds
 from elt.dialects.hive_clauses import CLAUSE_RULES
@@ -116,7 +116,10 @@ def to_duckdb(query: exp.Expr, *, copy: bool = True, relations: Relations | None
     tree = query.copy() if copy else query
     if column_types:
         annotate_column_kinds(tree, relations)
+    wrapping = hive_coercion.coerce(tree)
     tree, volatile_calls = _rewrite(tree)
+    if wrapping:
+        tree = hive_coercion.wrap(tree, wrapping)
     if volatile_calls:  # the rewrite writes a volatile call only for a Hive one (rand())
         volatile.check(tree, volatile_calls)
     return tree

@@ -1,0 +1,171 @@
+"""Hive's implicit conversions and integer wraparound, made explicit in the Hive tree before the rewrite.
+
+Hive converts an argument to the type a function or operator wants where DuckDB's binder refuses or
+converts otherwise (FunctionRegistry.implicitConvertible: numbers and dates convert to STRING, strings
+to DOUBLE):
+
+- a number, boolean or date given to a string function (`length(123)`, `substr(12345, 2, 2)`,
+  `upper(5)`, `lpad(7, 3, '0')`, `123 LIKE '1%'`) is first converted to a string as CAST(x AS STRING)
+  converts it (so a DOUBLE prints as Java prints it, `1.0E10`);
+- a string operand of arithmetic is read as a DOUBLE (NULL when it is not a number).
+
+`coerce` writes these as Hive CASTs, which the rewrite then translates like any other CAST.
+
+Integer arithmetic wraps around in Hive (Java's two's complement ints and longs) and raises in DuckDB.
+`coerce` notes each +, -, * and unary - whose operands are integers of visible widths, and each sum() of
+integers (a BIGINT in Hive, a HUGEINT in DuckDB); `wrap` then computes them in HUGEINT and folds the
+result back into the Hive type's range. An integer operand of unknown width (a column whose type the
+query does not show) is left to DuckDB, which raises on overflow: loud, never silently different.
+"""
+
+from __future__ import annotations
+
+from sqlglot import exp
+
+from elt.dialects._common import data_type
+from elt.dialects.hive_types import static_type
+
+DT = exp.DataType.Type
+
+#: String functions, with the arguments Hive converts to a string.
+_STRING_ARGS: dict[type[exp.Expr], tuple[str, ...]] = {
+    exp.Length: ("this",),
+    exp.Substring: ("this",),
+    exp.Upper: ("this",),
+    exp.Lower: ("this",),
+    exp.Initcap: ("this",),
+    exp.Reverse: ("this",),
+    exp.Trim: ("this",),
+    exp.Pad: ("this", "fill_pattern"),
+    exp.Repeat: ("this",),
+    exp.Ascii: ("this",),
+    exp.StrPosition: ("this", "substr"),
+    exp.SubstringIndex: ("this",),
+    exp.Like: ("this", "expression"),
+    exp.ILike: ("this", "expression"),
+}
+#: Kinds that convert to a string the CAST way (not BINARY, nor complex types).
+_TO_STRING = frozenset({"INT", "DECIMAL", "DOUBLE", "FLOAT", "BOOLEAN", "DATE", "TIMESTAMP"})
+_ARITHMETIC = (exp.Add, exp.Sub, exp.Mul, exp.Div, exp.Mod, exp.IntDiv)
+_WRAPPING = (exp.Add, exp.Sub, exp.Mul)
+
+#: The node types `coerce` looks at (most nodes of a query are none of them).
+_INTERESTING = frozenset({*_STRING_ARGS, *_ARITHMETIC, exp.Neg, exp.Sum})
+
+_INT_BITS = {DT.TINYINT: 8, DT.SMALLINT: 16, DT.INT: 32, DT.BIGINT: 64}
+_INT_TYPE = {8: "TINYINT", 16: "SMALLINT", 32: "INT", 64: "BIGINT"}
+#: Meta key: the bits an integer result wraps at (set by `coerce`, read by `wrap`).
+WRAP_META = "elt_wrap_bits"
+
+
+def coerce(tree: exp.Expr) -> list[exp.Expr]:
+    """Write Hive's implicit conversions into `tree` (in place) as CASTs; return the integer
+    operations `wrap` must fold into their Hive type's range after the rewrite."""
+    wrapping: list[exp.Expr] = []
+    for node in [n for n in tree.walk() if type(n) in _INTERESTING]:
+        keys = _STRING_ARGS.get(type(node))
+        if keys is not None:
+            for key in keys:
+                arg = node.args.get(key)
+                if isinstance(arg, exp.Expr) and _kind(arg) in _TO_STRING:
+                    node.set(key, exp.Cast(this=arg, to=data_type("STRING")))
+        elif isinstance(node, _ARITHMETIC):
+            for key in ("this", "expression"):
+                arg = node.args[key]
+                if static_type(arg) == "VARCHAR" and not isinstance(arg, exp.Literal):
+                    node.set(key, exp.Cast(this=arg, to=data_type("DOUBLE")))
+        if isinstance(node, (*_WRAPPING, exp.Neg, exp.Sum)):
+            bits = int_bits(node)
+            if bits is not None and not _constant_in_range(node, bits):
+                node.meta[WRAP_META] = bits
+                wrapping.append(node)
+    return wrapping
+
+
+def _kind(node: exp.Expr) -> str | None:
+    if isinstance(node, exp.CurrentDate):
+        return "DATE"
+    if isinstance(node, exp.CurrentTimestamp):
+        return "TIMESTAMP"
+    return static_type(node)
+
+
+def int_bits(node: exp.Expr) -> int | None:
+    """The width of the Hive integer type of `node` (8, 16, 32, 64) when the query shows it, else None
+    (not an integer, or an integer of unknown width)."""
+    if isinstance(node, exp.Paren):
+        return int_bits(node.this)
+    if isinstance(node, exp.Literal):
+        if node.is_string or not node.is_int:
+            return None
+        return 32 if -(2**31) <= int(node.this) < 2**31 else 64 if -(2**63) <= int(node.this) < 2**63 else None
+    if isinstance(node, exp.Cast):
+        return _INT_BITS.get(node.args["to"].this)
+    if isinstance(node, exp.Neg):
+        return int_bits(node.this)
+    if isinstance(node, _WRAPPING):
+        left, right = int_bits(node.this), int_bits(node.expression)
+        return None if left is None or right is None else max(left, right)
+    if isinstance(node, exp.Sum):  # Hive's sum of any integer type is a BIGINT
+        return 64 if static_type(node.this) == "INT" else None
+    if isinstance(node, (exp.Count, exp.RowNumber, exp.Rank, exp.DenseRank)):
+        return 64
+    return None
+
+
+def _constant_in_range(node: exp.Expr, bits: int) -> bool:
+    """Literal arithmetic whose value fits the type: nothing to wrap (the common `x * 100` is not
+    constant; `60 * 60 * 24` is)."""
+    if isinstance(node, exp.Sum):
+        return False
+    try:
+        value = _constant(node)
+    except (TypeError, ValueError):
+        return False
+    return value is not None and -(2 ** (bits - 1)) <= value < 2 ** (bits - 1)
+
+
+def _constant(node: exp.Expr) -> int | None:
+    if isinstance(node, exp.Paren):
+        return _constant(node.this)
+    if isinstance(node, exp.Literal) and node.is_int:
+        return int(node.this)
+    if isinstance(node, exp.Neg):
+        inner = _constant(node.this)
+        return None if inner is None else -inner
+    if isinstance(node, _WRAPPING):
+        left, right = _constant(node.this), _constant(node.expression)
+        if left is None or right is None:
+            return None
+        if isinstance(node, exp.Add):
+            return left + right
+        return left - right if isinstance(node, exp.Sub) else left * right
+    return None
+
+
+def wrap(tree: exp.Expr, nodes: list[exp.Expr]) -> exp.Expr:
+    """Fold each integer operation `coerce` noted (rewritten since) into its Hive type's range:
+    computed in HUGEINT, wrapped as Java wraps (two's complement), cast back to the type. Returns
+    what now stands in the place of `tree` (itself unless it was one of the nodes)."""
+    root = tree
+    for node in nodes:
+        bits = node.meta.pop(WRAP_META)
+        target = node.parent if isinstance(node, exp.Sum) and isinstance(node.parent, exp.Window) else node
+        if not isinstance(node, exp.Sum):  # computed in HUGEINT, which cannot overflow here
+            node.set("this", exp.Cast(this=node.this, to=data_type("HUGEINT")))
+        parent, key, index = target.parent, target.arg_key, target.index
+        wrapped = exp.Cast(this=_fold(target, bits), to=data_type(_INT_TYPE[bits]))
+        if target is root:
+            root = wrapped
+        elif parent is not None and key is not None:
+            parent.set(key, wrapped, index)
+    return root
+
+
+def _fold(value: exp.Expr, bits: int) -> exp.Expr:
+    """((v + 2^(bits-1)) & (2^bits - 1)) - 2^(bits-1), with the powers of two as HUGEINT literals."""
+    half = exp.Cast(this=exp.Literal.number(2 ** (bits - 1)), to=data_type("HUGEINT"))
+    mask = exp.Cast(this=exp.Literal.number(2**bits - 1), to=data_type("HUGEINT"))
+    shifted = exp.Paren(this=exp.Add(this=exp.Paren(this=value), expression=half))
+    return exp.Paren(this=exp.Sub(this=exp.Paren(this=exp.BitwiseAnd(this=shifted, expression=mask)),
+                                  expression=half.copy()))
