@@ -9,10 +9,10 @@ to DOUBLE):
   converts it (so a DOUBLE prints as Java prints it, `1.0E10`);
 - a string operand of arithmetic is read as a DOUBLE (NULL when it is not a number).
 
-`coerce` writes these as Hive CASTs, which the rewrite then translates like any other CAST.
+`with_conversions` puts these conversions before the rewrite rules of those functions and operators.
 
 Integer arithmetic wraps around in Hive (Java's two's complement ints and longs) and raises in DuckDB.
-`coerce` notes each +, -, * and unary - whose operands are integers of visible widths, and each sum() of
+`note_wrapping` notes each +, -, * and unary - whose operands are integers of visible widths, and each sum() of
 integers (a BIGINT in Hive, a HUGEINT in DuckDB); `wrap` then computes them in HUGEINT and folds the
 result back into the Hive type's range. An integer operand of unknown width (a column whose type the
 query does not show) is left to DuckDB, which raises on overflow: loud, never silently different.
@@ -22,8 +22,8 @@ from __future__ import annotations
 
 from sqlglot import exp
 
-from elt.dialects._common import data_type
-from elt.dialects.hive_types import static_type
+from elt.dialects._common import Rule, data_type
+from elt.dialects.hive_types import static_type, to_string
 
 DT = exp.DataType.Type
 
@@ -49,32 +49,62 @@ _TO_STRING = frozenset({"INT", "DECIMAL", "DOUBLE", "FLOAT", "BOOLEAN", "DATE", 
 _ARITHMETIC = (exp.Add, exp.Sub, exp.Mul, exp.Div, exp.Mod, exp.IntDiv)
 _WRAPPING = (exp.Add, exp.Sub, exp.Mul)
 
-#: The node types `coerce` looks at (most nodes of a query are none of them).
-_INTERESTING = frozenset({*_STRING_ARGS, *_ARITHMETIC, exp.Neg, exp.Sum})
+_WRAPPABLE = frozenset({*_WRAPPING, exp.Neg, exp.Sum})
 
 _INT_BITS = {DT.TINYINT: 8, DT.SMALLINT: 16, DT.INT: 32, DT.BIGINT: 64}
 _INT_TYPE = {8: "TINYINT", 16: "SMALLINT", 32: "INT", 64: "BIGINT"}
-#: Meta key: the bits an integer result wraps at (set by `coerce`, read by `wrap`).
+#: Meta key: the bits an integer result wraps at (set by `note_wrapping`, read by `wrap`).
 WRAP_META = "elt_wrap_bits"
 
 
-def coerce(tree: exp.Expr) -> list[exp.Expr]:
-    """Write Hive's implicit conversions into `tree` (in place) as CASTs; return the integer
-    operations `wrap` must fold into their Hive type's range after the rewrite."""
+def with_conversions(rules: dict[type[exp.Expr], Rule]) -> dict[type[exp.Expr], Rule]:
+    """`rules` with the rules of string functions and arithmetic operators preceded by Hive's implicit
+    conversion of their arguments (which are rewritten by then, so their types are those of the
+    DuckDB values: `substr(to_date(ts), 1, 7)` sees a DATE)."""
+    wrapped = dict(rules)
+    for klass, keys in _STRING_ARGS.items():
+        wrapped[klass] = _converting(rules.get(klass), keys, _string_argument)
+    for klass in _ARITHMETIC:
+        wrapped[klass] = _converting(rules.get(klass), ("this", "expression"), _numeric_argument)
+    return wrapped
+
+
+def _converting(rule: Rule | None, keys: tuple[str, ...], convert: Rule) -> Rule:
+    def converted(node: exp.Expr) -> exp.Expr:
+        for key in keys:
+            arg = node.args.get(key)
+            if isinstance(arg, exp.Expr):
+                new = convert(arg)
+                if new is not arg:
+                    node.set(key, new)
+        return node if rule is None else rule(node)
+
+    return converted
+
+
+def _string_argument(arg: exp.Expr) -> exp.Expr:
+    """A number, boolean or date converted as CAST(x AS STRING) converts it; a value of unknown type
+    by the macro that picks the conversion from its type."""
+    kind = _kind(arg)
+    if kind == "VARCHAR" or isinstance(arg, exp.Null) or (kind is not None and kind not in _TO_STRING):
+        return arg
+    return to_string(arg)
+
+
+def _numeric_argument(arg: exp.Expr) -> exp.Expr:
+    """A string (other than a literal, which the operator's rule reads) is read as a DOUBLE, NULL when
+    it is not a number."""
+    if static_type(arg) == "VARCHAR" and not isinstance(arg, exp.Literal):
+        return exp.TryCast(this=arg, to=data_type("DOUBLE"))
+    return arg
+
+
+def note_wrapping(tree: exp.Expr) -> list[exp.Expr]:
+    """The integer operations of the Hive `tree` whose widths it shows, for `wrap` to fold into their
+    Hive type's range after the rewrite (each noted in its meta)."""
     wrapping: list[exp.Expr] = []
-    for node in [n for n in tree.walk() if type(n) in _INTERESTING]:
-        keys = _STRING_ARGS.get(type(node))
-        if keys is not None:
-            for key in keys:
-                arg = node.args.get(key)
-                if isinstance(arg, exp.Expr) and _kind(arg) in _TO_STRING:
-                    node.set(key, exp.Cast(this=arg, to=data_type("STRING")))
-        elif isinstance(node, _ARITHMETIC):
-            for key in ("this", "expression"):
-                arg = node.args[key]
-                if static_type(arg) == "VARCHAR" and not isinstance(arg, exp.Literal):
-                    node.set(key, exp.Cast(this=arg, to=data_type("DOUBLE")))
-        if isinstance(node, (*_WRAPPING, exp.Neg, exp.Sum)):
+    for node in tree.walk():
+        if type(node) in _WRAPPABLE:
             bits = int_bits(node)
             if bits is not None and not _constant_in_range(node, bits):
                 node.meta[WRAP_META] = bits
@@ -144,7 +174,7 @@ def _constant(node: exp.Expr) -> int | None:
 
 
 def wrap(tree: exp.Expr, nodes: list[exp.Expr]) -> exp.Expr:
-    """Fold each integer operation `coerce` noted (rewritten since) into its Hive type's range:
+    """Fold each integer operation `note_wrapping` noted (rewritten since) into its Hive type's range:
     computed in HUGEINT, wrapped as Java wraps (two's complement), cast back to the type. Returns
     what now stands in the place of `tree` (itself unless it was one of the nodes)."""
     root = tree

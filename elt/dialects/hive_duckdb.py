@@ -21,7 +21,7 @@ from elt.dialects.column_kinds import annotate_column_kinds
 from elt.dialects.hive_clauses import CLAUSE_RULES
 from elt.dialects.hive_functions import FUNCTION_RULES, PASS
 
-RULES = {**FUNCTION_RULES, **CLAUSE_RULES}
+RULES = hive_coercion.with_conversions({**FUNCTION_RULES, **CLAUSE_RULES})
 #: 'schema.table' -> column name -> DuckDB type name.
 Relations = Mapping[str, Mapping[str, str]]
 
@@ -116,7 +116,7 @@ def to_duckdb(query: exp.Expr, *, copy: bool = True, relations: Relations | None
     tree = query.copy() if copy else query
     if column_types:
         annotate_column_kinds(tree, relations)
-    wrapping = hive_coercion.coerce(tree)
+    wrapping = hive_coercion.note_wrapping(tree)
     tree, volatile_calls = _rewrite(tree)
     if wrapping:
         tree = hive_coercion.wrap(tree, wrapping)
