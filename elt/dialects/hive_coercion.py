@@ -1,4 +1,4 @@
-"""Hive's implicit conversions and integer wraparound, made explicit in the Hive tree before the rewrite.
+"""Hive's implicit conversions of arguments, and integer arithmetic that wraps around as Hive's does.
 
 Hive converts an argument to the type a function or operator wants where DuckDB's binder refuses or
 converts otherwise (FunctionRegistry.implicitConvertible: numbers and dates convert to STRING, strings
