@@ -20,10 +20,12 @@ query does not show) is left to DuckDB, which raises on overflow: loud, never si
 
 from __future__ import annotations
 
+import re
+
 from sqlglot import exp
 
 from elt.dialects._common import Rule, data_type
-from elt.dialects.hive_types import static_type, to_string
+from elt.dialects.hive_types import static_type, to_date, to_string, to_ts
 
 DT = exp.DataType.Type
 
@@ -43,6 +45,11 @@ _STRING_ARGS: dict[type[exp.Expr], tuple[str, ...]] = {
     exp.SubstringIndex: ("this",),
     exp.Like: ("this", "expression"),
     exp.ILike: ("this", "expression"),
+    exp.RegexpLike: ("this",),
+    exp.RegexpReplace: ("this",),
+    exp.RegexpExtract: ("this",),
+    exp.RegexpSplit: ("this",),
+    exp.Translate: ("this",),
 }
 #: Kinds that convert to a string the CAST way (not BINARY, nor complex types).
 _TO_STRING = frozenset({"INT", "DECIMAL", "DOUBLE", "FLOAT", "BOOLEAN", "DATE", "TIMESTAMP"})
@@ -66,7 +73,73 @@ def with_conversions(rules: dict[type[exp.Expr], Rule]) -> dict[type[exp.Expr], 
         wrapped[klass] = _converting(rules.get(klass), keys, _string_argument)
     for klass in _ARITHMETIC:
         wrapped[klass] = _converting(rules.get(klass), ("this", "expression"), _numeric_argument)
+    for klass in (exp.Coalesce, exp.If, exp.Case):
+        wrapped[klass] = _common_string(rules.get(klass))
+    for klass in _COMPARISONS:
+        wrapped[klass] = _comparing(rules.get(klass))
     return wrapped
+
+
+_COMPARISONS = (exp.EQ, exp.NEQ, exp.LT, exp.LTE, exp.GT, exp.GTE)
+_NUMBERS = frozenset({"INT", "DECIMAL", "DOUBLE", "FLOAT"})
+#: Text DuckDB reads as the date or timestamp Hive reads (other text goes through Hive's conversion).
+_PLAIN_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_PLAIN_TIMESTAMP = re.compile(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}(\.\d{1,9})?")
+
+
+def _comparing(rule: Rule | None) -> Rule:
+    """Comparisons as Hive types them (FunctionRegistry.getCommonClassForComparison): a string with a
+    number compares as two doubles (a literal side is the comparison rule's job), a string with a
+    date or timestamp as a date or timestamp: Hive's conversion, NULL for text that is not one
+    (DuckDB raises, or refuses to compare a VARCHAR column with a DATE)."""
+
+    def converted(node: exp.Expr) -> exp.Expr:
+        left, right = node.this, node.expression
+        kinds = (_kind(left), _kind(right))
+        if set(kinds) == {"VARCHAR"} | (set(kinds) & _NUMBERS) and len(set(kinds)) == 2:
+            if not isinstance(left, exp.Literal) and not isinstance(right, exp.Literal):
+                node.set("this", exp.TryCast(this=left, to=data_type("DOUBLE")))
+                node.set("expression", exp.TryCast(this=right, to=data_type("DOUBLE")))
+        elif "VARCHAR" in kinds and ("DATE" in kinds or "TIMESTAMP" in kinds):
+            text_key = "this" if kinds[0] == "VARCHAR" else "expression"
+            other = kinds[1] if text_key == "this" else kinds[0]
+            text = node.args[text_key]
+            plain = _PLAIN_DATE if other == "DATE" else _PLAIN_TIMESTAMP
+            if not (isinstance(text, exp.Literal) and plain.fullmatch(text.this)):
+                node.set(text_key, to_date(text) if other == "DATE" else to_ts(text))
+        return node if rule is None else rule(node)
+
+    return converted
+
+
+def _branches(node: exp.Expr) -> list[tuple[exp.Expr, str, int | None]]:
+    """The (parent, key, index) places of the values a COALESCE, IF or CASE may return."""
+    if isinstance(node, exp.Coalesce):
+        return [(node, "this", None)] + [(node, "expressions", i) for i in range(len(node.expressions))]
+    if isinstance(node, exp.If):
+        return [(node, "true", None), (node, "false", None)]
+    return [(i, "true", None) for i in node.args.get("ifs") or []] + [(node, "default", None)]
+
+
+def _common_string(rule: Rule | None) -> Rule:
+    """COALESCE / IF / CASE whose branches mix strings with numbers or dates return a STRING in Hive 3
+    (FunctionRegistry.getCommonClass via getPrimitiveCommonCategory: "the common class of string and
+    double is string"); DuckDB would cast the string to the number's type instead."""
+
+    def converted(node: exp.Expr) -> exp.Expr:
+        places = []
+        for parent, key, index in _branches(node):
+            value = parent.args.get(key) if index is None else parent.args[key][index]
+            if isinstance(value, exp.Expr) and not isinstance(value, exp.Null):
+                places.append((parent, key, index, value, _kind(value)))
+        kinds = {kind for *_, kind in places}
+        if "VARCHAR" in kinds and len(kinds) > 1 and kinds - {"VARCHAR", None} <= _TO_STRING - {"BOOLEAN"}:
+            for parent, key, index, value, kind in places:
+                if kind != "VARCHAR":
+                    parent.set(key, to_string(value), index)
+        return node if rule is None else rule(node)
+
+    return converted
 
 
 def _converting(rule: Rule | None, keys: tuple[str, ...], convert: Rule) -> Rule:
