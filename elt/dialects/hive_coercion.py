@@ -112,13 +112,21 @@ def _comparing(rule: Rule | None) -> Rule:
     return converted
 
 
-def _branches(node: exp.Expr) -> list[tuple[exp.Expr, str, int | None]]:
+_Place = tuple[exp.Expr, str, int | None]
+
+
+def _branches(node: exp.Expr) -> list[_Place]:
     """The (parent, key, index) places of the values a COALESCE, IF or CASE may return."""
+    places: list[_Place]
     if isinstance(node, exp.Coalesce):
-        return [(node, "this", None)] + [(node, "expressions", i) for i in range(len(node.expressions))]
-    if isinstance(node, exp.If):
-        return [(node, "true", None), (node, "false", None)]
-    return [(i, "true", None) for i in node.args.get("ifs") or []] + [(node, "default", None)]
+        places = [(node, "this", None)]
+        places.extend((node, "expressions", i) for i in range(len(node.expressions)))
+    elif isinstance(node, exp.If):
+        places = [(node, "true", None), (node, "false", None)]
+    else:
+        places = [(i, "true", None) for i in node.args.get("ifs") or []]
+        places.append((node, "default", None))
+    return places
 
 
 def _common_string(rule: Rule | None) -> Rule:
