@@ -12,20 +12,23 @@ to DOUBLE):
 `with_conversions` puts these conversions before the rewrite rules of those functions and operators.
 
 Integer arithmetic wraps around in Hive (Java's two's complement ints and longs) and raises in DuckDB.
-`note_wrapping` notes each +, -, * and unary - whose operands are integers of visible widths, and each sum() of
-integers (a BIGINT in Hive, a HUGEINT in DuckDB); `wrap` then computes them in HUGEINT and folds the
-result back into the Hive type's range. An integer operand of unknown width (a column whose type the
-query does not show) is left to DuckDB, which raises on overflow: loud, never silently different.
+`note_wrapping` notes each +, -, * and unary - whose operands are integers of visible widths, and each
+sum() of integers (a BIGINT in Hive, a HUGEINT in DuckDB); `wrap` then computes them in HUGEINT and
+folds the result back into the Hive type's range (and rounds avg() of a DECIMAL as Hive does). An
+integer operand of unknown width (a column whose type the query does not show) is left to DuckDB,
+which raises on overflow: loud, never silently different.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
+from functools import partial
 
 from sqlglot import exp
 
 from elt.dialects._common import Rule, data_type
-from elt.dialects.hive_types import static_type, to_date, to_string, to_ts
+from elt.dialects.hive_types import VOLATILE_CALLS, static_type, to_date, to_string, to_ts
 
 DT = exp.DataType.Type
 
@@ -182,10 +185,13 @@ def _numeric_argument(arg: exp.Expr) -> exp.Expr:
 
 def note_wrapping(tree: exp.Expr) -> list[exp.Expr]:
     """The integer operations of the Hive `tree` whose widths it shows, for `wrap` to fold into their
-    Hive type's range after the rewrite (each noted in its meta)."""
+    Hive type's range after the rewrite (each noted in its meta), and the avg() calls, which `wrap`
+    rounds as Hive rounds the average of a DECIMAL."""
     wrapping: list[exp.Expr] = []
     for node in tree.walk():
-        if type(node) in _WRAPPABLE:
+        if type(node) is exp.Avg:
+            wrapping.append(node)
+        elif type(node) in _WRAPPABLE:
             bits = int_bits(node)
             if bits is not None and not _constant_in_range(node, bits):
                 node.meta[WRAP_META] = bits
@@ -256,21 +262,64 @@ def _constant(node: exp.Expr) -> int | None:
 
 def wrap(tree: exp.Expr, nodes: list[exp.Expr]) -> exp.Expr:
     """Fold each integer operation `note_wrapping` noted (rewritten since) into its Hive type's range:
-    computed in HUGEINT, wrapped as Java wraps (two's complement), cast back to the type. Returns
+    computed in HUGEINT, wrapped as Java wraps (two's complement), cast back to the type; round each
+    avg() of a DECIMAL (or of a value of unknown type) to Hive's scale. Returns
     what now stands in the place of `tree` (itself unless it was one of the nodes)."""
     root = tree
     for node in nodes:
+        window = node.parent if isinstance(node.parent, exp.Window) and node.arg_key == "this" else None
+        in_window = window is not None
+        if isinstance(node, exp.Avg):
+            target: exp.Expr = window or node
+            if static_type(node.this) in ("DECIMAL", None) and not _volatile(node.this):
+                root = _replace(root, target, partial(_decimal_average, target, node.this, in_window))
+            continue
         bits = node.meta.pop(WRAP_META)
-        target = node.parent if isinstance(node, exp.Sum) and isinstance(node.parent, exp.Window) else node
+        target = window if isinstance(node, exp.Sum) and window is not None else node
         if not isinstance(node, exp.Sum):  # computed in HUGEINT, which cannot overflow here
             node.set("this", exp.Cast(this=node.this, to=data_type("HUGEINT")))
-        parent, key, index = target.parent, target.arg_key, target.index
-        wrapped = exp.Cast(this=_fold(target, bits), to=data_type(_INT_TYPE[bits]))
-        if target is root:
-            root = wrapped
-        elif parent is not None and key is not None:
-            parent.set(key, wrapped, index)
+        root = _replace(root, target, partial(_wrapped, target, bits))
     return root
+
+
+def _volatile(value: exp.Expr) -> bool:
+    """A volatile call, which the copy in typeof() would count twice (and Hive's average of random
+    values has no answer to match)."""
+    return any(call.name.lower() in VOLATILE_CALLS for call in value.find_all(exp.Anonymous))
+
+
+def _wrapped(value: exp.Expr, bits: int) -> exp.Expr:
+    return exp.Cast(this=_fold(value, bits), to=data_type(_INT_TYPE[bits]))
+
+
+def _replace(root: exp.Expr, target: exp.Expr, build: Callable[[], exp.Expr]) -> exp.Expr:
+    """Put what `build` makes around `target` in `target`'s place; returns the tree's root."""
+    parent, key, index = target.parent, target.arg_key, target.index
+    new = build()  # takes `target` from its parent
+    if target is root:
+        return new
+    if parent is not None and key is not None:
+        parent.set(key, new, index)
+    return root
+
+
+def _decimal_average(average: exp.Expr, value: exp.Expr, in_window: bool) -> exp.Expr:
+    """Hive's avg() of a DECIMAL(p, s) is a DECIMAL rounded half up to s + 4 digits (at most 38;
+    GenericUDAFAverage), DuckDB's a DOUBLE: round it to that scale, read from the argument's type at
+    bind time (`typeof` of its min(), which keeps the type, where a plain column reference would not
+    be allowed beside an aggregate). For a value of another type the scale is NULL, and the 400 digits
+    of round() leave a DOUBLE as it is (so the average is written once)."""
+    typed = value.copy() if in_window else exp.Min(this=value.copy())
+    type_name = exp.Anonymous(this="typeof", expressions=[typed])
+    scale = exp.TryCast(
+        this=exp.Anonymous(this="regexp_extract", expressions=[type_name, exp.Literal.string(r"DECIMAL\(\d+,(\d+)\)"),
+                                                              exp.Literal.number(1)]),
+        to=data_type("INT"),
+    )
+    digits = exp.Anonymous(this="least", expressions=[exp.Add(this=scale, expression=exp.Literal.number(4)),
+                                                      exp.Literal.number(38)])
+    return exp.Anonymous(this="round", expressions=[average, exp.Coalesce(this=digits, expressions=[
+        exp.Literal.number(400)])])
 
 
 def _fold(value: exp.Expr, bits: int) -> exp.Expr:
