@@ -12,18 +12,16 @@ to DOUBLE):
 `with_conversions` puts these conversions before the rewrite rules of those functions and operators.
 
 Integer arithmetic wraps around in Hive (Java's two's complement ints and longs) and raises in DuckDB.
-`note_wrapping` notes each +, -, * and unary - whose operands are integers of visible widths, and each
-sum() of integers (a BIGINT in Hive, a HUGEINT in DuckDB); `wrap` then computes them in HUGEINT and
-folds the result back into the Hive type's range (and rounds avg() of a DECIMAL as Hive does). An
-integer operand of unknown width (a column whose type the query does not show) is left to DuckDB,
+The rules `with_conversions` adds for +, -, * and unary - on integers of visible widths, and for
+sum() of integers (a BIGINT in Hive, a HUGEINT in DuckDB), compute them in HUGEINT and fold the result
+back into the Hive type's range (and avg() of a DECIMAL is rounded as Hive rounds it). An integer
+operand of unknown width (a column whose type the query does not show) is left to DuckDB,
 which raises on overflow: loud, never silently different.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
-from functools import partial
 
 from sqlglot import exp
 
@@ -58,13 +56,11 @@ _STRING_ARGS: dict[type[exp.Expr], tuple[str, ...]] = {
 _TO_STRING = frozenset({"INT", "DECIMAL", "DOUBLE", "FLOAT", "BOOLEAN", "DATE", "TIMESTAMP"})
 _ARITHMETIC = (exp.Add, exp.Sub, exp.Mul, exp.Div, exp.Mod, exp.IntDiv)
 _WRAPPING = (exp.Add, exp.Sub, exp.Mul)
+_NOT_STRINGS = (exp.Literal, *_ARITHMETIC, exp.Neg, exp.Sum, exp.Avg, exp.Count)
 
-_WRAPPABLE = frozenset({*_WRAPPING, exp.Neg, exp.Sum})
 
 _INT_BITS = {DT.TINYINT: 8, DT.SMALLINT: 16, DT.INT: 32, DT.BIGINT: 64}
 _INT_TYPE = {8: "TINYINT", 16: "SMALLINT", 32: "INT", 64: "BIGINT"}
-#: Meta key: the bits an integer result wraps at (set by `note_wrapping`, read by `wrap`).
-WRAP_META = "elt_wrap_bits"
 
 
 def with_conversions(rules: dict[type[exp.Expr], Rule]) -> dict[type[exp.Expr], Rule]:
@@ -80,6 +76,10 @@ def with_conversions(rules: dict[type[exp.Expr], Rule]) -> dict[type[exp.Expr], 
         wrapped[klass] = _common_string(rules.get(klass))
     for klass in _COMPARISONS:
         wrapped[klass] = _comparing(rules.get(klass))
+    for klass in (*_WRAPPING, exp.Neg, exp.Sum):
+        wrapped[klass] = _wrapping(wrapped.get(klass))
+    wrapped[exp.Avg] = _decimal_avg(rules.get(exp.Avg))
+    wrapped[exp.Window] = _window(rules.get(exp.Window))
     return wrapped
 
 
@@ -178,25 +178,12 @@ def _string_argument(arg: exp.Expr) -> exp.Expr:
 def _numeric_argument(arg: exp.Expr) -> exp.Expr:
     """A string (other than a literal, which the operator's rule reads) is read as a DOUBLE, NULL when
     it is not a number."""
-    if static_type(arg) == "VARCHAR" and not isinstance(arg, exp.Literal):
+    inner = arg.unnest()
+    if isinstance(inner, _NOT_STRINGS):  # arithmetic is never a string: no need to type it (deep trees)
+        return arg
+    if static_type(arg) == "VARCHAR":
         return exp.TryCast(this=arg, to=data_type("DOUBLE"))
     return arg
-
-
-def note_wrapping(tree: exp.Expr) -> list[exp.Expr]:
-    """The integer operations of the Hive `tree` whose widths it shows, for `wrap` to fold into their
-    Hive type's range after the rewrite (each noted in its meta), and the avg() calls, which `wrap`
-    rounds as Hive rounds the average of a DECIMAL."""
-    wrapping: list[exp.Expr] = []
-    for node in tree.walk():
-        if type(node) is exp.Avg:
-            wrapping.append(node)
-        elif type(node) in _WRAPPABLE:
-            bits = int_bits(node)
-            if bits is not None and not _constant_in_range(node, bits):
-                node.meta[WRAP_META] = bits
-                wrapping.append(node)
-    return wrapping
 
 
 def _kind(node: exp.Expr) -> str | None:
@@ -260,26 +247,58 @@ def _constant(node: exp.Expr) -> int | None:
     return None
 
 
-def wrap(tree: exp.Expr, nodes: list[exp.Expr]) -> exp.Expr:
-    """Fold each integer operation `note_wrapping` noted (rewritten since) into its Hive type's range:
-    computed in HUGEINT, wrapped as Java wraps (two's complement), cast back to the type; round each
-    avg() of a DECIMAL (or of a value of unknown type) to Hive's scale. Returns
-    what now stands in the place of `tree` (itself unless it was one of the nodes)."""
-    root = tree
-    for node in nodes:
-        window = node.parent if isinstance(node.parent, exp.Window) and node.arg_key == "this" else None
-        in_window = window is not None
-        if isinstance(node, exp.Avg):
-            target: exp.Expr = window or node
-            if static_type(node.this) in ("DECIMAL", None) and not _volatile(node.this):
-                root = _replace(root, target, partial(_decimal_average, target, node.this, in_window))
-            continue
-        bits = node.meta.pop(WRAP_META)
-        target = window if isinstance(node, exp.Sum) and window is not None else node
-        if not isinstance(node, exp.Sum):  # computed in HUGEINT, which cannot overflow here
+def _in_window(node: exp.Expr) -> bool:
+    return isinstance(node.parent, exp.Window) and node.arg_key == "this"
+
+
+def _wrapping(rule: Rule | None) -> Rule:
+    """+, -, *, unary - and sum() of integers of visible widths, computed in HUGEINT and folded into
+    the Hive type's range (two's complement, as Java wraps). A sum() that is a window's function is
+    folded around the window (`_window`)."""
+
+    def wrapped(node: exp.Expr) -> exp.Expr:
+        new = node if rule is None else rule(node)
+        if new is not node or (isinstance(node, exp.Sum) and _in_window(node)):
+            return new  # another rule's rewrite (date arithmetic), or the window's job
+        bits = int_bits(node)
+        if bits is None or _constant_in_range(node, bits):
+            return node
+        if not isinstance(node, exp.Sum):  # in HUGEINT, which cannot overflow here
             node.set("this", exp.Cast(this=node.this, to=data_type("HUGEINT")))
-        root = _replace(root, target, partial(_wrapped, target, bits))
-    return root
+        return _wrapped(node, bits)
+
+    return wrapped
+
+
+def _decimal_avg(rule: Rule | None) -> Rule:
+    def rounded(node: exp.Expr) -> exp.Expr:
+        new = node if rule is None else rule(node)
+        if new is not node or _in_window(node) or not _rounds(node):
+            return new
+        return _decimal_average(node, node.this, in_window=False)
+
+    return rounded
+
+
+def _rounds(avg: exp.Expr) -> bool:
+    """avg() of a DECIMAL, or of a value of unknown type (the scale is chosen at bind time)."""
+    return static_type(avg.this) in ("DECIMAL", None) and not _volatile(avg.this)
+
+
+def _window(rule: Rule | None) -> Rule:
+    """A window over sum() of integers or avg() of a DECIMAL: folded or rounded around the window."""
+
+    def hoisted(node: exp.Expr) -> exp.Expr:
+        function = node.this
+        new = node if rule is None else rule(node)
+        if isinstance(function, exp.Sum):
+            bits = int_bits(function)
+            return new if bits is None else _wrapped(new, bits)
+        if isinstance(function, exp.Avg) and _rounds(function):
+            return _decimal_average(new, function.this, in_window=True)
+        return new
+
+    return hoisted
 
 
 def _volatile(value: exp.Expr) -> bool:
@@ -290,17 +309,6 @@ def _volatile(value: exp.Expr) -> bool:
 
 def _wrapped(value: exp.Expr, bits: int) -> exp.Expr:
     return exp.Cast(this=_fold(value, bits), to=data_type(_INT_TYPE[bits]))
-
-
-def _replace(root: exp.Expr, target: exp.Expr, build: Callable[[], exp.Expr]) -> exp.Expr:
-    """Put what `build` makes around `target` in `target`'s place; returns the tree's root."""
-    parent, key, index = target.parent, target.arg_key, target.index
-    new = build()  # takes `target` from its parent
-    if target is root:
-        return new
-    if parent is not None and key is not None:
-        parent.set(key, new, index)
-    return root
 
 
 def _decimal_average(average: exp.Expr, value: exp.Expr, in_window: bool) -> exp.Expr:

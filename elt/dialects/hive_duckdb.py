@@ -116,10 +116,7 @@ def to_duckdb(query: exp.Expr, *, copy: bool = True, relations: Relations | None
     tree = query.copy() if copy else query
     if column_types:
         annotate_column_kinds(tree, relations)
-    wrapping = hive_coercion.note_wrapping(tree)
     tree, volatile_calls = _rewrite(tree)
-    if wrapping:
-        tree = hive_coercion.wrap(tree, wrapping)
     if volatile_calls:  # the rewrite writes a volatile call only for a Hive one (rand())
         volatile.check(tree, volatile_calls)
     return tree
