@@ -105,7 +105,8 @@ def _comparison(node: exp.Expr) -> exp.Expr:
     if _is_literal(left) and _is_literal(right):
         if is_string(left) != is_string(right) and not isinstance(left, exp.Null) and not isinstance(right, exp.Null):
             as_double = [
-                exp.Cast(this=s, to=data_type("DOUBLE")) if is_string(s) else s for s in (left, right)
+                # TRY_CAST: text that is not a number compares as NULL in Hive ('abc' = 0)
+                exp.TryCast(this=s, to=data_type("DOUBLE")) if is_string(s) else s for s in (left, right)
             ]
             node.set("this", as_double[0])
             node.set("expression", as_double[1])

@@ -15,14 +15,14 @@ from typing import Any
 import sqlglot
 from sqlglot import exp
 
-from elt.dialects import volatile
+from elt.dialects import hive_coercion, volatile
 from elt.dialects._common import DUCKDB, Refusal, Rule, hive_name, refuse
 from elt.dialects.column_kinds import annotate_column_kinds
 from elt.dialects.hive_clauses import CLAUSE_RULES
 from elt.dialects.hive_column_names import name_unaliased
 from elt.dialects.hive_functions import FUNCTION_RULES, PASS
 
-RULES = {**FUNCTION_RULES, **CLAUSE_RULES}
+RULES = hive_coercion.with_conversions({**FUNCTION_RULES, **CLAUSE_RULES})
 #: 'schema.table' -> column name -> DuckDB type name.
 Relations = Mapping[str, Mapping[str, str]]
 

@@ -180,7 +180,7 @@ def test_a_changed_column_type_fails_by_default(daily):
     daily.write({"models/marts/daily.sql": DAILY.replace("sum(amount) as amount", "sum(amount) + 0.4 as amount")})
     result = daily.elt("run", "--start", "2024-06-02", "--end", "2024-06-02")
     assert result.exit_code == 1
-    assert "the columns of gold.daily changed: type of amount: HUGEINT -> DECIMAL(" in result.stdout, result.stdout
+    assert "the columns of gold.daily changed: type of amount: BIGINT -> DECIMAL(" in result.stdout, result.stdout
     assert rows(daily, "select * from gold.daily") == before
 
 

@@ -49,6 +49,14 @@ def run(conn, hive_sql: str, *, column_types: bool = True) -> list[tuple]:
         # Decimal division: an INT operand counts as decimal(10,0), scale max(6, s1 + p2 + 1) = 13
         # (Spark narrows an integer literal to its digits and gives 6).
         ("SELECT CAST(10.00 AS DECIMAL(5,2)) / 3", [(3.3333333333333,)]),
+        # ... also a string column with a number column (Spark casts '2.4' to the INT 2).
+        ("SELECT lower(s) = CAST(n AS INT), lower(s) > CAST(n AS INT) FROM (SELECT '2.4' AS s, 2 AS n) t",
+         [(False, True)]),
+        # A boolean given to a string function converts as CAST(b AS STRING): TRUE (Spark: true).
+        ("SELECT length(true), lower(false), concat('b', true)", [(4, "false", "bTRUE")]),
+        # A literal outside the INT range is a BIGINT (2147483648L), so -(-2147483648) is a BIGINT
+        # 2147483648; Spark folds -2147483648 into an INT literal and wraps it to -2147483648.
+        ("SELECT -(-2147483648)", [(2147483648,)]),
         # upper() uses Java's full case mapping: the sharp s becomes SS.
         ("SELECT upper('straße')", [("STRASSE",)]),
         # struct(a, b) names its fields col1, col2 (Hive docs); Spark names them after the columns.
