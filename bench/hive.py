@@ -42,8 +42,18 @@ from hive_proxy import CountingProxy
 STEPS = ["seed", "run (empty schemas)", "run (tables exist)", "test"]
 LAYERS = ("raw", "staging", "intermediate", "marts")
 CLK_TCK = os.sysconf("SC_CLK_TCK")
-# dbt-hive reads Hive's `SHOW TABLES` column `tab_name`; Spark names it `tableName` (KeyError otherwise).
+# dbt-hive reads Hive's `SHOW TABLES` column `tab_name`; Spark names it `tableName` (KeyError otherwise);
+# its drop also sends `drop materialized view`, which Spark cannot parse (so rebuilds and reseeds fail).
 DBT_HIVE_ON_SPARK = """\
+{% macro hive__drop_relation(relation) -%}
+  {% call statement('drop_relation_if_exists_table') %}
+    drop table if exists {{ relation }}
+  {% endcall %}
+  {% call statement('drop_relation_if_exists_view') %}
+    drop view if exists {{ relation }}
+  {% endcall %}
+{% endmacro %}
+
 {% macro hive__list_tables_without_caching(schema) %}
   {% call statement('list_tables_without_caching', fetch_result=True) -%}
     show tables in {{ schema }}
@@ -207,10 +217,6 @@ def main() -> None:
         for step in steps:
             for rep in range(args.repeat):
                 for tool in tools:
-                    if step == "seed" and tool.name == "dbt-hive":
-                        # dbt-hive reloads an existing seed with syntax Spark refuses (even with
-                        # --full-refresh), and the seed is gone: it loads into an empty schema.
-                        drop_schemas(args.host, args.port, [tool.prefix + "raw"])
                     if step == "run (empty schemas)":
                         drop_schemas(args.host, args.port, [tool.prefix + s for s in LAYERS[1:]])
                     m = measure(tool, step, proxy, pid, logs, rep)
