@@ -52,6 +52,9 @@ class Adapter(ABC):
     #: `replace_table_as` swaps a table for a query's rows in one atomic statement (a failing query
     #: leaves the old table as it was), so no temporary table and rename are needed.
     SUPPORTS_ATOMIC_REPLACE: ClassVar[bool] = False
+    #: counting a built table's rows is cheap (no job on a cluster): a run reports the rows of each table
+    #: it builds. Where a count is a job of its own (Hive, Spark), the run leaves it out.
+    CHEAP_ROW_COUNT: ClassVar[bool] = True
     #: the driver's modules, each with the PyPI distribution that provides it: checked when an adapter
     #: is made, so a missing one is an error naming the package rather than an ImportError mid-run.
     DRIVER_PACKAGES: ClassVar[dict[str, str]] = {}

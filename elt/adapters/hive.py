@@ -37,6 +37,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any, TypeVar
 
 from elt.adapters.base import CANCELLED, Adapter, RelationKind
+from elt.adapters.hive_listing import RelationListing
 from elt.errors import AdapterError, ProjectError
 from elt.nodes import IDENTIFIER, Column, Relation, declares_transactional
 from elt.project.config import TargetConfig
@@ -85,6 +86,8 @@ class HiveAdapter(Adapter):
     SUPPORTS_TRANSACTIONS = False
     CAN_RENAME_ACROSS_SCHEMAS = False
     SUPPORTS_TABLE_OPTIONS = True
+    # SELECT COUNT(*) is a Spark/Tez job: as long as a small model's CTAS on a busy server.
+    CHEAP_ROW_COUNT = False
     DRIVER_PACKAGES = {"pyhive": "pyhive", "thrift": "thrift", "thrift_sasl": "thrift-sasl", "puresasl": "pure-sasl"}
 
     def __init__(self, target: TargetConfig) -> None:
@@ -124,6 +127,8 @@ class HiveAdapter(Adapter):
         self._partitioned_ctas: bool | None = None
         #: Is the server Spark (Thrift Server) rather than Hive? None until the first connection tells.
         self._spark: bool | None = None
+        #: The relations of each database, listed once and updated by the DDL sent (relation_kind).
+        self._listing = RelationListing()
 
     # -- profile -------------------------------------------------------------------------------------
 
@@ -178,6 +183,7 @@ class HiveAdapter(Adapter):
         self.fetchall("SELECT 1")
 
     def close(self) -> None:
+        self._listing.forget()
         with self._lock:
             connections, self._connections = self._connections, []
             self._local = threading.local()
@@ -363,13 +369,21 @@ class HiveAdapter(Adapter):
         if self.cancelled:
             raise AdapterError(CANCELLED)
         sql = _one_statement(sql)
-        log.debug("hive: %s", self._scrub(_first_lines(sql, 3)))
         attempt = 0
         while True:
             cursor = self._connection().cursor()
             try:
-                self._execute_once(cursor, sql)
-                return cursor.fetchall() if fetch else []
+                started = time.perf_counter()
+                try:
+                    self._execute_once(cursor, sql)
+                except Exception:
+                    self._listing.note_statement(sql, succeeded=False)
+                    raise
+                self._listing.note_statement(sql, succeeded=True)
+                rows = cursor.fetchall() if fetch else []
+                # Each statement with its time: where a run's time goes (bench/hive.py sums them).
+                log.debug("hive: %.3f s: %s", time.perf_counter() - started, self._scrub(_first_lines(sql, 3)))
+                return rows
             except AdapterError:
                 raise
             except Exception as exc:  # noqa: BLE001 - the driver raises anything; classified below
@@ -463,6 +477,10 @@ class HiveAdapter(Adapter):
     # -- catalog -------------------------------------------------------------------------------------
 
     def relation_kind(self, relation: Relation) -> RelationKind | None:
+        # From one listing of the database per run, kept up to date by the DDL elt sends (hive_listing).
+        kind = self._listing.kind(_identifier(relation.schema), _identifier(relation.name), self._list_database)
+        if kind is not False:
+            return "view" if kind == "view" else "table" if kind == "table" else None
         schema, name = _identifier(relation.schema), _identifier(relation.name)
         try:
             rows = self.fetchall(f"SHOW TABLES IN {schema} LIKE '{name}'")
@@ -478,6 +496,26 @@ class HiveAdapter(Adapter):
         except AdapterError:  # Hive < 2.2 has no SHOW VIEWS
             return "view" if self._described_as_view(relation) else "table"
         return "view" if any(_listed_name(row) == name.lower() for row in views) else "table"
+
+    def _list_database(self, schema: str) -> dict[str, str] | None:
+        """name -> 'table' | 'view' for every relation of `schema` ({} if it does not exist), or None
+        when the server has no SHOW VIEWS (Hive < 2.2)."""
+        try:
+            rows = self.fetchall(f"SHOW TABLES IN {schema}")
+        except AdapterError as exc:
+            if _is_missing_schema(exc.message):
+                return {}
+            raise
+        # Spark: (namespace, tableName, isTemporary), views included; Hive: (tab_name,).
+        listing = {_listed_name(row): "table" for row in rows if not (len(row) > 2 and row[2] is True)}
+        try:
+            views = self.fetchall(f"SHOW VIEWS IN {schema}")
+        except AdapterError:
+            return None
+        for row in views:
+            if not (len(row) > 2 and row[2] is True):
+                listing[_listed_name(row)] = "view"
+        return listing
 
     def _described_as_view(self, relation: Relation) -> bool:
         for row in self.fetchall(f"DESCRIBE FORMATTED {relation}"):

@@ -1,5 +1,6 @@
 """`table`: build under a temporary name, then swap in (or, where the engine replaces a table atomically
-in one statement, SUPPORTS_ATOMIC_REPLACE, that statement).
+in one statement, SUPPORTS_ATOMIC_REPLACE, that statement). Where nothing has the name yet, there is no
+previous table to protect: the table is created in place, in one statement.
 
 A table with a `location` (engines with SUPPORTS_TABLE_OPTIONS) lives in a folder the rebuild cannot
 share: the temporary table is built without it (in the schema's own folder), so a failing query leaves
@@ -14,7 +15,7 @@ that last step is not atomic.
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import Any, Literal, overload
 
 from elt.adapters.base import Adapter
 from elt.materializations import BACKUP_SUFFIX, TMP_SUFFIX, drop_if_exists, swap_in
@@ -26,8 +27,16 @@ log = logging.getLogger("elt")
 TABLE_OPTIONS = ("partition_by", "clustered_by", "buckets", "file_format", "location", "tblproperties", "comment")
 
 
-def build_table(adapter: Adapter, relation: Relation, query: str, config: dict[str, Any]) -> int:
-    """Create or replace `relation` as a table from `query`; returns its row count."""
+@overload
+def build_table(adapter: Adapter, relation: Relation, query: str, config: dict[str, Any], *,
+                count_rows: Literal[True] = ...) -> int: ...
+@overload
+def build_table(adapter: Adapter, relation: Relation, query: str, config: dict[str, Any], *,
+                count_rows: bool) -> int | None: ...
+def build_table(adapter: Adapter, relation: Relation, query: str, config: dict[str, Any], *,
+                count_rows: bool = True) -> int | None:
+    """Create or replace `relation` as a table from `query`; returns its row count (None when not
+    `count_rows` and the engine does not give it for free)."""
     if not adapter.SUPPORTS_TABLE_OPTIONS:
         ignored = [key for key in TABLE_OPTIONS if config.get(key) not in (None, "", [], {})]
         if ignored:
@@ -35,6 +44,13 @@ def build_table(adapter: Adapter, relation: Relation, query: str, config: dict[s
     location = config.get("location") if adapter.SUPPORTS_TABLE_OPTIONS else None
     if adapter.SUPPORTS_ATOMIC_REPLACE and not location and adapter.relation_kind(relation) != "view":
         return adapter.replace_table_as(relation, query, config)
+    existing = adapter.relation_kind(relation)
+    if existing is None and not location:
+        # Nothing to protect. A CTAS that fails leaves no table (the engine drops what it began), and
+        # is never followed by a drop here: should the name have been taken meanwhile, the CTAS fails
+        # on it and must not remove it.
+        adapter.create_table_as(relation, query, config)
+        return adapter.row_count(relation) if count_rows else None
     built = relation.with_name(relation.name + TMP_SUFFIX)
     drop_if_exists(adapter, built)
     try:
@@ -47,7 +63,7 @@ def build_table(adapter: Adapter, relation: Relation, query: str, config: dict[s
         _swap_in_at_location(adapter, built, relation, config)
     else:
         swap_in(adapter, built, relation, "table")
-    return adapter.row_count(relation)
+    return adapter.row_count(relation) if count_rows else None
 
 
 def _swap_in_at_location(adapter: Adapter, built: Relation, relation: Relation, config: dict[str, Any]) -> None:

@@ -131,7 +131,7 @@ def _build_node(manifest: Manifest, adapter: Adapter, node: Node, sql: str, stat
         rows = load_seed(adapter, node.relation, read_seed(manifest.project.root, node.path, node.config))
         verb = "loaded seed"
     elif node.materialized == "table":
-        rows = build_table(adapter, node.relation, sql, node.config)
+        rows = build_table(adapter, node.relation, sql, node.config, count_rows=adapter.CHEAP_ROW_COUNT)
         verb = "created table"
     else:
         build_view(adapter, node.relation, sql)
