@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
 import signal
 import time
 from collections.abc import Callable
@@ -27,6 +28,7 @@ from elt.run.lock import RunLock, lock_file
 from elt.run.node_build import create_schemas, node_worker
 from elt.run.plan import Plan, build_plan
 from elt.run.runner import NodeResult, TeeEvents, execute_dag
+from elt.run.test_batches import BATCHES_ENV, TestBatches
 
 if TYPE_CHECKING:
     from elt.report.artifacts import RunResultsFile
@@ -143,8 +145,10 @@ def _build(
             try:
                 create_schemas(adapter, plan)
                 adapter.plan_concurrency(threads)
+                batches = (TestBatches(manifest, adapter, sql, built_during_run=command == "build")
+                           if os.environ.get(BATCHES_ENV, "1") != "0" else None)
                 work = _unit_test_worker(manifest, unit_tests,
-                                         node_worker(manifest, adapter, sql, console, inv, write_errors))
+                                         node_worker(manifest, adapter, sql, console, inv, write_errors, batches))
                 # What `elt retry` needs to rerun the failed nodes as this run would have (retry_command).
                 args = {"select": list(inv.select), "exclude": list(inv.exclude), "vars": inv.vars,
                         "threads": threads, "target": manifest.target.name, "full_refresh": inv.full_refresh,
