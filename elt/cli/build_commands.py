@@ -57,17 +57,20 @@ def run_command(inv: Invocation, console: Console, *, threads: int | None, fail_
     return _build(manifest, inv, console, selected, "run", threads, fail_fast)
 
 
-def test_command(inv: Invocation, console: Console, *, threads: int | None, fail_fast: bool) -> RunOutcome:
-    """`elt test`: run the data tests of the selected nodes (and the selected tests)."""
-    manifest = compile_manifest(inv, console)
+def test_command(inv: Invocation, console: Console, *, threads: int | None, fail_fast: bool,
+                 manifest: Manifest | None = None) -> RunOutcome:
+    """`elt test`: run the data tests of the selected nodes (and the selected tests); `manifest`: the
+    project already compiled by this command (for the unit tests)."""
+    manifest = manifest or compile_manifest(inv, console)
     return _build(manifest, inv, console, _select_tests(manifest, inv, console), "test", threads, fail_fast)
 
 
-def unit_test_command(inv: Invocation, console: Console) -> RunOutcome:
-    """`elt test --unit`: the selected models' unit tests, on in-memory DuckDB (no warehouse)."""
+def unit_test_command(inv: Invocation, console: Console, manifest: Manifest | None = None) -> RunOutcome:
+    """`elt test --unit`: the selected models' unit tests, on in-memory DuckDB (no warehouse);
+    `manifest`: the project already compiled by this command."""
     from elt.compile.unittests import run_unit_tests, select_unit_tests
 
-    manifest = compile_manifest(inv, console)
+    manifest = manifest or compile_manifest(inv, console)
     specs = select_unit_tests(manifest, inv.select, inv.exclude)
     start = time.perf_counter()
     pairs = []

@@ -18,6 +18,7 @@ from elt.nodes import Column, Node
 from elt.report.console import Console
 from elt.run.plan import Plan
 from elt.run.runner import NodeResult, Status
+from elt.secrets import masker
 
 if TYPE_CHECKING:
     from elt.cli.invocation import Invocation
@@ -49,6 +50,7 @@ def node_worker(manifest: Manifest, adapter: Adapter, sql: dict[str, str], conso
     from elt.run.catalog_types import CatalogTypes
 
     target_dir = manifest.project.config.target_dir
+    mask_text = masker()  # the environment read once, not per node
     defaults = manifest.target.settings
     catalog = CatalogTypes(adapter) if adapter.dialect != manifest.dialect else None
 
@@ -92,7 +94,7 @@ def node_worker(manifest: Manifest, adapter: Adapter, sql: dict[str, str], conso
                 finally:
                     if node.resource_type in ("model", "test"):
                         try:
-                            artifacts.write_run_sql(target_dir, node, statements)
+                            artifacts.write_run_sql(target_dir, node, statements, mask_text)
                         except ArtifactError as exc:
                             write_errors.append(exc)
             result.attempts = attempt + 1
