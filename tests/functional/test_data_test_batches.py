@@ -122,3 +122,20 @@ def test_tests_of_a_relation_are_checked_in_one_query(project, caplog):
     # The batch of stg_orders fails (no_such_column): each of its tests then ran alone.
     failed = [m for m in messages if "bronze.stg_orders" in m]
     assert len(failed) == 1 and failed[0].startswith("the batch of the 14 tests of bronze.stg_orders failed")
+
+
+def test_build_with_batches_reports_what_it_reports_without(project):
+    """In `elt build` a batch holds only tests that read the same nodes, so it runs once they are built."""
+    proj = project(FILES)
+
+    def build(env: dict[str, str]) -> dict[str, tuple]:
+        proj.elt("build", "--threads", "3", env=env)
+        data = json.loads((proj.root / "target/run_results.json").read_text())
+        return {r["unique_id"]: (r["status"], r["failures"], r["message"]) for r in data["results"]
+                if not r["message"].startswith("created")}
+
+    alone = build({"ELT_TEST_BATCHES": "0"})
+    batched = build({})
+    assert batched == alone
+    assert batched["test.relationships_stg_orders_customer_id"][:2] == ("fail", 1)
+    assert batched["test.statuses_all"][:2] == ("success", 0)
