@@ -133,6 +133,9 @@ class Node:
     #: tests only: a built-in generic test whose arguments are plain names and values, so its SQL is
     #: well-formed by construction and a compile need not parse it (parsed when a run translates it).
     sql_by_construction: bool = False
+    #: tests only: an aggregate over the tested relation (project dialect) that is 0 exactly when the
+    #: test passes, so that tests of one relation are checked in one scan (elt.run.test_batches).
+    failure_check: str | None = None
 
     @property
     def tags(self) -> tuple[str, ...]:

@@ -88,12 +88,14 @@ def test(project_dir, profiles_dir, target, vars_, debug, select, exclude, threa
     inv.wait = wait
     console = Console()
     code = 0
+    manifest = None  # compiled once for both kinds of tests
     if not only_data:
         outcome = unit_test_command(inv, console)
+        manifest = outcome.manifest
         if outcome.results or only_unit:
             code = _finish(console, outcome, inv.debug, "No unit tests selected.")
     if not only_unit:
-        outcome = test_command(inv, console, threads=threads, fail_fast=fail_fast)
+        outcome = test_command(inv, console, threads=threads, fail_fast=fail_fast, manifest=manifest)
         code = max(code, _finish(console, outcome, inv.debug, "No data tests selected."))
     return code
 

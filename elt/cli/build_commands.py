@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
 import signal
 import time
 from collections.abc import Callable
@@ -27,6 +28,7 @@ from elt.run.lock import RunLock, lock_file
 from elt.run.node_build import create_schemas, node_worker
 from elt.run.plan import Plan, build_plan
 from elt.run.runner import NodeResult, TeeEvents, execute_dag
+from elt.run.test_batches import BATCHES_ENV, TestBatches
 
 if TYPE_CHECKING:
     from elt.report.artifacts import RunResultsFile
@@ -55,17 +57,20 @@ def run_command(inv: Invocation, console: Console, *, threads: int | None, fail_
     return _build(manifest, inv, console, selected, "run", threads, fail_fast)
 
 
-def test_command(inv: Invocation, console: Console, *, threads: int | None, fail_fast: bool) -> RunOutcome:
-    """`elt test`: run the data tests of the selected nodes (and the selected tests)."""
-    manifest = compile_manifest(inv, console)
+def test_command(inv: Invocation, console: Console, *, threads: int | None, fail_fast: bool,
+                 manifest: Manifest | None = None) -> RunOutcome:
+    """`elt test`: run the data tests of the selected nodes (and the selected tests); `manifest`: the
+    project already compiled by this command (for the unit tests)."""
+    manifest = manifest or compile_manifest(inv, console)
     return _build(manifest, inv, console, _select_tests(manifest, inv, console), "test", threads, fail_fast)
 
 
-def unit_test_command(inv: Invocation, console: Console) -> RunOutcome:
-    """`elt test --unit`: the selected models' unit tests, on in-memory DuckDB (no warehouse)."""
+def unit_test_command(inv: Invocation, console: Console, manifest: Manifest | None = None) -> RunOutcome:
+    """`elt test --unit`: the selected models' unit tests, on in-memory DuckDB (no warehouse);
+    `manifest`: the project already compiled by this command."""
     from elt.compile.unittests import run_unit_tests, select_unit_tests
 
-    manifest = compile_manifest(inv, console)
+    manifest = manifest or compile_manifest(inv, console)
     specs = select_unit_tests(manifest, inv.select, inv.exclude)
     start = time.perf_counter()
     pairs = []
@@ -140,8 +145,10 @@ def _build(
             try:
                 create_schemas(adapter, plan)
                 adapter.plan_concurrency(threads)
+                batches = (TestBatches(manifest, adapter, sql, built_during_run=command == "build")
+                           if os.environ.get(BATCHES_ENV, "1") != "0" else None)
                 work = _unit_test_worker(manifest, unit_tests,
-                                         node_worker(manifest, adapter, sql, console, inv, write_errors))
+                                         node_worker(manifest, adapter, sql, console, inv, write_errors, batches))
                 # What `elt retry` needs to rerun the failed nodes as this run would have (retry_command).
                 args = {"select": list(inv.select), "exclude": list(inv.exclude), "vars": inv.vars,
                         "threads": threads, "target": manifest.target.name, "full_refresh": inv.full_refresh,

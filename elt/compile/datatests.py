@@ -223,14 +223,37 @@ def build_generic_test(
     except TypeError as exc:  # a macro called with arguments it does not take
         raise ProjectError(f"test {spec.test_name!r}: {exc}", path=spec.path, line=spec.line) from None
     deps += [f"model.{r}" if f"model.{r}" in nodes else f"seed.{r}" for r in state.refs]
+    by_construction = (project_tests is not None and spec.test_name not in project_tests
+                       and sql_by_construction(spec, kwargs))
     return Node(
         unique_id=f"test.{name}", name=name, resource_type="test", path=spec.path,
         config={"severity": "error", **spec.config, "tags": list(spec.config.get("tags") or [])},
         fqn=(name,), raw_sql=sql, depends_on=sorted(set(deps)), line=spec.line or 1,
         test_type="generic", attached_to=spec.attached_to, column_name=spec.column_name,
-        sql_by_construction=(project_tests is not None and spec.test_name not in project_tests
-                             and sql_by_construction(spec, kwargs)),
+        sql_by_construction=by_construction,
+        failure_check=failure_check(spec.test_name, kwargs) if by_construction else None,
     )
+
+
+def failure_check(test: str, kwargs: dict[str, Any]) -> str | None:
+    """For a built-in test of one column whose SQL is well-formed by construction (no `where:`): an
+    aggregate over the tested relation that is 0 exactly when the test's query returns no row (its
+    count of failing rows is the test's own query's business: it runs when this is not 0).
+
+    >>> failure_check("accepted_values", {"column_name": "s", "values": ["a", "it's"]})
+    "COUNT(CASE WHEN s IS NOT NULL AND s NOT IN ('a', 'it''s') THEN 1 END)"
+    """
+    column = kwargs.get("column_name")
+    if test == "not_null":
+        return f"COUNT(CASE WHEN {column} IS NULL THEN 1 END)"
+    if test == "unique":  # 0 exactly when no non-null value appears twice (the test's GROUP BY ... HAVING)
+        return f"COUNT({column}) - COUNT(DISTINCT {column})"
+    if test == "accepted_values":
+        quote = kwargs.get("quote", True)
+        # As the built-in template writes them: quoted with '' for ', or as they are (numbers).
+        values = ", ".join("'" + str(v).replace("'", "''") + "'" if quote else str(v) for v in kwargs["values"])
+        return f"COUNT(CASE WHEN {column} IS NOT NULL AND {column} NOT IN ({values}) THEN 1 END)"
+    return None
 
 
 @functools.cache

@@ -171,9 +171,12 @@ def write_translated(manifest: Manifest, unique_ids: Iterable[str], dialect: str
             writer.add(root / output_path(manifest.nodes[uid]), manifest.sql_for(uid, dialect))
 
 
-def write_run_sql(target_dir: Path, node: Node, statements: list[str]) -> None:
-    """target/run/<model path>: the statements exactly as sent to the engine."""
-    _write(target_dir / "run" / output_path(node), "".join(s.rstrip().rstrip(";") + ";\n\n" for s in statements))
+def write_run_sql(target_dir: Path, node: Node, statements: list[str],
+                  mask_text: Callable[[str], str] | None = None) -> None:
+    """target/run/<model path>: the statements exactly as sent to the engine (secrets masked with
+    `mask_text`, `elt.secrets.masker()` made once for a run's many nodes; default: the secrets set now)."""
+    _write(target_dir / "run" / output_path(node), "".join(s.rstrip().rstrip(";") + ";\n\n" for s in statements),
+           mask_text)
 
 
 def node_record(manifest: Manifest, node: Node) -> dict[str, Any]:

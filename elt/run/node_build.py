@@ -18,10 +18,12 @@ from elt.nodes import Column, Node
 from elt.report.console import Console
 from elt.run.plan import Plan
 from elt.run.runner import NodeResult, Status
+from elt.secrets import masker
 
 if TYPE_CHECKING:
     from elt.cli.invocation import Invocation
     from elt.run.catalog_types import CatalogTypes
+    from elt.run.test_batches import TestBatches
 
 
 def create_schemas(adapter: Adapter, plan: Plan) -> None:
@@ -31,7 +33,7 @@ def create_schemas(adapter: Adapter, plan: Plan) -> None:
 
 
 def node_worker(manifest: Manifest, adapter: Adapter, sql: dict[str, str], console: Console,
-                inv: Invocation, write_errors: list[EltError]):
+                inv: Invocation, write_errors: list[EltError], batches: TestBatches | None = None):
     """The function the runner calls per node: build it, retrying transient engine errors.
 
     A node's SQL that cannot be written to target/run/ (disk full) does not change how the node
@@ -40,11 +42,15 @@ def node_worker(manifest: Manifest, adapter: Adapter, sql: dict[str, str], conso
     `sql` holds each model's and test's SQL for the engine, translated without knowing the types of
     what it reads; where the engine speaks another dialect, each is translated again just before it
     runs, with the column types of the relations it reads (elt.run.catalog_types).
+
+    `batches` check the data tests of a relation in one query (elt.run.test_batches): a test its
+    batch passes is not sent on its own; any other runs its own query.
     """
     from elt.report import artifacts
     from elt.run.catalog_types import CatalogTypes
 
     target_dir = manifest.project.config.target_dir
+    mask_text = masker()  # the environment read once, not per node
     defaults = manifest.target.settings
     catalog = CatalogTypes(adapter) if adapter.dialect != manifest.dialect else None
 
@@ -56,6 +62,9 @@ def node_worker(manifest: Manifest, adapter: Adapter, sql: dict[str, str], conso
 
     def work(uid: str) -> NodeResult:
         node = manifest.nodes[uid]
+        if batches is not None and node.resource_type == "test":
+            return _with_retries(node, lambda statements: _batched_test(node, batches, statements)
+                                 or _build_node(manifest, adapter, node, engine_sql(node), statements))
         if node.materialized == "incremental":
             return _with_retries(node, lambda statements: _build_incremental(
                 manifest, adapter, node, inv, statements, catalog))
@@ -85,7 +94,7 @@ def node_worker(manifest: Manifest, adapter: Adapter, sql: dict[str, str], conso
                 finally:
                     if node.resource_type in ("model", "test"):
                         try:
-                            artifacts.write_run_sql(target_dir, node, statements)
+                            artifacts.write_run_sql(target_dir, node, statements, mask_text)
                         except ArtifactError as exc:
                             write_errors.append(exc)
             result.attempts = attempt + 1
@@ -172,9 +181,22 @@ def _build_incremental(manifest: Manifest, adapter: Adapter, node: Node, inv: In
                                                "columns_removed": [c for o in outcomes for c in o.columns_removed]}})
 
 
-def _run_test(adapter: Adapter, node: Node, sql: str, statements: list[str]) -> NodeResult:
+def _batched_test(node: Node, batches: TestBatches, statements: list[str]) -> NodeResult | None:
+    """The test's result when its batch passed it (its own query recorded, not sent); else None."""
+    if batches.verdict(node.unique_id) != 0:
+        return None
+    statements.append(_failing_query(node, batches.sql(node.unique_id)))
+    return NodeResult(node.unique_id, "success", "passed", failures=0, statements=statements)
+
+
+def _failing_query(node: Node, sql: str) -> str:
+    """The test's query as run (and written to target/run/ for a user to run by hand): its `limit`."""
     limit = node.config.get("limit")
-    failing = f"{sql.rstrip().rstrip(';')}\nLIMIT {int(limit)}" if limit else sql.rstrip().rstrip(";")
+    return f"{sql.rstrip().rstrip(';')}\nLIMIT {int(limit)}" if limit else sql.rstrip().rstrip(";")
+
+
+def _run_test(adapter: Adapter, node: Node, sql: str, statements: list[str]) -> NodeResult:
+    failing = _failing_query(node, sql)
     statements.append(failing)
     count = int(adapter.fetchall(f"SELECT COUNT(*) FROM (\n{failing}\n) elt_test_failures")[0][0])
     if count == 0:

@@ -40,10 +40,12 @@ def build_plan(manifest: Manifest, selected: Collection[str], *, tests_gate_chil
         uid for uid in selected
         if nodes[uid].resource_type in ("model", "seed", "test") and nodes[uid].materialized != "ephemeral"
     }
-    # Edges through unselected or ephemeral nodes still order the build: a -> (ephemeral e) -> b.
+    # Edges through unselected or ephemeral nodes still order the build: a -> (ephemeral e) -> b. No
+    # node reads a test, so tests alone (`elt test`) have none: their ancestors are not walked.
+    builders = {uid for uid in buildable if nodes[uid].resource_type != "test"}
     edges = {
-        (ancestor, uid) for uid in buildable for ancestor in manifest.graph.ancestors(uid) if ancestor in buildable
-    }
+        (ancestor, uid) for uid in buildable for ancestor in manifest.graph.ancestors(uid) if ancestor in builders
+    } if builders else set()
     tests = sorted(uid for uid in buildable if nodes[uid].resource_type == "test")
 
     def waits(uid: str) -> bool:

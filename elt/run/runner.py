@@ -6,6 +6,7 @@ planned parents succeeded, as many at a time as `threads` allows.
 
 from __future__ import annotations
 
+import heapq
 import time
 from collections.abc import Callable, Collection
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
@@ -77,7 +78,10 @@ def execute_dag(
     """
     position = {uid: i for i, uid in enumerate(order)}
     waiting = {uid: set(graph.parents(uid)) for uid in order}
-    ready = sorted((uid for uid, parents in waiting.items() if not parents), key=position.__getitem__)
+    # A heap by position in `order`: thousands of nodes may be ready at once (the tests of `elt test`),
+    # and sorting the list after every finished node was quadratic.
+    ready = [(position[uid], uid) for uid, parents in waiting.items() if not parents]
+    heapq.heapify(ready)
     results: dict[str, NodeResult] = {}
     running: dict[Future[NodeResult], str] = {}
     total = len(order)
@@ -107,7 +111,7 @@ def execute_dag(
             if poll is not None and poll():  # called on every turn: a later signal may cancel
                 stopped = True
             while ready and len(running) < threads and not stopping and not stopped:
-                uid = ready.pop(0)
+                _, uid = heapq.heappop(ready)
                 if uid in results:
                     continue
                 counter += 1
@@ -131,13 +135,12 @@ def execute_dag(
                         for child in graph.children(check):
                             waiting[child].discard(check)
                             if not waiting[child] and child not in results:
-                                ready.append(child)
+                                heapq.heappush(ready, (position[child], child))
                     stopping = stopping or fail_fast
                 for child in sorted(graph.children(uid), key=position.__getitem__):
                     waiting[child].discard(uid)
                     if not waiting[child] and child not in results:
-                        ready.append(child)
-                ready.sort(key=position.__getitem__)
+                        heapq.heappush(ready, (position[child], child))
     reason = "not started: the run was interrupted" if stopped else "not started: --fail-fast after an earlier failure"
     for uid in order:
         if uid not in results:
