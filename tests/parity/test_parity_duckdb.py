@@ -7,7 +7,9 @@ connection with the Hive macros registered and TimeZone UTC. Queries marked `ref
 Each query runs three ways, which must all return Hive's rows:
 - `typed`: as translated by default, conversions written for the column types the query shows (the
   datasets are CTEs of literals, so most columns are typed);
-- `untyped`: every column's conversion left to the `hive_*` macros, which dispatch at bind time;
+- `untyped`: every column's conversion left to the `hive_*` macros, which dispatch at bind time (a
+  query marked `untyped_raises` must raise that DuckDB error instead: integer overflow of a column of
+  unknown width, loud where Hive wraps);
 - `catalog`: the datasets are tables in the database, and the translation is given their column
   types from the catalog, as `elt run` gives it the types of the relations a model reads.
 """
