@@ -28,7 +28,7 @@ import re
 
 from sqlglot import exp
 
-from elt.dialects._common import Rule, data_type
+from elt.dialects._common import Rule, data_type, macro
 from elt.dialects.hive_types import BITS_META, VOLATILE_CALLS, static_type, to_date, to_string, to_ts
 
 DT = exp.DataType.Type
@@ -95,6 +95,8 @@ def with_conversions(rules: dict[type[exp.Expr], Rule]) -> dict[type[exp.Expr], 
     for klass in (*_INT_FUNCTIONS, exp.Anonymous):
         wrapped[klass] = _hive_width(wrapped.get(klass))
     wrapped[exp.Avg] = _decimal_avg(rules.get(exp.Avg))
+    for klass in (exp.Floor, exp.Ceil):
+        wrapped[klass] = _long_rounding(wrapped.get(klass))
     wrapped[exp.Window] = _window(rules.get(exp.Window))
     return wrapped
 
@@ -240,6 +242,8 @@ def int_bits(node: exp.Expr) -> int | None:
         return 64 if static_type(node.this) == "INT" else None
     if isinstance(node, (exp.Count, exp.RowNumber, exp.Rank, exp.DenseRank)):
         return 64
+    if isinstance(node, (exp.Floor, exp.Ceil)) and _rounds_to_long(node):
+        return 64
     return None
 
 
@@ -320,6 +324,33 @@ def _wrapping(rule: Rule | None) -> Rule:
         return _wrapped(node, bits)
 
     return wrapped
+
+
+def _rounds_to_long(node: exp.Expr) -> bool:
+    """floor()/ceil() of one argument that is not a DECIMAL: a BIGINT in Hive (GenericUDFFloor/Ceil)."""
+    return not node.args.get("decimals") and static_type(node.this) in ("DOUBLE", "FLOAT", "INT", "VARCHAR")
+
+
+def _long_rounding(rule: Rule | None) -> Rule:
+    """floor()/ceil() of a DOUBLE (or of an integer or a string, which Hive reads as a DOUBLE first) as
+    Hive's: a BIGINT, `(long) Math.floor(d)` in Java, which saturates at the long range and makes NaN 0. DuckDB's is a
+    DOUBLE, which would print as `2.0` where Hive prints `2`. Of a DECIMAL both give a DECIMAL of scale
+    0; of a value of unknown type DuckDB's function stays (a known gap, tests/parity/README.md)."""
+
+    def to_long(node: exp.Expr) -> exp.Expr:
+        kind = static_type(node.this) if _rounds_to_long(node) else None  # before the rewrite
+        if kind == "VARCHAR":  # Hive reads the string as a DOUBLE (NULL when it is not a number)
+            node.set("this", exp.TryCast(this=node.this, to=data_type("DOUBLE")))
+        new = node if rule is None else rule(node)
+        if kind is None:
+            return new
+        # Hive converts every argument that is not a DECIMAL to a DOUBLE first (GenericUDFFloorCeilBase):
+        # a BIGINT beyond 2^53 comes back rounded, as it does in Hive (Spark keeps it exact).
+        value = exp.Cast(this=new, to=data_type("DOUBLE"))
+        return exp.Cast(this=macro("hive__double_to_integral", value, exp.Literal.number(64)),
+                        to=data_type("BIGINT"))
+
+    return to_long
 
 
 def _decimal_avg(rule: Rule | None) -> Rule:
