@@ -16,6 +16,10 @@ a name that two sources have, or that a source of unknown columns might have; a 
 LATERAL VIEW, a JOIN ... USING or NATURAL JOIN; a name that is also a select alias, outside the select
 list; a struct field or an outer query's column. Coarse kinds are those the macros test `typeof`
 against (`hive_types.engine_kind`), so a conversion chosen here is the one the macro would choose.
+
+An integer column also gets the width of its Hive type (`hive_types.BITS_META`: TINYINT 8 ... BIGINT
+64; from the catalog's type, or `hive_coercion.int_bits` of the projection), so that arithmetic on it
+wraps around as Hive's does (elt.dialects.hive_coercion).
 """
 
 from __future__ import annotations
@@ -25,12 +29,17 @@ from typing import Any
 
 from sqlglot import exp
 
-from elt.dialects.hive_types import KIND_META, Kind, engine_kind, static_type
+from elt.dialects.hive_coercion import int_bits
+from elt.dialects.hive_types import BITS_META, KIND_META, Kind, engine_kind, static_type
 
 #: A projection that is a bare NULL: no kind of its own, it takes the others' in a UNION.
 _NULL = "NULL"
-#: A source's output columns in order, (lower-case name, kind or None); None: not known.
-Outputs = list[tuple[str, Kind]] | None
+#: A column's kind and, for an integer, the width of its Hive type (None: not known).
+Typed = tuple[Kind, int | None]
+#: A source's output columns in order, (lower-case name, (kind, bits)); None: not known.
+Outputs = list[tuple[str, Typed]] | None
+#: The width of the integer types of the catalog (DuckDB's names); HUGEINT and unsigned ones are no Hive type.
+_ENGINE_BITS = {"TINYINT": 8, "SMALLINT": 16, "INTEGER": 32, "INT": 32, "BIGINT": 64}
 
 
 def annotate_column_kinds(tree: exp.Expr, relations: Mapping[str, Mapping[str, str]] | None = None) -> int:
@@ -48,7 +57,8 @@ def annotate_column_kinds(tree: exp.Expr, relations: Mapping[str, Mapping[str, s
     except Exception:  # noqa: BLE001 - a query sqlglot cannot scope is translated without column types
         return 0
     catalog: dict[str, Outputs] = {
-        name.lower(): [(column.lower(), engine_kind(kind)) for column, kind in columns.items()]
+        name.lower(): [(column.lower(), (engine_kind(kind), _ENGINE_BITS.get(kind.upper())))
+                       for column, kind in columns.items()]
         for name, columns in (relations or {}).items()
     }
     typed = 0
@@ -84,9 +94,11 @@ def _resolve(scope: Any, catalog: dict[str, Outputs], outputs: dict[int, Outputs
     lookup = _Lookup(sources)
     # the scope's column references (its collection walk skips stars and other scopes' columns)
     for node in scope._raw_columns:
-        kind = _column_kind(node, query, lookup, blocked, aliases)
+        kind, bits = _column_kind(node, query, lookup, blocked, aliases)
         if kind is not None and kind != _NULL:
             node.meta[KIND_META] = kind
+            if bits is not None:
+                node.meta[BITS_META] = bits
             typed += 1
     return typed, _select_outputs(query, sources, blocked)
 
@@ -99,6 +111,8 @@ def _source_outputs(source: Any, catalog: dict[str, Outputs], outputs: dict[int,
     return outputs.get(id(source))
 
 
+#: The kind and width of a column that cannot be known.
+_UNKNOWN: Typed = (None, None)
 #: The kind of a name that more than one column (of a source, or of the sources) has.
 _AMBIGUOUS: Any = object()
 
@@ -109,31 +123,31 @@ class _Lookup:
     def __init__(self, sources: dict[str, Outputs]) -> None:
         self.sources = sources
         self.unknown = any(columns is None for columns in sources.values())
-        self._by_source: dict[str, dict[str, Kind]] = {}
-        self._unqualified: dict[str, Kind] | None = None
+        self._by_source: dict[str, dict[str, Typed]] = {}
+        self._unqualified: dict[str, Typed] | None = None
 
-    def qualified(self, table: str, name: str) -> Kind:
+    def qualified(self, table: str, name: str) -> Typed:
         """The kind of `table`.`name`: None when the source is not known, or has no or several such columns."""
         index = self._by_source.get(table)
         if index is None:
             if table not in self.sources:
-                return None
+                return _UNKNOWN
             index = self._by_source[table] = _index([self.sources[table]])
-        kind = index.get(name)
-        return None if kind is _AMBIGUOUS else kind
+        kind = index.get(name, _UNKNOWN)
+        return _UNKNOWN if kind is _AMBIGUOUS else kind
 
-    def unqualified(self, name: str) -> Kind:
+    def unqualified(self, name: str) -> Typed:
         """The kind of `name` when exactly one source has it, once; None otherwise."""
         index = self._unqualified
         if index is None:
             index = self._unqualified = _index(list(self.sources.values()))
-        kind = index.get(name)
-        return None if kind is _AMBIGUOUS else kind
+        kind = index.get(name, _UNKNOWN)
+        return _UNKNOWN if kind is _AMBIGUOUS else kind
 
 
-def _index(sources: list[Outputs]) -> dict[str, Kind]:
+def _index(sources: list[Outputs]) -> dict[str, Typed]:
     """name -> kind of the one column of that name among `sources`, or _AMBIGUOUS."""
-    index: dict[str, Kind] = {}
+    index: dict[str, Typed] = {}
     for columns in sources:
         if columns is None:
             continue
@@ -143,16 +157,16 @@ def _index(sources: list[Outputs]) -> dict[str, Kind]:
 
 
 def _column_kind(column: exp.Column, query: exp.Select, lookup: _Lookup, blocked: bool,
-                 aliases: set[str]) -> Kind:
+                 aliases: set[str]) -> Typed:
     if column.args.get("db") or column.args.get("catalog"):
-        return None  # a struct field, or a three-part name
+        return _UNKNOWN  # a struct field, or a three-part name
     name = column.name.lower()
     if column.table:
         return lookup.qualified(column.table.lower(), name)
     if blocked or (name in aliases and not _in_projection(column, query)):
-        return None
+        return _UNKNOWN
     if lookup.unknown:
-        return None  # a source of unknown columns may have this name too
+        return _UNKNOWN  # a source of unknown columns may have this name too
     return lookup.unqualified(name)
 
 
@@ -163,7 +177,7 @@ def _in_projection(node: exp.Expr, query: exp.Select) -> bool:
 
 
 def _select_outputs(query: exp.Select, sources: dict[str, Outputs], blocked: bool) -> Outputs:
-    found: list[tuple[str, Kind]] = []
+    found: list[tuple[str, Typed]] = []
     for projection in query.selects:
         star = isinstance(projection, exp.Column) and isinstance(projection.this, exp.Star)
         if isinstance(projection, exp.Star) or star:
@@ -178,7 +192,8 @@ def _select_outputs(query: exp.Select, sources: dict[str, Outputs], blocked: boo
             continue
         value = projection.unalias()
         kind = _NULL if isinstance(value, exp.Null) else static_type(value)
-        found.append((projection.alias_or_name.lower(), kind))
+        bits = int_bits(value) if kind in ("INT", None) else None
+        found.append((projection.alias_or_name.lower(), ("INT" if bits else kind, bits)))
     return found
 
 
@@ -189,8 +204,12 @@ def _union(branches: list[Outputs]) -> Outputs:
     assert first is not None
     if any(len(b) != len(first) for b in branches):  # type: ignore[arg-type]
         return None
-    found: list[tuple[str, Kind]] = []
+    found: list[tuple[str, Typed]] = []
     for position, (name, _) in enumerate(first):
-        kinds = {b[position][1] for b in branches} - {_NULL}  # type: ignore[index]
-        found.append((name, kinds.pop() if len(kinds) == 1 else None))
+        typed = {b[position][1] for b in branches if b[position][1][0] != _NULL}  # type: ignore[index]
+        kinds = {kind for kind, _ in typed}
+        widths = {bits for _, bits in typed}
+        # DuckDB's UNION type is the widest, Hive's too (FunctionRegistry.getCommonClass)
+        bits = None if None in widths or not widths else max(w for w in widths if w is not None)
+        found.append((name, (kinds.pop(), bits) if len(kinds) == 1 else _UNKNOWN))
     return found

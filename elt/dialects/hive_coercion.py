@@ -12,11 +12,14 @@ to DOUBLE):
 `with_conversions` puts these conversions before the rewrite rules of those functions and operators.
 
 Integer arithmetic wraps around in Hive (Java's two's complement ints and longs) and raises in DuckDB.
-The rules `with_conversions` adds for +, -, * and unary - on integers of visible widths, and for
+The rules `with_conversions` adds for +, -, * and unary - on integers of known widths, and for
 sum() of integers (a BIGINT in Hive, a HUGEINT in DuckDB), compute them in HUGEINT and fold the result
-back into the Hive type's range (and avg() of a DECIMAL is rounded as Hive rounds it). An integer
-operand of unknown width (a column whose type the query does not show) is left to DuckDB,
-which raises on overflow: loud, never silently different.
+back into the Hive type's range (and avg() of a DECIMAL is rounded as Hive rounds it). A width is known
+from literals, CASTs, Hive's result type of a function (month() and length() are INTs, count() a
+BIGINT) and, for a column of a CTE, subquery or upstream table, from elt.dialects.column_kinds. The
+integer functions' DuckDB values (often BIGINTs) are cast to their Hive type, so that no value is wider
+in DuckDB than in Hive: an operand of unknown width is left to DuckDB, which then raises on overflow
+where Hive wraps (loud, never silently different).
 """
 
 from __future__ import annotations
@@ -25,8 +28,8 @@ import re
 
 from sqlglot import exp
 
-from elt.dialects._common import Rule, data_type
-from elt.dialects.hive_types import VOLATILE_CALLS, static_type, to_date, to_string, to_ts
+from elt.dialects._common import Rule, data_type, macro
+from elt.dialects.hive_types import BITS_META, VOLATILE_CALLS, static_type, to_date, to_string, to_ts
 
 DT = exp.DataType.Type
 
@@ -61,6 +64,17 @@ _NOT_STRINGS = (exp.Literal, *_ARITHMETIC, exp.Neg, exp.Sum, exp.Avg, exp.Count)
 
 _INT_BITS = {DT.TINYINT: 8, DT.SMALLINT: 16, DT.INT: 32, DT.BIGINT: 64}
 _INT_TYPE = {8: "TINYINT", 16: "SMALLINT", 32: "INT", 64: "BIGINT"}
+#: Functions whose Hive result is an integer, with its width (Hive's UDFs: month() is an INT, where
+#: DuckDB's is a BIGINT); their DuckDB value is cast to that type (`_hive_width`), so a table or a CTE
+#: holds Hive's width and arithmetic on it overflows where Hive's wraps.
+_INT_FUNCTIONS: dict[type[exp.Expr], int] = {
+    **dict.fromkeys((exp.Year, exp.Month, exp.Day, exp.DayOfMonth, exp.Hour, exp.Minute, exp.Second,
+                     exp.WeekOfYear, exp.Quarter, exp.DayOfWeek, exp.DayOfYear, exp.Length, exp.ArraySize,
+                     exp.DateDiff, exp.StrPosition, exp.Ascii, exp.Levenshtein), 32),
+    exp.StrToUnix: 64,
+}
+#: The same for the Hive functions sqlglot does not know (exp.Anonymous), by name.
+_INT_CALLS = {"find_in_set": 32, "octet_length": 32, "field": 32}
 
 
 def with_conversions(rules: dict[type[exp.Expr], Rule]) -> dict[type[exp.Expr], Rule]:
@@ -78,7 +92,11 @@ def with_conversions(rules: dict[type[exp.Expr], Rule]) -> dict[type[exp.Expr], 
         wrapped[klass] = _comparing(rules.get(klass))
     for klass in (*_WRAPPING, exp.Neg, exp.Sum):
         wrapped[klass] = _wrapping(wrapped.get(klass))
+    for klass in (*_INT_FUNCTIONS, exp.Anonymous):
+        wrapped[klass] = _hive_width(wrapped.get(klass))
     wrapped[exp.Avg] = _decimal_avg(rules.get(exp.Avg))
+    for klass in (exp.Floor, exp.Ceil):
+        wrapped[klass] = _long_rounding(wrapped.get(klass))
     wrapped[exp.Window] = _window(rules.get(exp.Window))
     return wrapped
 
@@ -195,10 +213,20 @@ def _kind(node: exp.Expr) -> str | None:
 
 
 def int_bits(node: exp.Expr) -> int | None:
-    """The width of the Hive integer type of `node` (8, 16, 32, 64) when the query shows it, else None
-    (not an integer, or an integer of unknown width)."""
-    if isinstance(node, exp.Paren):
+    """The width of the Hive integer type of `node` (8, 16, 32, 64) when the query, the catalog (for a
+    column: elt.dialects.column_kinds) or Hive's result type of a function shows it, else None (not an
+    integer, or an integer of unknown width)."""
+    if isinstance(node, exp.Column):
+        bits: int | None = node.meta_get(BITS_META)
+        return bits
+    if isinstance(node, (exp.Paren, exp.Window)) or (isinstance(node, (exp.Min, exp.Max)) and not node.expressions):
         return int_bits(node.this)
+    if isinstance(node, (exp.Coalesce, exp.If, exp.Case)):
+        return _branches_bits(node)
+    if isinstance(node, exp.Anonymous):
+        return _INT_CALLS.get(node.name.lower())
+    if type(node) in _INT_FUNCTIONS:
+        return _INT_FUNCTIONS[type(node)]
     if isinstance(node, exp.Literal):
         if node.is_string or not node.is_int:
             return None
@@ -214,7 +242,35 @@ def int_bits(node: exp.Expr) -> int | None:
         return 64 if static_type(node.this) == "INT" else None
     if isinstance(node, (exp.Count, exp.RowNumber, exp.Rank, exp.DenseRank)):
         return 64
+    if isinstance(node, (exp.Floor, exp.Ceil)) and _rounds_to_long(node):
+        return 64
     return None
+
+
+def _branches_bits(node: exp.Expr) -> int | None:
+    """The widest of the branches' widths when every branch that is not NULL is an integer of known width."""
+    widths = []
+    for parent, key, index in _branches(node):
+        value = parent.args.get(key) if index is None else parent.args[key][index]
+        if isinstance(value, exp.Expr) and not isinstance(value, exp.Null):
+            widths.append(int_bits(value))
+    if not widths or None in widths:
+        return None
+    return max(w for w in widths if w is not None)
+
+
+def _hive_width(rule: Rule | None) -> Rule:
+    """An integer function's DuckDB value cast to its Hive type (a BIGINT in DuckDB, an INT in Hive:
+    `month(d) * 1000000000` would not overflow, and a table would keep the wider type)."""
+
+    def cast(node: exp.Expr) -> exp.Expr:
+        bits = int_bits(node)  # before the rewrite, which makes another node
+        new = node if rule is None else rule(node)
+        if bits is None:
+            return new
+        return exp.Cast(this=new, to=data_type(_INT_TYPE[bits]))
+
+    return cast
 
 
 def _constant_in_range(node: exp.Expr, bits: int) -> bool:
@@ -268,6 +324,33 @@ def _wrapping(rule: Rule | None) -> Rule:
         return _wrapped(node, bits)
 
     return wrapped
+
+
+def _rounds_to_long(node: exp.Expr) -> bool:
+    """floor()/ceil() of one argument that is not a DECIMAL: a BIGINT in Hive (GenericUDFFloor/Ceil)."""
+    return not node.args.get("decimals") and static_type(node.this) in ("DOUBLE", "FLOAT", "INT", "VARCHAR")
+
+
+def _long_rounding(rule: Rule | None) -> Rule:
+    """floor()/ceil() of a DOUBLE (or of an integer or a string, which Hive reads as a DOUBLE first) as
+    Hive's: a BIGINT, `(long) Math.floor(d)` in Java, which saturates at the long range and makes NaN 0. DuckDB's is a
+    DOUBLE, which would print as `2.0` where Hive prints `2`. Of a DECIMAL both give a DECIMAL of scale
+    0; of a value of unknown type DuckDB's function stays (a known gap, tests/parity/README.md)."""
+
+    def to_long(node: exp.Expr) -> exp.Expr:
+        kind = static_type(node.this) if _rounds_to_long(node) else None  # before the rewrite
+        if kind == "VARCHAR":  # Hive reads the string as a DOUBLE (NULL when it is not a number)
+            node.set("this", exp.TryCast(this=node.this, to=data_type("DOUBLE")))
+        new = node if rule is None else rule(node)
+        if kind is None:
+            return new
+        # Hive converts every argument that is not a DECIMAL to a DOUBLE first (GenericUDFFloorCeilBase):
+        # a BIGINT beyond 2^53 comes back rounded, as it does in Hive (Spark keeps it exact).
+        value = exp.Cast(this=new, to=data_type("DOUBLE"))
+        return exp.Cast(this=macro("hive__double_to_integral", value, exp.Literal.number(64)),
+                        to=data_type("BIGINT"))
+
+    return to_long
 
 
 def _decimal_avg(rule: Rule | None) -> Rule:

@@ -23,6 +23,8 @@ Kind = str | None
 
 #: Meta key of a column reference's kind, set by elt.dialects.column_kinds (copies of the node keep it).
 KIND_META = "elt_kind"
+#: Meta key of the width in bits (8, 16, 32, 64) of the Hive integer type of a column reference.
+BITS_META = "elt_int_bits"
 
 _INT_TYPE = re.compile(INT_TYPES)
 _DECIMAL_TYPE = re.compile(r"DECIMAL\(.*\)")
