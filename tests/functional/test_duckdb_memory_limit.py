@@ -1,8 +1,8 @@
 """DuckDB's memory limit comes from the profile (`memory_limit`, or dbt-duckdb's `settings:`).
 
-On a real DuckDB: a database file gets elt's default limit when the profile sets none, an in-memory
-one keeps DuckDB's own, the profile's value reaches every cursor, and a bad value is a profile error
-naming profiles.yml, the target and the key, with no database left behind.
+On a real DuckDB: without a setting DuckDB keeps its own limit, the profile's value reaches every
+cursor, a bad value is a profile error naming profiles.yml, the target and the key, with no database
+left behind, and a model that runs out of memory says where the limit is set.
 """
 
 from __future__ import annotations
@@ -42,11 +42,10 @@ def _shown(value: str) -> str:
 
 
 @pytest.mark.parametrize("settings, expected", [
-    ({}, DEFAULT_MEMORY_LIMIT),
     ({"memory_limit": "300MB"}, "300MB"),
     ({"settings": {"memory_limit": "1GB"}}, "1GB"),
     ({"settings": {"memory_limit": "1GB"}, "memory_limit": "400MB"}, "400MB"),
-], ids=["default", "memory_limit", "dbt-duckdb-settings", "top-level-wins"])
+], ids=["memory_limit", "dbt-duckdb-settings", "top-level-wins"])
 def test_memory_limit_reaches_duckdb(tmp_path, settings, expected):
     duck = _open(tmp_path, **settings)
     try:
@@ -55,12 +54,32 @@ def test_memory_limit_reaches_duckdb(tmp_path, settings, expected):
         duck.close()
 
 
-def test_in_memory_database_keeps_duckdb_default(tmp_path):
-    duck = _open(tmp_path, path=":memory:")
+@pytest.mark.parametrize("path", ["m.duckdb", ":memory:"])
+def test_without_a_limit_duckdb_keeps_its_own(tmp_path, path):
+    # A smaller default would refuse queries DuckDB's own default runs (DEFAULT_MEMORY_LIMIT).
+    assert DEFAULT_MEMORY_LIMIT is None
+    import duckdb
+
+    own = duckdb.connect(str(tmp_path / "own.duckdb") if path != ":memory:" else ":memory:")
+    duck = _open(tmp_path, path=str(tmp_path / path) if path != ":memory:" else path)
     try:
-        assert _limit_of(duck) != _shown(DEFAULT_MEMORY_LIMIT)
+        assert _limit_of(duck) == own.execute("SELECT current_setting('memory_limit')").fetchall()[0][0]
     finally:
         duck.close()
+        own.close()
+
+
+def test_out_of_memory_says_where_the_limit_is_set(project):
+    model = ("{{ config(materialized='table') }}\n"
+             "select pos % 100 as k, collect_list(concat('value-', cast(pos as string))) as ids\n"
+             "from (select posexplode(split(space(2000000), ' ')) as (pos, v)) t group by pos % 100\n")
+    proj = project({"models/big.sql": model},
+                   profiles=profiles_with("path: target/test.duckdb\n      memory_limit: 16MB"))
+    result = proj.elt("run")
+    assert result.exit_code == 1
+    assert "Out of Memory Error" in result.output
+    assert "`memory_limit` in the profile's target (profiles.yml" in result.output
+    assert "Traceback" not in result.output
 
 
 def test_other_duckdb_settings_are_passed_on(tmp_path):
