@@ -20,13 +20,6 @@ from elt.nodes import Column, Relation
 
 _DDL = re.compile(r"\s*(CREATE|DROP|ALTER)\b", re.IGNORECASE)
 
-#: DuckDB's buffer pool limit when the profile sets none: None keeps DuckDB's own (80% of RAM). A
-#: smaller default bounds elt's memory on large projects (256MB: a 5000-model build peaks at 1.0 GB
-#: instead of 1.7 GB, bench/README.md) but makes DuckDB refuse work it would otherwise do: a GROUP BY
-#: collecting 5 million strings runs out of memory at 256MB and succeeds at DuckDB's default. A query
-#: that works must not start failing for a benchmark figure, so the bound is the user's choice
-#: (`memory_limit` in the profile) and a DuckDB out-of-memory error says where to set it.
-DEFAULT_MEMORY_LIMIT: str | None = None
 
 #: what an out-of-memory error adds to DuckDB's own advice (which names SET statements elt sends for the user)
 _OUT_OF_MEMORY_HINT = ("DuckDB's memory is bounded by `memory_limit` in the profile's target (profiles.yml; "
@@ -136,7 +129,7 @@ class DuckDBAdapter(Adapter):
         try:
             # Settings first: a wrong one is the profile's error, found before elt writes anything.
             self._prepare(self._connection)
-            self._apply_settings(self._connection, in_file=in_file)
+            self._apply_settings(self._connection)
             self._cores = int(self._connection.execute("SELECT current_setting('threads')").fetchall()[0][0])
             # The Hive-compatibility macros live in the database (the views elt creates call them,
             # from any DuckDB client); registered once here, before any worker thread starts.
@@ -177,10 +170,15 @@ class DuckDBAdapter(Adapter):
                 f"set `timezone` to an IANA name such as UTC or Europe/Paris{also}",
             ) from None
 
-    def duckdb_settings(self, *, in_file: bool) -> dict[str, str]:
+    def duckdb_settings(self) -> dict[str, str]:
         """The DuckDB settings the profile asks for: `memory_limit`, and any under `settings:` (as in dbt-duckdb).
 
-        Without `memory_limit` DuckDB keeps its own default (DEFAULT_MEMORY_LIMIT says why).
+        elt sets no memory bound of its own: without `memory_limit` DuckDB keeps its default (80% of
+        RAM). A smaller default bounds elt's memory on large projects (256MB: a 5000-model build peaks
+        at 1.0 GB instead of 1.7 GB, bench/README.md) but makes DuckDB refuse work it otherwise does (a
+        GROUP BY collecting 5 million strings runs out of memory at 256MB). A query that works must not
+        start failing for a benchmark figure, so the bound is the user's, and an out-of-memory error
+        says where to set it (_OUT_OF_MEMORY_HINT).
 
         Raises:
             ProjectError: `settings` is not a mapping, or a value is not a plain string or number.
@@ -192,8 +190,6 @@ class DuckDBAdapter(Adapter):
         chosen: dict[str, Any] = {str(key): value for key, value in raw.items()}
         if self.target.settings.get("memory_limit") is not None:
             chosen["memory_limit"] = self.target.settings["memory_limit"]
-        if in_file and DEFAULT_MEMORY_LIMIT is not None:
-            chosen.setdefault("memory_limit", DEFAULT_MEMORY_LIMIT)
         for key, value in chosen.items():
             if not isinstance(value, (str, int, float)) or not _SETTING.match(key):
                 raise self._profile_error(f"DuckDB setting `{key}` cannot be {value!r}",
@@ -201,10 +197,10 @@ class DuckDBAdapter(Adapter):
         # YAML's true/false as DuckDB writes them
         return {key: str(value).lower() if isinstance(value, bool) else str(value) for key, value in chosen.items()}
 
-    def _apply_settings(self, connection: Any, *, in_file: bool) -> None:
+    def _apply_settings(self, connection: Any) -> None:
         import duckdb
 
-        for key, value in self.duckdb_settings(in_file=in_file).items():
+        for key, value in self.duckdb_settings().items():
             literal = value.replace("'", "''")
             try:
                 connection.execute(f"SET GLOBAL {key} = '{literal}'")
