@@ -76,6 +76,27 @@ class ProjectConfig:
     models: dict[str, Any] = field(default_factory=dict)
     #: `[tool.elt.seeds]`, same shape as `models`.
     seeds: dict[str, Any] = field(default_factory=dict)
+    #: `[tool.elt.data_tests]`: config of data tests, same shape as `models` (folders of test files).
+    data_tests: dict[str, Any] = field(default_factory=dict)
+    #: which file the project came from: "elt" (pyproject.toml [tool.elt]) or "dbt" (dbt_project.yml).
+    #: Only defaults differ (relation naming, the dialect); every feature is open to both.
+    flavor: str = "elt"
+    #: analyses: SQL files compiled (to target/compiled) and never run.
+    analysis_paths: tuple[str, ...] = ("analyses",)
+    snapshot_paths: tuple[str, ...] = ("snapshots",)
+    #: folders searched for `{% docs %}` blocks (.md files); empty: every other path of the project.
+    docs_paths: tuple[str, ...] = ()
+    #: what `elt clean` removes.
+    clean_targets: tuple[str, ...] = ("target",)
+    #: where `elt deps` installs packages (packages.yml / dependencies.yml), and where they are read from.
+    packages_install_path: str = "dbt_packages"
+    #: SQL statements (Jinja) run once before / after the nodes of run, build, seed, test.
+    on_run_start: tuple[str, ...] = ()
+    on_run_end: tuple[str, ...] = ()
+    #: `dispatch:` entries: {"macro_namespace": "dbt_utils", "search_order": ["my_project", "dbt_utils"]}.
+    dispatch: tuple[dict[str, Any], ...] = ()
+    #: the comment put before each statement sent to the engine (dbt's `query-comment`); None: elt's default.
+    query_comment: Any = None
 
     @property
     def pyproject_path(self) -> Path:
@@ -89,6 +110,8 @@ class ProjectConfig:
 _PROJECT_KEYS = {
     "name", "profile", "dialect", "model-paths", "macro-paths", "seed-paths", "test-paths", "target-path",
     "vars", "models", "seeds", "schedule", "airflow",
+    "data_tests", "analysis-paths", "snapshot-paths", "docs-paths", "clean-targets", "packages-install-path",
+    "on-run-start", "on-run-end", "dispatch", "query-comment",
 }
 
 
@@ -135,7 +158,7 @@ def load_project_config(root: Path, cli_vars: dict[str, Any] | None = None) -> P
             raise ProjectError(f"[tool.elt] needs a string `{key}`", path=path)
     dialect = table.get("dialect", DEFAULT_DIALECT)
     _check_dialect(dialect, path)
-    for key in ("vars", "models", "seeds"):
+    for key in ("vars", "models", "seeds", "data_tests"):
         if not isinstance(table.get(key, {}), dict):
             raise ProjectError(f"[tool.elt.{key}] must be a table", path=path)
     merged_vars = {**table.get("vars", {}), **(cli_vars or {})}
@@ -152,7 +175,48 @@ def load_project_config(root: Path, cli_vars: dict[str, Any] | None = None) -> P
         vars=merged_vars,
         models=table.get("models", {}),
         seeds=table.get("seeds", {}),
+        data_tests=table.get("data_tests", {}),
+        analysis_paths=_paths(table, "analysis-paths", ("analyses",), path),
+        snapshot_paths=_paths(table, "snapshot-paths", ("snapshots",), path),
+        docs_paths=_paths(table, "docs-paths", (), path),
+        clean_targets=_paths(table, "clean-targets", ("target",), path),
+        packages_install_path=_string(table, "packages-install-path", "dbt_packages", path),
+        on_run_start=_statements(table, "on-run-start", path),
+        on_run_end=_statements(table, "on-run-end", path),
+        dispatch=_dispatch(table.get("dispatch", []), path),
+        query_comment=table.get("query-comment"),
     )
+
+
+def _string(table: dict[str, Any], key: str, default: str, path: Path) -> str:
+    value = table.get(key, default)
+    if not isinstance(value, str) or not value:
+        raise ProjectError(f"[tool.elt] `{key}` must be a non-empty string", path=path)
+    return value
+
+
+def _statements(table: dict[str, Any], key: str, path: Path) -> tuple[str, ...]:
+    """A hook key: one SQL string or a list of them (as dbt accepts)."""
+    value = table.get(key, [])
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise ProjectError(f"[tool.elt] `{key}` must be a SQL string or a list of them", path=path)
+    return tuple(value)
+
+
+def _dispatch(value: Any, path: Path) -> tuple[dict[str, Any], ...]:
+    """`dispatch`: a list of {macro_namespace: str, search_order: [str, ...]}."""
+    entries = value if isinstance(value, list) else [value]
+    for entry in entries:
+        if not (isinstance(entry, dict) and isinstance(entry.get("macro_namespace"), str)
+                and isinstance(entry.get("search_order"), list)
+                and all(isinstance(name, str) for name in entry["search_order"])):
+            raise ProjectError(
+                "`dispatch` must be a list of {macro_namespace: <package>, search_order: [<package>, ...]}",
+                path=path, hint='e.g. dispatch = [{macro_namespace = "dbt_utils", search_order = ["my_project", '
+                '"dbt_utils"]}]')
+    return tuple(entries)
 
 
 def _check_dialect(dialect: Any, path: Path) -> None:
