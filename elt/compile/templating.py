@@ -21,6 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from elt.compile import context_names, dbt_namespace
 from elt.compile.fast.plain_templates import default_syntax, evaluate, scan_plain, tree_pieces
 from elt.errors import EltError, TemplateError
 from elt.project.config import ENV_READS, ProjectConfig, TargetConfig, env_var
@@ -138,23 +139,30 @@ class Renderer:
         self.namespace.update(
             ref=self._ref, source=self._source, config=_config, var=self._var, env_var=self._env_var,
             is_incremental=lambda: False, this=ThisRelation(), target=TargetInfo(target),
-            project_name=project.name, log=lambda *a, **k: "", exceptions=_Exceptions(),
+            project_name=project.name, **context_names.names(_record_read),
         )
         self.macro_files: dict[str, str] = {}  # macro name -> file
         from elt.compile.datatests import BUILTIN_PATH, BUILTIN_TESTS, as_macros
 
-        # `{% test %}` blocks are macros named test_<name>; built-in tests load first so a
-        # project's own test of the same name replaces them.
-        self._templates = {BUILTIN_PATH: BUILTIN_TESTS, **self._templates}
+        # `{% test %}` blocks are macros named test_<name>; built-in tests and dbt's cross-database
+        # macros load first so a project's own macro of the same name replaces them.
+        self._templates = {BUILTIN_PATH: BUILTIN_TESTS, **dbt_namespace.templates(), **self._templates}
         self._templates = {path: as_macros(text) for path, text in self._templates.items()}
+        shipped: dict[str, Any] = {}
+        self.namespace.update(dbt_namespace.HELPERS, dbt=dbt_namespace.DbtNamespace(shipped, self.namespace),
+                              _dbt_dispatch=dbt_namespace.dispatcher(project.dialect, self.namespace,
+                                                                     self.macro_files, shipped))
         for rel_path in self._templates:
-            self._load_macros(rel_path)
+            defined = self._load_macros(rel_path)
+            if dbt_namespace.is_shipped(rel_path):
+                shipped.update(defined)
 
     def _load(self, name: str) -> tuple[str, str, Callable[[], bool]] | None:
         text = self._templates.get(name)
         return None if text is None else (text, name, lambda: True)
 
-    def _load_macros(self, rel_path: str) -> None:
+    def _load_macros(self, rel_path: str) -> dict[str, Any]:
+        """Define the macros of one file in the namespace; returns them by name."""
         import jinja2
 
         template = self._template(rel_path)
@@ -164,9 +172,11 @@ class Renderer:
             module = template.make_module(vars=self.namespace, shared=True)
         except Exception as exc:  # noqa: BLE001 - anything raised while defining macros
             raise _as_template_error(exc, rel_path) from None
+        defined = {}
         for name in dir(module):
             value = getattr(module, name)
             if isinstance(value, jinja2.runtime.Macro):
+                defined[name] = value
                 if name in self.macro_files and not self.macro_files[name].startswith("<"):
                     raise TemplateError(
                         f"macro {name!r} is defined twice: in {self.macro_files[name]} and {rel_path}",
@@ -174,6 +184,7 @@ class Renderer:
                     )
                 self.macro_files[name] = rel_path
                 self.namespace[name] = value
+        return defined
 
     def _template(self, rel_path: str) -> jinja2.Template:
         import jinja2
@@ -313,21 +324,18 @@ def env_input(name: str) -> tuple[bool, str | None]:
 
 
 
+def _record_read(key: str, value: Any) -> None:
+    """Record on the render in progress that it read `key` (elt.compile.context_names: a flag, or a
+    value of the invocation that makes the render not reusable); nothing outside a render."""
+    state = _current.get(None)
+    if state is not None:
+        state.vars_read[key] = value
+        state.inputs[key] = value
+
+
 def _config(**kwargs: Any) -> str:
     _current.get().config.update(kwargs)
     return ""
-
-
-class _Exceptions:
-    """`{{ exceptions.raise_compiler_error('...') }}`, as in dbt, for macros that validate input."""
-
-    @staticmethod
-    def raise_compiler_error(message: str) -> None:
-        raise TemplateError(str(message))
-
-    @staticmethod
-    def warn(message: str) -> str:
-        return ""
 
 
 def _template_line(exc: BaseException, rel_path: str) -> tuple[str, int | None]:
