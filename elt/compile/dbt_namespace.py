@@ -17,6 +17,7 @@ macro of that name when it has one.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable, Mapping
 from importlib import resources
@@ -36,6 +37,7 @@ DATEPARTS = ("year", "quarter", "month", "week", "day", "hour", "minute", "secon
              "microsecond")
 
 
+@functools.cache
 def templates() -> dict[str, str]:
     """Template name -> text of every shipped macro file."""
     folder = resources.files("elt.compile").joinpath(_FOLDER)
@@ -46,8 +48,63 @@ def templates() -> dict[str, str]:
     return found
 
 
-def is_shipped(template_name: str) -> bool:
-    return template_name.startswith(PATH_PREFIX)
+_MACRO = re.compile(r"\{%-?\s*macro\s+(\w+)\s*\(")
+
+
+@functools.cache
+def _macro_files() -> dict[str, str]:
+    """Macro name -> the template that defines it."""
+    return {name: path for path, text in templates().items() for name in _MACRO.findall(text)}
+
+
+class ShippedMacros:
+    """The shipped macros, each file compiled when one of its macros is first used: Jinja takes about a
+    second to compile them all, which a project that does not call them should not pay.
+
+    Args:
+        make_module: compiles a template (name, text) into a module whose context is the renderer's
+            namespace (as the project's macro files are).
+        namespace: the renderer's names: a shipped macro's name holds a stand-in until its file is
+            compiled, then the macro, unless the project defined its own.
+    """
+
+    def __init__(self, make_module: Callable[[str, str], Any], namespace: dict[str, Any]) -> None:
+        self._make_module = make_module
+        self._namespace = namespace
+        self._macros: dict[str, Any] = {}
+        self._loaded: set[str] = set()
+
+    def install(self, macro_files: dict[str, str]) -> None:
+        """Put a stand-in for each shipped macro in the namespace (before the project's macros load)."""
+        for name, path in _macro_files().items():
+            self._namespace[name] = _StandIn(self, name)
+            macro_files[name] = path
+
+    def get(self, name: str) -> Any:
+        """The shipped macro `name` (its file compiled now if it was not), or None."""
+        path = _macro_files().get(name)
+        if path is None:
+            return None
+        if path not in self._loaded:
+            self._loaded.add(path)
+            module = self._make_module(path, templates()[path])
+            for each in _MACRO.findall(templates()[path]):
+                macro = getattr(module, each)
+                self._macros[each] = macro
+                if isinstance(self._namespace.get(each), _StandIn):
+                    self._namespace[each] = macro
+        return self._macros.get(name)
+
+
+class _StandIn:
+    """A shipped macro in the namespace before its file is compiled: calling it compiles the file."""
+
+    def __init__(self, shipped: ShippedMacros, name: str) -> None:
+        self._shipped = shipped
+        self.name = name
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        return self._shipped.get(self.name)(*args, **kwargs)
 
 
 class DbtNamespace:
@@ -58,7 +115,7 @@ class DbtNamespace:
     naming it.
     """
 
-    def __init__(self, shipped: Mapping[str, Any], namespace: Mapping[str, Any]) -> None:
+    def __init__(self, shipped: ShippedMacros, namespace: Mapping[str, Any]) -> None:
         self._shipped = shipped
         self._namespace = namespace
 
@@ -77,13 +134,13 @@ class DbtNamespace:
 
 
 def dispatcher(dialect: str, namespace: Mapping[str, Any], macro_files: Mapping[str, str],
-               shipped: Mapping[str, Any]) -> Callable[[str], Any]:
+               shipped: ShippedMacros) -> Callable[[str], Any]:
     """The `_dbt_dispatch(name)` the shipped macros call: the implementation of `name` for `dialect`.
 
     Args:
         namespace: the renderer's names (the project's macros replace shipped ones of the same name).
         macro_files: macro name -> the template it was defined in.
-        shipped: the shipped macros by name, as loaded (before the project's).
+        shipped: the shipped macros.
     """
     prefixes = macro_prefixes(dialect)
 

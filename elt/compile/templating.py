@@ -137,7 +137,8 @@ class Renderer:
         self._ref_check = ref_check
         self.namespace: dict[str, Any] = dict(self.env.globals)
         self.namespace.update(
-            ref=self._ref, source=self._source, config=_config, var=self._var, env_var=self._env_var,
+            ref=self._ref, source=self._source, config=_config, var=_Var(self._var, project.vars),
+            env_var=self._env_var,
             is_incremental=lambda: False, this=ThisRelation(), target=TargetInfo(target),
             project_name=project.name, **context_names.names(_record_read),
         )
@@ -145,24 +146,23 @@ class Renderer:
         from elt.compile.datatests import BUILTIN_PATH, BUILTIN_TESTS, as_macros
 
         # `{% test %}` blocks are macros named test_<name>; built-in tests and dbt's cross-database
-        # macros load first so a project's own macro of the same name replaces them.
-        self._templates = {BUILTIN_PATH: BUILTIN_TESTS, **dbt_namespace.templates(), **self._templates}
+        # macros (stand-ins until first used) come first so a project's own macro of the same name
+        # replaces them.
+        self._templates = {BUILTIN_PATH: BUILTIN_TESTS, **self._templates}
         self._templates = {path: as_macros(text) for path, text in self._templates.items()}
-        shipped: dict[str, Any] = {}
+        shipped = dbt_namespace.ShippedMacros(self._shipped_module, self.namespace)
+        shipped.install(self.macro_files)
         self.namespace.update(dbt_namespace.HELPERS, dbt=dbt_namespace.DbtNamespace(shipped, self.namespace),
                               _dbt_dispatch=dbt_namespace.dispatcher(project.dialect, self.namespace,
                                                                      self.macro_files, shipped))
         for rel_path in self._templates:
-            defined = self._load_macros(rel_path)
-            if dbt_namespace.is_shipped(rel_path):
-                shipped.update(defined)
+            self._load_macros(rel_path)
 
     def _load(self, name: str) -> tuple[str, str, Callable[[], bool]] | None:
         text = self._templates.get(name)
         return None if text is None else (text, name, lambda: True)
 
-    def _load_macros(self, rel_path: str) -> dict[str, Any]:
-        """Define the macros of one file in the namespace; returns them by name."""
+    def _load_macros(self, rel_path: str) -> None:
         import jinja2
 
         template = self._template(rel_path)
@@ -172,11 +172,9 @@ class Renderer:
             module = template.make_module(vars=self.namespace, shared=True)
         except Exception as exc:  # noqa: BLE001 - anything raised while defining macros
             raise _as_template_error(exc, rel_path) from None
-        defined = {}
         for name in dir(module):
             value = getattr(module, name)
             if isinstance(value, jinja2.runtime.Macro):
-                defined[name] = value
                 if name in self.macro_files and not self.macro_files[name].startswith("<"):
                     raise TemplateError(
                         f"macro {name!r} is defined twice: in {self.macro_files[name]} and {rel_path}",
@@ -184,7 +182,11 @@ class Renderer:
                     )
                 self.macro_files[name] = rel_path
                 self.namespace[name] = value
-        return defined
+
+    def _shipped_module(self, name: str, text: str) -> Any:
+        """One of dbt's cross-database macro files compiled, in the namespace (elt.compile.dbt_namespace)."""
+        self._templates[name] = text
+        return self._template(name).make_module(vars=self.namespace, shared=True)
 
     def _template(self, rel_path: str) -> jinja2.Template:
         import jinja2
@@ -322,6 +324,23 @@ def env_input(name: str) -> tuple[bool, str | None]:
     ENV_READS.add(name)
     return (True, os.environ[name]) if name in os.environ else (False, None)
 
+
+
+class _Var:
+    """`var('x', default)`, and dbt's `var.has_var('x')` (recorded as a read of the var)."""
+
+    def __init__(self, var: Callable[..., Any], project_vars: dict[str, Any]) -> None:
+        self._var = var
+        self._vars = project_vars
+
+    def __call__(self, name: str, default: Any = _MISSING) -> Any:
+        return self._var(name, default)
+
+    def has_var(self, name: str) -> bool:
+        state = _current.get(None)
+        if state is not None:  # the compile cache checks it as it checks var(name)
+            state.inputs[f"var:{name}"] = var_input(self._vars, name)
+        return name in self._vars
 
 
 def _record_read(key: str, value: Any) -> None:
