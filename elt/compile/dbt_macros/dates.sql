@@ -105,6 +105,8 @@ date_trunc('{{ _dbt_datepart(datepart, 'date_trunc') }}', {{ date }})
 {%- endmacro -%}
 
 {%- macro hive__date_trunc(datepart, date) -%}
+{#- trunc() and add_months() return 'yyyy-MM-dd' text in Hive, which Hive 2 does not cast to a
+    timestamp: to_date() first -#}
 {%- set unit = _dbt_datepart(datepart, 'date_trunc', ('year', 'quarter', 'month', 'week', 'day', 'hour', 'minute', 'second')) -%}
 {%- set ts = 'cast(' ~ date ~ ' as timestamp)' -%}
 {%- if unit == 'day' -%}
@@ -113,12 +115,12 @@ cast(to_date({{ ts }}) as timestamp)
 {#- weeks start on Monday, as date_trunc's do; 1970-01-05 is a Monday -#}
 cast(date_sub(to_date({{ ts }}), pmod(datediff({{ ts }}, '1970-01-05'), 7)) as timestamp)
 {%- elif unit == 'month' -%}
-cast(trunc({{ ts }}, 'MM') as timestamp)
+cast(to_date(trunc({{ ts }}, 'MM')) as timestamp)
 {%- elif unit == 'quarter' -%}
 {#- not trunc(ts, 'Q'): Spark answers NULL to it -#}
-cast(add_months(trunc({{ ts }}, 'YYYY'), (quarter({{ ts }}) - 1) * 3) as timestamp)
+cast(to_date(add_months(trunc({{ ts }}, 'YYYY'), (quarter({{ ts }}) - 1) * 3)) as timestamp)
 {%- elif unit == 'year' -%}
-cast(trunc({{ ts }}, 'YYYY') as timestamp)
+cast(to_date(trunc({{ ts }}, 'YYYY')) as timestamp)
 {%- else -%}
 cast(date_format({{ ts }}, '{{ {'hour': 'yyyy-MM-dd HH:00:00', 'minute': 'yyyy-MM-dd HH:mm:00'}.get(unit, 'yyyy-MM-dd HH:mm:ss') }}') as timestamp)
 {%- endif -%}
