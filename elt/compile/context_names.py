@@ -1,6 +1,6 @@
 """The small names of dbt's Jinja context that packages and projects use: `modules`, `fromjson`,
 `tojson`, `fromyaml`, `toyaml`, `zip`, `set`, `log`, `print`, `flags`, `invocation_id`,
-`run_started_at`, `exceptions`, `local_md5`, `dbt_version`.
+`run_started_at`, `exceptions`, `local_md5`.
 
 A render that reads something of the invocation (a flag, `invocation_id`, `run_started_at`, the clock
 through `modules.datetime`) gives another text at another invocation, so the read is recorded on the
@@ -319,13 +319,12 @@ def names(record: Record) -> dict[str, Any]:
     def print_(msg: Any) -> str:
         return _emit(record, "print", msg)
 
-    from elt import __version__
-
+    # No `dbt_version`: elt's own version would send a package's version checks down the wrong branch.
     return {
         "modules": _modules(record), "fromjson": _fromjson, "tojson": _tojson, "fromyaml": _fromyaml,
         "toyaml": _toyaml, "set": _set, "set_strict": _set_strict, "zip": _zip, "zip_strict": _zip_strict,
         "local_md5": _local_md5, "log": log, "print": print_, "flags": Flags(record),
-        "exceptions": Exceptions(record), "dbt_version": __version__,
+        "exceptions": Exceptions(record),
         "invocation_id": _watched(_INVOCATION.invocation_id, "invocation_id"),
         "run_started_at": _watched(_INVOCATION.started_at, "run_started_at"),
     }
