@@ -35,6 +35,7 @@ def compile_command(inv: Invocation, console: Console, *, stamped: bool = True) 
     compiles without the stamp.
     """
     from elt.compile import cache
+    from elt.compile.context_names import volatile
     from elt.compile.fast import stamp as compile_stamp
     from elt.project.config import ENV_READS, load_project_config
 
@@ -59,7 +60,8 @@ def compile_command(inv: Invocation, console: Console, *, stamped: bool = True) 
         target_name=manifest.target.name, target_type=manifest.target.type,
         target_path=manifest.project.config.target_path,
     )
-    if stamp_inputs is not None:
+    if stamp_inputs is not None and not volatile(manifest.render_reads.values()):
+        # (a model reading run_started_at or invocation_id is another text at every compile)
         files = compile_stamp.outputs(config.target_dir, written)
         if files is not None:
             record = {k: v for k, v in vars(summary).items() if k != "unchanged"}

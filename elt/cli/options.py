@@ -75,6 +75,7 @@ def handle_errors(fn: Callable[..., int]) -> Callable[..., None]:
 
         debug = kwargs.get("debug") or (click.get_current_context().find_root().params.get("debug"))
         configure_logging(bool(debug))
+        start_invocation(click.get_current_context().info_name or "", kwargs, bool(debug))
         with masked_streams():  # ELT_SECRET_* values never reach the terminal or a CI log
             try:
                 with heap.frozen():  # the compiled project stays out of the collector's walks (elt.compile.fast.heap)
@@ -99,6 +100,16 @@ def handle_errors(fn: Callable[..., int]) -> Callable[..., None]:
             sys.exit(code)
 
     return wrapper
+
+
+def start_invocation(which: str, options: dict[str, Any], debug: bool) -> None:
+    """The command's name and flags as Jinja's `flags`, a new `invocation_id`, and `log(..., info=True)`
+    lines printed (elt.compile.context_names)."""
+    from elt.compile.context_names import start_invocation as start
+    from elt.report.console import jinja_line
+
+    flags: dict[str, Any] = {key: options[key] for key in ("full_refresh", "fail_fast", "threads") if key in options}
+    start(which, {**flags, "debug": debug}, jinja_line)
 
 
 class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]

@@ -283,7 +283,8 @@ def code_versions() -> list[str]:
 
 
 def _package_fingerprint() -> str:
-    """Size and mtime of every source file of elt: an edited elt (an editable install) is another elt."""
+    """Size and mtime of every source file of elt (and of its shipped macro files): an edited elt (an
+    editable install) is another elt."""
     global _FINGERPRINT
     if _FINGERPRINT is None:
         root = Path(__file__).resolve().parent.parent  # the elt package (this file is elt/compile/cache.py)
@@ -291,7 +292,7 @@ def _package_fingerprint() -> str:
         for folder, dirs, files in os.walk(root):
             dirs[:] = sorted(d for d in dirs if d != "__pycache__")
             for name in sorted(files):
-                if name.endswith(".py"):
+                if name.endswith((".py", ".sql")):  # .sql: the shipped macros (elt.compile.dbt_namespace)
                     stat = os.stat(os.path.join(folder, name))
                     parts.append(f"{os.path.relpath(os.path.join(folder, name), root)}:{stat.st_size}:"
                                  f"{stat.st_mtime_ns}")

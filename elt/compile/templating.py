@@ -21,6 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from elt.compile import context_names, dbt_namespace
 from elt.compile.fast.plain_templates import default_syntax, evaluate, scan_plain, tree_pieces
 from elt.errors import EltError, TemplateError
 from elt.project.config import ENV_READS, ProjectConfig, TargetConfig, env_var
@@ -136,17 +137,24 @@ class Renderer:
         self._ref_check = ref_check
         self.namespace: dict[str, Any] = dict(self.env.globals)
         self.namespace.update(
-            ref=self._ref, source=self._source, config=_config, var=self._var, env_var=self._env_var,
+            ref=self._ref, source=self._source, config=_config, var=_Var(self._var, project.vars),
+            env_var=self._env_var,
             is_incremental=lambda: False, this=ThisRelation(), target=TargetInfo(target),
-            project_name=project.name, log=lambda *a, **k: "", exceptions=_Exceptions(),
+            project_name=project.name, **context_names.names(_record_read),
         )
         self.macro_files: dict[str, str] = {}  # macro name -> file
         from elt.compile.datatests import BUILTIN_PATH, BUILTIN_TESTS, as_macros
 
-        # `{% test %}` blocks are macros named test_<name>; built-in tests load first so a
-        # project's own test of the same name replaces them.
+        # `{% test %}` blocks are macros named test_<name>; built-in tests and dbt's cross-database
+        # macros (stand-ins until first used) come first so a project's own macro of the same name
+        # replaces them.
         self._templates = {BUILTIN_PATH: BUILTIN_TESTS, **self._templates}
         self._templates = {path: as_macros(text) for path, text in self._templates.items()}
+        shipped = dbt_namespace.ShippedMacros(self._shipped_module, self.namespace)
+        shipped.install(self.macro_files)
+        self.namespace.update(dbt_namespace.HELPERS, dbt=dbt_namespace.DbtNamespace(shipped, self.namespace),
+                              _dbt_dispatch=dbt_namespace.dispatcher(project.dialect, self.namespace,
+                                                                     self.macro_files, shipped))
         for rel_path in self._templates:
             self._load_macros(rel_path)
 
@@ -174,6 +182,11 @@ class Renderer:
                     )
                 self.macro_files[name] = rel_path
                 self.namespace[name] = value
+
+    def _shipped_module(self, name: str, text: str) -> Any:
+        """One of dbt's cross-database macro files compiled, in the namespace (elt.compile.dbt_namespace)."""
+        self._templates[name] = text
+        return self._template(name).make_module(vars=self.namespace, shared=True)
 
     def _template(self, rel_path: str) -> jinja2.Template:
         import jinja2
@@ -313,21 +326,35 @@ def env_input(name: str) -> tuple[bool, str | None]:
 
 
 
+class _Var:
+    """`var('x', default)`, and dbt's `var.has_var('x')` (recorded as a read of the var)."""
+
+    def __init__(self, var: Callable[..., Any], project_vars: dict[str, Any]) -> None:
+        self._var = var
+        self._vars = project_vars
+
+    def __call__(self, name: str, default: Any = _MISSING) -> Any:
+        return self._var(name, default)
+
+    def has_var(self, name: str) -> bool:
+        state = _current.get(None)
+        if state is not None:  # the compile cache checks it as it checks var(name)
+            state.inputs[f"var:{name}"] = var_input(self._vars, name)
+        return name in self._vars
+
+
+def _record_read(key: str, value: Any) -> None:
+    """Record on the render in progress that it read `key` (elt.compile.context_names: a flag, or a
+    value of the invocation that makes the render not reusable); nothing outside a render."""
+    state = _current.get(None)
+    if state is not None:
+        state.vars_read[key] = value
+        state.inputs[key] = value
+
+
 def _config(**kwargs: Any) -> str:
     _current.get().config.update(kwargs)
     return ""
-
-
-class _Exceptions:
-    """`{{ exceptions.raise_compiler_error('...') }}`, as in dbt, for macros that validate input."""
-
-    @staticmethod
-    def raise_compiler_error(message: str) -> None:
-        raise TemplateError(str(message))
-
-    @staticmethod
-    def warn(message: str) -> str:
-        return ""
 
 
 def _template_line(exc: BaseException, rel_path: str) -> tuple[str, int | None]:

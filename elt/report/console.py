@@ -179,5 +179,15 @@ def print_error(error: EltError) -> None:
         click.secho(f"  hint: {error.hint}", err=True)
 
 
+def jinja_line(kind: str, text: str) -> None:
+    """A line a model or macro printed: `log(msg, info=True)`, `print(msg)` or `exceptions.warn(msg)`."""
+    if kind == "print":
+        click.echo(text)
+    elif kind == "warning":
+        click.secho(f"{_stamp()}  warning: {text}", fg="yellow", err=True)
+    else:
+        click.echo(f"{_stamp()}  {text}")
+
+
 def is_terminal() -> bool:
     return sys.stdout.isatty()

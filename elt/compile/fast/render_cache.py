@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
 from elt.compile.cache import CacheStats, CompileCache, digest
+from elt.compile.context_names import flag_input
 from elt.compile.templating import RenderState, env_input, var_input
 from elt.nodes import Node
 
@@ -130,7 +131,9 @@ class CachedRenderer:
                 current = env_input(name)
             elif kind == "source":
                 current = str(self._sources[name].relation) if name in self._sources else None
-            else:
+            elif kind == "flag":
+                current = flag_input(name)
+            else:  # 'volatile:...': a value of one invocation (elt.compile.context_names)
                 return False
             # repr, not ==: 1 == True == 1.0, but they render as 1, True and 1.0.
             if repr(current) != repr(recorded):
