@@ -76,19 +76,24 @@ def _input_key(text: str, where: str) -> str:
     raise ProjectError(f"{where}: input {text!r} must be ref('name'), source('source', 'table') or this")
 
 
-def _fixture_path(name: str, root: Path, suffix: str = ".csv") -> Path:
-    """A fixture path relative to the project folder; a bare name is dbt's tests/fixtures/<name>.csv
-    (.sql for `format: sql`)."""
+def _fixture_path(name: str, root: Path, suffix: str = ".csv", test_paths: Sequence[str] = ()) -> Path:
+    """A fixture path relative to the project folder; a bare name is dbt's <test path>/fixtures/<name>.csv
+    (.sql for `format: sql`), else tests/fixtures/<name>.csv."""
     if "/" not in name and "\\" not in name and not name.lower().endswith(suffix):
+        for folder in test_paths:
+            path = root / folder / "fixtures" / f"{name}{suffix}"
+            if path.is_file():
+                return path
         return root / FIXTURE_DIR / f"{name}{suffix}"
     return root / name
 
 
-def _sql_rows(block: Mapping[str, Any], where: str, root: Path | None, spec: UnitTestSpec | None) -> str:
+def _sql_rows(block: Mapping[str, Any], where: str, root: Path | None, spec: UnitTestSpec | None,
+              test_paths: Sequence[str] = ()) -> str:
     """The query of a `format: sql` block: `rows:` as SQL text, or a `fixture:` .sql file (dbt's format)."""
     located: dict[str, Any] = {"path": spec.path, "line": spec.line} if spec is not None else {}
     if "fixture" in block:
-        path = _fixture_path(str(block["fixture"]), root or Path("."), ".sql")
+        path = _fixture_path(str(block["fixture"]), root or Path("."), ".sql", test_paths)
         try:
             return path.read_text(encoding="utf-8")
         except FileNotFoundError:
@@ -101,7 +106,7 @@ def _sql_rows(block: Mapping[str, Any], where: str, root: Path | None, spec: Uni
 
 
 def _rows(block: Mapping[str, Any], where: str, root: Path | None = None,
-          spec: UnitTestSpec | None = None) -> list[dict[str, Any]]:
+          spec: UnitTestSpec | None = None, test_paths: Sequence[str] = ()) -> list[dict[str, Any]]:
     """Rows of a `given` or `expect` block: `rows:` as a list of mappings, CSV text with format: csv,
     or a CSV file named by `fixture:` (relative to the project folder `root`)."""
     located: dict[str, Any] = {"path": spec.path, "line": spec.line} if spec is not None else {}
@@ -111,7 +116,7 @@ def _rows(block: Mapping[str, Any], where: str, root: Path | None = None,
         if block.get("format", "csv") != "csv":
             raise ProjectError(f"{where}: a fixture is a CSV file (format: csv) or a query (format: sql), "
                                f"not {block['format']!r}", **located)
-        path = _fixture_path(str(block["fixture"]), root or Path("."))
+        path = _fixture_path(str(block["fixture"]), root or Path("."), ".csv", test_paths)
         try:
             text = path.read_text(encoding="utf-8")
         except FileNotFoundError:
@@ -264,13 +269,13 @@ def _given(manifest: Manifest, spec: UnitTestSpec, block: Mapping[str, Any], key
     where = f"unit test {spec.name!r}, input {block['input']}"
     root = manifest.project.root
     if block.get("format") == "sql":
-        return _sql_rows(block, where, root, spec)
+        return _sql_rows(block, where, root, spec, manifest.project.config.test_paths)
     seed = manifest.nodes.get(f"seed.{key.removeprefix('ref:')}") if key.startswith("ref:") else None
     if seed is not None and "rows" not in block and "fixture" not in block:
         # dbt's rule: a seed given without rows is given its own file's rows
         rows = [dict(r) for r in csv.DictReader(io.StringIO(read_text(root / seed.path).strip()))]
     else:
-        rows = _rows(block, where, root, spec)
+        rows = _rows(block, where, root, spec, manifest.project.config.test_paths)
     declared = block.get("columns") or {}
     schema = types.of_input(key, spec.model) if types is not None else None
     if schema is None:
@@ -337,10 +342,10 @@ def run_unit_test(manifest: Manifest, spec: UnitTestSpec, adapter: Any) -> UnitT
     columns, rows = adapter.fetch_table(engine_sql)
     where = f"unit test {spec.name!r}, expect"
     if spec.expect.get("format") == "sql":
-        expected_sql = _sql_rows(spec.expect, where, manifest.project.root, spec)
+        expected_sql = _sql_rows(spec.expect, where, manifest.project.root, spec, manifest.project.config.test_paths)
         wanted, expected = _expected_query_rows(types, expected_sql, spec)
     else:
-        expected_rows = _rows(spec.expect, where, manifest.project.root, spec)
+        expected_rows = _rows(spec.expect, where, manifest.project.root, spec, manifest.project.config.test_paths)
         wanted = list(dict.fromkeys(k for r in expected_rows for k in r)) or columns
     unknown = [c for c in wanted if c not in columns]
     if unknown:

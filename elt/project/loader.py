@@ -134,6 +134,8 @@ def load_project(root: Path, cli_vars: dict[str, Any] | None = None) -> Project:
         for parts, full in _walk(config.root / folder, (".sql",)):
             if parts[0] == "generic" and len(parts) > 1:  # dbt's layout: {% test %} blocks in <test path>/generic/
                 project.macros.append(MacroFile(_rel_path(config.root, full), read_text(full)))
+            elif parts[0] == "fixtures" and len(parts) > 1:
+                continue  # unit test fixtures (`format: sql`), no tests
             else:
                 _add_singular_test(project, Path(full))
     for folder in config.analysis_paths:
@@ -144,7 +146,7 @@ def load_project(root: Path, cli_vars: dict[str, Any] | None = None) -> Project:
             docs_blocks.read_blocks(_rel(config.root, path), read_text(path), project.docs)
     parsed = _parsed_files(config)
     yml_folders = (*config.model_paths, *config.seed_paths, *config.analysis_paths, *config.macro_paths,
-                   *config.test_paths)
+                   *config.test_paths, *config.snapshot_paths)
     for folder in dict.fromkeys(yml_folders):
         for path in _files(config.root / folder, (".yml", ".yaml")):
             _apply_properties(project, path, parsed)

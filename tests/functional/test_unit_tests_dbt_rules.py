@@ -210,3 +210,29 @@ def test_a_seed_given_without_rows_is_given_its_files_rows(project):
     result = proj.elt("test", "--unit")
     assert result.exit_code == 0, result.output
     assert "PASS unit_test.stg.seed_rows" in result.stdout
+
+
+def test_fixtures_in_the_test_paths_fixtures_folder_are_no_singular_tests(project):
+    """dbt's layout: <test path>/fixtures holds unit test fixtures (a bare `fixture:` name is looked up
+    there), and its .sql files are not singular tests."""
+    proj = _project(project, "duckdb", """\
+  - name: from_fixture
+    model: mart
+    given:
+      - input: ref('stg')
+        format: sql
+        fixture: given_stg
+    expect:
+      format: csv
+      fixture: expected_mart
+""")
+    proj.write({"pyproject.toml": DUCKDB + 'test-paths = ["checks"]\n',
+                "checks/fixtures/given_stg.sql": "select 7 as id, 'x' as name, 1.0 as amount, "
+                                                 "timestamp '2016-09-01 10:00:00' as created_at\n",
+                "checks/fixtures/expected_mart.csv": "id,day\n7,2016-09-01\n",
+                "checks/no_big_ids.sql": "select * from {{ ref('stg') }} where id > 100\n"})
+    result = proj.elt("build")
+    assert result.exit_code == 0, result.output
+    assert "PASS unit_test.mart.from_fixture" in result.stdout
+    assert "PASS test no_big_ids" in result.stdout
+    assert "test given_stg" not in result.stdout
