@@ -21,7 +21,7 @@ from __future__ import annotations
 import datetime
 import decimal
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from sqlglot import exp
@@ -163,10 +163,15 @@ def empty_select(schema: Schema) -> exp.Query:
 
 
 def typed_rows(rows: Sequence[Mapping[str, Any]], schema: Schema, declared: Mapping[str, exp.DataType | None],
-               where: str, located: Mapping[str, Any]) -> exp.Query:
+               where: str, located: Mapping[str, Any],
+               others: Callable[[list[Any]], exp.DataType | None] | None = None) -> exp.Query:
     """The given rows of an input whose columns are known: every column of `schema` (and of `declared`,
     the `columns:` of the block, whose types win), a value cast to its column's type, NULL where a row
     leaves it out (dbt's rule).
+
+    Args:
+        others: for an input whose `schema` may not be all its columns (a source's yml), the type of
+            another column from its values; None: another column is an error.
 
     Raises:
         ProjectError: a row names a column the input does not have.
@@ -177,6 +182,11 @@ def typed_rows(rows: Sequence[Mapping[str, Any]], schema: Schema, declared: Mapp
         names.setdefault(name.lower(), name)
         types[names[name.lower()]] = kind
     unknown = sorted({key for row in rows for key in row if str(key).lower() not in names})
+    if unknown and others is not None:
+        for name in unknown:
+            names[name.lower()] = name
+            types[name] = others([row.get(name) for row in rows])
+        unknown = []
     if unknown:
         raise ProjectError(f"{where}: column(s) {', '.join(unknown)} are not columns of the input",
                            **located, hint=f"its columns: {', '.join(types)}")

@@ -281,8 +281,11 @@ def _given(manifest: Manifest, spec: UnitTestSpec, block: Mapping[str, Any], key
     if schema is None:
         return _given_cte(rows, declared, f"unit test {spec.name!r}")
     assert types is not None
+    # a source's yml may document some of its columns: the others are typed from their values
+    others = ((lambda values: types.project_type(infer_type([_sample(v) for v in values])))
+              if key.startswith("source:") else None)
     return typed_rows(rows, schema, {str(k): types.project_type(str(v)) for k, v in declared.items()}, where,
-                      {"path": spec.path, "line": spec.line})
+                      {"path": spec.path, "line": spec.line}, others)
 
 
 def _given_query(sql: str, dialect: str) -> exp.Expr:

@@ -166,7 +166,8 @@ def test_a_given_column_the_input_does_not_have_is_an_error(project):
 
 
 def test_sources_with_data_types_are_filled_and_others_keep_the_given_columns(project):
-    """A source's columns are known from yml `data_type`s; without them, the given rows' columns are
+    """A source's columns are known from yml `data_type`s (other columns a row gives are typed from
+    their values: the yml may document some columns only); without them, the given rows' columns are
     all the input has (as before)."""
     proj = project({
         "models/src.yml": """\
@@ -187,7 +188,7 @@ def test_sources_with_data_types_are_filled_and_others_keep_the_given_columns(pr
                 model: m
                 given:
                   - input: source('shop', 'typed')
-                    rows: [{id: 1}]
+                    rows: [{id: 1, extra: 5}]
                   - input: source('shop', 'untyped')
                     rows: [{id: 1, note: hi}]
                 expect:
