@@ -228,7 +228,13 @@ def _literal(value: Any, kind: exp.DataType | None) -> exp.Expr:
     text_type = kind is not None and kind.is_type(*exp.DataType.TEXT_TYPES)
     if value == "" and not text_type:  # an empty CSV cell: NULL, as in a seed
         return exp.null()
+    if isinstance(value, str) and kind is not None and kind.is_type(exp.DataType.Type.BOOLEAN) \
+            and value.strip().lower() in ("true", "false"):
+        # as CSV gives them; a text-to-boolean CAST differs across Hive versions (the translation refuses it)
+        value = value.strip().lower() == "true"
     if isinstance(value, bool):
+        if text_type:  # yml's `true` for a text column: the text 'true', as dbt's cast writes it
+            return exp.Literal.string(str(value).lower())
         return exp.true() if value else exp.false()
     if isinstance(value, (int, float, decimal.Decimal)) and math.isfinite(value) and not text_type:
         return exp.Literal.number(str(value))
