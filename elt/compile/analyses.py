@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from elt.compile.render import parse_model_sql, resolve_refs
+from elt.compile.render import check_syntax, parse_model_sql, resolve_refs
 from elt.compile.sqlmap import line_of_call
 from elt.errors import EltError, GraphError, ProjectError
 from elt.nodes import ANALYSIS_CONFIG_KEYS, Node
@@ -58,6 +58,7 @@ def compile_analyses(project: Project, manifest: Manifest, renders: Any,
             deps = [_ref_uid(ref, manifest) for ref in state.refs]
             analysis.depends_on = sorted(set(deps + [f"source.{s}.{t}" for s, t in state.sources]))
             sql = resolve_refs(manifest.nodes, analysis, state.sql)
+            check_syntax(analysis, sql, manifest.dialect)  # any statements; a syntax error as a model's
             if _reads_ephemeral(manifest, analysis):
                 query = parse_model_sql(analysis, sql, manifest.dialect)
                 sql = inline_ephemerals_of(manifest, analysis, query)

@@ -168,6 +168,21 @@ def test_an_error_in_an_analysis_names_its_file_and_line(project):
     assert "unknown model 'ordrs'" in result.output and "did you mean orders" in result.output
 
 
+def test_a_syntax_error_in_an_analysis_is_reported_as_a_models_and_other_statements_compile(project):
+    proj = project({**MODEL, "analyses/bad.sql": "select status,\n  count(*) as n\nfrom {{ ref('orders') }}\n"
+                                                  "group by status order by n)\n",
+                    "analyses/ddl.sql": "create table scratch as select * from {{ ref('orders') }};\n"
+                                        "drop table scratch\n"})
+    result = proj.elt("compile")
+    assert result.exit_code == 2
+    assert "analyses/bad.sql:4" in result.output and "SQL syntax error" in result.output
+    assert "ddl.sql" not in result.output
+    proj.remove("analyses/bad.sql")
+    result = proj.elt("compile")
+    assert result.exit_code == 0, result.output
+    assert "drop table scratch" in (proj.root / "target/compiled/analyses/ddl.sql").read_text()
+
+
 def test_analyses_yml_section_describes_an_analysis(project):
     proj = project({**ANALYSIS, "analyses/report.yml": "analyses:\n  - name: report\n"
                                                        "    description: \"{{ doc('r') }}\"\n",
