@@ -52,6 +52,8 @@ class UnitTypes:
         self.adapter = adapter
         self._models: dict[str, Schema | None] = {}
         self._visiting: set[str] = set()
+        #: the given inputs whose columns are not known (only those their rows name are given).
+        self.unknown: list[str] = []
 
     def of_input(self, key: str, model: str) -> Schema | None:
         """Columns of a given input: `ref:<name>`, `source:<source>.<table>` or `this` (the table of

@@ -279,8 +279,9 @@ def _given(manifest: Manifest, spec: UnitTestSpec, block: Mapping[str, Any], key
     declared = block.get("columns") or {}
     schema = types.of_input(key, spec.model) if types is not None else None
     if schema is None:
+        if types is not None:
+            types.unknown.append(str(block["input"]))
         return _given_cte(rows, declared, f"unit test {spec.name!r}")
-    assert types is not None
     # a source's yml may document some of its columns: the others are typed from their values
     others = ((lambda values: types.project_type(infer_type([_sample(v) for v in values])))
               if key.startswith("source:") else None)
@@ -341,7 +342,14 @@ def run_unit_test(manifest: Manifest, spec: UnitTestSpec, adapter: Any) -> UnitT
     types = UnitTypes(manifest, adapter)
     rendered = render_unit_test(manifest, spec, types)
     engine_sql = types.engine_sql(rendered)
-    output = types.of_query(engine_sql)
+    try:
+        output = types.of_query(engine_sql)
+    except EltError as exc:
+        if types.unknown:  # e.g. the model reads a column no given row names
+            exc.hint = (f"{exc.hint}; " if exc.hint else "") + (
+                f"elt does not know all the columns of {', '.join(types.unknown)}, so only those the given rows "
+                "name are there: give the others too, or declare the source's columns with data_type in its yml")
+        raise
     columns, rows = adapter.fetch_table(engine_sql)
     where = f"unit test {spec.name!r}, expect"
     if spec.expect.get("format") == "sql":

@@ -237,3 +237,18 @@ def test_fixtures_in_the_test_paths_fixtures_folder_are_no_singular_tests(projec
     assert "PASS unit_test.mart.from_fixture" in result.stdout
     assert "PASS test no_big_ids" in result.stdout
     assert "test given_stg" not in result.stdout
+
+
+def test_a_column_of_an_input_of_unknown_columns_that_no_row_gives_is_a_clear_error(project):
+    proj = project({
+        "models/src.yml": "sources:\n  - name: shop\n    tables:\n      - name: untyped\n",
+        "models/m.sql": "select id, note from {{ source('shop', 'untyped') }}\n",
+        "models/unit.yml": "unit_tests:\n  - name: no_note\n    model: m\n    given:\n"
+                           "      - input: source('shop', 'untyped')\n        rows: [{id: 1}]\n"
+                           "    expect:\n      rows: [{id: 1}]\n",
+    }, pyproject=HIVE)
+    result = proj.elt("test", "--unit")
+    assert result.exit_code == 1
+    assert "note" in result.stdout
+    assert "elt does not know all the columns of source('shop', 'untyped')" in result.stdout
+    assert "declare the source's columns with data_type" in result.stdout
