@@ -278,7 +278,7 @@ def _given(manifest: Manifest, spec: UnitTestSpec, block: Mapping[str, Any], key
         rows = _rows(block, where, root, spec, manifest.project.config.test_paths)
     declared = block.get("columns") or {}
     schema = types.of_input(key, spec.model) if types is not None else None
-    if schema is None:
+    if types is None or schema is None:
         if types is not None:
             types.unknown.append(str(block["input"]))
         return _given_cte(rows, declared, f"unit test {spec.name!r}")
