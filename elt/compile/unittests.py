@@ -226,10 +226,15 @@ def render_unit_test(manifest: Manifest, spec: UnitTestSpec, types: UnitTypes | 
         models = [n.name for n in manifest.nodes.values() if n.resource_type == "model"]
         raise ProjectError(f"{where} names unknown model {spec.model!r}", path=spec.path, line=spec.line,
                            hint=did_you_mean(spec.model, models))
-    givens: dict[str, tuple[str, str | exp.Query]] = {}  # input key -> (cte name, SQL or query)
+    # input key -> (cte name, SQL or query, or the problem of its rows)
+    givens: dict[str, tuple[str, str | exp.Query | ProjectError]] = {}
     for number, block in enumerate(spec.given, start=1):
         key = _input_key(block["input"], where)
-        givens[key] = (f"{GIVEN_PREFIX}{number}", _given(manifest, spec, block, key, types))
+        try:
+            given: str | exp.Query | ProjectError = _given(manifest, spec, block, key, types)
+        except ProjectError as exc:  # raised after the render: an input the model reads but is not given comes first
+            given = exc
+        givens[key] = (f"{GIVEN_PREFIX}{number}", given)
 
     def source(source_name: str, table: str) -> str:
         key = f"source:{source_name}.{table}"
@@ -257,7 +262,10 @@ def render_unit_test(manifest: Manifest, spec: UnitTestSpec, types: UnitTypes | 
     incremental = bool((overrides.get("macros") or {}).get("is_incremental", False))
     rendered = render_model(manifest, model, Overrides(vars=overrides.get("vars") or {}, is_incremental=incremental,
                                                        ref=ref, source=source))
-    add_ctes(rendered.query, [(name, cte if isinstance(cte, exp.Query) else _given_query(cte, manifest.dialect))
+    for _, problem in givens.values():
+        if isinstance(problem, ProjectError):
+            raise problem
+    add_ctes(rendered.query, [(name, cte if isinstance(cte, exp.Query) else _given_query(str(cte), manifest.dialect))
                               for name, cte in givens.values()])
     return rendered
 
