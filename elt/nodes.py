@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Literal
 
-ResourceType = Literal["model", "seed", "source", "test"]
+ResourceType = Literal["model", "seed", "source", "test", "analysis"]
 
 #: Identifiers we accept for schemas and relation names. Hive allows little more than this, and a
 #: name that matches it can never inject SQL, whatever engine the statement is sent to.
@@ -58,6 +58,14 @@ TEST_CONFIG_KEYS: dict[str, str] = {
     "enabled": "false leaves the test out",
     "name": "the test's name, instead of the generated one",
     "description": "what the test checks",
+}
+
+#: Config keys an analysis may set (in yml `analyses:` or its own `config()`); an analysis is never run.
+ANALYSIS_CONFIG_KEYS: dict[str, str] = {
+    "tags": "list of tags",
+    "enabled": "false leaves the analysis out (not compiled)",
+    "description": "what the analysis shows",
+    "materialized": "accepted for dbt compatibility; an analysis is only compiled",
 }
 
 #: Config keys a seed may set.
@@ -146,7 +154,7 @@ class Node:
     def materialized(self) -> str | None:
         if self.resource_type == "seed":
             return "seed"
-        if self.resource_type in ("source", "test"):
+        if self.resource_type in ("source", "test", "analysis"):
             return None
         materialized: str = self.config.get("materialized", "view")  # a str: checked when the config is read
         return materialized

@@ -61,12 +61,15 @@ def run_model(model: str, given: Mapping[str, Rows], *, project_dir: str | Path 
               target: str | None = None) -> list[dict[str, Any]]:
     """Run one model over the given input rows; return its rows as dicts."""
     from elt.adapters import memory_adapter
+    from elt.compile.unit_types import UnitTypes
     from elt.compile.unittests import render_unit_test
 
     manifest = _manifest(project_dir, target, vars)
-    rendered = render_unit_test(manifest, _spec(model, given, None, vars, is_incremental))
     with memory_adapter(manifest.target.profiles_path) as adapter:
-        columns, rows = adapter.fetch_table(rendered.translate(adapter.dialect))
+        # the inputs' columns as dbt fills them: those a row leaves out are NULL of their type
+        types = UnitTypes(manifest, adapter)
+        rendered = render_unit_test(manifest, _spec(model, given, None, vars, is_incremental), types)
+        columns, rows = adapter.fetch_table(types.engine_sql(rendered))
     return [dict(zip(columns, row, strict=True)) for row in rows]
 
 

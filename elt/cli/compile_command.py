@@ -56,7 +56,8 @@ def compile_command(inv: Invocation, console: Console, *, stamped: bool = True) 
     for node in manifest.nodes.values():
         kinds[node.resource_type] = kinds.get(node.resource_type, 0) + 1
     summary = CompileSummary(
-        models=sum(1 for rel in written if rel.startswith("compiled/")), kinds=kinds,
+        models=sum(1 for rel in written if rel.startswith("compiled/")) - len(_selected_analyses(manifest, inv)),
+        kinds=kinds,
         target_name=manifest.target.name, target_type=manifest.target.type,
         target_path=manifest.project.config.target_path,
     )
@@ -101,10 +102,23 @@ def _compile_and_write(inv: Invocation, console: Console) -> tuple[Manifest, lis
     with artifacts.writing() as writer:  # the SQL files are written while the manifest is made
         artifacts.write_compiled(manifest, ordered, writer)
         written = [f"compiled/{artifacts.output_path(manifest.nodes[uid])}" for uid in ordered]
+        analyses = _selected_analyses(manifest, inv)
+        artifacts.write_compiled(manifest, analyses, writer)  # compiled, never run (elt.compile.analyses)
+        written += [f"compiled/{manifest.analyses[uid].path}" for uid in analyses]
         if target_dialect != manifest.dialect:
             artifacts.write_translated(manifest, ordered, target_dialect, writer)
             written += [f"translated/{artifacts.output_path(manifest.nodes[uid])}" for uid in ordered]
             manifest.save_cache()
         artifacts.write_manifest(manifest)
     return manifest, [*written, "manifest.json"]
+
+
+def _selected_analyses(manifest: Manifest, inv: Invocation) -> list[str]:
+    """The analyses `elt compile` writes: all of them, or with `-s` those it names (by name, or
+    `resource_type:analysis`)."""
+    if not inv.select:
+        return sorted(manifest.analyses)
+    words = {word for argument in inv.select for word in argument.split()}
+    return sorted(uid for uid, node in manifest.analyses.items()
+                  if node.name in words or "resource_type:analysis" in words)
 

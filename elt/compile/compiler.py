@@ -71,6 +71,8 @@ class Manifest:
     cache: CompileCache | None = field(default=None, repr=False)
     #: unique id -> parse key (elt.compile.cache): what its compiled SQL, and so its translations, derive from.
     parse_keys: dict[str, str] = field(default_factory=dict, repr=False)
+    #: analyses (elt.compile.analyses), by unique id: compiled (SQL in compiled_sql), not in the graph, never run.
+    analyses: dict[str, Node] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.queries = _Queries(self)
@@ -350,6 +352,9 @@ def _compile(
             elif parsed and node.resource_type == "test":
                 manifest.queries.forget(uid)  # parsed again only if a test run translates it
         manifest.render_reads[uid] = states[uid].vars_read
+    from elt.compile.analyses import compile_analyses
+
+    compile_analyses(project, manifest, renders, errors)
     heap.freeze_more()  # the manifest
     return manifest
 
@@ -581,6 +586,15 @@ def _record_query(
     manifest.compiled_sql[uid] = compiled
     manifest.queries[uid] = query
     _keep_parse_key(manifest, uid, key, compiled)
+
+
+def inline_ephemerals_of(manifest: Manifest, node: Node, query: exp.Expression) -> str:
+    """`query` (parsed from `node`'s SQL) with the ephemeral models it reads inlined, as SQL in the
+    project dialect (what an analysis reading an ephemeral compiles to)."""
+    from elt.dialects.hive_reader import reader
+
+    _inline_ephemerals(manifest, query, _ephemeral_ancestors(manifest, node))
+    return query.sql(dialect=reader(manifest.dialect), pretty=True) + "\n"
 
 
 def _ephemeral_ancestors(manifest: Manifest, model: Node) -> list[str]:

@@ -242,3 +242,22 @@ def _token_error(exc: sqlglot.errors.TokenError, model: Node, sql: str) -> SqlEr
                      hint="check the quotes on this line")
     map_error_line(error, model, sql)
     return error
+
+
+def check_syntax(node: Node, sql: str, dialect: str) -> None:
+    """Parse rendered, resolved SQL of any statements (an analysis need not be one SELECT); a syntax
+    error is reported as a model's is, at the file's line.
+
+    Raises:
+        SqlError: the SQL does not parse in `dialect`.
+    """
+    import sqlglot
+
+    from elt.dialects.hive_reader import reader
+
+    try:
+        sqlglot.parse(sql, read=reader(dialect))
+    except sqlglot.errors.ParseError as exc:
+        raise _parse_error(exc, node, sql) from None
+    except sqlglot.errors.TokenError as exc:
+        raise _token_error(exc, node, sql) from None

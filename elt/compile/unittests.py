@@ -27,13 +27,16 @@ from sqlglot import exp
 from elt.compile.compiler import Manifest
 from elt.compile.render import Overrides, RenderedModel, did_you_mean, render_model
 from elt.compile.templating import THIS
+from elt.compile.unit_types import UnitTypes, add_ctes, cast_value, castable, typed_rows
 from elt.dialects.hive_reader import reader
 from elt.errors import EltError, ProjectError
 from elt.nodes import NodeResult, now_iso
-from elt.project.loader import UnitTestSpec
+from elt.project.loader import UnitTestSpec, read_text
 from elt.project.seed_files import infer_type, is_number
 
 GIVEN_PREFIX = "__elt_given_"
+#: the column numbering expected rows while their values are cast on the engine.
+ROW_COLUMN = "__elt_row"
 #: Where a bare `fixture: name` (dbt's spelling) is looked up, as <name>.csv.
 FIXTURE_DIR = "tests/fixtures"
 _REF = re.compile(r"""^\s*ref\(\s*['"](\w+)['"]\s*\)\s*$""")
@@ -73,15 +76,37 @@ def _input_key(text: str, where: str) -> str:
     raise ProjectError(f"{where}: input {text!r} must be ref('name'), source('source', 'table') or this")
 
 
-def _fixture_path(name: str, root: Path) -> Path:
-    """A fixture path relative to the project folder; a bare name is dbt's tests/fixtures/<name>.csv."""
-    if "/" not in name and "\\" not in name and not name.lower().endswith(".csv"):
-        return root / FIXTURE_DIR / f"{name}.csv"
+def _fixture_path(name: str, root: Path, suffix: str = ".csv", test_paths: Sequence[str] = ()) -> Path:
+    """A fixture path relative to the project folder; a bare name is dbt's <test path>/fixtures/<name>.csv
+    (.sql for `format: sql`), else tests/fixtures/<name>.csv."""
+    if "/" not in name and "\\" not in name and not name.lower().endswith(suffix):
+        for folder in test_paths:
+            path = root / folder / "fixtures" / f"{name}{suffix}"
+            if path.is_file():
+                return path
+        return root / FIXTURE_DIR / f"{name}{suffix}"
     return root / name
 
 
+def _sql_rows(block: Mapping[str, Any], where: str, root: Path | None, spec: UnitTestSpec | None,
+              test_paths: Sequence[str] = ()) -> str:
+    """The query of a `format: sql` block: `rows:` as SQL text, or a `fixture:` .sql file (dbt's format)."""
+    located: dict[str, Any] = {"path": spec.path, "line": spec.line} if spec is not None else {}
+    if "fixture" in block:
+        path = _fixture_path(str(block["fixture"]), root or Path("."), ".sql", test_paths)
+        try:
+            return path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            raise ProjectError(f"{where}: fixture file {path} does not exist", **located,
+                               hint=f"a bare name means {FIXTURE_DIR}/<name>.sql for format: sql") from None
+    if not isinstance(block.get("rows"), str) or not block["rows"].strip():
+        raise ProjectError(f"{where}: with format: sql, `rows` is a query (select ... union all select ...)",
+                           **located)
+    return str(block["rows"])
+
+
 def _rows(block: Mapping[str, Any], where: str, root: Path | None = None,
-          spec: UnitTestSpec | None = None) -> list[dict[str, Any]]:
+          spec: UnitTestSpec | None = None, test_paths: Sequence[str] = ()) -> list[dict[str, Any]]:
     """Rows of a `given` or `expect` block: `rows:` as a list of mappings, CSV text with format: csv,
     or a CSV file named by `fixture:` (relative to the project folder `root`)."""
     located: dict[str, Any] = {"path": spec.path, "line": spec.line} if spec is not None else {}
@@ -89,9 +114,9 @@ def _rows(block: Mapping[str, Any], where: str, root: Path | None = None,
         if "rows" in block:
             raise ProjectError(f"{where}: give `rows` or `fixture`, not both", **located)
         if block.get("format", "csv") != "csv":
-            raise ProjectError(f"{where}: a fixture is a CSV file (format: csv), not {block['format']!r}",
-                               **located)
-        path = _fixture_path(str(block["fixture"]), root or Path("."))
+            raise ProjectError(f"{where}: a fixture is a CSV file (format: csv) or a query (format: sql), "
+                               f"not {block['format']!r}", **located)
+        path = _fixture_path(str(block["fixture"]), root or Path("."), ".csv", test_paths)
         try:
             text = path.read_text(encoding="utf-8")
         except FileNotFoundError:
@@ -99,13 +124,18 @@ def _rows(block: Mapping[str, Any], where: str, root: Path | None = None,
                                hint="a fixture path is relative to the project folder "
                                     f"(e.g. {FIXTURE_DIR}/students.csv); a bare name means "
                                     f"{FIXTURE_DIR}/<name>.csv") from None
-        return [dict(r) for r in csv.DictReader(io.StringIO(text.strip()))]
+        return _csv_rows(text)
     rows = block.get("rows", [])
     if block.get("format") == "csv" or isinstance(rows, str):
-        return [dict(r) for r in csv.DictReader(io.StringIO(str(rows).strip()))]
+        return _csv_rows(str(rows))
     if not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows):
         raise ProjectError(f"{where}: rows must be a list of mappings (or CSV text with format: csv)", **located)
     return rows
+
+
+def _csv_rows(text: str) -> list[dict[str, Any]]:
+    """Rows of CSV text; an empty cell is NULL, whatever the column's type (dbt's rule)."""
+    return [{k: None if v == "" else v for k, v in r.items()} for r in csv.DictReader(io.StringIO(text.strip()))]
 
 
 def is_missing(value: Any) -> bool:
@@ -180,9 +210,11 @@ def _normal(value: Any) -> Any:
     return value
 
 
-def render_unit_test(manifest: Manifest, spec: UnitTestSpec) -> RenderedModel:
+def render_unit_test(manifest: Manifest, spec: UnitTestSpec, types: UnitTypes | None = None) -> RenderedModel:
     """The model rendered with the unit test's overrides, every input read from a CTE of the given
-    rows (its `query`; project dialect).
+    rows (its `query`; project dialect). With `types` (on the unit test's database), each input whose
+    columns are known has them all, the given values cast to their types and NULL where a row leaves
+    a column out (dbt's rule); without, or for an input of unknown columns, the columns the rows name.
 
     Raises:
         ProjectError: unknown model, an input that is neither given nor known, malformed rows.
@@ -194,11 +226,15 @@ def render_unit_test(manifest: Manifest, spec: UnitTestSpec) -> RenderedModel:
         models = [n.name for n in manifest.nodes.values() if n.resource_type == "model"]
         raise ProjectError(f"{where} names unknown model {spec.model!r}", path=spec.path, line=spec.line,
                            hint=did_you_mean(spec.model, models))
-    givens: dict[str, tuple[str, str]] = {}  # input key -> (cte name, SQL)
+    # input key -> (cte name, SQL or query, or the problem of its rows)
+    givens: dict[str, tuple[str, str | exp.Query | ProjectError]] = {}
     for number, block in enumerate(spec.given, start=1):
         key = _input_key(block["input"], where)
-        rows = _rows(block, f"{where}, input {block['input']}", manifest.project.root, spec)
-        givens[key] = (f"{GIVEN_PREFIX}{number}", _given_cte(rows, block.get("columns") or {}, where))
+        try:
+            given: str | exp.Query | ProjectError = _given(manifest, spec, block, key, types)
+        except ProjectError as exc:  # raised after the render: an input the model reads but is not given comes first
+            given = exc
+        givens[key] = (f"{GIVEN_PREFIX}{number}", given)
 
     def source(source_name: str, table: str) -> str:
         key = f"source:{source_name}.{table}"
@@ -226,11 +262,39 @@ def render_unit_test(manifest: Manifest, spec: UnitTestSpec) -> RenderedModel:
     incremental = bool((overrides.get("macros") or {}).get("is_incremental", False))
     rendered = render_model(manifest, model, Overrides(vars=overrides.get("vars") or {}, is_incremental=incremental,
                                                        ref=ref, source=source))
-    ctes = [exp.CTE(this=_given_query(cte_sql, manifest.dialect), alias=exp.TableAlias(this=exp.to_identifier(name)))
-            for name, cte_sql in givens.values()]
-    existing = rendered.query.args.get("with_")
-    rendered.query.set("with_", exp.With(expressions=ctes + (list(existing.expressions) if existing else [])))
+    for _, problem in givens.values():
+        if isinstance(problem, ProjectError):
+            raise problem
+    add_ctes(rendered.query, [(name, cte if isinstance(cte, exp.Query) else _given_query(str(cte), manifest.dialect))
+                              for name, cte in givens.values()])
     return rendered
+
+
+def _given(manifest: Manifest, spec: UnitTestSpec, block: Mapping[str, Any], key: str,
+           types: UnitTypes | None) -> str | exp.Query:
+    """One given input as a query (or SQL in the project dialect): `format: sql` as written; rows typed
+    by the input's columns when `types` knows them; else the columns the rows name, typed by values."""
+    where = f"unit test {spec.name!r}, input {block['input']}"
+    root = manifest.project.root
+    if block.get("format") == "sql":
+        return _sql_rows(block, where, root, spec, manifest.project.config.test_paths)
+    seed = manifest.nodes.get(f"seed.{key.removeprefix('ref:')}") if key.startswith("ref:") else None
+    if seed is not None and "rows" not in block and "fixture" not in block:
+        # dbt's rule: a seed given without rows is given its own file's rows
+        rows = [dict(r) for r in csv.DictReader(io.StringIO(read_text(root / seed.path).strip()))]
+    else:
+        rows = _rows(block, where, root, spec, manifest.project.config.test_paths)
+    declared = block.get("columns") or {}
+    schema = types.of_input(key, spec.model) if types is not None else None
+    if types is None or schema is None:
+        if types is not None:
+            types.unknown.append(str(block["input"]))
+        return _given_cte(rows, declared, f"unit test {spec.name!r}")
+    # a source's yml may document some of its columns: the others are typed from their values
+    others = ((lambda values: types.project_type(infer_type([_sample(v) for v in values])))
+              if key.startswith("source:") else None)
+    return typed_rows(rows, schema, {str(k): types.project_type(str(v)) for k, v in declared.items()}, where,
+                      {"path": spec.path, "line": spec.line}, others)
 
 
 def _given_query(sql: str, dialect: str) -> exp.Expr:
@@ -281,26 +345,81 @@ def unit_test_selectors(manifest: Manifest, select: Sequence[str] | None) -> set
 
 
 def run_unit_test(manifest: Manifest, spec: UnitTestSpec, adapter: Any) -> UnitTestResult:
-    """Run one unit test on an open DuckDB adapter and compare with `expect`."""
-    rendered = render_unit_test(manifest, spec)
-    if adapter.dialect == manifest.dialect:
-        engine_sql = rendered.query.sql(dialect=reader(manifest.dialect), pretty=True)
-    else:
-        engine_sql = rendered.translate(adapter.dialect)
+    """Run one unit test on an open DuckDB adapter and compare with `expect`, the expected values cast
+    to the types of the model's columns (dbt's rule)."""
+    types = UnitTypes(manifest, adapter)
+    rendered = render_unit_test(manifest, spec, types)
+    engine_sql = types.engine_sql(rendered)
+    try:
+        output = types.of_query(engine_sql)
+    except EltError as exc:
+        if types.unknown:  # e.g. the model reads a column no given row names
+            exc.hint = (f"{exc.hint}; " if exc.hint else "") + (
+                f"elt does not know all the columns of {', '.join(types.unknown)}, so only those the given rows "
+                "name are there: give the others too, or declare the source's columns with data_type in its yml")
+        raise
     columns, rows = adapter.fetch_table(engine_sql)
-    expected = _rows(spec.expect, f"unit test {spec.name!r}, expect", manifest.project.root, spec)
-    wanted = list(dict.fromkeys(k for r in expected for k in r)) or columns
+    where = f"unit test {spec.name!r}, expect"
+    if spec.expect.get("format") == "sql":
+        expected_sql = _sql_rows(spec.expect, where, manifest.project.root, spec, manifest.project.config.test_paths)
+        wanted, expected = _expected_query_rows(types, expected_sql, spec)
+    else:
+        expected_rows = _rows(spec.expect, where, manifest.project.root, spec, manifest.project.config.test_paths)
+        wanted = list(dict.fromkeys(k for r in expected_rows for k in r)) or columns
     unknown = [c for c in wanted if c not in columns]
     if unknown:
         raise ProjectError(f"unit test {spec.name!r} expects column(s) {', '.join(unknown)} that model "
                            f"{spec.model!r} does not return", path=spec.path, line=spec.line,
                            hint=f"the model returns: {', '.join(columns)}")
+    if spec.expect.get("format") != "sql":
+        kinds = dict(output)
+        expected = _cast_expected(types, expected_rows, [(c, kinds.get(c)) for c in wanted], spec)
     index = [columns.index(c) for c in wanted]
     actual = Counter(tuple(_normal(row[i]) for i in index) for row in rows)
-    expect = Counter(tuple(_normal(r.get(c)) for c in wanted) for r in expected)
+    expect = Counter(tuple(_normal(value) for value in row) for row in expected)
     missing = sorted((expect - actual).elements(), key=repr)
     extra = sorted((actual - expect).elements(), key=repr)
     return UnitTestResult(spec.name, spec.model, not missing and not extra, wanted, missing, extra, engine_sql)
+
+
+def _cast_expected(types: UnitTypes, rows: list[dict[str, Any]], schema: list[tuple[str, Any]],
+                   spec: UnitTestSpec) -> list[tuple[Any, ...]]:
+    """The expected rows with each value cast (on the engine, through the translation) to the type of
+    its column in the model's output; values of a column of unknown or nested type are kept as given."""
+    cast = [(name, kind) for name, kind in schema
+            if castable(kind) and not any(isinstance(r.get(name), (list, dict)) for r in rows)]
+    converted: dict[int, dict[str, Any]] = {}
+    if cast and rows:
+        located = {"path": spec.path, "line": spec.line}
+        where = f"unit test {spec.name!r}, expect"
+        selects = [exp.select(exp.alias_(exp.Literal.number(number), ROW_COLUMN),
+                              *(exp.alias_(cast_value(row.get(name), kind, where, located), exp.to_identifier(name))
+                                for name, kind in cast))
+                   for number, row in enumerate(rows)]
+        query: exp.Query = selects[0]
+        for select in selects[1:]:
+            query = exp.union(query, select, distinct=False)
+        names, values = types.adapter.fetch_table(_engine_sql(types, query, spec))
+        converted = {row[0]: dict(zip(names[1:], row[1:], strict=True)) for row in values}
+    return [tuple(converted[number][name] if number in converted and name in converted[number] else row.get(name)
+                  for name, _ in schema) for number, row in enumerate(rows)]
+
+
+def _expected_query_rows(types: UnitTypes, sql: str, spec: UnitTestSpec) -> tuple[list[str], list[tuple[Any, ...]]]:
+    """`expect` with format: sql: the query's columns and rows, run on the engine as the model is."""
+    query = _given_query(sql, types.manifest.dialect)
+    names, rows = types.adapter.fetch_table(_engine_sql(types, query, spec))
+    return list(names), list(rows)
+
+
+def _engine_sql(types: UnitTypes, query: exp.Expr, spec: UnitTestSpec) -> str:
+    """A query built for a unit test (project dialect) as the engine runs it."""
+    from elt.dialects import translate
+
+    manifest = types.manifest
+    if types.adapter.dialect == manifest.dialect:
+        return str(query.sql(dialect=reader(manifest.dialect)))
+    return translate(query, manifest.dialect, types.adapter.dialect, path=spec.path)
 
 
 def unit_test_id(spec: UnitTestSpec) -> str:

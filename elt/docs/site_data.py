@@ -14,6 +14,7 @@ from elt.docs.graph import DOC_TYPES, display_name, layer_of
 from elt.docs.lineage import ColumnLineage, Lineage, NodeLineage
 from elt.docs.svg import layer_colours, node_caption
 from elt.nodes import Node
+from elt.project.docs_blocks import OVERVIEW
 
 
 def doc_graph(manifest: Manifest) -> Graph:
@@ -90,5 +91,6 @@ def build_site_data(manifest: Manifest, lineage: Lineage) -> dict[str, Any]:
     layers = [{"name": layer, "colour": colours[layer],
                "nodes": sorted((uid for uid in nodes if nodes[uid]["layer"] == layer), key=lambda u: nodes[u]["name"])}
               for layer in layer_order]
+    overview = manifest.project.docs.get(OVERVIEW)  # dbt's `{% docs __overview__ %}`: the landing page's text
     return {"project": manifest.project.config.name, "elt_version": __version__, "dialect": manifest.dialect,
-            "layers": layers, "nodes": nodes}
+            "layers": layers, "nodes": nodes, "overview": overview.text if overview else ""}

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from elt.errors import GraphError, ProjectError
 from elt.nodes import (
+    ANALYSIS_CONFIG_KEYS,
     IDENTIFIER,
     MODEL_CONFIG_KEYS,
     SEED_CONFIG_KEYS,
@@ -25,8 +26,11 @@ from elt.nodes import (
     Node,
     Relation,
 )
+from elt.project import docs_blocks
 from elt.project.config import ProjectConfig, load_project_config
+from elt.project.docs_blocks import DocBlock
 from elt.project.fast_yaml import fast_safe_load
+from elt.project.ignored_sections import IGNORED_SECTIONS, IgnoredSections
 from elt.project.yamlfile import load_yaml
 
 if TYPE_CHECKING:
@@ -91,6 +95,12 @@ class Project:
     test_specs: list[TestSpec] = field(default_factory=list)
     unit_tests: list[UnitTestSpec] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    #: `{% docs %}` blocks of the .md files, by name (elt.project.docs_blocks).
+    docs: dict[str, DocBlock] = field(default_factory=dict)
+    #: analyses (SQL files under analysis paths: compiled, never run), by name.
+    analyses: dict[str, Node] = field(default_factory=dict)
+    #: dbt yml sections elt accepts and ignores, met while loading (one note each).
+    ignored_sections: IgnoredSections = field(default_factory=IgnoredSections)
 
     @property
     def root(self) -> Path:
@@ -121,14 +131,28 @@ def load_project(root: Path, cli_vars: dict[str, Any] | None = None) -> Project:
         for path in _files(config.root / folder, (".sql",)):
             project.macros.append(MacroFile(_rel(config.root, path), read_text(path)))
     for folder in config.test_paths:
+        for parts, full in _walk(config.root / folder, (".sql",)):
+            if parts[0] == "generic" and len(parts) > 1:  # dbt's layout: {% test %} blocks in <test path>/generic/
+                project.macros.append(MacroFile(_rel_path(config.root, full), read_text(full)))
+            elif parts[0] == "fixtures" and len(parts) > 1:
+                continue  # unit test fixtures (`format: sql`), no tests
+            else:
+                _add_singular_test(project, Path(full))
+    for folder in config.analysis_paths:
         for path in _files(config.root / folder, (".sql",)):
-            _add_singular_test(project, path)
+            _add_analysis(project, path)
+    for folder in docs_blocks.docs_folders(config):
+        for path in _files(config.root / folder, (".md",)):
+            docs_blocks.read_blocks(_rel(config.root, path), read_text(path), project.docs)
     parsed = _parsed_files(config)
-    for folder in (*config.model_paths, *config.seed_paths):
+    yml_folders = (*config.model_paths, *config.seed_paths, *config.analysis_paths, *config.macro_paths,
+                   *config.test_paths, *config.snapshot_paths)
+    for folder in dict.fromkeys(yml_folders):
         for path in _files(config.root / folder, (".yml", ".yaml")):
             _apply_properties(project, path, parsed)
     if parsed is not None:
         parsed.save()
+    project.warnings += project.ignored_sections.notes()
     return project
 
 
@@ -389,6 +413,19 @@ def _add_singular_test(project: Project, path: Path) -> None:
     )
 
 
+def _add_analysis(project: Project, path: Path) -> None:
+    """An analysis: a SQL file compiled (refs resolved, written to target/compiled) and never run."""
+    name = path.stem
+    rel = _rel(project.root, path)
+    _check_name(name, "analysis", path)
+    if name in project.analyses:
+        raise GraphError(f"two analyses are named {name!r}: {project.analyses[name].path} and {rel}", path=rel)
+    project.analyses[name] = Node(
+        unique_id=f"analysis.{name}", name=name, resource_type="analysis", path=rel, config={},
+        fqn=("analysis", name), raw_sql=read_text(path),
+    )
+
+
 def _add_seed(project: Project, folder: str, path: Path) -> None:
     name = path.stem
     rel = _rel(project.root, path)
@@ -410,7 +447,7 @@ def _add_seed(project: Project, folder: str, path: Path) -> None:
 
 # -- yml properties ------------------------------------------------------------------------------
 
-_SECTIONS = {"version", "models", "seeds", "sources", "unit_tests"}
+_SECTIONS = {"version", "models", "seeds", "sources", "unit_tests", "analyses", *IGNORED_SECTIONS}
 
 
 def _apply_properties(project: Project, path: Path, parsed: ParsedFiles | None = None) -> None:
@@ -426,6 +463,9 @@ def _apply_properties(project: Project, path: Path, parsed: ParsedFiles | None =
             f"unknown section(s) {', '.join(unknown)}", path=rel,
             hint=f"valid sections: {', '.join(sorted(_SECTIONS))}",
         )
+    for section in data:
+        if section in IGNORED_SECTIONS:
+            project.ignored_sections.meet(section, rel, text)
     for entry in _entries(data, "models", rel):
         _apply_entry(project, project.models, entry, MODEL_CONFIG_KEYS, "model", rel, text)
     for entry in _entries(data, "seeds", rel):
@@ -434,6 +474,8 @@ def _apply_properties(project: Project, path: Path, parsed: ParsedFiles | None =
         _add_source(project, entry, rel, text)
     for entry in _entries(data, "unit_tests", rel):
         _add_unit_test(project, entry, rel, text)
+    for entry in _entries(data, "analyses", rel):
+        _apply_entry(project, project.analyses, entry, ANALYSIS_CONFIG_KEYS, "analysis", rel, text)
 
 
 def _entries(data: dict[str, Any], key: str, rel: str) -> list[dict[str, Any]]:
@@ -489,17 +531,25 @@ def _line_of(text: str, needle: str) -> int | None:
     return _name_lines(text).get(needle)
 
 
-def _columns(entry: dict[str, Any], rel: str) -> dict[str, Column]:
+def _columns(project: Project, entry: dict[str, Any], rel: str, text: str, line: int | None) -> dict[str, Column]:
     columns: dict[str, Column] = {}
     for col in entry.get("columns") or []:
         if not isinstance(col, dict) or "name" not in col:
             raise ProjectError(f"columns of {entry['name']!r} must be mappings with a `name`", path=rel)
+        description = col.get("description")
+        if description and "{" in str(description):
+            description = _describe(project, description, rel, text, _line_after(text, line, {"name": col["name"]}))
         columns[str(col["name"])] = Column(
             name=str(col["name"]),
-            description=str(col.get("description") or ""),
+            description=str(description or ""),
             data_type=col.get("data_type"),
         )
     return columns
+
+
+def _describe(project: Project, value: Any, rel: str, text: str, line: int | None) -> str:
+    """A yml description with its `{{ doc('name') }}` replaced by the docs block's text."""
+    return docs_blocks.render_description(value, project.docs, project.config.vars, rel, text, line)
 
 
 def _apply_entry(
@@ -524,8 +574,8 @@ def _apply_entry(
             path=rel, line=line, hint=f"valid keys: {', '.join(sorted(valid))}",
         )
     node.config.update(config)
-    node.description = str(entry.get("description") or node.description)
-    node.columns = _columns(entry, rel) or node.columns
+    node.description = _describe(project, entry.get("description"), rel, text, line) or node.description
+    node.columns = _columns(project, entry, rel, text, line) or node.columns
     _add_test_specs(project, node.unique_id, entry, rel, text, line)
 
 
@@ -548,8 +598,9 @@ def _add_source(project: Project, entry: dict[str, Any], rel: str, text: str) ->
             unique_id=f"source.{source_name}.{name}", name=name, resource_type="source", path=rel,
             config={**{k: v for k, v in entry.items() if k in ("loaded_at_field", "freshness")},
                     **{k: v for k, v in table.items() if k in ("loaded_at_field", "freshness", "tags")}},
-            fqn=(source_name, name), description=str(table.get("description") or ""),
-            columns=_columns(table, rel), relation=Relation(schema, identifier),
+            fqn=(source_name, name),
+            description=_describe(project, table.get("description"), rel, text, _line_of(text, name)),
+            columns=_columns(project, table, rel, text, _line_of(text, name)), relation=Relation(schema, identifier),
             source_name=source_name, line=_line_of(text, name) or 1,
         )
         _add_test_specs(project, f"source.{source_name}.{name}", table, rel, text, _line_of(text, name))
@@ -569,14 +620,17 @@ def _add_test_specs(
     project: Project, attached_to: str, entry: dict[str, Any], rel: str, text: str, line: int | None
 ) -> None:
     """Collect the generic tests declared on a node (model level) and on its columns."""
-    for test in _test_entries(entry, rel, line):
-        project.test_specs.append(_test_spec(test, attached_to, None, rel, _line_after(text, line, test)))
+    specs = [_test_spec(test, attached_to, None, rel, _line_after(text, line, test))
+             for test in _test_entries(entry, rel, line)]
     for column in entry.get("columns") or []:
         if isinstance(column, dict):
             column_line = _line_after(text, line, {"name": column["name"]})
-            for test in _test_entries(column, rel, line):
-                project.test_specs.append(
-                    _test_spec(test, attached_to, str(column["name"]), rel, _line_after(text, column_line, test)))
+            specs += [_test_spec(test, attached_to, str(column["name"]), rel, _line_after(text, column_line, test))
+                      for test in _test_entries(column, rel, line)]
+    for spec in specs:
+        if "{" in str(spec.config.get("description") or ""):
+            spec.config["description"] = _describe(project, spec.config["description"], rel, text, spec.line)
+    project.test_specs += specs
 
 
 def _line_after(text: str, start: int | None, item: Any) -> int | None:
@@ -643,6 +697,7 @@ def _add_unit_test(project: Project, entry: dict[str, Any], rel: str, text: str)
         raise GraphError(f"two unit tests are named {name!r}", path=rel, line=line)
     project.unit_tests.append(UnitTestSpec(
         name=name, model=str(entry["model"]), given=given, expect=dict(entry["expect"] or {}),
-        overrides=dict(entry.get("overrides") or {}), description=str(entry.get("description") or ""),
+        overrides=dict(entry.get("overrides") or {}),
+        description=_describe(project, entry.get("description"), rel, text, line),
         path=rel, line=line,
     ))

@@ -148,7 +148,8 @@ def write_compiled(manifest: Manifest, unique_ids: Iterable[str], writer: FileWr
     root = manifest.project.config.target_dir / "compiled"
     for uid in unique_ids:
         if uid in manifest.compiled_sql:
-            writer.add(root / output_path(manifest.nodes[uid]), manifest.compiled_sql[uid])
+            node = manifest.nodes.get(uid) or manifest.analyses[uid]
+            writer.add(root / output_path(node), manifest.compiled_sql[uid])
             count += 1
     return count
 
@@ -200,7 +201,7 @@ def node_record(manifest: Manifest, node: Node) -> dict[str, Any]:
         record["test_type"] = node.test_type
         record["attached_node"] = node.attached_to
         record["column_name"] = node.column_name
-    if node.resource_type in ("model", "test"):
+    if node.resource_type in ("model", "test", "analysis"):
         record["checksum"] = {"raw_sql": checksum(node.raw_sql),
                               "compiled_sql": checksum(manifest.compiled_sql.get(node.unique_id, ""))}
         record["compiled_path"] = f"compiled/{output_path(node)}"
@@ -233,7 +234,12 @@ def write_manifest(manifest: Manifest, column_lineage: dict[str, Any] | None = N
         "nodes": {uid: {**node_record(manifest, manifest.nodes[uid]),
                         **({"column_lineage": column_lineage[uid]} if column_lineage and uid in column_lineage
                            else {})}
-                  for uid in sorted(manifest.nodes)},
+                  for uid in sorted(manifest.nodes)}
+                 # analyses: compiled, never run, no node of the DAG (elt.compile.analyses); listed as dbt does
+                 | {uid: node_record(manifest, manifest.analyses[uid]) for uid in sorted(manifest.analyses)},
+        "docs": {f"doc.{manifest.project.config.name}.{name}": {"name": name, "path": block.path,
+                                                                "block_contents": block.text}
+                 for name, block in sorted(manifest.project.docs.items())},
         "parent_map": {uid: sorted(manifest.graph.parents(uid)) for uid in sorted(manifest.nodes)},
         "child_map": {uid: sorted(manifest.graph.children(uid)) for uid in sorted(manifest.nodes)},
     }

@@ -4,9 +4,9 @@ After a successful compile, `target/cache/stamp-<target>.pickle` records what th
 what it wrote:
 
 - a digest of its inputs: the content of pyproject.toml, of every profiles.yml it could have used
-  (--profiles-dir, the project folder, ~/.elt), and of every file under the model, macro, seed and
-  test folders; the command line (project and profiles folders, target, vars, selection); elt's own
-  code and the versions of sqlglot and Jinja;
+  (--profiles-dir, the project folder, ~/.elt), and of every file under the model, macro, seed,
+  test, analysis, snapshot and docs folders; the command line (project and profiles folders, target,
+  vars, selection); elt's own code and the versions of sqlglot and Jinja;
 - the environment variables the compile looked up (with `env_var()`, in models, macros or profiles),
   each with whether it was set and a keyed digest of its value (`secrets.fingerprint`): a profile's
   password read from the environment is one of them, and no value is written to target/;
@@ -66,7 +66,9 @@ def inputs_digest(config: ProjectConfig, invocation: tuple[Any, ...], profiles_d
     candidates += [folder / "profiles.yml" for folder in (profiles_dir, config.root, Path.home() / ".elt") if folder]
     for candidate in candidates:
         add(str(candidate), _content(str(candidate)))
-    for folder in (*config.model_paths, *config.macro_paths, *config.seed_paths, *config.test_paths):
+    folders = (*config.model_paths, *config.macro_paths, *config.seed_paths, *config.test_paths,
+               *config.analysis_paths, *config.snapshot_paths, *config.docs_paths)  # .md docs blocks too
+    for folder in dict.fromkeys(folders):
         root = str(config.root / folder)
         add("folder", root)
         for dirpath, dirnames, filenames in os.walk(root):

@@ -406,6 +406,7 @@
     var count = Object.keys(NODES).length;
     details.appendChild(el("h1", { text: D.project }));
     details.appendChild(el("p", { className: "meta", text: count + " nodes in " + D.layers.length + " layers · models in " + D.dialect + " SQL · elt " + D.elt_version }));
+    if (D.overview) details.appendChild(el("p", { className: "description overview", text: D.overview }));
     details.appendChild(el("p", { text: "Click a node in the graph or a name on the left to open it; click a column to see its lineage." }));
     details.appendChild(el("div", { className: "overview-layers" }, D.layers.map(function (layer) {
       var swatch = el("span", { className: "swatch" });
