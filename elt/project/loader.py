@@ -27,6 +27,7 @@ from elt.nodes import (
 )
 from elt.project.config import ProjectConfig, load_project_config
 from elt.project.fast_yaml import fast_safe_load
+from elt.project.hooks import merge_config
 from elt.project.yamlfile import load_yaml
 
 if TYPE_CHECKING:
@@ -315,11 +316,13 @@ def _toml_header_line(path: Path, header: str) -> int | None:
     return next((number for number, line in enumerate(lines, start=1) if pattern.match(line)), None)
 
 
-def folder_config(table: dict[str, Any], parts: tuple[str, ...], valid: dict[str, str]) -> dict[str, Any]:
+def folder_config(table: dict[str, Any], parts: tuple[str, ...], valid: dict[str, str],
+                  origin: str = "pyproject.toml") -> dict[str, Any]:
     """Merge `[tool.elt.models]`-style config for a file in folder `parts`.
 
     Keys directly in `table` apply to all; a nested table named after a folder applies below that
-    folder; deeper folders win.
+    folder; deeper folders win, except hooks, which accumulate (elt.project.hooks; `origin`: the
+    file the tree is in, which errors running them name).
 
     >>> folder_config({"materialized": "view", "marts": {"materialized": "table"}},
     ...               ("marts",), {"materialized": ""})
@@ -330,10 +333,15 @@ def folder_config(table: dict[str, Any], parts: tuple[str, ...], valid: dict[str
     for depth in range(len(parts) + 1):
         if level is None:
             break
-        merged.update({key: value for key, value in level.items() if key in valid})
+        merge_config(merged, {key: value for key, value in level.items() if key in valid}, origin)
         nxt = level.get(parts[depth]) if depth < len(parts) else None
         level = nxt if isinstance(nxt, dict) else None
     return merged
+
+
+def project_file(config: ProjectConfig) -> str:
+    """The file the project's config trees are read from, as errors name it."""
+    return "dbt_project.yml" if config.flavor == "dbt" else "pyproject.toml"
 
 
 def _add_model(
@@ -357,7 +365,8 @@ def _add_model(
     key = tuple(folders)
     merged = folder_configs.get(key)
     if merged is None:
-        merged = folder_configs[key] = folder_config(project.config.models, key, MODEL_CONFIG_KEYS)
+        merged = folder_configs[key] = folder_config(project.config.models, key, MODEL_CONFIG_KEYS,
+                                                     project_file(project.config))
     # A dict per model (yml `config:` updates it in place), holding the values folder_config would.
     config = dict(merged)
     project.models[name] = Node(
@@ -401,7 +410,7 @@ def _add_seed(project: Project, folder: str, path: Path) -> None:
     if name in project.seeds:
         raise GraphError(f"two seeds are named {name!r}: {project.seeds[name].path} and {rel}", path=rel)
     parts = path.relative_to(project.root / folder).parent.parts
-    config = folder_config(project.config.seeds, parts, SEED_CONFIG_KEYS)
+    config = folder_config(project.config.seeds, parts, SEED_CONFIG_KEYS, project_file(project.config))
     project.seeds[name] = Node(
         unique_id=f"seed.{name}", name=name, resource_type="seed", path=rel,
         config=config, fqn=(*parts, name),
@@ -523,7 +532,7 @@ def _apply_entry(
             f"unknown config key(s) {', '.join(unknown)} for {kind} {name!r}",
             path=rel, line=line, hint=f"valid keys: {', '.join(sorted(valid))}",
         )
-    node.config.update(config)
+    merge_config(node.config, config, rel)
     node.description = str(entry.get("description") or node.description)
     node.columns = _columns(entry, rel) or node.columns
     _add_test_specs(project, node.unique_id, entry, rel, text, line)
