@@ -148,7 +148,7 @@ def _build(
                 adapter.plan_concurrency(threads)
                 batches = (TestBatches(manifest, adapter, sql, built_during_run=command == "build")
                            if os.environ.get(BATCHES_ENV, "1") != "0" else None)
-                hooks = HookRunner(manifest, adapter)
+                hooks = HookRunner(manifest, adapter, full_refresh=inv.full_refresh)
                 work = _unit_test_worker(manifest, unit_tests, node_worker(
                     manifest, adapter, sql, console, inv, write_errors, batches, hooks))
                 # What `elt retry` needs to rerun the failed nodes as this run would have (retry_command).

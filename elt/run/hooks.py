@@ -45,9 +45,11 @@ PROJECT_HOOKS = ("on-run-start", "on-run-end")
 class HookRunner:
     """The hooks of one command, on one adapter; safe to use from every worker thread."""
 
-    def __init__(self, manifest: Manifest, adapter: Adapter) -> None:
+    def __init__(self, manifest: Manifest, adapter: Adapter, *, full_refresh: bool = False) -> None:
         self.manifest = manifest
         self.adapter = adapter
+        #: --full-refresh: `is_incremental()` is false in the hooks of incremental models.
+        self.full_refresh = full_refresh
         self._renderer: Renderer | None = None
         self._lock = threading.Lock()
 
@@ -66,15 +68,25 @@ class HookRunner:
             return build()
         numbered_pre = [("pre_hook", i, hook) for i, hook in enumerate(pre, start=1)]
         numbered_post = [("post_hook", i, hook) for i, hook in enumerate(post, start=1)]
-        self._run_node_hooks(node, [h for h in numbered_pre if not h[2].transaction], len(pre))
+        context: dict[str, Any] = {"is_incremental": _is_incremental(self._loads_incrementally(node))}
+        this = _This.of(node.relation)
+        if this is not None:
+            context["this"] = this
+        self._run_node_hooks(node, [h for h in numbered_pre if not h[2].transaction], len(pre), context)
         with self._transaction(any(h.transaction for h in (*pre, *post))):
-            self._run_node_hooks(node, [h for h in numbered_pre if h[2].transaction], len(pre))
+            self._run_node_hooks(node, [h for h in numbered_pre if h[2].transaction], len(pre), context)
             result = build()
             if result.status == "success":
-                self._run_node_hooks(node, [h for h in numbered_post if h[2].transaction], len(post))
+                self._run_node_hooks(node, [h for h in numbered_post if h[2].transaction], len(post), context)
         if result.status == "success":
-            self._run_node_hooks(node, [h for h in numbered_post if not h[2].transaction], len(post))
+            self._run_node_hooks(node, [h for h in numbered_post if not h[2].transaction], len(post), context)
         return result
+
+    def _loads_incrementally(self, node: Node) -> bool:
+        """Whether this build of `node` is an incremental load (what `is_incremental()` says in its
+        hooks, before and after the build alike)."""
+        return (node.materialized == "incremental" and not self.full_refresh and node.relation is not None
+                and self.adapter.relation_kind(node.relation) == "table")
 
     @contextlib.contextmanager
     def _transaction(self, wanted: bool) -> Iterator[None]:
@@ -84,12 +96,12 @@ class HookRunner:
         else:
             yield
 
-    def _run_node_hooks(self, node: Node, hooks: list[tuple[str, int, Hook]], total: int) -> None:
-        this = _This.of(node.relation)
+    def _run_node_hooks(self, node: Node, hooks: list[tuple[str, int, Hook]], total: int,
+                        context: dict[str, Any]) -> None:
         for key, number, hook in hooks:
             what = f"{key} {number} of {total} of {node.resource_type} {node.name!r}" if total > 1 else \
                 f"{key} of {node.resource_type} {node.name!r}"
-            self.run(hook, what, node, {"this": this} if this is not None else {})
+            self.run(hook, what, node, context)
 
     # -- on-run-start / on-run-end -----------------------------------------------------------------
 
@@ -248,6 +260,10 @@ def _refused_construct(statement: Any) -> str | None:
     if isinstance(statement, exp.Command):
         return str(statement.this).upper()
     return type(statement).__name__.upper()
+
+
+def _is_incremental(answer: bool) -> Callable[[], bool]:
+    return lambda: answer
 
 
 def _one_line(sql: str) -> str:

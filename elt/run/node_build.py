@@ -54,7 +54,7 @@ def node_worker(manifest: Manifest, adapter: Adapter, sql: dict[str, str], conso
     from elt.run.catalog_types import CatalogTypes
     from elt.run.hooks import HookRunner
 
-    hooks = hooks or HookRunner(manifest, adapter)
+    hooks = hooks or HookRunner(manifest, adapter, full_refresh=inv.full_refresh)
 
     target_dir = manifest.project.config.target_dir
     mask_text = masker()  # the environment read once, not per node

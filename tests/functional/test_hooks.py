@@ -185,3 +185,32 @@ def test_a_failing_on_run_end_is_an_error(project):
     assert result.exit_code == 1, result.output
     assert "on-run-end hook failed" in result.output
     assert proj.query("select x from gold.m") == [(1,)]
+
+
+def test_hooks_around_an_incremental_load_and_a_view_replaced_by_a_table(project):
+    # The materializations' own transactions join the one of the hooks (DuckDB has no nested ones).
+    proj = project({
+        "models/marts/events.sql": f"""\
+            {{{{ config(materialized='incremental', incremental_strategy='append',
+                        pre_hook="{audit("pre {{ is_incremental() }}")}", post_hook="{audit("post")}") }}}}
+            select {{{{ var('x', 1) }}}} as x
+        """,
+        "models/marts/shape.sql": f"""\
+            {{{{ config(materialized=var('shape', 'view'), post_hook="{audit("shape")}") }}}}
+            select {{{{ var('y', 1) }}}} as y
+        """,
+    }, pyproject=project_with_hooks())
+    result = proj.elt("run")
+    assert result.exit_code == 0, result.output
+    result = proj.elt("run", "--vars", "{x: 2, shape: table}")
+    assert result.exit_code == 0, result.output
+    assert sorted(proj.query("select x from gold.events")) == [(1,), (2,)]
+    assert proj.relations()["gold.shape"] == "BASE TABLE"
+    assert sorted(rows(proj)) == sorted(["pre False", "post", "shape", "pre True", "post", "shape"])
+    # A view replaced by a table whose query fails: the view stays, the error is the query's own.
+    result = proj.elt("run", "-s", "shape", "--vars", "{shape: view}")
+    assert result.exit_code == 0, result.output
+    result = proj.elt("run", "-s", "shape", "--vars", "{shape: table, y: no_such_column}")
+    assert result.exit_code == 1
+    assert "no_such_column" in result.output and "transaction is aborted" not in result.output
+    assert proj.relations()["gold.shape"] == "VIEW"
