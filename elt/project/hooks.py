@@ -38,6 +38,19 @@ class Hook(str):
         return (Hook, (str(self), self.origin, self.transaction))
 
 
+def spelled_as_config_keys(config: dict[str, Any]) -> dict[str, Any]:
+    """`config` with dbt's other spelling of the hook keys, `pre-hook` / `post-hook`, as `pre_hook` /
+    `post_hook` (dbt reads both wherever config is written).
+
+    >>> spelled_as_config_keys({"pre-hook": "select 1", "schema": "x"})
+    {'pre_hook': 'select 1', 'schema': 'x'}
+    """
+    if not any("-" in str(key) for key in config):
+        return config
+    return {str(key).replace("-", "_") if str(key).replace("-", "_") in HOOK_KEYS else key: value
+            for key, value in config.items()}
+
+
 def as_hooks(value: Any, origin: str, key: str = "pre_hook") -> list[Hook]:
     """A hook config value as hooks: a SQL string, a mapping {sql, transaction} (dbt's form), or a
     list of those; None is none.

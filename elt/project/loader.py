@@ -27,7 +27,7 @@ from elt.nodes import (
 )
 from elt.project.config import ProjectConfig, load_project_config
 from elt.project.fast_yaml import fast_safe_load
-from elt.project.hooks import merge_config
+from elt.project.hooks import merge_config, spelled_as_config_keys
 from elt.project.yamlfile import load_yaml
 
 if TYPE_CHECKING:
@@ -526,6 +526,7 @@ def _apply_entry(
     config = entry.get("config") or {}
     if not isinstance(config, dict):
         raise ProjectError(f"`config` of {kind} {name!r} must be a mapping", path=rel, line=line)
+    config = spelled_as_config_keys(config)
     unknown = sorted(key for key in config if key not in valid)
     if unknown:
         raise ProjectError(

@@ -40,7 +40,7 @@ def test_hooks_from_every_level_accumulate_in_dbts_order(project):
               - name: m
                 config:
                   pre_hook: "{audit("yml pre")}"
-                  post_hook: ["{audit("yml post {{ var('v', 'none') }}")}"]
+                  post-hook: ["{audit("yml post {{ var('v', 'none') }}")}"]
         """,
     }, pyproject=pyproject)
     result = proj.elt("run", "--vars", "{v: seven}")
@@ -49,6 +49,10 @@ def test_hooks_from_every_level_accumulate_in_dbts_order(project):
                           "marts post m", "yml post seven"]
     manifest = json.loads((proj.root / "target" / "manifest.json").read_text())
     assert len(manifest["nodes"]["model.m"]["config"]["pre_hook"]) == 5
+    # Again, with the renders taken from the compile cache: the same hooks, once each.
+    assert proj.elt("run", "--vars", "{v: seven}").exit_code == 0
+    assert rows(proj, "where n >= 7") == ["root pre", "marts pre gold.m", "yml pre", "file pre gold.m dev",
+                                          "file pre 2", "marts post m", "yml post seven"]
 
 
 def test_post_hook_sees_the_built_relation_and_seeds_have_hooks(project):
