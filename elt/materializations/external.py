@@ -95,7 +95,8 @@ def check_models(manifest: Manifest, adapter_cls: type[Adapter]) -> None:
                 f"file writer: the {target.type} target {target.name!r} has none",
                 path=node.path, node=node.unique_id,
                 hint="for a table over files at a path, use materialized='table' with `location` and "
-                     "`file_format` (e.g. parquet); or build this model on a target that writes files")
+                     "`file_format` (e.g. parquet); or leave the model out on this target: "
+                     f"{{{{ config(enabled=target.type != '{target.type}') }}}}")
         fmt = file_format(node.config)
         if fmt not in FORMATS:
             raise ProjectError(f"model {node.name!r}: external format {fmt!r} is not one of {', '.join(FORMATS)}",

@@ -38,9 +38,6 @@ if TYPE_CHECKING:
     from elt.compile.templating import Renderer
     from elt.run.runner import RunEvents
 
-#: what on-run-start / on-run-end are called in dbt_project.yml and [tool.elt], and in run_results.json.
-PROJECT_HOOKS = ("on-run-start", "on-run-end")
-
 
 class HookRunner:
     """The hooks of one command, on one adapter; safe to use from every worker thread."""
