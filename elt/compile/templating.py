@@ -143,6 +143,7 @@ class Renderer:
             before_begin=_hook_outside_transaction, after_commit=_hook_outside_transaction,
         )
         self.macro_files: dict[str, str] = {}  # macro name -> file
+        self._strings: dict[str, jinja2.Template] = {}  # render_text's compiled texts
         from elt.compile.datatests import BUILTIN_PATH, BUILTIN_TESTS, as_macros
 
         # `{% test %}` blocks are macros named test_<name>; built-in tests load first so a
@@ -254,7 +255,9 @@ class Renderer:
         state = RenderState(model_name=name, path=path)
         token = _current.set(state)
         try:
-            state.sql = self.env.from_string(text).render({**self.namespace, **(extra or {})})
+            # Compiled once per text: a folder's hook is rendered for each of its models.
+            template = self._strings.get(text) or self._strings.setdefault(text, self.env.from_string(text))
+            state.sql = template.render({**self.namespace, **(extra or {})})
         except EltError as exc:
             exc.path = exc.path or path
             raise
