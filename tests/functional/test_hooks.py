@@ -218,3 +218,15 @@ def test_hooks_around_an_incremental_load_and_a_view_replaced_by_a_table(project
     assert result.exit_code == 1
     assert "no_such_column" in result.output and "transaction is aborted" not in result.output
     assert proj.relations()["gold.shape"] == "VIEW"
+
+
+def test_seed_and_test_run_the_project_hooks_too(project):
+    end = ("""insert into main.audit select concat('end ', '{{ results | map(attribute="status") | join(",") }}'), """
+           "count(*) from main.audit")
+    proj = project({
+        "seeds/nums.csv": "n\n1\n",
+        "seeds/nums.yml": "seeds:\n  - name: nums\n    columns:\n      - name: n\n        data_tests: [not_null]\n",
+    }, pyproject=project_with_hooks(f"on-run-end = '''{end}'''"))
+    assert proj.elt("seed").exit_code == 0
+    assert proj.elt("test").exit_code == 0
+    assert rows(proj) == ["end success", "end pass"]
