@@ -19,11 +19,11 @@ ResourceType = Literal["model", "seed", "source", "test", "analysis"]
 #: name that matches it can never inject SQL, whatever engine the statement is sent to.
 IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
-MATERIALIZATIONS = ("view", "table", "ephemeral", "incremental")
+MATERIALIZATIONS = ("view", "table", "ephemeral", "incremental", "external")
 
 #: Every config key a model may set, with what it means. Unknown keys are errors (with this list).
 MODEL_CONFIG_KEYS: dict[str, str] = {
-    "materialized": "view | table | ephemeral | incremental",
+    "materialized": "view | table | ephemeral | incremental | external (DuckDB: a file, and a view reading it)",
     "schema": "schema (Hive: database) the relation is built in",
     "alias": "relation name, if not the file name",
     "tags": "list of tags, for selection (tag:x)",
@@ -32,6 +32,11 @@ MODEL_CONFIG_KEYS: dict[str, str] = {
     "threads": "not used per model; accepted for dbt compatibility",
     "retries": "times to rebuild after a transient engine error (default: the profile's, else 0)",
     "retry_delay": "seconds before the first retry, doubled each time (default: the profile's, else 5)",
+    "pre_hook": "SQL (Jinja, a string or a list) run before the model is built; accumulates over folder, yml, file",
+    "post_hook": "SQL (Jinja, a string or a list) run after the model is built; accumulates over folder, yml, file",
+    # materialized='external' (engines with SUPPORTS_EXTERNAL_FILES).
+    "format": "external: parquet (default) | csv | json, the file's format",
+    "options": "external: mapping of options for the engine's file writer (DuckDB COPY), e.g. {compression: zstd}",
     # Incremental models.
     "incremental_strategy": "append | insert_overwrite (default with partition_by) | merge",
     "unique_key": "merge: column(s) identifying a row",
@@ -44,7 +49,7 @@ MODEL_CONFIG_KEYS: dict[str, str] = {
     "clustered_by": "Hive: list of bucketing columns",
     "buckets": "Hive: number of buckets for clustered_by",
     "file_format": "Hive: parquet, orc, ...",
-    "location": "Hive: table location",
+    "location": "Hive: table location; external: the file written (default <external_root>/<alias>.<format>)",
     "tblproperties": "Hive: table properties (mapping)",
     "comment": "Hive: table comment",
 }
@@ -76,6 +81,8 @@ SEED_CONFIG_KEYS: dict[str, str] = {
     "enabled": "false leaves the seed out of the project",
     "column_types": "mapping column -> type, overriding the inferred types",
     "delimiter": "CSV field delimiter (default ',')",
+    "pre_hook": "SQL (Jinja, a string or a list) run before the seed is loaded; accumulates over folder and yml",
+    "post_hook": "SQL (Jinja, a string or a list) run after the seed is loaded; accumulates over folder and yml",
     "description": "what the seed holds",
 }
 

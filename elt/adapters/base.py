@@ -55,6 +55,9 @@ class Adapter(ABC):
     #: counting a built table's rows is cheap (no job on a cluster): a run reports the rows of each table
     #: it builds. Where a count is a job of its own (Hive, Spark), the run leaves it out.
     CHEAP_ROW_COUNT: ClassVar[bool] = True
+    #: the engine writes a query's rows to a file on this machine and reads files back
+    #: (`write_file`, `file_query`): materialized='external'.
+    SUPPORTS_EXTERNAL_FILES: ClassVar[bool] = False
     #: the driver's modules, each with the PyPI distribution that provides it: checked when an adapter
     #: is made, so a missing one is an error naming the package rather than an ImportError mid-run.
     DRIVER_PACKAGES: ClassVar[dict[str, str]] = {}
@@ -303,6 +306,17 @@ class Adapter(ABC):
 
         `rows` hold Python values already converted to the column types (None for NULL).
         """
+        raise NotImplementedError
+
+    # -- files (SUPPORTS_EXTERNAL_FILES) -------------------------------------------------------------
+
+    def write_file(self, query: str, path: str, file_format: str, options: Mapping[str, Any]) -> int:
+        """Write the rows of `query` to the file `path` (parquet, csv or json; `options` for the
+        engine's writer); return how many rows it wrote."""
+        raise NotImplementedError
+
+    def file_query(self, path: str, file_format: str) -> str:
+        """A query reading the rows of the file `path`."""
         raise NotImplementedError
 
 

@@ -10,7 +10,7 @@ import contextlib
 import os
 import re
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -41,6 +41,7 @@ class DuckDBAdapter(Adapter):
     SUPPORTS_MERGE = True
     SUPPORTS_DROP_COLUMN = True
     SUPPORTS_ATOMIC_REPLACE = True
+    SUPPORTS_EXTERNAL_FILES = True
     DRIVER_PACKAGES = {"duckdb": "duckdb"}
     DEFAULT_SCHEMA = "main"
 
@@ -245,6 +246,11 @@ class DuckDBAdapter(Adapter):
     def _cursor(self) -> Any:
         if self.cancelled:
             raise AdapterError(CANCELLED)
+        aborted = getattr(self._local, "aborted", None)
+        if aborted is not None:
+            # DuckDB refuses every statement after a failure in a transaction ("Current transaction
+            # is aborted"); the clean-ups a failure runs inside one then say the failure itself.
+            raise aborted
         cursor = getattr(self._local, "cursor", None)
         if cursor is None:
             if self._connection is None:
@@ -264,7 +270,7 @@ class DuckDBAdapter(Adapter):
             self._cursor().execute(sql)
         except duckdb.Error as exc:
             # A write-write conflict between concurrent transactions is worth another try.
-            raise _error(exc, transient=isinstance(exc, duckdb.TransactionException)) from None
+            raise self._failed(_error(exc, transient=isinstance(exc, duckdb.TransactionException))) from None
         finally:
             if untracked_ddl:
                 self._forget_kinds()  # after the statement: a read that overlapped it is not kept
@@ -276,7 +282,7 @@ class DuckDBAdapter(Adapter):
             rows: list[tuple[Any, ...]] = self._cursor().execute(sql).fetchall()
             return rows
         except duckdb.Error as exc:
-            raise _error(exc) from None
+            raise self._failed(_error(exc)) from None
 
     def fetch_table(self, sql: str) -> tuple[list[str], list[tuple[Any, ...]]]:
         import duckdb
@@ -285,21 +291,34 @@ class DuckDBAdapter(Adapter):
             cursor = self._cursor().execute(sql)
             return [d[0] for d in cursor.description or []], cursor.fetchall()
         except duckdb.Error as exc:
-            raise _error(exc) from None
+            raise self._failed(_error(exc)) from None
+
+    def _failed(self, error: AdapterError) -> AdapterError:
+        """`error`, remembered as what aborted the calling thread's transaction, if one is open."""
+        if getattr(self._local, "in_transaction", False):
+            self._local.aborted = error
+        return error
 
     @contextlib.contextmanager
     def transaction(self) -> Iterator[None]:
+        if getattr(self._local, "in_transaction", False):
+            # Inside a transaction already (a node's hooks and its build are one, elt.run.hooks):
+            # part of it; the outer one commits or rolls back.
+            yield
+            return
         cursor = self._cursor()
         cursor.execute("BEGIN TRANSACTION")
         self._local.in_transaction = True
         try:
             yield
         except BaseException:
+            self._local.aborted = None
             cursor.execute("ROLLBACK")
             self._forget_kinds()
             raise
         finally:
             self._local.in_transaction = False
+            self._local.aborted = None
         try:
             cursor.execute("COMMIT")
         except BaseException:
@@ -346,7 +365,7 @@ class DuckDBAdapter(Adapter):
             try:
                 return int(self._cursor().fetchall()[0][0])
             except duckdb.Error as exc:
-                raise _error(exc) from None
+                raise self._failed(_error(exc)) from None
 
     def create_view_as(self, relation: Relation, query: str, *, replace: bool) -> None:
         with self._noting({_key(relation): "view"}):
@@ -484,6 +503,36 @@ class DuckDBAdapter(Adapter):
         for start in range(0, len(rows), 1000):
             values = ",\n".join("(" + ", ".join(_literal(v) for v in row) + ")" for row in rows[start : start + 1000])
             self.execute(f"INSERT INTO {relation} VALUES\n{values}")
+
+    def write_file(self, query: str, path: str, file_format: str, options: Mapping[str, Any]) -> int:
+        # COPY answers with the number of rows it wrote. https://duckdb.org/docs/sql/statements/copy
+        chosen = {"format": file_format, **({"header": True} if file_format == "csv" else {}), **options}
+        written = ", ".join(f"{key.upper()} {_option(key, value)}" for key, value in chosen.items())
+        self.execute(f"COPY (\n{query}\n) TO {_literal(path)} ({written})")
+        import duckdb
+
+        try:
+            return int(self._cursor().fetchall()[0][0])
+        except duckdb.Error as exc:
+            raise self._failed(_error(exc)) from None
+
+    def file_query(self, path: str, file_format: str) -> str:
+        reader = {"parquet": "read_parquet", "csv": "read_csv_auto", "json": "read_json_auto"}[file_format]
+        return f"SELECT * FROM {reader}({_literal(path)})"
+
+
+def _option(key: str, value: Any) -> str:
+    """A COPY option's value as DuckDB reads it: names and numbers bare, anything else quoted.
+
+    Raises:
+        ProjectError: a key that is not a plain name, or a value that is a list or mapping.
+    """
+    if not _SETTING.match(key) or isinstance(value, (list, dict)):
+        raise ProjectError(f"external option `{key}: {value!r}` is not a name and a single value",
+                           hint="write options as {compression: zstd, row_group_size: 100000}")
+    if isinstance(value, (bool, int, float)):
+        return _literal(value)
+    return str(value) if _SETTING.match(str(value)) else _literal(value)
 
 
 def _literal(value: Any) -> str:

@@ -23,11 +23,12 @@ from elt.compile.compiler import Manifest
 from elt.errors import ArtifactError, EltError, ProjectError, SqlError
 from elt.project.loader import load_project
 from elt.report.console import Console
+from elt.run.hooks import HookRunner
 from elt.run.interrupts import Interrupts, signal_name
 from elt.run.lock import RunLock, lock_file
 from elt.run.node_build import create_schemas, node_worker
 from elt.run.plan import Plan, build_plan
-from elt.run.runner import NodeResult, TeeEvents, execute_dag
+from elt.run.runner import NodeResult, TeeEvents, execute_dag, now_iso
 from elt.run.test_batches import BATCHES_ENV, TestBatches
 
 if TYPE_CHECKING:
@@ -147,14 +148,18 @@ def _build(
                 adapter.plan_concurrency(threads)
                 batches = (TestBatches(manifest, adapter, sql, built_during_run=command == "build")
                            if os.environ.get(BATCHES_ENV, "1") != "0" else None)
-                work = _unit_test_worker(manifest, unit_tests,
-                                         node_worker(manifest, adapter, sql, console, inv, write_errors, batches))
+                hooks = HookRunner(manifest, adapter, full_refresh=inv.full_refresh)
+                work = _unit_test_worker(manifest, unit_tests, node_worker(
+                    manifest, adapter, sql, console, inv, write_errors, batches, hooks))
                 # What `elt retry` needs to rerun the failed nodes as this run would have (retry_command).
                 args = {"select": list(inv.select), "exclude": list(inv.exclude), "vars": inv.vars,
                         "threads": threads, "target": manifest.target.name, "full_refresh": inv.full_refresh,
                         "start": inv.start, "end": inv.end}
-                results_file = artifacts.RunResultsFile(manifest, command, plan.unique_ids, args)
-                results, stopped_by = _walk(plan, work, threads, fail_fast, console, adapter, results_file)
+                results_file = artifacts.RunResultsFile(
+                    manifest, command, [*hooks.project_hook_ids("on-run-start"), *plan.unique_ids,
+                                        *hooks.project_hook_ids("on-run-end")], args)
+                results, stopped_by = _walk_with_project_hooks(plan, work, threads, fail_fast, console, adapter,
+                                                               results_file, hooks)
                 elapsed = time.perf_counter() - start
                 results_file.finish(results, elapsed, signal.Signals(stopped_by).name if stopped_by else None)
                 if results_file.error is not None:
@@ -206,6 +211,28 @@ def run_lock_path(target_dir: Path, adapter: Adapter) -> Path | None:
     """The lock file of the database `adapter` writes to; None when no other process can write to it."""
     key = adapter.lock_key()
     return None if key is None else lock_file(target_dir / "locks", key)
+
+
+def _walk_with_project_hooks(plan: Plan, work: Callable[[str], NodeResult], threads: int, fail_fast: bool,
+                             console: Console, adapter: Adapter, results_file: RunResultsFile,
+                             hooks: HookRunner) -> tuple[list[NodeResult], int | None]:
+    """`_walk` between the project's on-run-start and on-run-end hooks (elt.run.hooks): a failing
+    on-run-start leaves every node unstarted; on-run-end runs after the nodes, failed or not (not
+    after a stop signal). Returns the hooks' results with the nodes'."""
+    events = TeeEvents(results_file, console)
+    started = hooks.run_project_hooks("on-run-start", events)
+    if any(result.status == "error" for result in started):
+        return [*started, *(NodeResult(uid, "skipped", "not started: on-run-start failed", started_at=now_iso(),
+                                       completed_at=now_iso()) for uid in plan.unique_ids),
+                *(NodeResult(uid, "skipped", "not run: on-run-start failed")
+                  for uid in hooks.project_hook_ids("on-run-end"))], None
+    results, stopped_by = _walk(plan, work, threads, fail_fast, console, adapter, results_file)
+    if stopped_by is not None:
+        ended = [NodeResult(uid, "skipped", "not run: the run was interrupted")
+                 for uid in hooks.project_hook_ids("on-run-end")]
+    else:
+        ended = hooks.run_project_hooks("on-run-end", events, results)
+    return [*started, *results, *ended], stopped_by
 
 
 def _walk(plan: Plan, work: Callable[[str], NodeResult], threads: int, fail_fast: bool, console: Console,

@@ -67,9 +67,11 @@ def compile_manifest(inv: Invocation, console: Console, errors: list[EltError] |
 
 
 def _check_incremental(manifest: Manifest) -> None:
+    from elt.materializations import external
     from elt.materializations.incremental_config import check_models
 
     check_models(manifest, adapter_class_of(manifest.target))
+    external.check_models(manifest, adapter_class_of(manifest.target))
 
 
 def select(manifest: Manifest, inv: Invocation, console: Console, resource_types: set[str]) -> set[str]:

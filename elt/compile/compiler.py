@@ -39,6 +39,7 @@ from elt.compile.templating import RenderState
 from elt.errors import EltError, GraphError, ProjectError, SqlError
 from elt.nodes import IDENTIFIER, MATERIALIZATIONS, MODEL_CONFIG_KEYS, TEST_CONFIG_KEYS, Node, Relation
 from elt.project.config import TargetConfig
+from elt.project.hooks import merge_config
 from elt.project.loader import Project
 
 if TYPE_CHECKING:
@@ -491,7 +492,8 @@ def _ensure_ref_targets_enabled(
 
 
 def _effective_config(model: Node, state: RenderState) -> dict[str, Any]:
-    config = {**model.config, **state.config}
+    config = dict(model.config)
+    merge_config(config, state.config, model.path)  # the file's hooks after the folders' and yml's
     unknown = sorted(set(config) - set(MODEL_CONFIG_KEYS))
     if unknown:
         raise ProjectError(

@@ -25,6 +25,7 @@ from elt.compile import context_names, dbt_namespace
 from elt.compile.fast.plain_templates import default_syntax, evaluate, scan_plain, tree_pieces
 from elt.errors import EltError, TemplateError
 from elt.project.config import ENV_READS, ProjectConfig, TargetConfig, env_var
+from elt.project.hooks import merge_config
 from elt.secrets import refuse_in_template
 
 if TYPE_CHECKING:
@@ -141,8 +142,10 @@ class Renderer:
             env_var=self._env_var,
             is_incremental=lambda: False, this=ThisRelation(), target=TargetInfo(target),
             project_name=project.name, **context_names.names(_record_read),
+            before_begin=_hook_outside_transaction, after_commit=_hook_outside_transaction,
         )
         self.macro_files: dict[str, str] = {}  # macro name -> file
+        self._strings: dict[str, jinja2.Template] = {}  # render_text's compiled texts
         from elt.compile.datatests import BUILTIN_PATH, BUILTIN_TESTS, as_macros
 
         # `{% test %}` blocks are macros named test_<name>; built-in tests and dbt's cross-database
@@ -255,6 +258,31 @@ class Renderer:
             _current.reset(token)
         return state
 
+    def render_text(self, text: str, name: str, path: str, extra: dict[str, Any] | None = None) -> RenderState:
+        """Render text that is no file of the project (a hook, set in `path`), with `extra` names on
+        top of the namespace; safe from any thread (nothing shared is changed).
+
+        Raises:
+            TemplateError: as `render`, naming `path`.
+        """
+        state = RenderState(model_name=name, path=path)
+        token = _current.set(state)
+        try:
+            # Compiled once per text: a folder's hook is rendered for each of its models.
+            template = self._strings.get(text) or self._strings.setdefault(text, self.env.from_string(text))
+            state.sql = template.render({**self.namespace, **(extra or {})})
+        except EltError as exc:
+            exc.path = exc.path or path
+            raise
+        except Exception as exc:  # noqa: BLE001 - Jinja and macro code raise anything
+            error = _as_template_error(exc, path)
+            if error.path == path:
+                error.line = None  # a line of the rendered text, not of `path`
+            raise error from None
+        finally:
+            _current.reset(token)
+        return state
+
     def call(self, macro: Any, state: RenderState, **kwargs: Any) -> str:
         """Call a macro from Python (a generic data test) with `state` recording its refs."""
         import jinja2
@@ -353,8 +381,14 @@ def _record_read(key: str, value: Any) -> None:
 
 
 def _config(**kwargs: Any) -> str:
-    _current.get().config.update(kwargs)
+    state = _current.get()
+    merge_config(state.config, kwargs, state.path)  # hooks of several config() calls accumulate
     return ""
+
+
+def _hook_outside_transaction(sql: str) -> dict[str, Any]:
+    """dbt's `before_begin(sql)` / `after_commit(sql)`: a hook run outside the model's transaction."""
+    return {"sql": sql, "transaction": False}
 
 
 def _template_line(exc: BaseException, rel_path: str) -> tuple[str, int | None]:

@@ -30,6 +30,7 @@ from elt.project import docs_blocks
 from elt.project.config import ProjectConfig, load_project_config
 from elt.project.docs_blocks import DocBlock
 from elt.project.fast_yaml import fast_safe_load
+from elt.project.hooks import merge_config, spelled_as_config_keys
 from elt.project.ignored_sections import IGNORED_SECTIONS, IgnoredSections
 from elt.project.yamlfile import load_yaml
 
@@ -339,11 +340,13 @@ def _toml_header_line(path: Path, header: str) -> int | None:
     return next((number for number, line in enumerate(lines, start=1) if pattern.match(line)), None)
 
 
-def folder_config(table: dict[str, Any], parts: tuple[str, ...], valid: dict[str, str]) -> dict[str, Any]:
+def folder_config(table: dict[str, Any], parts: tuple[str, ...], valid: dict[str, str],
+                  origin: str = "pyproject.toml") -> dict[str, Any]:
     """Merge `[tool.elt.models]`-style config for a file in folder `parts`.
 
     Keys directly in `table` apply to all; a nested table named after a folder applies below that
-    folder; deeper folders win.
+    folder; deeper folders win, except hooks, which accumulate (elt.project.hooks; `origin`: the
+    file the tree is in, which errors running them name).
 
     >>> folder_config({"materialized": "view", "marts": {"materialized": "table"}},
     ...               ("marts",), {"materialized": ""})
@@ -354,10 +357,15 @@ def folder_config(table: dict[str, Any], parts: tuple[str, ...], valid: dict[str
     for depth in range(len(parts) + 1):
         if level is None:
             break
-        merged.update({key: value for key, value in level.items() if key in valid})
+        merge_config(merged, {key: value for key, value in level.items() if key in valid}, origin)
         nxt = level.get(parts[depth]) if depth < len(parts) else None
         level = nxt if isinstance(nxt, dict) else None
     return merged
+
+
+def project_file(config: ProjectConfig) -> str:
+    """The file the project's config trees are read from, as errors name it."""
+    return "dbt_project.yml" if config.flavor == "dbt" else "pyproject.toml"
 
 
 def _add_model(
@@ -381,7 +389,8 @@ def _add_model(
     key = tuple(folders)
     merged = folder_configs.get(key)
     if merged is None:
-        merged = folder_configs[key] = folder_config(project.config.models, key, MODEL_CONFIG_KEYS)
+        merged = folder_configs[key] = folder_config(project.config.models, key, MODEL_CONFIG_KEYS,
+                                                     project_file(project.config))
     # A dict per model (yml `config:` updates it in place), holding the values folder_config would.
     config = dict(merged)
     project.models[name] = Node(
@@ -438,7 +447,7 @@ def _add_seed(project: Project, folder: str, path: Path) -> None:
     if name in project.seeds:
         raise GraphError(f"two seeds are named {name!r}: {project.seeds[name].path} and {rel}", path=rel)
     parts = path.relative_to(project.root / folder).parent.parts
-    config = folder_config(project.config.seeds, parts, SEED_CONFIG_KEYS)
+    config = folder_config(project.config.seeds, parts, SEED_CONFIG_KEYS, project_file(project.config))
     project.seeds[name] = Node(
         unique_id=f"seed.{name}", name=name, resource_type="seed", path=rel,
         config=config, fqn=(*parts, name),
@@ -567,13 +576,14 @@ def _apply_entry(
     config = entry.get("config") or {}
     if not isinstance(config, dict):
         raise ProjectError(f"`config` of {kind} {name!r} must be a mapping", path=rel, line=line)
+    config = spelled_as_config_keys(config)
     unknown = sorted(key for key in config if key not in valid)
     if unknown:
         raise ProjectError(
             f"unknown config key(s) {', '.join(unknown)} for {kind} {name!r}",
             path=rel, line=line, hint=f"valid keys: {', '.join(sorted(valid))}",
         )
-    node.config.update(config)
+    merge_config(node.config, config, rel)
     node.description = _describe(project, entry.get("description"), rel, text, line) or node.description
     node.columns = _columns(project, entry, rel, text, line) or node.columns
     _add_test_specs(project, node.unique_id, entry, rel, text, line)

@@ -54,7 +54,8 @@ class Console:
     def _describe(self, unique_id: str) -> str:
         node = self.nodes.get(unique_id)
         if node is None:
-            return unique_id
+            # a project hook (elt.run.hooks): operation.<project>.<project>-on-run-start-0
+            return f"hook {unique_id.rsplit('.', 1)[-1]}" if unique_id.startswith("operation.") else unique_id
         kind = node.materialized or node.resource_type
         return f"{kind} {node.relation or node.name}"
 

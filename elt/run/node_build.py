@@ -23,6 +23,7 @@ from elt.secrets import masker
 if TYPE_CHECKING:
     from elt.cli.invocation import Invocation
     from elt.run.catalog_types import CatalogTypes
+    from elt.run.hooks import HookRunner
     from elt.run.test_batches import TestBatches
 
 
@@ -33,7 +34,8 @@ def create_schemas(adapter: Adapter, plan: Plan) -> None:
 
 
 def node_worker(manifest: Manifest, adapter: Adapter, sql: dict[str, str], console: Console,
-                inv: Invocation, write_errors: list[EltError], batches: TestBatches | None = None):
+                inv: Invocation, write_errors: list[EltError], batches: TestBatches | None = None,
+                hooks: HookRunner | None = None):
     """The function the runner calls per node: build it, retrying transient engine errors.
 
     A node's SQL that cannot be written to target/run/ (disk full) does not change how the node
@@ -45,9 +47,14 @@ def node_worker(manifest: Manifest, adapter: Adapter, sql: dict[str, str], conso
 
     `batches` check the data tests of a relation in one query (elt.run.test_batches): a test its
     batch passes is not sent on its own; any other runs its own query.
+
+    `hooks` run each model's and seed's pre_hook / post_hook around its build (elt.run.hooks).
     """
     from elt.report import artifacts
     from elt.run.catalog_types import CatalogTypes
+    from elt.run.hooks import HookRunner
+
+    hooks = hooks or HookRunner(manifest, adapter, full_refresh=inv.full_refresh)
 
     target_dir = manifest.project.config.target_dir
     mask_text = masker()  # the environment read once, not per node
@@ -79,7 +86,10 @@ def node_worker(manifest: Manifest, adapter: Adapter, sql: dict[str, str], conso
         while True:
             with adapter.recording() as statements:
                 try:
-                    result = attempt_once(statements)
+                    if node.resource_type == "test":
+                        result = attempt_once(statements)
+                    else:
+                        result = hooks.around(node, lambda: attempt_once(statements))
                 except EltError as exc:
                     if getattr(exc, "transient", False) and attempt < retries:
                         wait = delay * 2**attempt
@@ -142,6 +152,12 @@ def _build_node(manifest: Manifest, adapter: Adapter, node: Node, sql: str, stat
     elif node.materialized == "table":
         rows = build_table(adapter, node.relation, sql, node.config, count_rows=adapter.CHEAP_ROW_COUNT)
         verb = "created table"
+    elif node.materialized == "external":
+        from elt.materializations.external import build_external, file_location
+
+        location = file_location(node, manifest.target, manifest.project.config.target_path)
+        rows = build_external(adapter, node.relation, sql, node.config, location)
+        verb = f"wrote {location} and created view"
     else:
         build_view(adapter, node.relation, sql)
         verb = "created view"

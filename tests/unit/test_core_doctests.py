@@ -11,7 +11,8 @@ MODULES = [
     "elt.compile.sqlmap", "elt.project.loader", "elt.report.console", "elt.compile.datatests",
     "elt.run.freshness", "elt.run.gates", "elt.secrets", "elt.project.seed_files", "elt.docs.serve",
     "elt.run.interrupts", "elt.errors", "elt.run.lock", "elt.materializations.incremental_config",
-    "elt.materializations.incremental_render", "elt.compile.dbt_namespace",
+    "elt.materializations.incremental_render", "elt.compile.dbt_namespace", "elt.project.hooks",
+    "elt.materializations.external",
 ]
 
 
