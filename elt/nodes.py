@@ -136,6 +136,8 @@ class Node:
     #: tests only: an aggregate over the tested relation (project dialect) that is 0 exactly when the
     #: test passes, so that tests of one relation are checked in one scan (elt.run.test_batches).
     failure_check: str | None = None
+    #: the package (dbt_packages/) the node comes from; None for the project's own nodes.
+    package_name: str | None = None
 
     @property
     def tags(self) -> tuple[str, ...]:

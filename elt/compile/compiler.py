@@ -234,7 +234,7 @@ def compile_project(project: Project, target: TargetConfig, *, use_cache: bool |
     cache = None
     if use_cache:
         header = compile_cache.header(project_name=project.config.name, dialect=project.config.dialect,
-                                      target=target, macros=macros)
+                                      target=target, macros=macros, dispatch=project.config.dispatch)
         cache = CompileCache.load(project.config.target_dir, target.name, header)
     stats = CacheStats()
 

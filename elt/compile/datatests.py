@@ -200,7 +200,7 @@ def build_generic_test(
     if target.relation is None:
         raise ProjectError(f"test {spec.test_name!r} is declared on ephemeral model {target.name!r}",
                            path=spec.path, line=spec.line, hint="test the models that read it instead")
-    macro = renderer.namespace.get(f"test_{spec.test_name}")
+    macro = _test_macro(renderer, spec)
     if macro is None:
         builtins = sorted(k[5:] for k in renderer.namespace if k.startswith("test_"))
         raise ProjectError(f"unknown data test {spec.test_name!r}", path=spec.path, line=spec.line,
@@ -233,6 +233,23 @@ def build_generic_test(
         sql_by_construction=by_construction,
         failure_check=failure_check(spec.test_name, kwargs) if by_construction else None,
     )
+
+
+def _test_macro(renderer: Any, spec: TestSpec) -> Any:
+    """The macro of a yml test: `<package>.<name>` is the package's `{% test %}` when the package is
+    installed (else elt's built-in of that name, as before packages were loaded: `dbt_utils.` tests
+    written for dbt run without dbt_utils); a plain name, the project's or the built-in one."""
+    from elt.compile.namespaces import PackageMacros
+
+    if spec.package is not None:
+        package = renderer.namespace.get(spec.package)
+        if isinstance(package, PackageMacros):
+            macro = package.get(f"test_{spec.test_name}")
+            if macro is None:
+                raise ProjectError(f"package {spec.package!r} has no generic test {spec.test_name!r}",
+                                   path=spec.path, line=spec.line)
+            return macro
+    return renderer.namespace.get(f"test_{spec.test_name}")
 
 
 def failure_check(test: str, kwargs: dict[str, Any]) -> str | None:

@@ -66,10 +66,11 @@ def inputs_digest(config: ProjectConfig, invocation: tuple[Any, ...], profiles_d
     candidates += [folder / "profiles.yml" for folder in (profiles_dir, config.root, Path.home() / ".elt") if folder]
     for candidate in candidates:
         add(str(candidate), _content(str(candidate)))
-    for folder in (*config.model_paths, *config.macro_paths, *config.seed_paths, *config.test_paths):
+    packages = config.packages_install_path  # installed packages: local ones are links, followed
+    for folder in (*config.model_paths, *config.macro_paths, *config.seed_paths, *config.test_paths, packages):
         root = str(config.root / folder)
         add("folder", root)
-        for dirpath, dirnames, filenames in os.walk(root):
+        for dirpath, dirnames, filenames in os.walk(root, followlinks=folder == packages):
             dirnames.sort()
             for name in sorted(filenames):
                 path = os.path.join(dirpath, name)

@@ -1,0 +1,219 @@
+"""dbt packages: `elt deps` installing a local package, its macros (namespaced, adapter.dispatch by the
+project's dialect and `dispatch:` order), its generic tests and models, built on DuckDB."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import PYPROJECT
+
+#: A package written by the test: dispatched macros with hive__/duckdb__/default__ variants, a helper
+#: called unqualified from inside the package, a generic test, a model with its own config tree.
+PACKAGE = {
+    "dbt_project.yml": """\
+        name: shared
+        version: '1.0.0'
+        config-version: 2
+        models:
+          shared:
+            +materialized: table
+            +docs: {show: false}
+        vars:
+          shared_label: from_package
+        """,
+    "macros/greeting.sql": """\
+        {% macro greeting(col) %}{{ adapter.dispatch('greeting', 'shared')(col) }}{% endmacro %}
+        {% macro default__greeting(col) %}concat('default ', {{ col }}){% endmacro %}
+        {% macro hive__greeting(col) %}concat('{{ word() }} ', {{ col }}){% endmacro %}
+        {% macro duckdb__greeting(col) %}concat('duck ', {{ col }}){% endmacro %}
+        """,
+    "macros/helpers.sql": """\
+        {% macro word() %}hive{% endmacro %}
+        {% macro label() %}{{ var('shared_label') }}{% endmacro %}
+        """,
+    "tests/generic/is_positive.sql": """\
+        {% test is_positive(model, column_name) %}
+        select * from {{ model }} where {{ column_name }} <= 0
+        {% endtest %}
+        """,
+    "models/pkg_numbers.sql": "select 1 as n union all select 2 as n\n",
+}
+
+PACKAGES_YML = """\
+packages:
+  - local: ../pkgs/shared
+"""
+
+
+def _write_package(root: Path, files: dict[str, str] = PACKAGE, folder: Path | None = None) -> Path:
+    folder = folder or root / "pkgs" / "shared"
+    for rel, text in files.items():
+        path = folder / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(textwrap.dedent(text), encoding="utf-8")
+    return folder
+
+
+@pytest.fixture
+def with_package(project, tmp_path):
+    def make(files: dict[str, str], *, pyproject: str = PYPROJECT, package: dict[str, str] = PACKAGE):
+        _write_package(tmp_path, package)
+        return project({"packages.yml": PACKAGES_YML, **files}, pyproject=pyproject)
+
+    return make
+
+
+MODEL = {
+    "models/marts/greetings.sql": """\
+        select {{ shared.greeting("'x'") }} as g, n, '{{ shared.label() }}' as label
+        from {{ ref('shared', 'pkg_numbers') }}
+        """,
+    "models/marts/schema.yml": """\
+        models:
+          - name: greetings
+            columns:
+              - name: n
+                data_tests: [shared.is_positive, not_null]
+        """,
+}
+
+
+def test_deps_links_a_local_package_and_build_uses_its_macros_models_and_tests(with_package):
+    proj = with_package(MODEL)
+    result = proj.elt("deps")
+    assert result.exit_code == 0, result.output
+    assert "Installed shared (linked from local ../pkgs/shared)" in result.stdout
+    installed = proj.root / "dbt_packages" / "shared"
+    assert installed.is_symlink() and (installed / "dbt_project.yml").is_file()
+    assert "name: shared" in (proj.root / "package-lock.yml").read_text()
+
+    result = proj.elt("build")
+    assert result.exit_code == 0, result.output
+    # Hive project (the default dialect): hive__greeting, calling the package's `word` unqualified.
+    assert proj.query("select g, n, label from gold.greetings order by n") == [
+        ("hive x", 1, "from_package"), ("hive x", 2, "from_package")]
+    # The package's model, a table by the package's own config tree.
+    assert proj.relations()["main.pkg_numbers"] == "BASE TABLE"
+    listed = proj.elt("ls", "--resource-type", "test")
+    assert "is_positive_greetings_n" in listed.stdout
+
+
+def test_dispatch_takes_the_prefixes_of_the_project_dialect(with_package):
+    pyproject = PYPROJECT.replace('profile = "test"', 'profile = "test"\ndialect = "duckdb"')
+    proj = with_package(MODEL, pyproject=pyproject)
+    assert proj.elt("deps").exit_code == 0
+    result = proj.elt("run")
+    assert result.exit_code == 0, result.output
+    assert proj.query("select distinct g from gold.greetings") == [("duck x",)]
+
+
+def test_project_macro_overrides_a_package_macro_only_through_dispatch(with_package):
+    override = {"macros/mine.sql": "{% macro hive__greeting(col) %}concat('mine ', {{ col }}){% endmacro %}\n"
+                                   "{% macro word() %}project_word{% endmacro %}\n"}
+    proj = with_package({**MODEL, **override})
+    assert proj.elt("deps").exit_code == 0
+    assert proj.elt("run").exit_code == 0
+    # dbt's default order for a package's namespace: the root project first, then the package.
+    assert proj.query("select distinct g from gold.greetings") == [("mine x",)]
+
+    # The project's `dispatch:` search order leaves the project out: the package's own is used, and
+    # its unqualified `word()` is still the package's, not the project's macro of that name.
+    pyproject = PYPROJECT.replace(
+        'profile = "test"', 'profile = "test"\ndispatch = [{macro_namespace = "shared", search_order = ["shared"]}]')
+    proj.write({"pyproject.toml": pyproject})
+    result = proj.elt("run")
+    assert result.exit_code == 0, result.output
+    assert proj.query("select distinct g from gold.greetings") == [("hive x",)]
+
+
+def test_existing_dbt_packages_folder_is_used_without_deps(project, tmp_path):
+    proj = project(MODEL)
+    _write_package(proj.root, PACKAGE, proj.root / "dbt_packages" / "shared")  # as `dbt deps` leaves it
+    result = proj.elt("run")
+    assert result.exit_code == 0, result.output
+    assert proj.query("select count(*) from gold.greetings") == [(2,)]
+
+
+def test_package_macros_are_not_unqualified_in_the_project(with_package):
+    proj = with_package({"models/marts/m.sql": "select {{ word() }} as w\n"})
+    assert proj.elt("deps").exit_code == 0
+    result = proj.elt("run")
+    assert result.exit_code == 2
+    assert "'word' is undefined" in result.stderr
+
+
+def test_missing_local_package_folder_is_one_clear_line(project):
+    proj = project({"packages.yml": "packages:\n  - local: ../pkgs/shared\n  - local: ../nowhere\n"})
+    _write_package(proj.root.parent)
+    result = proj.elt("deps")
+    assert result.exit_code == 2
+    first = next(line for line in result.stderr.splitlines() if line.startswith("Error:"))
+    assert "packages.yml:3: local package folder ../nowhere does not exist" in first
+    assert "Traceback" not in result.output
+    assert not (proj.root / "dbt_packages").exists()  # nothing half-installed
+
+
+def test_bad_packages_yml_names_file_and_line(project):
+    proj = project({"packages.yml": "packages:\n  - local: ../a\n  - tarball: https://x/y.tgz\n    name: y\n"})
+    result = proj.elt("deps")
+    assert result.exit_code == 2
+    assert "packages.yml:3: a package must have exactly one of local:, git: or package: " \
+           "(tarball and private packages are not supported)" in result.stderr
+
+
+def test_git_package_with_unknown_revision_is_refused(project, tmp_path):
+    import subprocess
+
+    repo = _write_package(tmp_path)
+    for args in (["init", "-q"], ["add", "."], ["-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "x"],
+                 ["tag", "v1"]):
+        subprocess.run(["git", *args], cwd=repo, check=True)
+    proj = project({"packages.yml": f"packages:\n  - git: {repo}\n    revision: v9\n", **MODEL})
+    result = proj.elt("deps")
+    assert result.exit_code == 2
+    assert "packages.yml:2: git " in result.stderr and "revision 'v9' is not a branch, tag or commit" in result.stderr
+
+    proj.write({"packages.yml": f"packages:\n  - git: {repo}\n    revision: v1\n"})
+    result = proj.elt("deps")
+    assert result.exit_code == 0, result.output
+    assert "cloned from git" in result.stdout
+    assert not (proj.root / "dbt_packages" / "shared").is_symlink()
+    assert proj.elt("run").exit_code == 0
+
+
+def test_transitive_packages_are_installed_flat(with_package, tmp_path):
+    proj = with_package(MODEL)
+    inner = tmp_path / "pkgs" / "inner"
+    (inner / "macros").mkdir(parents=True)
+    (inner / "dbt_project.yml").write_text("name: inner\n")
+    (inner / "macros" / "m.sql").write_text("{% macro seven() %}7{% endmacro %}\n")
+    (tmp_path / "pkgs" / "shared" / "packages.yml").write_text("packages:\n  - local: ../pkgs/inner\n")
+    proj.write({"models/marts/uses_inner.sql": "select {{ inner.seven() }} as s\n"})
+    result = proj.elt("deps")
+    assert result.exit_code == 0, result.output
+    assert (proj.root / "dbt_packages" / "inner").is_symlink()
+    assert proj.elt("run").exit_code == 0
+    assert proj.query("select s from gold.uses_inner") == [(7,)]
+
+
+def test_dispatch_to_an_unknown_namespace_names_macro_namespace_and_model(project):
+    proj = project({"models/marts/m.sql": "select {{ adapter.dispatch('thing', 'nopkg')() }} as x\n"})
+    result = proj.elt("run")
+    assert result.exit_code == 2
+    line = next(line for line in result.stderr.splitlines() if line.startswith("Error:"))
+    assert "models/marts/m.sql:1: adapter.dispatch found no implementation of 'thing' in namespace 'nopkg' " \
+           "('nopkg' is not an installed package) for dialect hive (prefixes hive__, spark__, default__) " \
+           "while rendering 'm'" in line
+
+
+def test_ref_to_an_unknown_package_is_refused(project):
+    proj = project({"models/marts/a.sql": "select 1 as x\n",
+                    "models/marts/b.sql": "select * from {{ ref('nopkg', 'a') }}\n"})
+    result = proj.elt("run")
+    assert result.exit_code == 2
+    assert "ref('nopkg', 'a'): no package named 'nopkg'" in result.stderr
+    proj.write({"models/marts/b.sql": "select * from {{ ref('test_project', 'a') }}\n"})
+    assert proj.elt("run").exit_code == 0
