@@ -58,6 +58,7 @@ TEST_CONFIG_KEYS: dict[str, str] = {
     "enabled": "false leaves the test out",
     "name": "the test's name, instead of the generated one",
     "description": "what the test checks",
+    "fail_calc": "SQL aggregate over the test's rows giving its failure count (default count(*)); dbt's",
 }
 
 #: Config keys a seed may set.

@@ -12,7 +12,7 @@ import re
 from typing import Any
 
 from elt.errors import EltError, GraphError, ProjectError
-from elt.nodes import IDENTIFIER, Node
+from elt.nodes import IDENTIFIER, TEST_CONFIG_KEYS, Node
 from elt.project.loader import Project, TestSpec
 
 #: Built-in generic tests, in the syntax projects use for their own.
@@ -222,12 +222,13 @@ def build_generic_test(
         raise
     except TypeError as exc:  # a macro called with arguments it does not take
         raise ProjectError(f"test {spec.test_name!r}: {exc}", path=spec.path, line=spec.line) from None
+    config = {key: value for key, value in state.config.items() if key in TEST_CONFIG_KEYS}  # a macro's config()
     deps += [f"model.{r}" if f"model.{r}" in nodes else f"seed.{r}" for r in state.refs]
     by_construction = (project_tests is not None and spec.test_name not in project_tests
                        and sql_by_construction(spec, kwargs))
     return Node(
         unique_id=f"test.{name}", name=name, resource_type="test", path=spec.path,
-        config={"severity": "error", **spec.config, "tags": list(spec.config.get("tags") or [])},
+        config={"severity": "error", **config, **spec.config, "tags": list(spec.config.get("tags") or [])},
         fqn=(name,), raw_sql=sql, depends_on=sorted(set(deps)), line=spec.line or 1,
         test_type="generic", attached_to=spec.attached_to, column_name=spec.column_name,
         sql_by_construction=by_construction,

@@ -71,14 +71,30 @@ class MacroNamespaces:
         self.root_macros: dict[str, Any] = {}
         self.packages: dict[str, dict[str, Any]] = {name: {} for name in self._folders.values()}
         self._scopes: dict[str, ChainMap[str, Any]] = {}
+        self._lenient: Any = None
         for name, macros in self.packages.items():
             namespace[name] = PackageMacros(name, macros)
         namespace.setdefault(project.name, PackageMacros(project.name, self.root_macros))
         namespace.setdefault("adapter", DispatchOnly(self))
+        # packages' generic tests ask it (dbt_utils' expression_is_true): elt stores no failing rows.
+        namespace.setdefault("should_store_failures", lambda: False)
 
     def package_of(self, rel_path: str) -> str | None:
         """The package a file belongs to (None: the root project)."""
         return package_of(self._folders, rel_path) if self._folders else None
+
+    def environment(self, env: Any, rel_path: str) -> Any:
+        """The Jinja environment a file is compiled in: the project's own files keep `env` (strict: an
+        undefined name is an error); a package's renders undefined names empty, as dbt does for all
+        code, because packages written for dbt rely on it (dbt_utils' equal_rowcount prints a
+        variable it sets only in one branch)."""
+        if self.package_of(rel_path) is None:
+            return env
+        if self._lenient is None:
+            import jinja2
+
+            self._lenient = env.overlay(undefined=jinja2.Undefined)
+        return self._lenient
 
     def scope(self, rel_path: str) -> tuple[str | None, Mapping[str, Any]]:
         """(package, names) a file's templates see: a package's file sees its own macros first,

@@ -185,7 +185,7 @@ class Renderer:
         import jinja2
 
         try:
-            return self.env.get_template(rel_path)
+            return self.macro_namespaces.environment(self.env, rel_path).get_template(rel_path)
         except jinja2.TemplateSyntaxError as exc:
             raise TemplateError(f"Jinja syntax error: {exc.message}", path=rel_path, line=exc.lineno) from None
 

@@ -33,6 +33,13 @@ PACKAGE = {
     "macros/helpers.sql": """\
         {% macro word() %}hive{% endmacro %}
         {% macro label() %}{{ var('shared_label') }}{% endmacro %}
+        {% macro _private() %}{{ set_in_no_branch }}42{% endmacro %}
+        """,
+    "tests/generic/differences.sql": """\
+        {% test no_differences(model, column_name) %}
+        {{ config(fail_calc='sum(d)') }}
+        select {{ column_name }} - {{ column_name }} as d from {{ model }}
+        {% endtest %}
         """,
     "tests/generic/is_positive.sql": """\
         {% test is_positive(model, column_name) %}
@@ -68,7 +75,7 @@ def with_package(project, tmp_path):
 
 MODEL = {
     "models/marts/greetings.sql": """\
-        select {{ shared.greeting("'x'") }} as g, n, '{{ shared.label() }}' as label
+        select {{ shared.greeting("'x'") }} as g, n, '{{ shared.label() }}' as label, {{ shared._private() }} as p
         from {{ ref('shared', 'pkg_numbers') }}
         """,
     "models/marts/schema.yml": """\
@@ -76,7 +83,7 @@ MODEL = {
           - name: greetings
             columns:
               - name: n
-                data_tests: [shared.is_positive, not_null]
+                data_tests: [shared.is_positive, shared.no_differences, not_null]
         """,
 }
 
@@ -95,6 +102,11 @@ def test_deps_links_a_local_package_and_build_uses_its_macros_models_and_tests(w
     # Hive project (the default dialect): hive__greeting, calling the package's `word` unqualified.
     assert proj.query("select g, n, label from gold.greetings order by n") == [
         ("hive x", 1, "from_package"), ("hive x", 2, "from_package")]
+    # A `_private` macro is the package's too (Jinja would not export it), and in a package's code an
+    # undefined name renders empty, as dbt renders it (the project's own code stays strict).
+    assert proj.query("select distinct p from gold.greetings") == [(42,)]
+    # The package test's config(fail_calc=...) counts its failures: rows, but sum(d) = 0.
+    assert "PASS test no_differences_greetings_n" in result.stdout
     # The package's model, a table by the package's own config tree.
     assert proj.relations()["main.pkg_numbers"] == "BASE TABLE"
     listed = proj.elt("ls", "--resource-type", "test")
