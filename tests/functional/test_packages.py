@@ -47,6 +47,8 @@ PACKAGE = {
         {% endtest %}
         """,
     "models/pkg_numbers.sql": "select 1 as n union all select 2 as n\n",
+    "models/more/pkg_disabled.sql": "select 1 as n\n",
+    "seeds/pkg_codes.csv": "code\nA\nB\n",
 }
 
 PACKAGES_YML = """\
@@ -229,3 +231,21 @@ def test_ref_to_an_unknown_package_is_refused(project):
     assert "ref('nopkg', 'a'): no package named 'nopkg'" in result.stderr
     proj.write({"models/marts/b.sql": "select * from {{ ref('test_project', 'a') }}\n"})
     assert proj.elt("run").exit_code == 0
+
+
+def test_root_config_tree_overrides_a_package_tree_and_package_seeds_load(with_package):
+    pyproject = PYPROJECT + '[tool.elt.models.shared]\nschema = "pkg"\n[tool.elt.models.shared.more]\nenabled = false\n'
+    proj = with_package({}, pyproject=pyproject)
+    assert proj.elt("deps").exit_code == 0
+    result = proj.elt("build")
+    assert result.exit_code == 0, result.output
+    relations = proj.relations()
+    assert relations["pkg.pkg_numbers"] == "BASE TABLE"  # the package's materialized, the project's schema
+    assert "pkg.pkg_disabled" not in relations and "main.pkg_disabled" not in relations
+    assert proj.query("select code from raw.pkg_codes order by code") == [("A",), ("B",)]
+    import json
+
+    nodes = json.loads((proj.root / "target" / "manifest.json").read_text())["nodes"]
+    assert nodes["model.pkg_numbers"]["package_name"] == "shared"
+    assert nodes["model.pkg_numbers"]["fqn"] == ["shared", "pkg_numbers"]
+    assert nodes["seed.pkg_codes"]["package_name"] == "shared"
