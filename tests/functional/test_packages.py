@@ -31,7 +31,8 @@ PACKAGE = {
         {% macro duckdb__greeting(col) %}concat('duck ', {{ col }}){% endmacro %}
         """,
     "macros/helpers.sql": """\
-        {% macro word() %}hive{% endmacro %}
+        {% macro word() %}{{ adapter.dispatch('word_impl')() }}{% endmacro %}
+        {% macro default__word_impl() %}hive{% endmacro %}
         {% macro label() %}{{ var('shared_label') }}{% endmacro %}
         {% macro _private() %}{{ set_in_no_branch }}42{% endmacro %}
         """,
@@ -249,3 +250,35 @@ def test_root_config_tree_overrides_a_package_tree_and_package_seeds_load(with_p
     assert nodes["model.pkg_numbers"]["package_name"] == "shared"
     assert nodes["model.pkg_numbers"]["fqn"] == ["shared", "pkg_numbers"]
     assert nodes["seed.pkg_codes"]["package_name"] == "shared"
+
+
+def test_dispatch_without_namespace_searches_the_callers_scope(project):
+    proj = project({
+        "macros/twice.sql": "{% macro twice(x) %}{{ adapter.dispatch('twice')(x) }}{% endmacro %}\n"
+                            "{% macro default__twice(x) %}{{ x }} * 2{% endmacro %}\n"
+                            "{% macro spark__twice(x) %}{{ x }} + {{ x }} + 0{% endmacro %}\n",
+        "models/marts/m.sql": "select {{ twice(21) }} as v, '{{ adapter.dispatch(\'twice\')(1) }}' as sql\n",
+    })
+    result = proj.elt("run")
+    assert result.exit_code == 0, result.output
+    # A Hive project: spark__twice comes before default__twice.
+    assert proj.query("select v, sql from gold.m") == [(42, "1 + 1 + 0")]
+
+
+def test_git_subdirectory_and_git_missing(project, tmp_path):
+    import subprocess
+
+    repo = tmp_path / "repo"
+    _write_package(tmp_path, PACKAGE, repo / "sub" / "shared")
+    for args in (["init", "-q"], ["add", "."], ["-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "x"]):
+        subprocess.run(["git", *args], cwd=repo, check=True)
+    proj = project({"packages.yml": f"packages:\n  - git: {repo}\n    subdirectory: sub/shared\n", **MODEL})
+    result = proj.elt("deps", env={"PATH": str(tmp_path / "nowhere")})
+    assert result.exit_code == 2
+    assert "packages.yml:2: git " in result.stderr and "elt deps needs the `git` command" in result.stderr
+    result = proj.elt("deps")
+    assert result.exit_code == 0, result.output
+    assert (proj.root / "dbt_packages" / "shared" / "dbt_project.yml").is_file()
+    lock = (proj.root / "package-lock.yml").read_text()
+    assert "subdirectory: sub/shared" in lock and "revision: " in lock
+    assert proj.elt("run").exit_code == 0
