@@ -24,6 +24,7 @@ from elt.compile.cache import CacheStats, CompileCache, digest
 from elt.compile.fast import heap
 from elt.compile.fast.render_cache import CachedRenderer
 from elt.compile.graph import Graph
+from elt.compile.namespaces import node_packages
 from elt.compile.render import (
     EPHEMERAL_PREFIX,
     RenderedModel,
@@ -243,6 +244,7 @@ def compile_project(project: Project, target: TargetConfig, *, use_cache: bool |
 
         renderer = Renderer(project.config, target, macros, source_lookup(sources),
                             ref_check(refable, project.models))
+        renderer.macro_namespaces.node_packages = node_packages(project)
         if cache is not None:
             cache.set_test_macros(name for name in renderer.namespace if name.startswith("test_"))
         return renderer

@@ -72,6 +72,8 @@ class MacroNamespaces:
         self.packages: dict[str, dict[str, Any]] = {name: {} for name in self._folders.values()}
         self._scopes: dict[str, ChainMap[str, Any]] = {}
         self._lenient: Any = None
+        #: model or seed name -> its package (None: the project's), for ref(package, name); set by the compiler.
+        self.node_packages: dict[str, str | None] = {}
         for name, macros in self.packages.items():
             namespace[name] = PackageMacros(name, macros)
         namespace.setdefault(project.name, PackageMacros(project.name, self.root_macros))
@@ -127,6 +129,11 @@ class MacroNamespaces:
             known = ", ".join(sorted({self._project.name, *self.packages}))
             raise TemplateError(f"ref({package!r}, {model!r}): no package named {package!r}",
                                 hint=f"packages: {known}; install packages with elt deps")
+        if model in self.node_packages:
+            owner = self.node_packages[model] or self._project.name
+            if owner != package:
+                raise TemplateError(f"ref({package!r}, {model!r}): {model!r} is in {owner!r}, not in {package!r}",
+                                    hint=f"write ref({owner!r}, {model!r}), or ref({model!r})")
 
     # -- adapter.dispatch -------------------------------------------------------------------------
 
@@ -207,6 +214,11 @@ class MacroNamespaces:
             hint=f"installed packages: {', '.join(sorted(self.packages)) or 'none'}; fix `dispatch:` in the "
                  "project file, or run elt deps",
         )
+
+
+def node_packages(project: Any) -> dict[str, str | None]:
+    """Model and seed name -> the package it comes from (None: the project's own), of a loaded Project."""
+    return {node.name: node.package_name for nodes in (project.models, project.seeds) for node in nodes.values()}
 
 
 def _rendering() -> str:

@@ -282,3 +282,12 @@ def test_git_subdirectory_and_git_missing(project, tmp_path):
     lock = (proj.root / "package-lock.yml").read_text()
     assert "subdirectory: sub/shared" in lock and "revision: " in lock
     assert proj.elt("run").exit_code == 0
+
+
+def test_ref_names_the_package_a_model_is_in(with_package):
+    proj = with_package({"models/marts/m.sql": "select * from {{ ref('test_project', 'pkg_numbers') }}\n"})
+    assert proj.elt("deps").exit_code == 0
+    result = proj.elt("run")
+    assert result.exit_code == 2
+    assert "models/marts/m.sql:1: ref('test_project', 'pkg_numbers'): 'pkg_numbers' is in 'shared', " \
+           "not in 'test_project'" in result.stderr
