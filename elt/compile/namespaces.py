@@ -18,8 +18,9 @@ from __future__ import annotations
 
 import contextlib
 import difflib
+import re
 from collections import ChainMap
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from elt.errors import TemplateError
@@ -43,7 +44,8 @@ class PackageMacros:
         try:
             return self._macros[key]
         except KeyError:
-            close = difflib.get_close_matches(key, sorted(self._macros), n=3)
+            names = self._macros.names() if isinstance(self._macros, _LazyMacros) else sorted(self._macros)
+            close = difflib.get_close_matches(key, names, n=3)
             hint = f"did you mean {', '.join(f'{self._name}.{c}' for c in close)}?" if close else None
             raise TemplateError(f"package {self._name!r} has no macro {key!r}", hint=hint) from None
 
@@ -69,7 +71,10 @@ class MacroNamespaces:
         self._namespace = namespace
         self._folders = package_folders(project)
         self.root_macros: dict[str, Any] = {}
-        self.packages: dict[str, dict[str, Any]] = {name: {} for name in self._folders.values()}
+        self.packages: dict[str, dict[str, Any]] = {name: _LazyMacros(self, name) for name in self._folders.values()}
+        #: package -> macro name -> the file defining it, for the files not compiled yet.
+        self._pending: dict[str, dict[str, str]] = {name: {} for name in self.packages}
+        self._loader: Callable[[str], None] | None = None
         self._scopes: dict[str, ChainMap[str, Any]] = {}
         self._lenient: Any = None
         #: model or seed name -> its package (None: the project's), for ref(package, name); set by the compiler.
@@ -84,6 +89,38 @@ class MacroNamespaces:
     def package_of(self, rel_path: str) -> str | None:
         """The package a file belongs to (None: the root project)."""
         return package_of(self._folders, rel_path) if self._folders else None
+
+    def defer(self, rel_path: str, text: str, load: Callable[[str], None]) -> bool:
+        """Leave a package's macro file to be compiled when one of its macros is first looked up (with
+        `load(rel_path)`): compiling dbt_utils' 51 files with Jinja costs about a second, and a project
+        calls a few of them. Returns False for the project's own files, which are compiled at once.
+
+        Raises:
+            TemplateError: the package defines one macro name in two files.
+        """
+        package = self.package_of(rel_path)
+        if package is None:
+            return False
+        self._loader = load
+        pending = self._pending[package]
+        for name in _MACRO_NAME.findall(text):
+            other = pending.get(name)
+            if other is not None and other != rel_path:
+                raise TemplateError(f"macro {package}.{name} is defined twice: in {other} and {rel_path}",
+                                    path=rel_path)
+            pending[name] = rel_path
+        return True
+
+    def _load(self, package: str, name: str) -> bool:
+        """Compile the package file defining `name`, if one does; whether it did."""
+        pending = self._pending[package]
+        rel_path = pending.get(name)
+        if rel_path is None or self._loader is None:
+            return False
+        for other in [n for n, path in pending.items() if path == rel_path]:
+            del pending[other]
+        self._loader(rel_path)
+        return True
 
     def environment(self, env: Any, rel_path: str) -> Any:
         """The Jinja environment a file is compiled in: the project's own files keep `env` (strict: an
@@ -214,6 +251,40 @@ class MacroNamespaces:
             hint=f"installed packages: {', '.join(sorted(self.packages)) or 'none'}; fix `dispatch:` in the "
                  "project file, or run elt deps",
         )
+
+
+#: the names a macro file defines (after `{% test %}` blocks became `test_` macros).
+_MACRO_NAME = re.compile(r"\{%-?\s*macro\s+(\w+)\s*\(")
+
+
+class _LazyMacros(dict[str, Any]):
+    """A package's macros, compiling the file that defines a macro when the macro is first looked up
+    (`in`, `[]` and `get`, as Jinja's and ChainMap's lookups use them)."""
+
+    def __init__(self, namespaces: MacroNamespaces, package: str) -> None:
+        super().__init__()
+        self._namespaces = namespaces
+        self._package = package
+
+    def __contains__(self, key: object) -> bool:
+        if dict.__contains__(self, key):
+            return True
+        return isinstance(key, str) and self._namespaces._load(self._package, key) and dict.__contains__(self, key)
+
+    def __getitem__(self, key: str) -> Any:
+        if key not in self:
+            raise KeyError(key)
+        return dict.__getitem__(self, key)
+
+    def get(self, key: str, default: Any = None) -> Any:  # type: ignore[override]
+        try:
+            return self[key]
+        except KeyError:
+            return default
+
+    def names(self) -> list[str]:
+        """Every macro name, compiled or not."""
+        return sorted({*dict.keys(self), *self._namespaces._pending[self._package]})
 
 
 def node_packages(project: Any) -> dict[str, str | None]:

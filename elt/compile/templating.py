@@ -150,8 +150,9 @@ class Renderer:
         # project's own test of the same name replaces them.
         self._templates = {BUILTIN_PATH: BUILTIN_TESTS, **self._templates}
         self._templates = {path: as_macros(text) for path, text in self._templates.items()}
-        for rel_path in self._templates:
-            self._load_macros(rel_path)
+        for rel_path, text in self._templates.items():
+            if not self.macro_namespaces.defer(rel_path, text, self._load_macros):  # packages': on first use
+                self._load_macros(rel_path)
 
     def _load(self, name: str) -> tuple[str, str, Callable[[], bool]] | None:
         text = self._templates.get(name)
