@@ -5,8 +5,8 @@ what it wrote:
 
 - a digest of its inputs: the content of pyproject.toml, of every profiles.yml it could have used
   (--profiles-dir, the project folder, ~/.elt), and of every file under the model, macro, seed and
-  test folders; the command line (project and profiles folders, target, vars, selection); elt's own
-  code and the versions of sqlglot and Jinja;
+  test folders and the installed packages (dbt_packages/, links followed); the command line (project
+  and profiles folders, target, vars, selection); elt's own code and the versions of sqlglot and Jinja;
 - the environment variables the compile looked up (with `env_var()`, in models, macros or profiles),
   each with whether it was set and a keyed digest of its value (`secrets.fingerprint`): a profile's
   password read from the environment is one of them, and no value is written to target/;
