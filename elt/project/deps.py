@@ -7,7 +7,7 @@ turn, into `packages_install_path` (dbt_packages/), flat, as `dbt deps` does.
 - `git:` packages are cloned with the `git` command and checked out at `revision` (a branch, tag or
   commit; the default branch without one); `subdirectory` picks the package's folder in the repository.
 - hub packages (`package: dbt-labs/dbt_utils`, `version:` ranges) are looked up on hub.getdbt.com's API
-  and downloaded from the tarball it names, when the network allows.
+  (or DBT_PACKAGE_HUB_URL's) and downloaded from the tarball it names, when the network allows.
 
 Everything is installed into a fresh folder that replaces the old one only when all succeeded: a
 failed `elt deps` leaves the packages that were there. What was installed is written to
@@ -35,7 +35,8 @@ from elt.errors import ProjectError
 from elt.project.config import ProjectConfig
 from elt.project.packages import PackageSpec, install_folder, read_package, read_specs, spec_file
 
-HUB_API = "https://hub.getdbt.com/api/v1"
+#: the hub's address; DBT_PACKAGE_HUB_URL overrides it, as in dbt (a mirror, a private hub).
+DEFAULT_HUB_URL = "https://hub.getdbt.com/"
 LOCK_FILE = "package-lock.yml"
 _TIMEOUT = 30
 
@@ -187,7 +188,8 @@ def _install_git(spec: PackageSpec, staging: Path) -> tuple[Installed, Path]:
 
 
 def _install_hub(spec: PackageSpec, staging: Path) -> tuple[Installed, Path]:
-    index = _fetch_json(f"{HUB_API}/{spec.source}.json", spec)
+    hub = os.environ.get("DBT_PACKAGE_HUB_URL") or DEFAULT_HUB_URL
+    index = _fetch_json(f"{hub.rstrip('/')}/api/v1/{spec.source}.json", spec)
     versions = index.get("versions") if isinstance(index, dict) else None
     if not isinstance(versions, dict) or not versions:
         raise ProjectError(f"{spec.describe()}: the hub lists no versions of it", path=spec.path, line=spec.line)

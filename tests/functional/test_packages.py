@@ -291,3 +291,51 @@ def test_ref_names_the_package_a_model_is_in(with_package):
     assert result.exit_code == 2
     assert "models/marts/m.sql:1: ref('test_project', 'pkg_numbers'): 'pkg_numbers' is in 'shared', " \
            "not in 'test_project'" in result.stderr
+
+
+def test_hub_package_newest_version_in_range_from_a_hub(project, tmp_path):
+    """A hub on this machine (DBT_PACKAGE_HUB_URL, as dbt reads it) serving the hub API's JSON and tarballs."""
+    import functools
+    import http.server
+    import json
+    import tarfile
+    import threading
+
+    class Quiet(http.server.SimpleHTTPRequestHandler):
+        def log_message(self, *args):  # no request log on stderr
+            pass
+
+    served = tmp_path / "hub"
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Quiet, directory=str(served)))
+    base = f"http://127.0.0.1:{server.server_address[1]}"
+    versions = {}
+    for version in ("1.0.0", "1.1.0", "2.0.0"):
+        folder = _write_package(tmp_path, {**PACKAGE, "macros/version.sql":
+                                           f"{{% macro version() %}}'{version}'{{% endmacro %}}\n"},
+                                tmp_path / "src" / version / "shared-pkg")
+        (served / "tarballs").mkdir(parents=True, exist_ok=True)
+        with tarfile.open(served / "tarballs" / f"{version}.tar.gz", "w:gz") as tar:
+            tar.add(folder, arcname="acme-shared-abc123")
+        versions[version] = {"downloads": {"tarball": f"{base}/tarballs/{version}.tar.gz"}}
+    (served / "api" / "v1" / "acme").mkdir(parents=True)
+    (served / "api" / "v1" / "acme" / "shared.json").write_text(json.dumps({"name": "shared", "versions": versions}))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        proj = project({"packages.yml": 'packages:\n  - package: acme/shared\n    version: [">=1.0.0", "<2.0.0"]\n',
+                        "models/marts/v.sql": "select {{ shared.version() }} as v\n"})
+        result = proj.elt("deps", env={"DBT_PACKAGE_HUB_URL": base})
+        assert result.exit_code == 0, result.output
+        assert "Installed shared (downloaded from hub package acme/shared >=1.0.0, <2.0.0 at 1.1.0)" in result.stdout
+        assert "version: 1.1.0" in (proj.root / "package-lock.yml").read_text()
+        assert proj.elt("run").exit_code == 0
+        assert proj.query("select v from gold.v") == [("1.1.0",)]
+
+        proj.write({"packages.yml": "packages:\n  - package: acme/shared\n    version: 3.0.0\n"})
+        result = proj.elt("deps", env={"DBT_PACKAGE_HUB_URL": base})
+        assert result.exit_code == 2
+        assert "packages.yml:2: hub package acme/shared 3.0.0: no version matches; the hub has 1.0.0, 1.1.0, 2.0.0" \
+            in result.stderr
+        assert proj.query("select v from gold.v") == [("1.1.0",)]
+        assert (proj.root / "dbt_packages" / "shared").is_dir()  # a failed elt deps keeps what was installed
+    finally:
+        server.shutdown()
