@@ -63,6 +63,7 @@ TEST_CONFIG_KEYS: dict[str, str] = {
     "enabled": "false leaves the test out",
     "name": "the test's name, instead of the generated one",
     "description": "what the test checks",
+    "fail_calc": "SQL aggregate over the test's rows giving its failure count (default count(*)); dbt's",
 }
 
 #: Config keys an analysis may set (in yml `analyses:` or its own `config()`); an analysis is never run.
@@ -151,6 +152,8 @@ class Node:
     #: tests only: an aggregate over the tested relation (project dialect) that is 0 exactly when the
     #: test passes, so that tests of one relation are checked in one scan (elt.run.test_batches).
     failure_check: str | None = None
+    #: the package (dbt_packages/) the node comes from; None for the project's own nodes.
+    package_name: str | None = None
 
     @property
     def tags(self) -> tuple[str, ...]:

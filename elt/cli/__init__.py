@@ -7,6 +7,8 @@ Heavy modules (sqlglot, duckdb) are imported inside commands so `elt --help` sta
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 
 from elt import __version__
@@ -209,6 +211,28 @@ def debug(project_dir, profiles_dir, target, vars_, debug) -> int:
         click.echo(f"{mark} {check}: {detail}")
         ok = ok and passed
     return 0 if ok else 2
+
+
+@cli.command()
+@click.option("--project-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Project folder (default: the current folder).")
+@click.option("--debug", is_flag=True, default=False, help="Show tracebacks and debug details.")
+@handle_errors
+def deps(project_dir, debug) -> int:
+    """Install the packages of packages.yml (local, git, hub) into dbt_packages/."""
+    from elt.project.config import load_project_config
+    from elt.project.deps import install
+
+    config = load_project_config((project_dir or Path.cwd()).resolve())
+    installed = install(config)
+    if not installed:
+        click.echo("No packages to install (no packages.yml or dependencies.yml lists any).")
+    for item in installed:
+        pinned = f" at {item.pinned}" if item.pinned else ""
+        click.echo(f"Installed {item.name} ({item.how} from {item.spec.describe()}{pinned})")
+    if installed:
+        click.echo(f"{len(installed)} package(s) in {config.packages_install_path}/; wrote package-lock.yml")
+    return 0
 
 
 def _register_subcommands() -> None:

@@ -255,7 +255,8 @@ def _write_pickle(path: Path, data: Any) -> bool:
         return False
 
 
-def header(*, project_name: str, dialect: str, target: Any, macros: Iterable[tuple[str, str]]) -> str:
+def header(*, project_name: str, dialect: str, target: Any, macros: Iterable[tuple[str, str]],
+           dispatch: Any = ()) -> str:
     """Digest of what every cached result depends on: code, versions, project, target, macros.
 
     Args:
@@ -268,6 +269,7 @@ def header(*, project_name: str, dialect: str, target: Any, macros: Iterable[tup
     parts = [
         str(FORMAT), sys.version, *code_versions(),
         project_name, dialect, target.name, target.type, schema, str(target.threads), repr(settings),
+        repr(dispatch),  # the project's `dispatch:` decides which macros adapter.dispatch returns
     ]
     for rel_path, text in sorted(macros):
         parts += [rel_path, text]

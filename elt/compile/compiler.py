@@ -24,6 +24,7 @@ from elt.compile.cache import CacheStats, CompileCache, digest
 from elt.compile.fast import heap
 from elt.compile.fast.render_cache import CachedRenderer
 from elt.compile.graph import Graph
+from elt.compile.namespaces import node_packages
 from elt.compile.render import (
     EPHEMERAL_PREFIX,
     RenderedModel,
@@ -237,7 +238,7 @@ def compile_project(project: Project, target: TargetConfig, *, use_cache: bool |
     cache = None
     if use_cache:
         header = compile_cache.header(project_name=project.config.name, dialect=project.config.dialect,
-                                      target=target, macros=macros)
+                                      target=target, macros=macros, dispatch=project.config.dispatch)
         cache = CompileCache.load(project.config.target_dir, target.name, header)
     stats = CacheStats()
 
@@ -246,6 +247,7 @@ def compile_project(project: Project, target: TargetConfig, *, use_cache: bool |
 
         renderer = Renderer(project.config, target, macros, source_lookup(sources),
                             ref_check(refable, project.models))
+        renderer.macro_namespaces.node_packages = node_packages(project)
         if cache is not None:
             cache.set_test_macros(name for name in renderer.namespace if name.startswith("test_"))
         return renderer

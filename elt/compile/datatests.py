@@ -12,7 +12,7 @@ import re
 from typing import Any
 
 from elt.errors import EltError, GraphError, ProjectError
-from elt.nodes import IDENTIFIER, Node
+from elt.nodes import IDENTIFIER, TEST_CONFIG_KEYS, Node
 from elt.project.loader import Project, TestSpec
 
 #: Built-in generic tests, in the syntax projects use for their own.
@@ -200,7 +200,7 @@ def build_generic_test(
     if target.relation is None:
         raise ProjectError(f"test {spec.test_name!r} is declared on ephemeral model {target.name!r}",
                            path=spec.path, line=spec.line, hint="test the models that read it instead")
-    macro = renderer.namespace.get(f"test_{spec.test_name}")
+    macro = _test_macro(renderer, spec)
     if macro is None:
         builtins = sorted(k[5:] for k in renderer.namespace if k.startswith("test_"))
         raise ProjectError(f"unknown data test {spec.test_name!r}", path=spec.path, line=spec.line,
@@ -222,17 +222,35 @@ def build_generic_test(
         raise
     except TypeError as exc:  # a macro called with arguments it does not take
         raise ProjectError(f"test {spec.test_name!r}: {exc}", path=spec.path, line=spec.line) from None
+    config = {key: value for key, value in state.config.items() if key in TEST_CONFIG_KEYS}  # a macro's config()
     deps += [f"model.{r}" if f"model.{r}" in nodes else f"seed.{r}" for r in state.refs]
     by_construction = (project_tests is not None and spec.test_name not in project_tests
                        and sql_by_construction(spec, kwargs))
     return Node(
         unique_id=f"test.{name}", name=name, resource_type="test", path=spec.path,
-        config={"severity": "error", **spec.config, "tags": list(spec.config.get("tags") or [])},
+        config={"severity": "error", **config, **spec.config, "tags": list(spec.config.get("tags") or [])},
         fqn=(name,), raw_sql=sql, depends_on=sorted(set(deps)), line=spec.line or 1,
         test_type="generic", attached_to=spec.attached_to, column_name=spec.column_name,
         sql_by_construction=by_construction,
         failure_check=failure_check(spec.test_name, kwargs) if by_construction else None,
     )
+
+
+def _test_macro(renderer: Any, spec: TestSpec) -> Any:
+    """The macro of a yml test: `<package>.<name>` is the package's `{% test %}` when the package is
+    installed (else elt's built-in of that name, as before packages were loaded: `dbt_utils.` tests
+    written for dbt run without dbt_utils); a plain name, the project's or the built-in one."""
+    from elt.compile.namespaces import PackageMacros
+
+    if spec.package is not None:
+        package = renderer.namespace.get(spec.package)
+        if isinstance(package, PackageMacros):
+            macro = package.get(f"test_{spec.test_name}")
+            if macro is None:
+                raise ProjectError(f"package {spec.package!r} has no generic test {spec.test_name!r}",
+                                   path=spec.path, line=spec.line)
+            return macro
+    return renderer.namespace.get(f"test_{spec.test_name}")
 
 
 def failure_check(test: str, kwargs: dict[str, Any]) -> str | None:

@@ -82,6 +82,7 @@ def render_model(manifest: Manifest, node: Node, overrides: Overrides | None = N
         TemplateError, GraphError: the render failed (unknown ref or source, with a did-you-mean hint).
         SqlError, ProjectError: not one SELECT query in the project dialect (at the model file's line).
     """
+    from elt.compile.namespaces import node_packages
     from elt.compile.templating import Renderer
 
     overrides = overrides or Overrides()
@@ -93,6 +94,7 @@ def render_model(manifest: Manifest, node: Node, overrides: Overrides | None = N
                         overrides.source or source_lookup(sources),
                         (lambda name: None) if overrides.ref else ref_check(refable, project.models))
     renderer.namespace["is_incremental"] = lambda: overrides.is_incremental
+    renderer.macro_namespaces.node_packages = node_packages(project)
     state = renderer.render(node.path, node.raw_sql, node.name)
     resolve = overrides.ref
     if resolve is not None:

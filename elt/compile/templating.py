@@ -144,8 +144,11 @@ class Renderer:
             project_name=project.name, **context_names.names(_record_read),
             before_begin=_hook_outside_transaction, after_commit=_hook_outside_transaction,
         )
-        self.macro_files: dict[str, str] = {}  # macro name -> file
+        self.macro_files: dict[str, str] = {}  # macro name (<package>.<name> in a package) -> file
         self._strings: dict[str, jinja2.Template] = {}  # render_text's compiled texts
+        from elt.compile.namespaces import MacroNamespaces
+
+        self.macro_namespaces = MacroNamespaces(project, self.namespace)  # packages' macros, adapter.dispatch
         from elt.compile.datatests import BUILTIN_PATH, BUILTIN_TESTS, as_macros
 
         # `{% test %}` blocks are macros named test_<name>; built-in tests and dbt's cross-database
@@ -158,8 +161,9 @@ class Renderer:
         self.namespace.update(dbt_namespace.HELPERS, dbt=dbt_namespace.DbtNamespace(shipped, self.namespace),
                               _dbt_dispatch=dbt_namespace.dispatcher(project.dialect, self.namespace,
                                                                      self.macro_files, shipped))
-        for rel_path in self._templates:
-            self._load_macros(rel_path)
+        for rel_path, text in self._templates.items():
+            if not self.macro_namespaces.defer(rel_path, text, self._load_macros):  # packages': on first use
+                self._load_macros(rel_path)
 
     def _load(self, name: str) -> tuple[str, str, Callable[[], bool]] | None:
         text = self._templates.get(name)
@@ -169,22 +173,25 @@ class Renderer:
         import jinja2
 
         template = self._template(rel_path)
+        package, scope = self.macro_namespaces.scope(rel_path)
         # shared=True makes the macro module's context *be* self.namespace (no copy), so a macro can
-        # call macros from files loaded after its own.
+        # call macros from files loaded after its own (a package's: its scope, then self.namespace).
         try:
-            module = template.make_module(vars=self.namespace, shared=True)
+            context = template.new_context(vars=scope, shared=True)  # type: ignore[arg-type]
+            jinja2.environment.TemplateModule(template, context)  # defines the file's macros in context.vars
         except Exception as exc:  # noqa: BLE001 - anything raised while defining macros
             raise _as_template_error(exc, rel_path) from None
-        for name in dir(module):
-            value = getattr(module, name)
+        # context.vars, not the module's exports: `_private` macros too, as dbt has them (`dbt_utils._is_relation`).
+        for name, value in sorted(context.vars.items()):
             if isinstance(value, jinja2.runtime.Macro):
-                if name in self.macro_files and not self.macro_files[name].startswith("<"):
+                key = name if package is None else f"{package}.{name}"
+                if key in self.macro_files and not self.macro_files[key].startswith("<"):
                     raise TemplateError(
-                        f"macro {name!r} is defined twice: in {self.macro_files[name]} and {rel_path}",
+                        f"macro {key!r} is defined twice: in {self.macro_files[key]} and {rel_path}",
                         path=rel_path,
                     )
-                self.macro_files[name] = rel_path
-                self.namespace[name] = value
+                self.macro_files[key] = rel_path
+                self.macro_namespaces.add(package, name, value)
 
     def _shipped_module(self, name: str, text: str) -> Any:
         """One of dbt's cross-database macro files compiled, in the namespace (elt.compile.dbt_namespace)."""
@@ -195,7 +202,7 @@ class Renderer:
         import jinja2
 
         try:
-            return self.env.get_template(rel_path)
+            return self.macro_namespaces.environment(self.env, rel_path).get_template(rel_path)
         except jinja2.TemplateSyntaxError as exc:
             raise TemplateError(f"Jinja syntax error: {exc.message}", path=rel_path, line=exc.lineno) from None
 
@@ -214,7 +221,7 @@ class Renderer:
         token = _current.set(state)
         try:
             template = self._template(rel_path)
-            state.sql = template.render(self.namespace)
+            state.sql = template.render(self.macro_namespaces.scope(rel_path)[1])
         except EltError as exc:
             _locate(exc, rel_path)
             raise
@@ -245,7 +252,8 @@ class Renderer:
             if scanned is None:
                 return None
         pieces, names = scanned
-        context = new_context(self.env, rel_path, {}, self.namespace, False, self.env.make_globals(None))
+        scope = self.macro_namespaces.scope(rel_path)[1]
+        context = new_context(self.env, rel_path, {}, scope, False, self.env.make_globals(None))  # type: ignore[arg-type]
         if not all(context.resolve_or_missing(name) is not missing for name in names):
             return None
         state = RenderState(model_name=model_name, path=rel_path)
@@ -300,8 +308,10 @@ class Renderer:
     # -- context callables that need the renderer ----------------------------------------------
 
     def _ref(self, name: str, *extra: str) -> str:
-        # dbt's two-argument form ref('package', 'model') names a package; elt has one project.
+        # dbt's two-argument form ref('package', 'model'): the package must be the project or an
+        # installed one; model names are unique across them, so the name alone finds the model.
         if extra:
+            self.macro_namespaces.check_package(name, extra[-1])
             name = extra[-1]
         if not isinstance(name, str):
             raise TemplateError(f"ref() takes a model name string, got {name!r}")

@@ -66,6 +66,8 @@ class TestSpec:
     config: dict[str, Any]
     path: str
     line: int | None
+    #: the package a qualified name names (`dbt_utils.accepted_range`); None: unqualified, or `dbt.`.
+    package: str | None = None
 
 
 @dataclass(frozen=True)
@@ -126,6 +128,9 @@ def load_project(root: Path, cli_vars: dict[str, Any] | None = None) -> Project:
     for folder in config.seed_paths:
         for path in _files(config.root / folder, (".csv",)):
             _add_seed(project, folder, path)
+    from elt.project.package_loader import add_packages
+
+    package_yml = add_packages(project)  # dbt_packages/: their models, seeds and macros (elt deps)
     project.warnings += _unused_folder_configs(config, "models", project.models.values(), MODEL_CONFIG_KEYS)
     project.warnings += _unused_folder_configs(config, "seeds", project.seeds.values(), SEED_CONFIG_KEYS)
     for folder in config.macro_paths:
@@ -151,6 +156,8 @@ def load_project(root: Path, cli_vars: dict[str, Any] | None = None) -> Project:
     for folder in dict.fromkeys(yml_folders):
         for path in _files(config.root / folder, (".yml", ".yaml")):
             _apply_properties(project, path, parsed)
+    for path in package_yml:
+        _apply_properties(project, path, parsed)
     if parsed is not None:
         parsed.save()
     project.warnings += project.ignored_sections.notes()
@@ -679,7 +686,7 @@ def _test_spec(test: Any, attached_to: str, column: str | None, rel: str, line: 
         )
     if not isinstance(arguments, dict):
         raise ProjectError(f"arguments of test {name!r} must be a mapping", path=rel, line=line)
-    name = str(name).removeprefix("dbt_utils.").removeprefix("dbt.")
+    package, _, name = str(name).removeprefix("dbt.").rpartition(".")
     config = dict(arguments.pop("config", None) or {})
     for key in list(arguments):
         if key in TEST_CONFIG_KEYS:  # dbt also accepts config keys among the arguments
@@ -690,7 +697,7 @@ def _test_spec(test: Any, attached_to: str, column: str | None, rel: str, line: 
                            hint=f"valid keys: {', '.join(sorted(TEST_CONFIG_KEYS))}")
     if config.get("severity", "error") not in ("error", "warn"):
         raise ProjectError(f"severity of test {name!r} must be error or warn", path=rel, line=line)
-    return TestSpec(name, attached_to, column, arguments, config, rel, line)
+    return TestSpec(name, attached_to, column, arguments, config, rel, line, package or None)
 
 
 def _add_unit_test(project: Project, entry: dict[str, Any], rel: str, text: str) -> None:

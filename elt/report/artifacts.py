@@ -187,6 +187,7 @@ def node_record(manifest: Manifest, node: Node) -> dict[str, Any]:
         "resource_type": node.resource_type,
         "path": node.path,
         "fqn": list(node.fqn),
+        "package_name": node.package_name or manifest.project.config.name,  # as dbt's manifest
         "config": node.config,
         "tags": list(node.tags),
         "description": node.description,

@@ -214,7 +214,8 @@ def _failing_query(node: Node, sql: str) -> str:
 def _run_test(adapter: Adapter, node: Node, sql: str, statements: list[str]) -> NodeResult:
     failing = _failing_query(node, sql)
     statements.append(failing)
-    count = int(adapter.fetchall(f"SELECT COUNT(*) FROM (\n{failing}\n) elt_test_failures")[0][0])
+    calc = node.config.get("fail_calc") or "COUNT(*)"  # dbt's fail_calc: e.g. sum(diff) of dbt_utils' tests
+    count = int(adapter.fetchall(f"SELECT {calc} FROM (\n{failing}\n) elt_test_failures")[0][0] or 0)
     if count == 0:
         return NodeResult(node.unique_id, "success", "passed", failures=0, statements=statements)
     columns, rows = adapter.fetch_table(f"SELECT * FROM (\n{failing}\n) elt_test_failures LIMIT 5")

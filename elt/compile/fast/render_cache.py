@@ -91,6 +91,8 @@ class CachedRenderer:
     def call(self, macro: Any, state: RenderState, **kwargs: Any) -> str:
         """`Renderer.call` for a test macro, or its result from the cache."""
         name = macro if isinstance(macro, str) else macro.name
+        if getattr(macro, "elt_package", None):  # a package's test: not the project's of the same name
+            name = f"{macro.elt_package}.{name}"
         key = digest("test", name, repr(sorted(kwargs.items())))
         cached = self._cached(key, state)
         if cached is not None:

@@ -5,8 +5,9 @@ what it wrote:
 
 - a digest of its inputs: the content of pyproject.toml, of every profiles.yml it could have used
   (--profiles-dir, the project folder, ~/.elt), and of every file under the model, macro, seed,
-  test, analysis, snapshot and docs folders; the command line (project and profiles folders, target,
-  vars, selection); elt's own code and the versions of sqlglot and Jinja;
+  test, analysis, snapshot and docs folders and the installed packages (dbt_packages/, links followed);
+  the command line (project and profiles folders, target, vars, selection); elt's own code and the
+  versions of sqlglot and Jinja;
 - the environment variables the compile looked up (with `env_var()`, in models, macros or profiles),
   each with whether it was set and a keyed digest of its value (`secrets.fingerprint`): a profile's
   password read from the environment is one of them, and no value is written to target/;
@@ -67,11 +68,12 @@ def inputs_digest(config: ProjectConfig, invocation: tuple[Any, ...], profiles_d
     for candidate in candidates:
         add(str(candidate), _content(str(candidate)))
     folders = (*config.model_paths, *config.macro_paths, *config.seed_paths, *config.test_paths,
-               *config.analysis_paths, *config.snapshot_paths, *config.docs_paths)  # .md docs blocks too
+               *config.analysis_paths, *config.snapshot_paths, *config.docs_paths,  # .md docs blocks too
+               config.packages_install_path)  # installed packages: local ones are links, followed
     for folder in dict.fromkeys(folders):
         root = str(config.root / folder)
         add("folder", root)
-        for dirpath, dirnames, filenames in os.walk(root):
+        for dirpath, dirnames, filenames in os.walk(root, followlinks=folder == config.packages_install_path):
             dirnames.sort()
             for name in sorted(filenames):
                 path = os.path.join(dirpath, name)
