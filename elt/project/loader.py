@@ -688,6 +688,15 @@ def _test_spec(test: Any, attached_to: str, column: str | None, rel: str, line: 
         raise ProjectError(f"arguments of test {name!r} must be a mapping", path=rel, line=line)
     package, _, name = str(name).removeprefix("dbt.").rpartition(".")
     config = dict(arguments.pop("config", None) or {})
+    nested = arguments.pop("arguments", None)  # dbt 1.10's form: the test's own arguments under `arguments:`
+    if nested is not None:
+        if not isinstance(nested, dict):
+            raise ProjectError(f"`arguments` of test {name!r} must be a mapping", path=rel, line=line)
+        both = sorted(set(nested) & set(arguments))
+        if both:
+            raise ProjectError(f"test {name!r} gives {', '.join(both)} both under `arguments:` and beside it",
+                               path=rel, line=line, hint="keep each argument in one place (under `arguments:`)")
+        arguments.update(nested)
     for key in list(arguments):
         if key in TEST_CONFIG_KEYS:  # dbt also accepts config keys among the arguments
             config[key] = arguments.pop(key)

@@ -427,3 +427,32 @@ def test_select_tests_by_tag_and_by_the_model_they_test(project):
     result = proj.elt("test", "--data", "-s", "stg_orders")
     assert set(results(proj)) == {"test.not_null_stg_orders_order_id", "test.unique_stg_orders_order_id"}
     assert result.exit_code == 1                              # order_id 3 is not unique
+
+
+def test_arguments_key_of_dbt_1_10(project):
+    """dbt 1.10 puts a generic test's own arguments under `arguments:`; giving one twice is an error."""
+    proj = project({**SHOP, **yml("""\
+        models:
+          - name: stg_orders
+            columns:
+              - name: status
+                data_tests:
+                  - accepted_values:
+                      arguments: {values: [placed, shipped]}
+                      config: {severity: warn}
+    """)})
+    result = built(proj)
+    assert results(proj)["test.accepted_values_stg_orders_status"]["status"] == "warn"   # 'lost' is not listed
+    assert result.exit_code == 0
+    proj.write(yml("""\
+        models:
+          - name: stg_orders
+            columns:
+              - name: status
+                data_tests:
+                  - accepted_values: {values: [placed], arguments: {values: [shipped]}}
+    """))
+    result = proj.elt("compile")
+    assert result.exit_code == 2
+    assert "test 'accepted_values' gives values both under `arguments:` and beside it" in result.output
+    assert "models/staging/schema.yml" in result.output
