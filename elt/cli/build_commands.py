@@ -182,6 +182,8 @@ def _engine_sql(manifest: Manifest, plan: Plan, dialect: str) -> dict[str, str]:
     """
     sql = {}
     for uid in plan.unique_ids:
+        if uid in manifest.introspective:
+            continue  # rendered again when its turn comes (elt.run.introspection)
         if uid in manifest.nodes and manifest.nodes[uid].resource_type in ("model", "test"):
             try:
                 sql[uid] = manifest.sql_for(uid, dialect)

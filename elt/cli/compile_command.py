@@ -59,7 +59,8 @@ def compile_command(inv: Invocation, console: Console, *, stamped: bool = True) 
         target_name=manifest.target.name, target_type=manifest.target.type,
         target_path=manifest.project.config.target_path,
     )
-    if stamp_inputs is not None:
+    # A model whose SQL comes from the database (elt.run.introspection) is compiled again each time.
+    if stamp_inputs is not None and not manifest.introspective:
         files = compile_stamp.outputs(config.target_dir, written)
         if files is not None:
             record = {k: v for k, v in vars(summary).items() if k != "unchanged"}
@@ -82,6 +83,7 @@ def _compile_and_write(inv: Invocation, console: Console) -> tuple[Manifest, lis
     errors: list[EltError] = []
     manifest = compile_manifest(inv, console, errors)
     selected = select(manifest, inv, console, {"model"})
+    _render_live(manifest, [uid for uid in manifest.graph.topological_order() if uid in selected], errors)
     ordered = [uid for uid in manifest.graph.topological_order() if uid in selected and uid in manifest.compiled_sql]
     target_dialect = manifest.target.dialect
     if target_dialect != manifest.dialect:
@@ -106,3 +108,15 @@ def _compile_and_write(inv: Invocation, console: Console) -> tuple[Manifest, lis
         artifacts.write_manifest(manifest)
     return manifest, [*written, "manifest.json"]
 
+
+def _render_live(manifest: Manifest, unique_ids: list[str], errors: list[EltError]) -> None:
+    """The second render of the introspective models among `unique_ids`, as dbt compiles with a
+    connection; the target's database is opened only when a render asks it something."""
+    if not manifest.introspective.intersection(unique_ids):
+        return
+    from elt.cli.invocation import open_adapter
+    from elt.run.introspection import render_all_live
+
+    adapter = render_all_live(manifest, lambda: open_adapter(manifest.target), unique_ids, errors)
+    if adapter is not None:
+        adapter.close()

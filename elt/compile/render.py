@@ -15,6 +15,8 @@ from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
+from elt.compile.jinja_context import Introspector, Live
+from elt.compile.relations import Parts
 from elt.compile.sqlmap import source_line
 from elt.compile.templating import PLACEHOLDER_RE, THIS, RenderState
 from elt.errors import EltError, GraphError, ProjectError, SqlError
@@ -40,12 +42,15 @@ class Overrides:
         ref: what `ref('name')` and `this` (name `THIS`) resolve to, instead of the relations of the
             manifest; may raise an `EltError` for an input it does not have (unit tests' given rows).
         source: what `source('source', 'table')` renders as, instead of the source's relation.
+        introspector: the database, for the second render of an introspective model
+            (elt.compile.jinja_context): `execute` is true and relations have their names.
     """
 
     vars: Mapping[str, Any] = field(default_factory=dict)
     is_incremental: bool = False
     ref: Callable[[str], str] | None = None
     source: Callable[[str, str], str] | None = None
+    introspector: Introspector | None = None
 
 
 @dataclass
@@ -89,17 +94,48 @@ def render_model(manifest: Manifest, node: Node, overrides: Overrides | None = N
     refable = {n.name for n in manifest.nodes.values() if n.resource_type in ("model", "seed")}
     sources = {f"{n.source_name}.{n.name}": n for n in manifest.nodes.values() if n.resource_type == "source"}
     config = replace(project.config, vars={**project.config.vars, **overrides.vars})
+    live = None
+    if overrides.introspector is not None:
+        live = Live(overrides.introspector, lambda name: relation_parts(manifest.nodes, node, name),
+                    lambda text: resolve_refs(manifest.nodes, node, text))
     renderer = Renderer(config, manifest.target, [(m.rel_path, m.text) for m in project.macros],
                         overrides.source or source_lookup(sources),
-                        (lambda name: None) if overrides.ref else ref_check(refable, project.models))
+                        (lambda name: None) if overrides.ref else ref_check(refable, project.models), live)
     renderer.namespace["is_incremental"] = lambda: overrides.is_incremental
     state = renderer.render(node.path, node.raw_sql, node.name)
+    if live is not None:
+        _check_refs_known(manifest, node, state)
     resolve = overrides.ref
     if resolve is not None:
         sql = PLACEHOLDER_RE.sub(lambda match: resolve(match.group(1)), state.sql)
     else:
         sql = resolve_refs(manifest.nodes, node, state.sql)
     return RenderedModel(node, state, sql, parse_model_sql(node, sql, manifest.dialect), manifest.dialect)
+
+
+def relation_parts(nodes: Mapping[str, Node], model: Node, name: str) -> Parts:
+    """The parts of the relation `ref(name)` (or `this`, name THIS) names in `model`'s render:
+    (database, schema, identifier, type); an ephemeral model's is the CTE it is inlined as."""
+    node = model if name == THIS else by_name(nodes, name)
+    if node.relation is None:
+        return None, None, EPHEMERAL_PREFIX + node.name, "cte"
+    kind = "view" if node.resource_type == "model" and node.materialized == "view" else "table"
+    return None, node.relation.schema, node.relation.name, kind
+
+
+def _check_refs_known(manifest: Manifest, node: Node, state: RenderState) -> None:
+    """A ref made only in the second render (under `{% if execute %}`) was not in the DAG: what it
+    names may not be built yet."""
+    for name in state.refs:
+        try:
+            uid = by_name(manifest.nodes, name).unique_id
+        except KeyError:
+            continue  # the ref check reported it
+        if uid not in node.depends_on:
+            raise GraphError(f"ref({name!r}) is made only when `execute` is true: elt did not know {node.name!r} "
+                             "reads it when ordering the models", path=node.path,
+                             hint=f"make the ref outside `{{% if execute %}}` too, e.g. a comment "
+                                  f"-- depends_on: {{{{ ref('{name}') }}}}")
 
 
 def source_lookup(sources: Mapping[str, Node]) -> Callable[[str, str], str]:
