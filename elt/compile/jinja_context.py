@@ -50,13 +50,15 @@ class Live:
 
     Attributes:
         introspector: the database (its connection may be opened at the first question).
-        relation_of: ref name (or `templating.THIS`) -> the relation's parts.
-        resolve_sql: rendered text with its ref placeholders replaced by relation names.
+        relation_of: (ref name or `templating.THIS`, path of the file being rendered) -> the
+            relation's parts.
+        resolve_sql: (rendered text, path of the file being rendered) -> the text with its ref
+            placeholders replaced by relation names.
     """
 
     introspector: Introspector
-    relation_of: Callable[[str], Parts]
-    resolve_sql: Callable[[str], str]
+    relation_of: Callable[[str, str], Parts]
+    resolve_sql: Callable[[str, str], str]
 
 
 # -- return() ---------------------------------------------------------------------------------------
@@ -249,7 +251,8 @@ class JinjaContext:
     def relation(self, name: str, text: str) -> JinjaRelation:
         """What `ref(name)` (or `this`, name THIS) returns: renders as `text`, its parts from `Live`."""
         live = self.live
-        return JinjaRelation(text=text, lookup=(lambda: live.relation_of(name)) if live is not None else None,
+        lookup = (lambda: live.relation_of(name, self._current().path)) if live is not None else None
+        return JinjaRelation(text=text, lookup=lookup,
                              unknown=self.mark, placeholder=(None, "__elt_schema__", name, None))
 
     # -- queries ----------------------------------------------------------------------------------
@@ -268,7 +271,7 @@ class JinjaContext:
             return ""
         if caller is None:
             raise TemplateError("statement() is called as a block: {% call statement('name') %} ... {% endcall %}")
-        columns, rows = live.introspector.query(live.resolve_sql(str(caller())))
+        columns, rows = live.introspector.query(live.resolve_sql(str(caller()), state.path))
         if name is not None:
             state.results[name] = _result(columns, rows)
         return ""
@@ -282,7 +285,7 @@ class JinjaContext:
         if live is None:
             self.mark()
             return ResultTable([], [])
-        columns, rows = live.introspector.query(live.resolve_sql(str(sql)))
+        columns, rows = live.introspector.query(live.resolve_sql(str(sql), self._current().path))
         return ResultTable(columns, rows)
 
     def load_relation(self, relation: Any) -> JinjaRelation | None:

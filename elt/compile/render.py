@@ -9,8 +9,10 @@ whoever rendered the model: the model file, the line written there, and a hint.
 
 from __future__ import annotations
 
+import contextlib
 import difflib
 import re
+import threading
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
@@ -27,9 +29,11 @@ if TYPE_CHECKING:
     from sqlglot import exp
 
     from elt.compile.compiler import Manifest
+    from elt.compile.templating import Renderer
 
 #: What an ephemeral model's ref resolves to: the CTE it is inlined as.
 EPHEMERAL_PREFIX = "__elt_ephemeral_"
+_LIVE_RENDERERS = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -87,23 +91,15 @@ def render_model(manifest: Manifest, node: Node, overrides: Overrides | None = N
         TemplateError, GraphError: the render failed (unknown ref or source, with a did-you-mean hint).
         SqlError, ProjectError: not one SELECT query in the project dialect (at the model file's line).
     """
-    from elt.compile.templating import Renderer
-
     overrides = overrides or Overrides()
-    project = manifest.project
-    refable = {n.name for n in manifest.nodes.values() if n.resource_type in ("model", "seed")}
-    sources = {f"{n.source_name}.{n.name}": n for n in manifest.nodes.values() if n.resource_type == "source"}
-    config = replace(project.config, vars={**project.config.vars, **overrides.vars})
-    live = None
-    if overrides.introspector is not None:
-        live = Live(overrides.introspector, lambda name: relation_parts(manifest.nodes, node, name),
-                    lambda text: resolve_refs(manifest.nodes, node, text))
-    renderer = Renderer(config, manifest.target, [(m.rel_path, m.text) for m in project.macros],
-                        overrides.source or source_lookup(sources),
-                        (lambda name: None) if overrides.ref else ref_check(refable, project.models), live)
-    renderer.namespace["is_incremental"] = lambda: overrides.is_incremental
+    introspector = overrides.introspector
+    # The second renders of a run share one renderer (its macros compiled once) when nothing else
+    # differs from the compile's render.
+    shared = introspector is not None and overrides == Overrides(introspector=introspector)
+    with _LIVE_RENDERERS if shared else contextlib.nullcontext():  # made once, by the first worker thread
+        renderer = _renderer(manifest, node, overrides, shared)
     state = renderer.render(node.path, node.raw_sql, node.name)
-    if live is not None:
+    if introspector is not None:
         _check_refs_known(manifest, node, state)
     resolve = overrides.ref
     if resolve is not None:
@@ -111,6 +107,32 @@ def render_model(manifest: Manifest, node: Node, overrides: Overrides | None = N
     else:
         sql = resolve_refs(manifest.nodes, node, state.sql)
     return RenderedModel(node, state, sql, parse_model_sql(node, sql, manifest.dialect), manifest.dialect)
+
+
+def _renderer(manifest: Manifest, node: Node, overrides: Overrides, shared: bool) -> Renderer:
+    """The renderer for `render_model`: made for `overrides`, or the one the second renders share."""
+    from elt.compile.templating import Renderer
+
+    project = manifest.project
+    introspector = overrides.introspector
+    renderer = manifest.live_renderers.get(id(introspector)) if shared else None
+    if renderer is None:
+        refable = {n.name for n in manifest.nodes.values() if n.resource_type in ("model", "seed")}
+        sources = {f"{n.source_name}.{n.name}": n for n in manifest.nodes.values() if n.resource_type == "source"}
+        config = replace(project.config, vars={**project.config.vars, **overrides.vars})
+        live = None
+        if introspector is not None:
+            by_path = {n.path: n for n in manifest.nodes.values() if n.resource_type in ("model", "test")}
+            by_path[node.path] = node
+            live = Live(introspector, lambda name, path: relation_parts(manifest.nodes, by_path[path], name),
+                        lambda text, path: resolve_refs(manifest.nodes, by_path[path], text))
+        renderer = Renderer(config, manifest.target, [(m.rel_path, m.text) for m in project.macros],
+                            overrides.source or source_lookup(sources),
+                            (lambda name: None) if overrides.ref else ref_check(refable, project.models), live)
+        renderer.namespace["is_incremental"] = lambda: overrides.is_incremental
+        if shared:
+            manifest.live_renderers[id(introspector)] = renderer
+    return renderer
 
 
 def relation_parts(nodes: Mapping[str, Node], model: Node, name: str) -> Parts:
