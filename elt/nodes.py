@@ -136,6 +136,9 @@ class Node:
     #: tests only: an aggregate over the tested relation (project dialect) that is 0 exactly when the
     #: test passes, so that tests of one relation are checked in one scan (elt.run.test_batches).
     failure_check: str | None = None
+    #: tests only: a generic test whose render read the database (elt.compile.jinja_context): its
+    #: macro's name and arguments, called again with the database when the test runs.
+    live_call: tuple[str, dict[str, Any]] | None = None
 
     @property
     def tags(self) -> tuple[str, ...]:

@@ -159,6 +159,8 @@ def _build(
                 results_file.finish(results, elapsed, signal.Signals(stopped_by).name if stopped_by else None)
                 if results_file.error is not None:
                     write_errors.append(results_file.error)
+                # the models rendered again with the database have their SQL only now
+                artifacts.write_compiled(manifest, [uid for uid in plan.unique_ids if uid in manifest.introspective])
             finally:
                 adapter.close()
     finally:

@@ -342,7 +342,7 @@ def _compile(
         done = parsing.results()
     for uid in order:
         node = nodes[uid]
-        if uid in introspective or introspective.intersection(_ephemeral_ancestors(manifest, node)):
+        if states[uid].introspective or introspective.intersection(_ephemeral_ancestors(manifest, node)):
             # Its SQL is known only when rendered again with the database (elt.run.introspection).
             manifest.introspective.add(uid)
             manifest.render_reads[uid] = states[uid].vars_read
@@ -464,7 +464,8 @@ def _add_tests(
 
     for uid, test in generic_tests(project, nodes, renders).items():
         nodes[uid] = test
-        states[uid] = RenderState(model_name=test.name, path=test.path, sql=test.raw_sql)
+        states[uid] = RenderState(model_name=test.name, path=test.path, sql=test.raw_sql,
+                                  introspective=test.live_call is not None)
     for test in project.singular_tests.values():
         state = renders.render(test.path, test.raw_sql, test.name)
         config = {"severity": "error", **state.config}

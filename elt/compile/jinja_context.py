@@ -234,6 +234,15 @@ class JinjaContext:
     def mark(self) -> None:
         self._current().introspective = True
 
+    def lenient(self) -> bool:
+        """A compile-time render that read the database: missing values are empty (`undefined_class`)."""
+        if self.live is not None:
+            return False
+        try:
+            return self._current().introspective
+        except LookupError:  # no render in progress (macros being loaded)
+            return False
+
     def quote(self, identifier: str) -> str:
         from sqlglot import exp
 
@@ -294,6 +303,46 @@ class JinjaContext:
             return None
         schema, identifier = _schema_and_identifier(relation, "load_relation")
         return self.adapter.get_relation(getattr(relation, "database", None), schema, identifier)
+
+
+def undefined_class(lenient: Callable[[], bool]) -> type:
+    """Jinja's StrictUndefined, except where `lenient()`: a compile-time render that has read the
+    database already got empty answers, so a value taken from them is missing (`results['x']`); there, as
+    in dbt's parse, a missing value is empty (renders as '', iterates as nothing, is false) instead of an
+    error. The second render is strict again."""
+    import jinja2
+
+    strict = jinja2.StrictUndefined
+
+    def either(empty: Callable[[Any], Any]) -> Callable[..., Any]:
+        def method(self: Any, *args: Any, **kwargs: Any) -> Any:
+            if lenient():
+                return empty(self)
+            return self._fail_with_undefined_error()
+        return method
+
+    class ParseUndefined(strict):  # type: ignore[misc, valid-type]
+        __slots__ = ()
+        __str__ = either(lambda self: "")
+        __iter__ = either(lambda self: iter(()))
+        __bool__ = either(lambda self: False)
+        __len__ = either(lambda self: 0)
+        __getitem__ = either(lambda self: self)
+        __call__ = either(lambda self: self)
+        __add__ = __radd__ = __sub__ = __rsub__ = __mul__ = __rmul__ = __truediv__ = __mod__ = __getitem__
+        __lt__ = __le__ = __gt__ = __ge__ = __contains__ = __bool__
+        __int__ = __len__
+        __float__ = either(lambda self: 0.0)
+        __eq__ = either(lambda self: False)
+        __ne__ = either(lambda self: True)
+        __hash__ = either(lambda self: 0)
+
+        def __getattr__(self, name: str) -> Any:
+            if name[:2] == "__" or not lenient():
+                return strict.__getattr__(self, name)
+            return self
+
+    return ParseUndefined
 
 
 class _Api:

@@ -98,7 +98,12 @@ def render_model(manifest: Manifest, node: Node, overrides: Overrides | None = N
     shared = introspector is not None and overrides == Overrides(introspector=introspector)
     with _LIVE_RENDERERS if shared else contextlib.nullcontext():  # made once, by the first worker thread
         renderer = _renderer(manifest, node, overrides, shared)
-    state = renderer.render(node.path, node.raw_sql, node.name)
+    if node.live_call is not None and introspector is not None:  # a generic test: its macro called again
+        macro, arguments = node.live_call
+        state = RenderState(model_name=node.name, path=node.path)
+        state.sql = renderer.call(renderer.namespace[macro], state, **arguments)
+    else:
+        state = renderer.render(node.path, node.raw_sql, node.name)
     if introspector is not None:
         _check_refs_known(manifest, node, state)
     resolve = overrides.ref

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from elt.compile.fast.plain_templates import default_syntax, evaluate, scan_plain, tree_pieces
-from elt.compile.jinja_context import JinjaContext, Live, MacroReturn, enable_return
+from elt.compile.jinja_context import JinjaContext, Live, MacroReturn, enable_return, undefined_class
 from elt.compile.relations import JinjaRelation
 from elt.errors import EltError, TemplateError
 from elt.project.config import ENV_READS, ProjectConfig, TargetConfig, env_var
@@ -121,8 +121,9 @@ class Renderer:
 
         self._project = project
         self._templates: dict[str, str] = dict(macros)
+        self._context = JinjaContext(_current.get, project.dialect, target.type, live, EPHEMERAL_PREFIX)
         self.env = jinja2.Environment(
-            undefined=jinja2.StrictUndefined,
+            undefined=undefined_class(self._context.lenient),
             keep_trailing_newline=True,
             autoescape=False,
             loader=jinja2.FunctionLoader(self._load),
@@ -136,7 +137,6 @@ class Renderer:
         self._source_lookup = source_lookup
         self._ref_check = ref_check
         self.namespace: dict[str, Any] = dict(self.env.globals)
-        self._context = JinjaContext(_current.get, project.dialect, target.type, live, EPHEMERAL_PREFIX)
         self.namespace.update(self._context.names())
         self.namespace.update(
             ref=self._ref, source=self._source, config=_config, var=self._var, env_var=self._env_var,

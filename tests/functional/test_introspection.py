@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import json
+
 SALES = "id,color,amount\n1,red,10\n2,blue,5\n3,red,1\n4,green,2\n"
 
 #: dbt_utils-like macros written for these tests: a star over the catalog's columns, the distinct
@@ -51,6 +53,8 @@ def test_a_star_over_the_columns_of_a_model_built_in_the_same_run(project):
     assert result.exit_code == 0, result.output
     assert [row[0] for row in proj.query("DESCRIBE gold.starred")] == ["id", "color", "amount", "twice"]
     assert sorted(proj.query("SELECT id, twice FROM gold.starred")) == [(1, 20), (2, 10), (3, 2), (4, 4)]
+    compiled = (proj.root / "target/compiled/models/marts/starred.sql").read_text()
+    assert compiled == "select id, color, amount, twice\nfrom silver.wide_sales\n"
 
 
 def test_a_pivot_on_the_distinct_values_of_a_seed(project):
@@ -158,3 +162,47 @@ def test_a_ref_made_only_when_execute_is_true_is_refused(project):
     result = proj.elt("run")
     assert result.exit_code == 1
     assert "ref('src') is made only when `execute` is true" in result.output
+
+
+def test_generic_and_singular_tests_that_read_the_database_run_with_it(project):
+    has_columns = """\
+{% test has_columns(model, expected) %}
+{%- set names = columns_of(model) -%}
+select missing from (select '' as missing) t where missing <> ''
+{%- for c in expected if c not in names %} union all select '{{ c }}'{% endfor %}
+{% endtest %}
+"""
+    singular = ("{% set n = total(ref('sales')) %}\n"
+                "select {{ n }} as total from {{ ref('sales') }} where {{ n }} <> 18\n")
+    props = ("version: 2\nmodels:\n  - name: wide_sales\n    data_tests:\n"
+             "      - has_columns: {expected: [id, twice]}\n"
+             "      - has_columns: {expected: [id, nothing_like_it], name: wide_sales_lacks_a_column}\n")
+    proj = project({**_files(), "macros/has_columns.sql": has_columns, "data_tests/total_is_18.sql": singular,
+                    "models/intermediate/_props.yml": props})
+    result = proj.elt("build")
+    assert result.exit_code == 1, result.output
+    results = json.loads((proj.root / "target/run_results.json").read_text())["results"]
+    status = {r["unique_id"]: r["status"] for r in results}
+    assert status["test.total_is_18"] == "success"
+    assert status["test.wide_sales_lacks_a_column"] == "fail"
+    assert [s for uid, s in status.items() if uid.startswith("test.has_columns")] == ["success"]
+
+
+def test_values_missing_from_the_empty_answers_of_the_compile_are_empty_there(project):
+    # As dbt's parse: at compile time the query's result is empty, so d['color'] is missing; the model
+    # still compiles, and its second render (with the rows) is the one built.
+    macros = MACROS + """
+{% macro results_as_dict(sql) %}
+  {%- set out = {} -%}
+  {%- if execute -%}
+    {%- for name, column in run_query(sql).columns.items() -%}{% do out.update({name: column.values()}) %}{%- endfor -%}
+  {%- endif -%}
+  {{ return(out) }}
+{% endmacro %}
+"""
+    model = ("{% set d = results_as_dict('select color from ' ~ ref('sales') ~ ' order by id') %}\n"
+             "select '{{ d['color'] | join(',') }}' as colors, {{ d['color'] | length }} as n\n")
+    proj = project({**_files(colors=model), "macros/introspect.sql": macros})
+    result = proj.elt("build")
+    assert result.exit_code == 0, result.output
+    assert proj.query("SELECT colors, n FROM gold.colors") == [("red,blue,red,green", 4)]
