@@ -37,6 +37,31 @@ MACROS = """\
 {% endmacro %}
 """
 
+#: a dbt_utils.get_query_results_as_dict-like macro, and a model reading a column of its result.
+RESULTS_AS_DICT = """
+{% macro results_as_dict(sql) %}
+  {%- set out = {} -%}
+  {%- if execute -%}
+    {%- for name, column in run_query(sql).columns.items() -%}{% do out.update({name: column.values()}) %}{%- endfor -%}
+  {%- endif -%}
+  {{ return(out) }}
+{% endmacro %}
+"""
+COLORS = ("{% set d = results_as_dict('select color from ' ~ ref('sales') ~ ' order by id') %}\n"
+          "select '{{ d['color'] | join(',') }}' as colors, {{ d['color'] | length }} as n\n")
+
+#: a generic test reading the tested model's columns, one passing and one failing on wide_sales.
+HAS_COLUMNS = """\
+{% test has_columns(model, expected) %}
+{%- set names = columns_of(model) -%}
+select missing from (select '' as missing) t where missing <> ''
+{%- for c in expected if c not in names %} union all select '{{ c }}'{% endfor %}
+{% endtest %}
+"""
+HAS_COLUMNS_PROPS = ("version: 2\nmodels:\n  - name: wide_sales\n    data_tests:\n"
+                     "      - has_columns: {expected: [id, twice]}\n"
+                     "      - has_columns: {expected: [id, nothing_like_it], name: wide_sales_lacks_a_column}\n")
+
 
 def _files(**models: str) -> dict[str, str]:
     files = {"seeds/sales.csv": SALES, "macros/introspect.sql": MACROS,
@@ -165,20 +190,10 @@ def test_a_ref_made_only_when_execute_is_true_is_refused(project):
 
 
 def test_generic_and_singular_tests_that_read_the_database_run_with_it(project):
-    has_columns = """\
-{% test has_columns(model, expected) %}
-{%- set names = columns_of(model) -%}
-select missing from (select '' as missing) t where missing <> ''
-{%- for c in expected if c not in names %} union all select '{{ c }}'{% endfor %}
-{% endtest %}
-"""
     singular = ("{% set n = total(ref('sales')) %}\n"
                 "select {{ n }} as total from {{ ref('sales') }} where {{ n }} <> 18\n")
-    props = ("version: 2\nmodels:\n  - name: wide_sales\n    data_tests:\n"
-             "      - has_columns: {expected: [id, twice]}\n"
-             "      - has_columns: {expected: [id, nothing_like_it], name: wide_sales_lacks_a_column}\n")
-    proj = project({**_files(), "macros/has_columns.sql": has_columns, "data_tests/total_is_18.sql": singular,
-                    "models/intermediate/_props.yml": props})
+    proj = project({**_files(), "macros/has_columns.sql": HAS_COLUMNS, "data_tests/total_is_18.sql": singular,
+                    "models/intermediate/_props.yml": HAS_COLUMNS_PROPS})
     result = proj.elt("build")
     assert result.exit_code == 1, result.output
     results = json.loads((proj.root / "target/run_results.json").read_text())["results"]
@@ -191,18 +206,20 @@ select missing from (select '' as missing) t where missing <> ''
 def test_values_missing_from_the_empty_answers_of_the_compile_are_empty_there(project):
     # As dbt's parse: at compile time the query's result is empty, so d['color'] is missing; the model
     # still compiles, and its second render (with the rows) is the one built.
-    macros = MACROS + """
-{% macro results_as_dict(sql) %}
-  {%- set out = {} -%}
-  {%- if execute -%}
-    {%- for name, column in run_query(sql).columns.items() -%}{% do out.update({name: column.values()}) %}{%- endfor -%}
-  {%- endif -%}
-  {{ return(out) }}
-{% endmacro %}
-"""
-    model = ("{% set d = results_as_dict('select color from ' ~ ref('sales') ~ ' order by id') %}\n"
-             "select '{{ d['color'] | join(',') }}' as colors, {{ d['color'] | length }} as n\n")
-    proj = project({**_files(colors=model), "macros/introspect.sql": macros})
+    proj = project({**_files(colors=COLORS), "macros/introspect.sql": MACROS + RESULTS_AS_DICT})
     result = proj.elt("build")
     assert result.exit_code == 0, result.output
     assert proj.query("SELECT colors, n FROM gold.colors") == [("red,blue,red,green", 4)]
+
+
+def test_get_relation_and_load_relation_say_what_exists(project):
+    model = ("{% set found = adapter.get_relation(database=none, schema='silver', identifier='wide_sales') %}\n"
+             "{% set gone = load_relation(api.Relation.create(schema='silver', identifier='nope')) %}\n"
+             "select '{{ found.type if found else 'none' }}' as kind, '{{ found }}' as name,\n"
+             "  {{ 'true' if gone is none else 'false' }} as gone, '{{ adapter.quote('x') }}' as quoted\n"
+             "from {{ ref('wide_sales') }} limit 1\n")
+    proj = project(_files(relations=model))
+    result = proj.elt("build")
+    assert result.exit_code == 0, result.output
+    assert proj.query("SELECT kind, name, gone, quoted FROM gold.relations") == [("table", "silver.wide_sales", True,
+                                                                                  "`x`")]
