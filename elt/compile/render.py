@@ -21,7 +21,7 @@ from elt.compile.jinja_context import Introspector, Live
 from elt.compile.relations import Parts
 from elt.compile.sqlmap import source_line
 from elt.compile.templating import PLACEHOLDER_RE, THIS, RenderState
-from elt.errors import EltError, GraphError, ProjectError, SqlError
+from elt.errors import EltError, GraphError, ProjectError, SqlError, TemplateError
 from elt.nodes import Node
 
 if TYPE_CHECKING:
@@ -106,6 +106,12 @@ def render_model(manifest: Manifest, node: Node, overrides: Overrides | None = N
         state = renderer.render(node.path, node.raw_sql, node.name)
     if introspector is not None:
         _check_refs_known(manifest, node, state)
+    elif state.introspective:
+        # Its SQL here would be the compile's, made from empty answers.
+        raise TemplateError(f"{node.resource_type} {node.name!r} reads the database while it is rendered (execute, "
+                            "run_query, statement, adapter.*, or the parts of a relation): it cannot be rendered "
+                            "without it here", path=node.path,
+                            hint="unit tests cannot give such a model its inputs; check it with a data test")
     resolve = overrides.ref
     if resolve is not None:
         sql = PLACEHOLDER_RE.sub(lambda match: resolve(match.group(1)), state.sql)

@@ -122,6 +122,9 @@ def render_all_live(manifest: Manifest, open_adapter: Callable[[], Adapter], uni
         try:
             render_live(manifest, manifest.nodes[uid], introspector)
         except EltError as exc:
+            if exc.hint is None:
+                exc.hint = ("it was rendered with what the database holds now: if the relations it reads are not "
+                            "built yet, build them first (elt run)")
             errors.append(exc)
     return introspector.opened()
 

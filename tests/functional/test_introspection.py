@@ -223,3 +223,21 @@ def test_get_relation_and_load_relation_say_what_exists(project):
     assert result.exit_code == 0, result.output
     assert proj.query("SELECT kind, name, gone, quoted FROM gold.relations") == [("table", "silver.wide_sales", True,
                                                                                   "`x`")]
+
+
+def test_a_unit_test_of_a_model_that_reads_the_database_is_refused(project):
+    unit = """\
+unit_tests:
+  - name: star_of_given_rows
+    model: starred
+    given:
+      - input: ref('wide_sales')
+        rows: [{id: 1, color: red, amount: 2, note: x, twice: 4}]
+    expect:
+      rows: [{id: 1, color: red, amount: 2, twice: 4}]
+"""
+    proj = project({**_files(starred="select {{ my_star(ref('wide_sales'), except=['note']) }}\n"
+                                     "from {{ ref('wide_sales') }}\n"), "models/marts/unit.yml": unit})
+    result = proj.elt("test", "--unit")
+    assert result.exit_code != 0
+    assert "model 'starred' reads the database while it is rendered" in result.output
