@@ -98,7 +98,9 @@ def node_worker(manifest: Manifest, adapter: Adapter, sql: dict[str, str], conso
                         console.retrying(uid, attempt, retries, wait, exc.message)
                         time.sleep(wait)
                         continue
-                    result = NodeResult(uid, "error", str(exc), statements=statements)
+                    # an error raised by Python code in a macro keeps its traceback, for --debug
+                    cause = traceback.format_exc() if exc.__cause__ is not None else None
+                    result = NodeResult(uid, "error", str(exc), statements=statements, traceback=cause)
                 except Exception as exc:  # noqa: BLE001 - a bug; keep the traceback for --debug
                     result = NodeResult(uid, "error", f"internal error: {type(exc).__name__}: {exc}",
                                         statements=statements, traceback=traceback.format_exc())

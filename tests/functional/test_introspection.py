@@ -241,3 +241,14 @@ unit_tests:
     result = proj.elt("test", "--unit")
     assert result.exit_code != 0
     assert "model 'starred' reads the database while it is rendered" in result.output
+
+
+def test_an_error_raised_in_a_macro_when_the_run_renders_shows_its_traceback_with_debug(project):
+    macros = "{% macro divide_late(x) %}\n  {{ return(x / 0 if execute else x) }}\n{% endmacro %}\n"
+    proj = project({"macros/maths.sql": macros, "models/marts/ratio.sql": "select {{ divide_late(3) }} as r\n"})
+    result = proj.elt("run")
+    assert result.exit_code == 1
+    assert "macros/maths.sql:2" in result.output and "'ratio', models/marts/ratio.sql" in result.output
+    assert "Traceback" not in result.output
+    debug = proj.elt("--debug", "run")
+    assert "Traceback" in debug.output and "ZeroDivisionError: division by zero" in debug.output
