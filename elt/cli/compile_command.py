@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from elt.cli.invocation import Invocation, compile_manifest, select
+from elt.cli.invocation import Invocation, compile_manifest, render_live_models, select
 from elt.compile.compiler import Manifest
 from elt.errors import EltError, ErrorList, SqlError
 from elt.report.console import Console
@@ -83,7 +83,7 @@ def _compile_and_write(inv: Invocation, console: Console) -> tuple[Manifest, lis
     errors: list[EltError] = []
     manifest = compile_manifest(inv, console, errors)
     selected = select(manifest, inv, console, {"model"})
-    _render_live(manifest, [uid for uid in manifest.graph.topological_order() if uid in selected], errors)
+    render_live_models(manifest, [uid for uid in manifest.graph.topological_order() if uid in selected], errors)
     ordered = [uid for uid in manifest.graph.topological_order() if uid in selected and uid in manifest.compiled_sql]
     target_dialect = manifest.target.dialect
     if target_dialect != manifest.dialect:
@@ -108,15 +108,3 @@ def _compile_and_write(inv: Invocation, console: Console) -> tuple[Manifest, lis
         artifacts.write_manifest(manifest)
     return manifest, [*written, "manifest.json"]
 
-
-def _render_live(manifest: Manifest, unique_ids: list[str], errors: list[EltError]) -> None:
-    """The second render of the introspective models among `unique_ids`, as dbt compiles with a
-    connection; the target's database is opened only when a render asks it something."""
-    if not manifest.introspective.intersection(unique_ids):
-        return
-    from elt.cli.invocation import open_adapter
-    from elt.run.introspection import render_all_live
-
-    adapter = render_all_live(manifest, lambda: open_adapter(manifest.target), unique_ids, errors)
-    if adapter is not None:
-        adapter.close()

@@ -252,3 +252,12 @@ def test_an_error_raised_in_a_macro_when_the_run_renders_shows_its_traceback_wit
     assert "Traceback" not in result.output
     debug = proj.elt("--debug", "run")
     assert "Traceback" in debug.output and "ZeroDivisionError: division by zero" in debug.output
+
+
+def test_docs_render_introspective_models_with_the_database(project):
+    proj = project(_files(starred="select {{ my_star(ref('wide_sales'), except=['note']) }}\n"
+                                  "from {{ ref('wide_sales') }}\n"))
+    assert proj.elt("build").exit_code == 0
+    result = proj.elt("docs", "lineage", "starred")
+    assert result.exit_code == 0, result.output
+    assert "starred.twice" in result.output and "wide_sales.twice" in result.output
