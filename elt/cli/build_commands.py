@@ -160,7 +160,10 @@ def _build(
                 if results_file.error is not None:
                     write_errors.append(results_file.error)
                 # the models rendered again with the database have their SQL only now
-                artifacts.write_compiled(manifest, [uid for uid in plan.unique_ids if uid in manifest.introspective])
+                try:
+                    artifacts.write_compiled(manifest, [u for u in plan.unique_ids if u in manifest.introspective])
+                except ArtifactError as exc:
+                    write_errors.append(exc)
             finally:
                 adapter.close()
     finally:
