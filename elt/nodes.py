@@ -154,6 +154,9 @@ class Node:
     failure_check: str | None = None
     #: the package (dbt_packages/) the node comes from; None for the project's own nodes.
     package_name: str | None = None
+    #: tests only: a generic test whose render read the database (elt.compile.jinja_context): its
+    #: macro's name and arguments, called again with the database when the test runs.
+    live_call: tuple[str, dict[str, Any]] | None = None
 
     @property
     def tags(self) -> tuple[str, ...]:

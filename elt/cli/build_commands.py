@@ -164,6 +164,11 @@ def _build(
                 results_file.finish(results, elapsed, signal.Signals(stopped_by).name if stopped_by else None)
                 if results_file.error is not None:
                     write_errors.append(results_file.error)
+                # the models rendered again with the database have their SQL only now
+                try:
+                    artifacts.write_compiled(manifest, [u for u in plan.unique_ids if u in manifest.introspective])
+                except ArtifactError as exc:
+                    write_errors.append(exc)
             finally:
                 adapter.close()
     finally:
@@ -187,6 +192,8 @@ def _engine_sql(manifest: Manifest, plan: Plan, dialect: str) -> dict[str, str]:
     """
     sql = {}
     for uid in plan.unique_ids:
+        if uid in manifest.introspective:
+            continue  # rendered again when its turn comes (elt.run.introspection)
         if uid in manifest.nodes and manifest.nodes[uid].resource_type in ("model", "test"):
             try:
                 sql[uid] = manifest.sql_for(uid, dialect)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from elt.cli.invocation import Invocation, compile_manifest, select
+from elt.cli.invocation import Invocation, compile_manifest, render_live_models, select
 from elt.compile.compiler import Manifest
 from elt.errors import EltError, ErrorList, SqlError
 from elt.report.console import Console
@@ -61,8 +61,9 @@ def compile_command(inv: Invocation, console: Console, *, stamped: bool = True) 
         target_name=manifest.target.name, target_type=manifest.target.type,
         target_path=manifest.project.config.target_path,
     )
-    if stamp_inputs is not None and not volatile(manifest.render_reads.values()):
-        # (a model reading run_started_at or invocation_id is another text at every compile)
+    # A model whose SQL comes from the database (elt.run.introspection) is compiled again each time, as is
+    # one reading run_started_at or invocation_id (another text at every compile).
+    if stamp_inputs is not None and not volatile(manifest.render_reads.values()) and not manifest.introspective:
         files = compile_stamp.outputs(config.target_dir, written)
         if files is not None:
             record = {k: v for k, v in vars(summary).items() if k != "unchanged"}
@@ -85,6 +86,7 @@ def _compile_and_write(inv: Invocation, console: Console) -> tuple[Manifest, lis
     errors: list[EltError] = []
     manifest = compile_manifest(inv, console, errors)
     selected = select(manifest, inv, console, {"model"})
+    render_live_models(manifest, [uid for uid in manifest.graph.topological_order() if uid in selected], errors)
     ordered = [uid for uid in manifest.graph.topological_order() if uid in selected and uid in manifest.compiled_sql]
     target_dialect = manifest.target.dialect
     if target_dialect != manifest.dialect:

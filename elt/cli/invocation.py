@@ -49,9 +49,12 @@ def load(inv: Invocation) -> tuple[Project, TargetConfig]:
     return project, target
 
 
-def compile_manifest(inv: Invocation, console: Console, errors: list[EltError] | None = None) -> Manifest:
+def compile_manifest(inv: Invocation, console: Console, errors: list[EltError] | None = None, *,
+                     live: bool = False) -> Manifest:
     """The project compiled in memory. `errors`: as for `compile_project` (each model's render or
-    parse error is appended there instead of raised)."""
+    parse error is appended there instead of raised). `live`: the models whose render reads the
+    database are rendered again with it (`render_live_models`; their failures are warnings), for the
+    commands that show models' SQL without building them (docs)."""
     project, target = load(inv)
     for warning in project.warnings:
         console.warning(warning)
@@ -63,7 +66,25 @@ def compile_manifest(inv: Invocation, console: Console, errors: list[EltError] |
               stats.parsed, stats.parse_hits, stats.translated, stats.translation_hits)
     console.nodes = manifest.nodes
     _check_incremental(manifest)
+    if live:
+        failures: list[EltError] = []
+        render_live_models(manifest, manifest.graph.topological_order(), failures)
+        for failure in failures:
+            console.warning(f"left without SQL: {failure}")
     return manifest
+
+
+def render_live_models(manifest: Manifest, unique_ids: list[str], errors: list[EltError]) -> None:
+    """The second render of the introspective models among `unique_ids` (elt.run.introspection), as dbt
+    compiles with a connection; the target's database is opened only when a render asks it something.
+    Each failure is appended to `errors`."""
+    if not manifest.introspective.intersection(unique_ids):
+        return
+    from elt.run.introspection import render_all_live
+
+    adapter = render_all_live(manifest, lambda: open_adapter(manifest.target), unique_ids, errors)
+    if adapter is not None:
+        adapter.close()
 
 
 def _check_incremental(manifest: Manifest) -> None:

@@ -40,7 +40,7 @@ from typing import Any
 from elt.secrets import MASK, secret_finder
 
 #: Bump when the layout of entries changes.
-FORMAT = 1
+FORMAT = 2
 NO_CACHE_ENV = "ELT_NO_CACHE"
 CACHE_DIR = "cache"
 
@@ -88,7 +88,7 @@ class CompileCache:
 
     Attributes:
         header: digest of everything every entry depends on (see the module docstring).
-        renders: render key -> RenderRecord fields (sql, refs, sources, config, vars_read, inputs).
+        renders: render key -> RenderRecord fields (sql, refs, sources, config, vars_read, inputs, introspective).
         parses: parse key -> compiled SQL.
         translations: (parse key, dialect) -> SQL in that dialect.
         test_macros: names of the `test_*` macros the project's macros define (None: not known yet).

@@ -75,6 +75,11 @@ class Manifest:
     parse_keys: dict[str, str] = field(default_factory=dict, repr=False)
     #: analyses (elt.compile.analyses), by unique id: compiled (SQL in compiled_sql), not in the graph, never run.
     analyses: dict[str, Node] = field(default_factory=dict)
+    #: models whose render read the database or relation names (elt.compile.jinja_context), or inline
+    #: an ephemeral model that did: they have no compiled SQL until rendered again (elt.run.introspection).
+    introspective: set[str] = field(default_factory=set)
+    #: the renderer of the second renders (elt.compile.render), by id of the introspector they ask.
+    live_renderers: dict[int, Renderer] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
         self.queries = _Queries(self)
@@ -146,6 +151,10 @@ class Manifest:
         ephemeral): it is being compiled again."""
         self._translated.pop(unique_id, None)
         self._ephemeral_bodies.pop(unique_id, None)
+
+    def ephemeral_ancestors(self, node: Node) -> list[str]:
+        """The ephemeral models `node` reads (and inlines), directly or through others, parents first."""
+        return _ephemeral_ancestors(self, node)
 
     def use_rendered(self, rendered: RenderedModel) -> None:
         """Make a model rendered again (`elt.compile.render.render_model`, e.g. an incremental batch)
@@ -319,7 +328,8 @@ def _compile(
     engine_dialect = target.dialect if target.dialect != project.config.dialect else None
     # The models' queries are parsed (and translated) in worker processes while this one builds the
     # tests and the graph; whatever they could not do is done below, in order, as without them.
-    with _parse_in_processes(project, nodes, models, states, cache, engine_dialect) as parsing:
+    introspective = {uid for uid, state in states.items() if state.introspective}
+    with _parse_in_processes(project, nodes, models, states, cache, engine_dialect, introspective) as parsing:
         _add_tests(project, renders, nodes, states)
         heap.freeze_more()  # the tests
 
@@ -337,6 +347,11 @@ def _compile(
         done = parsing.results()
     for uid in order:
         node = nodes[uid]
+        if states[uid].introspective or introspective.intersection(_ephemeral_ancestors(manifest, node)):
+            # Its SQL is known only when rendered again with the database (elt.run.introspection).
+            manifest.introspective.add(uid)
+            manifest.render_reads[uid] = states[uid].vars_read
+            continue
         if failed and (uid in failed or failed.intersection(_ephemeral_ancestors(manifest, node))):
             continue  # its error (or its inlined ephemeral's) is already in `errors`
         if uid in done:
@@ -365,7 +380,7 @@ def _compile(
 @contextmanager
 def _parse_in_processes(
     project: Project, nodes: dict[str, Node], models: dict[str, Node], states: dict[str, RenderState],
-    cache: CompileCache | None, engine_dialect: str | None,
+    cache: CompileCache | None, engine_dialect: str | None, introspective: set[str],
 ) -> Iterator[_Parsing]:
     """Start parsing (and translating) in worker processes the models' queries the cache does not
     have, when there are many (elt.compile.fast.processes); stop the workers when the block ends.
@@ -378,8 +393,8 @@ def _parse_in_processes(
     pending: dict[str, tuple[str, str | None]] = {}
     if compile_processes.usable(len(models)):
         for uid, model in models.items():
-            if uid in ephemeral or any(parent in ephemeral for parent in model.depends_on):
-                continue  # inlining needs the ephemeral trees: parsed here
+            if uid in ephemeral or uid in introspective or any(parent in ephemeral for parent in model.depends_on):
+                continue  # inlining needs the ephemeral trees: parsed here; introspective: not parsed yet
             try:
                 sql = resolve_refs(nodes, model, states[uid].sql)
             except Exception:  # noqa: BLE001 - the serial parse reports it
@@ -457,7 +472,8 @@ def _add_tests(
 
     for uid, test in generic_tests(project, nodes, renders).items():
         nodes[uid] = test
-        states[uid] = RenderState(model_name=test.name, path=test.path, sql=test.raw_sql)
+        states[uid] = RenderState(model_name=test.name, path=test.path, sql=test.raw_sql,
+                                  introspective=test.live_call is not None)
     for test in project.singular_tests.values():
         state = renders.render(test.path, test.raw_sql, test.name)
         config = {"severity": "error", **state.config}

@@ -209,9 +209,11 @@ def build_generic_test(
     by_ref, sources = lookups or _lookups(nodes)
     deps = [spec.attached_to]
     kwargs = {k: _resolve_argument(v, by_ref, sources, spec, deps) for k, v in spec.kwargs.items()}
-    model = str(target.relation)
+    model_text = str(target.relation)
     if spec.config.get("where"):
-        model = f"(select * from {model} where {spec.config['where']}) {target.name}"
+        model_text = f"(select * from {model_text} where {spec.config['where']}) {target.name}"
+    # a relation, as dbt's macros expect (`model.name`, adapter.get_columns_in_relation(model))
+    model = _relation(target, model_text)
     if spec.column_name is not None:
         kwargs["column_name"] = spec.column_name
     state = _render_state()(model_name=name, path=spec.path)
@@ -233,6 +235,7 @@ def build_generic_test(
         test_type="generic", attached_to=spec.attached_to, column_name=spec.column_name,
         sql_by_construction=by_construction,
         failure_check=failure_check(spec.test_name, kwargs) if by_construction else None,
+        live_call=(f"test_{spec.test_name}", {"model": model, **kwargs}) if state.introspective else None,
     )
 
 
@@ -251,6 +254,14 @@ def _test_macro(renderer: Any, spec: TestSpec) -> Any:
                                    path=spec.path, line=spec.line)
             return macro
     return renderer.namespace.get(f"test_{spec.test_name}")
+
+
+def _relation(node: Node, text: str) -> Any:
+    from elt.compile.relations import JinjaRelation
+
+    assert node.relation is not None
+    kind = "view" if node.resource_type == "model" and node.materialized == "view" else "table"
+    return JinjaRelation((None, node.relation.schema, node.relation.name, kind), text=text)
 
 
 def failure_check(test: str, kwargs: dict[str, Any]) -> str | None:

@@ -82,7 +82,6 @@ class MacroNamespaces:
         for name, macros in self.packages.items():
             namespace[name] = PackageMacros(name, macros)
         namespace.setdefault(project.name, PackageMacros(project.name, self.root_macros))
-        namespace.setdefault("adapter", DispatchOnly(self))
         # packages' generic tests ask it (dbt_utils' expression_is_true): elt stores no failing rows.
         namespace.setdefault("should_store_failures", lambda: False)
 
@@ -188,6 +187,16 @@ class MacroNamespaces:
         if macro_namespace == DBT_NAMESPACE:
             return [None, DBT_NAMESPACE]
         return [None]
+
+    def dispatcher(self) -> Callable[..., Any]:
+        """`adapter.dispatch` for templates: with the Jinja context of the calling macro (pass_context),
+        so that a dispatch without a namespace searches that macro's scope."""
+        from jinja2 import pass_context
+
+        def dispatch(context: Any, macro_name: str, macro_namespace: str | None = None, packages: Any = None) -> Any:
+            return self.dispatch(context, macro_name, macro_namespace, packages)
+
+        return pass_context(dispatch)
 
     def dispatch(self, caller: Any, macro_name: str, macro_namespace: str | None = None,
                  packages: Any = None) -> Any:
@@ -299,15 +308,3 @@ def _rendering() -> str:
     state = _current.get(None)
     return f" while rendering {state.model_name!r} ({state.path})" if state is not None else ""
 
-
-class DispatchOnly:
-    """`adapter` in a template while nothing else provides one: only `adapter.dispatch`."""
-
-    def __init__(self, namespaces: MacroNamespaces) -> None:
-        from jinja2 import pass_context
-
-        def dispatch(context: Any, macro_name: str, macro_namespace: str | None = None, packages: Any = None) -> Any:
-            return namespaces.dispatch(context, macro_name, macro_namespace, packages)
-
-        # pass_context: dispatch with no namespace searches the scope of the macro calling it.
-        self.dispatch = pass_context(dispatch)

@@ -9,15 +9,19 @@ whoever rendered the model: the model file, the line written there, and a hint.
 
 from __future__ import annotations
 
+import contextlib
 import difflib
 import re
+import threading
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
+from elt.compile.jinja_context import Introspector, Live
+from elt.compile.relations import Parts
 from elt.compile.sqlmap import source_line
 from elt.compile.templating import PLACEHOLDER_RE, THIS, RenderState
-from elt.errors import EltError, GraphError, ProjectError, SqlError
+from elt.errors import EltError, GraphError, ProjectError, SqlError, TemplateError
 from elt.nodes import Node
 
 if TYPE_CHECKING:
@@ -25,9 +29,11 @@ if TYPE_CHECKING:
     from sqlglot import exp
 
     from elt.compile.compiler import Manifest
+    from elt.compile.templating import Renderer
 
 #: What an ephemeral model's ref resolves to: the CTE it is inlined as.
 EPHEMERAL_PREFIX = "__elt_ephemeral_"
+_LIVE_RENDERERS = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -40,12 +46,15 @@ class Overrides:
         ref: what `ref('name')` and `this` (name `THIS`) resolve to, instead of the relations of the
             manifest; may raise an `EltError` for an input it does not have (unit tests' given rows).
         source: what `source('source', 'table')` renders as, instead of the source's relation.
+        introspector: the database, for the second render of an introspective model
+            (elt.compile.jinja_context): `execute` is true and relations have their names.
     """
 
     vars: Mapping[str, Any] = field(default_factory=dict)
     is_incremental: bool = False
     ref: Callable[[str], str] | None = None
     source: Callable[[str, str], str] | None = None
+    introspector: Introspector | None = None
 
 
 @dataclass
@@ -82,26 +91,86 @@ def render_model(manifest: Manifest, node: Node, overrides: Overrides | None = N
         TemplateError, GraphError: the render failed (unknown ref or source, with a did-you-mean hint).
         SqlError, ProjectError: not one SELECT query in the project dialect (at the model file's line).
     """
-    from elt.compile.namespaces import node_packages
-    from elt.compile.templating import Renderer
-
     overrides = overrides or Overrides()
-    project = manifest.project
-    refable = {n.name for n in manifest.nodes.values() if n.resource_type in ("model", "seed")}
-    sources = {f"{n.source_name}.{n.name}": n for n in manifest.nodes.values() if n.resource_type == "source"}
-    config = replace(project.config, vars={**project.config.vars, **overrides.vars})
-    renderer = Renderer(config, manifest.target, [(m.rel_path, m.text) for m in project.macros],
-                        overrides.source or source_lookup(sources),
-                        (lambda name: None) if overrides.ref else ref_check(refable, project.models))
-    renderer.namespace["is_incremental"] = lambda: overrides.is_incremental
-    renderer.macro_namespaces.node_packages = node_packages(project)
-    state = renderer.render(node.path, node.raw_sql, node.name)
+    introspector = overrides.introspector
+    # The second renders of a run share one renderer (its macros compiled once) when nothing else
+    # differs from the compile's render.
+    shared = introspector is not None and overrides == Overrides(introspector=introspector)
+    with _LIVE_RENDERERS if shared else contextlib.nullcontext():  # made once, by the first worker thread
+        renderer = _renderer(manifest, node, overrides, shared)
+    if node.live_call is not None and introspector is not None:  # a generic test: its macro called again
+        macro, arguments = node.live_call
+        state = RenderState(model_name=node.name, path=node.path)
+        state.sql = renderer.call(renderer.namespace[macro], state, **arguments)
+    else:
+        state = renderer.render(node.path, node.raw_sql, node.name)
+    if introspector is not None:
+        _check_refs_known(manifest, node, state)
+    elif state.introspective:
+        # Its SQL here would be the compile's, made from empty answers.
+        raise TemplateError(f"{node.resource_type} {node.name!r} reads the database while it is rendered (execute, "
+                            "run_query, statement, adapter.*, or the parts of a relation): it cannot be rendered "
+                            "without it here", path=node.path,
+                            hint="unit tests cannot give such a model its inputs; check it with a data test")
     resolve = overrides.ref
     if resolve is not None:
         sql = PLACEHOLDER_RE.sub(lambda match: resolve(match.group(1)), state.sql)
     else:
         sql = resolve_refs(manifest.nodes, node, state.sql)
     return RenderedModel(node, state, sql, parse_model_sql(node, sql, manifest.dialect), manifest.dialect)
+
+
+def _renderer(manifest: Manifest, node: Node, overrides: Overrides, shared: bool) -> Renderer:
+    """The renderer for `render_model`: made for `overrides`, or the one the second renders share."""
+    from elt.compile.namespaces import node_packages
+    from elt.compile.templating import Renderer
+
+    project = manifest.project
+    introspector = overrides.introspector
+    renderer = manifest.live_renderers.get(id(introspector)) if shared else None
+    if renderer is None:
+        refable = {n.name for n in manifest.nodes.values() if n.resource_type in ("model", "seed")}
+        sources = {f"{n.source_name}.{n.name}": n for n in manifest.nodes.values() if n.resource_type == "source"}
+        config = replace(project.config, vars={**project.config.vars, **overrides.vars})
+        live = None
+        if introspector is not None:
+            by_path = {n.path: n for n in manifest.nodes.values() if n.resource_type in ("model", "test")}
+            by_path[node.path] = node
+            live = Live(introspector, lambda name, path: relation_parts(manifest.nodes, by_path[path], name),
+                        lambda text, path: resolve_refs(manifest.nodes, by_path[path], text))
+        renderer = Renderer(config, manifest.target, [(m.rel_path, m.text) for m in project.macros],
+                            overrides.source or source_lookup(sources),
+                            (lambda name: None) if overrides.ref else ref_check(refable, project.models), live)
+        renderer.namespace["is_incremental"] = lambda: overrides.is_incremental
+        renderer.macro_namespaces.node_packages = node_packages(project)
+        if shared:
+            manifest.live_renderers[id(introspector)] = renderer
+    return renderer
+
+
+def relation_parts(nodes: Mapping[str, Node], model: Node, name: str) -> Parts:
+    """The parts of the relation `ref(name)` (or `this`, name THIS) names in `model`'s render:
+    (database, schema, identifier, type); an ephemeral model's is the CTE it is inlined as."""
+    node = model if name == THIS else by_name(nodes, name)
+    if node.relation is None:
+        return None, None, EPHEMERAL_PREFIX + node.name, "cte"
+    kind = "view" if node.resource_type == "model" and node.materialized == "view" else "table"
+    return None, node.relation.schema, node.relation.name, kind
+
+
+def _check_refs_known(manifest: Manifest, node: Node, state: RenderState) -> None:
+    """A ref made only in the second render (under `{% if execute %}`) was not in the DAG: what it
+    names may not be built yet."""
+    for name in state.refs:
+        try:
+            uid = by_name(manifest.nodes, name).unique_id
+        except KeyError:
+            continue  # the ref check reported it
+        if uid not in node.depends_on:
+            raise GraphError(f"ref({name!r}) is made only when `execute` is true: elt did not know {node.name!r} "
+                             "reads it when ordering the models", path=node.path,
+                             hint=f"make the ref outside `{{% if execute %}}` too, e.g. a comment "
+                                  f"-- depends_on: {{{{ ref('{name}') }}}}")
 
 
 def source_lookup(sources: Mapping[str, Node]) -> Callable[[str, str], str]:

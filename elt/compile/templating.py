@@ -23,6 +23,8 @@ from typing import TYPE_CHECKING, Any
 
 from elt.compile import context_names, dbt_namespace
 from elt.compile.fast.plain_templates import default_syntax, evaluate, scan_plain, tree_pieces
+from elt.compile.jinja_context import JinjaContext, Live, MacroReturn, enable_return, undefined_class
+from elt.compile.relations import JinjaRelation
 from elt.errors import EltError, TemplateError
 from elt.project.config import ENV_READS, ProjectConfig, TargetConfig, env_var
 from elt.project.hooks import merge_config
@@ -55,6 +57,11 @@ class RenderState:
     inputs: dict[str, Any] = field(default_factory=dict)
     #: the rendered SQL (placeholders not yet resolved).
     sql: str = ""
+    #: the render read the database or a relation's name (elt.compile.jinja_context): the model is
+    #: rendered again once those are known.
+    introspective: bool = False
+    #: `{% call statement('name') %}` results, for `load_result('name')` (not cached).
+    results: dict[str, Any] = field(default_factory=dict)
 
 
 _current: contextvars.ContextVar[RenderState] = contextvars.ContextVar("elt_render_state")
@@ -88,16 +95,6 @@ class TargetInfo:
         return self.name
 
 
-class ThisRelation:
-    """`{{ this }}`: renders as a placeholder for the model's own relation."""
-
-    def __str__(self) -> str:
-        return REF_PLACEHOLDER % THIS
-
-    def __html__(self) -> str:  # pragma: no cover - autoescape is off; kept for safety
-        return str(self)
-
-
 class Renderer:
     """Renders model SQL with the project's macros in scope.
 
@@ -108,6 +105,7 @@ class Renderer:
         source_lookup: called as source_lookup(source_name, table_name) -> relation name; raises
             GraphError for an unknown source.
         ref_check: called with each ref()'d name; raises GraphError for an unknown one.
+        live: for the second render of an introspective model (elt.compile.jinja_context), else None.
     """
 
     def __init__(
@@ -117,13 +115,17 @@ class Renderer:
         macros: list[tuple[str, str]],
         source_lookup: Callable[[str, str], str],
         ref_check: Callable[[str], None],
+        live: Live | None = None,
     ) -> None:
         import jinja2
 
+        from elt.compile.render import EPHEMERAL_PREFIX
+
         self._project = project
         self._templates: dict[str, str] = dict(macros)
+        self._context = JinjaContext(_current.get, project.dialect, target.type, live, EPHEMERAL_PREFIX)
         self.env = jinja2.Environment(
-            undefined=jinja2.StrictUndefined,
+            undefined=undefined_class(self._context.lenient),
             keep_trailing_newline=True,
             autoescape=False,
             loader=jinja2.FunctionLoader(self._load),
@@ -137,10 +139,12 @@ class Renderer:
         self._source_lookup = source_lookup
         self._ref_check = ref_check
         self.namespace: dict[str, Any] = dict(self.env.globals)
+        self.namespace.update(self._context.names())
         self.namespace.update(
             ref=self._ref, source=self._source, config=_config, var=_Var(self._var, project.vars),
             env_var=self._env_var,
-            is_incremental=lambda: False, this=ThisRelation(), target=TargetInfo(target),
+            is_incremental=lambda: False, this=self._context.relation(THIS, REF_PLACEHOLDER % THIS),
+            target=TargetInfo(target),
             project_name=project.name, **context_names.names(_record_read),
             before_begin=_hook_outside_transaction, after_commit=_hook_outside_transaction,
         )
@@ -149,6 +153,7 @@ class Renderer:
         from elt.compile.namespaces import MacroNamespaces
 
         self.macro_namespaces = MacroNamespaces(project, self.namespace)  # packages' macros, adapter.dispatch
+        self._context.adapter.use_dispatch(self.macro_namespaces.dispatcher())
         from elt.compile.datatests import BUILTIN_PATH, BUILTIN_TESTS, as_macros
 
         # `{% test %}` blocks are macros named test_<name>; built-in tests and dbt's cross-database
@@ -191,6 +196,7 @@ class Renderer:
                         path=rel_path,
                     )
                 self.macro_files[key] = rel_path
+                enable_return(value)  # `{{ return(x) }}` gives x to the caller
                 self.macro_namespaces.add(package, name, value)
 
     def _shipped_module(self, name: str, text: str) -> Any:
@@ -223,10 +229,14 @@ class Renderer:
             template = self._template(rel_path)
             state.sql = template.render(self.macro_namespaces.scope(rel_path)[1])
         except EltError as exc:
-            _locate(exc, rel_path)
+            _locate(exc, rel_path, model_name)
             raise
-        except Exception as exc:  # noqa: BLE001 - Jinja and macro code raise anything
-            raise _as_template_error(exc, rel_path) from None
+        except MacroReturn:
+            raise TemplateError("return() is called outside a macro", path=rel_path,
+                                hint="return() gives a value to a macro's caller; in a model, write the SQL") from None
+        except Exception as exc:  # Jinja and macro code raise anything
+            # chained: --debug shows where in the macro it was raised
+            raise _in_model(_as_template_error(exc, rel_path), rel_path, model_name) from exc
         finally:
             _current.reset(token)
             del self._templates[rel_path]
@@ -307,7 +317,7 @@ class Renderer:
 
     # -- context callables that need the renderer ----------------------------------------------
 
-    def _ref(self, name: str, *extra: str) -> str:
+    def _ref(self, name: str, *extra: str) -> JinjaRelation:
         # dbt's two-argument form ref('package', 'model'): the package must be the project or an
         # installed one; model names are unique across them, so the name alone finds the model.
         if extra:
@@ -317,14 +327,15 @@ class Renderer:
             raise TemplateError(f"ref() takes a model name string, got {name!r}")
         self._ref_check(name)
         _current.get().refs.append(name)
-        return REF_PLACEHOLDER % name
+        return self._context.relation(name, REF_PLACEHOLDER % name)
 
-    def _source(self, source_name: str, table_name: str) -> str:
+    def _source(self, source_name: str, table_name: str) -> JinjaRelation:
         state = _current.get()
         state.sources.append((source_name, table_name))
         relation = self._source_lookup(source_name, table_name)
         state.inputs[f"source:{source_name}.{table_name}"] = relation
-        return relation
+        schema, _, identifier = relation.rpartition(".")
+        return JinjaRelation((None, schema or None, identifier, "table"), text=relation)
 
     def _var(self, name: str, default: Any = _MISSING) -> Any:
         if name in self._project.vars:
@@ -410,11 +421,17 @@ def _template_line(exc: BaseException, rel_path: str) -> tuple[str, int | None]:
     return found
 
 
-def _locate(exc: EltError, rel_path: str) -> None:
+def _locate(exc: EltError, rel_path: str, model_name: str) -> None:
     if exc.path is None:
         exc.path, exc.line = _template_line(exc, rel_path)
-        if exc.path != rel_path:
-            exc.message += f" (in a macro called from {rel_path})"
+        _in_model(exc, rel_path, model_name)
+
+
+def _in_model(exc: EltError, rel_path: str, model_name: str) -> EltError:
+    """An error located in a macro file also names the model being rendered."""
+    if exc.path != rel_path and "(in a macro called from " not in exc.message:
+        exc.message += f" (in a macro called from {model_name!r}, {rel_path})"
+    return exc
 
 
 def _as_template_error(exc: BaseException, rel_path: str) -> TemplateError:

@@ -37,7 +37,7 @@ def docs_graph(project_dir: Path | None, profiles_dir: Path | None, target: str 
 
     inv = make_invocation(project_dir, profiles_dir, target, vars_, debug, select, exclude)
     console = Console()
-    manifest = compile_manifest(inv, console)
+    manifest = compile_manifest(inv, console, live=True)
     selected = select_nodes(manifest, inv, console, {"model", "seed", "source"})
     if columns:
         from elt.docs.column_graph import render_column_graph
@@ -72,7 +72,7 @@ def docs_lineage(project_dir: Path | None, profiles_dir: Path | None, target: st
     from elt.report.console import Console
 
     inv = make_invocation(project_dir, profiles_dir, target, vars_, debug)
-    manifest = compile_manifest(inv, Console())
+    manifest = compile_manifest(inv, Console(), live=True)
     wanted = resolve_target(manifest, target_spec)
     scope = None if downstream else [wanted.unique_id]
     lineage = compute_lineage(manifest, scope)
@@ -107,7 +107,7 @@ def docs_generate(project_dir: Path | None, profiles_dir: Path | None, target: s
 
     inv = make_invocation(project_dir, profiles_dir, target, vars_, debug)
     console = Console()
-    manifest = compile_manifest(inv, console)
+    manifest = compile_manifest(inv, console, live=True)
     from elt.docs.lineage import compute_lineage
     from elt.report.artifacts import write_manifest
 

@@ -15,6 +15,7 @@ from elt.errors import ProjectError
 
 if TYPE_CHECKING:
     from elt.compile.compiler import Manifest
+    from elt.compile.jinja_context import Introspector
 
 
 def intervals(start: str, end: str, batch_size: str | None) -> list[tuple[str, str]]:
@@ -43,14 +44,15 @@ def intervals(start: str, end: str, batch_size: str | None) -> list[tuple[str, s
 
 
 def render_incremental(manifest: Manifest, unique_id: str, extra_vars: Mapping[str, Any] | None = None, *,
-                       incremental: bool = True) -> None:
+                       incremental: bool = True, introspector: Introspector | None = None) -> None:
     """Render a model again with `is_incremental()` = `incremental` and `extra_vars`, replacing its
-    compiled SQL in the manifest.
+    compiled SQL in the manifest; `introspector`: the database, for a model whose render reads it
+    (elt.compile.jinja_context).
 
     Raises:
         TemplateError, GraphError, SqlError: as the compile would, at the line of the model file.
     """
     from elt.compile.render import Overrides, render_model
 
-    overrides = Overrides(vars=dict(extra_vars or {}), is_incremental=incremental)
+    overrides = Overrides(vars=dict(extra_vars or {}), is_incremental=incremental, introspector=introspector)
     manifest.use_rendered(render_model(manifest, manifest.nodes[unique_id], overrides))

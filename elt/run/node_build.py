@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from elt.cli.invocation import Invocation
     from elt.run.catalog_types import CatalogTypes
     from elt.run.hooks import HookRunner
+    from elt.run.introspection import AdapterIntrospector
     from elt.run.test_batches import TestBatches
 
 
@@ -55,13 +56,23 @@ def node_worker(manifest: Manifest, adapter: Adapter, sql: dict[str, str], conso
     from elt.run.hooks import HookRunner
 
     hooks = hooks or HookRunner(manifest, adapter, full_refresh=inv.full_refresh)
+    from elt.run.introspection import AdapterIntrospector
 
     target_dir = manifest.project.config.target_dir
     mask_text = masker()  # the environment read once, not per node
     defaults = manifest.target.settings
     catalog = CatalogTypes(adapter) if adapter.dialect != manifest.dialect else None
+    # Models whose SQL depends on the database (elt.compile.jinja_context) are rendered again here,
+    # once what they read is built.
+    introspector = AdapterIntrospector(adapter, manifest.dialect)
 
     def engine_sql(node: Node) -> str:
+        if node.unique_id in manifest.introspective:
+            from elt.run.introspection import render_live
+
+            render_live(manifest, node, introspector)
+            if catalog is None:
+                return manifest.sql_for(node.unique_id, adapter.dialect)
         if catalog is None or node.resource_type not in ("model", "test"):
             return sql.get(node.unique_id, "")
         relations = catalog.relations_read(manifest, node)
@@ -74,7 +85,7 @@ def node_worker(manifest: Manifest, adapter: Adapter, sql: dict[str, str], conso
                                  or _build_node(manifest, adapter, node, engine_sql(node), statements))
         if node.materialized == "incremental":
             return _with_retries(node, lambda statements: _build_incremental(
-                manifest, adapter, node, inv, statements, catalog))
+                manifest, adapter, node, inv, statements, catalog, introspector))
         return _with_retries(node, lambda statements: _build_node(manifest, adapter, node, engine_sql(node),
                                                                   statements))
 
@@ -97,7 +108,9 @@ def node_worker(manifest: Manifest, adapter: Adapter, sql: dict[str, str], conso
                         console.retrying(uid, attempt, retries, wait, exc.message)
                         time.sleep(wait)
                         continue
-                    result = NodeResult(uid, "error", str(exc), statements=statements)
+                    # an error raised by Python code in a macro keeps its traceback, for --debug
+                    cause = traceback.format_exc() if exc.__cause__ is not None else None
+                    result = NodeResult(uid, "error", str(exc), statements=statements, traceback=cause)
                 except Exception as exc:  # noqa: BLE001 - a bug; keep the traceback for --debug
                     result = NodeResult(uid, "error", f"internal error: {type(exc).__name__}: {exc}",
                                         statements=statements, traceback=traceback.format_exc())
@@ -165,10 +178,14 @@ def _build_node(manifest: Manifest, adapter: Adapter, node: Node, sql: str, stat
 
 
 def _build_incremental(manifest: Manifest, adapter: Adapter, node: Node, inv: Invocation,
-                       statements: list[str], catalog: CatalogTypes | None = None) -> NodeResult:
+                       statements: list[str], catalog: CatalogTypes | None = None,
+                       introspector: AdapterIntrospector | None = None) -> NodeResult:
     """Load an incremental model, once or (backfill with batch_size) once per interval."""
     from elt.materializations.incremental import build_incremental
     from elt.materializations.incremental_render import intervals, render_incremental
+    from elt.run.introspection import render_live
+
+    live = introspector if node.unique_id in manifest.introspective else None
 
     assert node.relation is not None
     batch_size = node.config.get("batch_size")
@@ -181,7 +198,10 @@ def _build_incremental(manifest: Manifest, adapter: Adapter, node: Node, inv: In
         exists = adapter.relation_kind(node.relation) == "table"
         extra = {"start": batch[0], "end": batch[1]} if batch else {}
         if (exists and not full_refresh) or batch:
-            render_incremental(manifest, node.unique_id, extra, incremental=exists and not full_refresh)
+            render_incremental(manifest, node.unique_id, extra, incremental=exists and not full_refresh,
+                               introspector=live)
+        elif live is not None:
+            render_live(manifest, node, live)
         relations = catalog.relations_read(manifest, node) if catalog is not None else None
         query = manifest.sql_for(node.unique_id, adapter.dialect, relations=relations)
         outcomes.append(build_incremental(adapter, node, query, full_refresh=full_refresh))

@@ -59,7 +59,7 @@ def test_raise_compiler_error_names_the_file_line_and_model(project) -> None:
                     "models/marts/a.sql": "select\n{{ check(-1) }} as x"})
     result = proj.elt("compile")
     assert result.exit_code == 2
-    assert "macros/m.sql:3: x must not be negative (in a macro called from models/marts/a.sql)" in result.stderr
+    assert "macros/m.sql:3: x must not be negative (in a macro called from 'a', models/marts/a.sql)" in result.stderr
 
 
 def test_flags_follow_the_command_through_the_cache(project) -> None:

@@ -181,7 +181,7 @@ def test_a_secret_in_a_macro_called_from_a_model_is_refused(project, monkeypatch
     result = proj.elt("run")
     assert result.exit_code == 2
     assert "macros/keys.sql:2: env_var('ELT_SECRET_KEY'): secret environment variables" in result.stderr
-    assert "(in a macro called from models/marts/leak.sql)" in result.stderr
+    assert "(in a macro called from 'leak', models/marts/leak.sql)" in result.stderr
     assert "s3cr3t-value" not in result.output
 
 

@@ -78,4 +78,4 @@ def test_an_error_in_a_macro_the_model_calls_names_the_model(tmp_path: Path) -> 
     with pytest.raises(TemplateError) as info:
         _render(tmp_path, "hive", "select {{ shift('d') }}", macros)
     assert (info.value.path, info.value.line) == ("macros/m.sql", 2)
-    assert "called from models/m.sql" in info.value.message
+    assert "called from 'm', models/m.sql" in info.value.message

@@ -103,7 +103,7 @@ def render_all(renderer: Any, tasks: Sequence[tuple[str, str, str]]) -> dict[str
     """Render each task (name, relative path, text) with `renderer` in worker processes.
 
     Returns:
-        name -> (sql, refs, sources, config, vars_read, inputs) for the renders that succeeded; the
+        name -> (sql, refs, sources, config, vars_read, inputs, introspective) for the renders that succeeded; the
         caller renders the others itself (and so raises their errors, in order).
     """
     global _RENDERER
@@ -120,7 +120,8 @@ def _render(task: tuple[str, str, str]) -> tuple[str, tuple[Any, ...] | None]:
         state = _RENDERER.render(rel_path, text, name)
     except Exception:  # noqa: BLE001 - rendered again by the compiler, which reports the error
         return name, None
-    return name, (state.sql, state.refs, state.sources, state.config, state.vars_read, state.inputs)
+    return name, (state.sql, state.refs, state.sources, state.config, state.vars_read, state.inputs,
+                  state.introspective)
 
 
 def _pool_map(function: Any, tasks: Sequence[Any]) -> list[Any]:

@@ -58,7 +58,8 @@ class CachedRenderer:
         record = self._prefetched.pop(key, None)
         if record is not None:
             state = RenderState(model_name=name, path=rel_path)
-            state.sql, state.refs, state.sources, state.config, state.vars_read, state.inputs = record
+            (state.sql, state.refs, state.sources, state.config, state.vars_read, state.inputs,
+             state.introspective) = record
         else:
             state = self.renderer.render(rel_path, text, name)
         self._stats.rendered += 1
@@ -114,10 +115,10 @@ class CachedRenderer:
         entry = self._cache.render(key)
         if entry is None:
             return None
-        sql, refs, sources, config, vars_read, inputs = entry
+        sql, refs, sources, config, vars_read, inputs, introspective = entry
         if not self._still_holds(refs, inputs):
             return None
-        state.sql, state.refs, state.sources = sql, list(refs), list(sources)
+        state.sql, state.refs, state.sources, state.introspective = sql, list(refs), list(sources), introspective
         state.config, state.vars_read, state.inputs = dict(config), dict(vars_read), dict(inputs)
         return state
 
@@ -145,7 +146,7 @@ class CachedRenderer:
     def _store(self, key: str, state: RenderState) -> None:
         if self._cache is not None:
             self._cache.put_render(key, (state.sql, list(state.refs), list(state.sources), dict(state.config),
-                                         dict(state.vars_read), dict(state.inputs)))
+                                         dict(state.vars_read), dict(state.inputs), state.introspective))
 
 
 class _TestMacros:
