@@ -78,8 +78,8 @@ class Manifest:
     #: models whose render read the database or relation names (elt.compile.jinja_context), or inline
     #: an ephemeral model that did: they have no compiled SQL until rendered again (elt.run.introspection).
     introspective: set[str] = field(default_factory=set)
-    #: the renderer of the second renders (elt.compile.render), by id of the introspector they ask.
-    live_renderers: dict[int, Renderer] = field(default_factory=dict, repr=False)
+    #: the renderers of the second renders (elt.compile.render), by (id of the introspector, worker thread).
+    live_renderers: dict[tuple[int, int], Renderer] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
         self.queries = _Queries(self)

@@ -235,8 +235,18 @@ def build_generic_test(
         test_type="generic", attached_to=spec.attached_to, column_name=spec.column_name,
         sql_by_construction=by_construction,
         failure_check=failure_check(spec.test_name, kwargs) if by_construction else None,
-        live_call=(f"test_{spec.test_name}", {"model": model, **kwargs}) if state.introspective else None,
+        live_call=(_macro_key(renderer, spec), {"model": model, **kwargs}) if state.introspective else None,
     )
+
+
+def _macro_key(renderer: Any, spec: TestSpec) -> str:
+    """How `_test_macro` found the test's macro, for the second render of an introspective test:
+    `<package>.test_<name>` for a package's, else `test_<name>`."""
+    from elt.compile.namespaces import PackageMacros
+
+    if spec.package is not None and isinstance(renderer.namespace.get(spec.package), PackageMacros):
+        return f"{spec.package}.test_{spec.test_name}"
+    return f"test_{spec.test_name}"
 
 
 def _test_macro(renderer: Any, spec: TestSpec) -> Any:

@@ -19,6 +19,7 @@ from __future__ import annotations
 import contextlib
 import difflib
 import re
+import threading
 from collections import ChainMap
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -75,6 +76,7 @@ class MacroNamespaces:
         #: package -> macro name -> the file defining it, for the files not compiled yet.
         self._pending: dict[str, dict[str, str]] = {name: {} for name in self.packages}
         self._loader: Callable[[str], None] | None = None
+        self._loading = threading.RLock()  # a file's macros may look up another file's while it is compiled
         self._scopes: dict[str, ChainMap[str, Any]] = {}
         self._lenient: Any = None
         #: model or seed name -> its package (None: the project's), for ref(package, name); set by the compiler.
@@ -111,15 +113,18 @@ class MacroNamespaces:
         return True
 
     def _load(self, package: str, name: str) -> bool:
-        """Compile the package file defining `name`, if one does; whether it did."""
-        pending = self._pending[package]
-        rel_path = pending.get(name)
-        if rel_path is None or self._loader is None:
-            return False
-        for other in [n for n, path in pending.items() if path == rel_path]:
-            del pending[other]
-        self._loader(rel_path)
-        return True
+        """Compile the package file defining `name`, if one does; whether it did. Under a lock: the second
+        renders of a run share a renderer across worker threads, and a thread must not find a macro gone
+        from `pending` while another is still compiling its file."""
+        with self._loading:
+            pending = self._pending[package]
+            rel_path = pending.get(name)
+            if rel_path is None or self._loader is None:
+                return False
+            for other in [n for n, path in pending.items() if path == rel_path]:
+                del pending[other]
+            self._loader(rel_path)
+            return True
 
     def environment(self, env: Any, rel_path: str) -> Any:
         """The Jinja environment a file is compiled in: the project's own files keep `env` (strict: an
@@ -278,7 +283,11 @@ class _LazyMacros(dict[str, Any]):
     def __contains__(self, key: object) -> bool:
         if dict.__contains__(self, key):
             return True
-        return isinstance(key, str) and self._namespaces._load(self._package, key) and dict.__contains__(self, key)
+        if not isinstance(key, str):
+            return False
+        # Loaded here, or by another thread of the run meanwhile (_load waits for it): either way in self now.
+        self._namespaces._load(self._package, key)
+        return dict.__contains__(self, key)
 
     def __getitem__(self, key: str) -> Any:
         if key not in self:

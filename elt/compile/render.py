@@ -100,8 +100,10 @@ def render_model(manifest: Manifest, node: Node, overrides: Overrides | None = N
         renderer = _renderer(manifest, node, overrides, shared)
     if node.live_call is not None and introspector is not None:  # a generic test: its macro called again
         macro, arguments = node.live_call
+        package, _, name = macro.rpartition(".")  # a package's test: <package>.test_<name>
         state = RenderState(model_name=node.name, path=node.path)
-        state.sql = renderer.call(renderer.namespace[macro], state, **arguments)
+        state.sql = renderer.call(renderer.namespace[package].get(name) if package else renderer.namespace[name],
+                                  state, **arguments)
     else:
         state = renderer.render(node.path, node.raw_sql, node.name)
     if introspector is not None:
@@ -127,7 +129,10 @@ def _renderer(manifest: Manifest, node: Node, overrides: Overrides, shared: bool
 
     project = manifest.project
     introspector = overrides.introspector
-    renderer = manifest.live_renderers.get(id(introspector)) if shared else None
+    # One per worker thread: a renderer's Jinja state (macro files compiled on first use, by packages and
+    # dbt's shipped macros) is not safe to share between threads.
+    key = (id(introspector), threading.get_ident())
+    renderer = manifest.live_renderers.get(key) if shared else None
     if renderer is None:
         refable = {n.name for n in manifest.nodes.values() if n.resource_type in ("model", "seed")}
         sources = {f"{n.source_name}.{n.name}": n for n in manifest.nodes.values() if n.resource_type == "source"}
@@ -144,7 +149,7 @@ def _renderer(manifest: Manifest, node: Node, overrides: Overrides, shared: bool
         renderer.namespace["is_incremental"] = lambda: overrides.is_incremental
         renderer.macro_namespaces.node_packages = node_packages(project)
         if shared:
-            manifest.live_renderers[id(introspector)] = renderer
+            manifest.live_renderers[key] = renderer
     return renderer
 
 

@@ -339,3 +339,39 @@ def test_hub_package_newest_version_in_range_from_a_hub(project, tmp_path):
         assert (proj.root / "dbt_packages" / "shared").is_dir()  # a failed elt deps keeps what was installed
     finally:
         server.shutdown()
+
+
+#: A package whose macros read the database: models and a generic test rendered again at build time.
+INTROSPECTING_PACKAGE = {
+    **PACKAGE,
+    "macros/columns.sql": """\
+        {% macro column_list(relation) %}
+        {%- set names = [] -%}
+        {%- for column in adapter.get_columns_in_relation(relation) -%}{% do names.append(column.name) %}{%- endfor -%}
+        {{ return(names | join(', ') if names else '*') }}
+        {% endmacro %}
+        """,
+    "tests/generic/has_columns.sql": """\
+        {% test has_columns(model, count) %}
+        {%- set found = adapter.get_columns_in_relation(model) | length -%}
+        select 1 as wrong where {{ found }} <> {{ count }} and {{ execute }}
+        {% endtest %}
+        """,
+}
+
+
+def test_package_macros_in_second_renders_on_several_threads(project, tmp_path):
+    """The second renders (at build time) of many models calling one package's macros, on four worker
+    threads, each finding the macros (its file is compiled on first use), and a package's generic test
+    that reads the database is called again from its package."""
+    _write_package(tmp_path, INTROSPECTING_PACKAGE)
+    models = {f"models/marts/copy_{i}.sql": "select {{ shared.column_list(ref('pkg_numbers')) }} "
+                                             "from {{ ref('pkg_numbers') }}\n" for i in range(12)}
+    tests = "models:\n  - name: copy_0\n    data_tests:\n      - shared.has_columns: {count: 1}\n"
+    proj = project({"packages.yml": PACKAGES_YML, **models, "models/marts/schema.yml": tests})
+    assert proj.elt("deps").exit_code == 0
+    for _ in range(2):  # a race shows on some runs only: two runs, each from a fresh compile
+        result = proj.elt("build", env={"ELT_NO_CACHE": "1"})
+        assert result.exit_code == 0, result.output
+        assert "PASS test has_columns_copy_0" in result.stdout
+    assert proj.query("select * from gold.copy_11 order by n") == [(1,), (2,)]
