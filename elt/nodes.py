@@ -32,6 +32,10 @@ MODEL_CONFIG_KEYS: dict[str, str] = {
     "threads": "not used per model; accepted for dbt compatibility",
     "retries": "times to rebuild after a transient engine error (default: the profile's, else 0)",
     "retry_delay": "seconds before the first retry, doubled each time (default: the profile's, else 5)",
+    "database": "the database (DuckDB: catalog) of the relation: only the target's (Hive has none)",
+    "pre_hook": "SQL statement(s) run before the model is built (dbt's pre-hook)",
+    "post_hook": "SQL statement(s) run after the model is built (dbt's post-hook)",
+    "full_refresh": "incremental: true always rebuilds, false never (even with --full-refresh); default: the flag",
     # Incremental models.
     "incremental_strategy": "append | insert_overwrite (default with partition_by) | merge",
     "unique_key": "merge: column(s) identifying a row",
@@ -68,6 +72,8 @@ SEED_CONFIG_KEYS: dict[str, str] = {
     "enabled": "false leaves the seed out of the project",
     "column_types": "mapping column -> type, overriding the inferred types",
     "delimiter": "CSV field delimiter (default ',')",
+    "database": "the database (DuckDB: catalog) of the table: only the target's (Hive has none)",
+    "full_refresh": "accepted: a seed is always loaded anew",
     "description": "what the seed holds",
 }
 

@@ -39,6 +39,7 @@ from elt.compile.templating import RenderState
 from elt.errors import EltError, GraphError, ProjectError, SqlError
 from elt.nodes import IDENTIFIER, MATERIALIZATIONS, MODEL_CONFIG_KEYS, TEST_CONFIG_KEYS, Node, Relation
 from elt.project.config import TargetConfig
+from elt.project.config_keys import sort_config
 from elt.project.loader import Project
 
 if TYPE_CHECKING:
@@ -276,7 +277,7 @@ def _compile(
             continue
         try:
             state = renders.render(model.path, model.raw_sql, name)
-            model.config = _effective_config(model, state)
+            model.config = _effective_config(model, state, project)
         except EltError as exc:
             if errors is None:
                 raise
@@ -452,12 +453,10 @@ def _add_tests(
         states[uid] = RenderState(model_name=test.name, path=test.path, sql=test.raw_sql)
     for test in project.singular_tests.values():
         state = renders.render(test.path, test.raw_sql, test.name)
-        config = {"severity": "error", **state.config}
-        unknown = sorted(set(config) - set(TEST_CONFIG_KEYS))
-        if unknown:
-            raise ProjectError(f"unknown config key(s) {', '.join(unknown)} for test {test.name!r}",
-                               path=test.path, line=line_of_call(test.raw_sql, "config"),
-                               hint=f"valid keys: {', '.join(sorted(TEST_CONFIG_KEYS))}")
+        line = line_of_call(test.raw_sql, "config")
+        config = {"severity": "error", **sort_config(state.config, TEST_CONFIG_KEYS, f"{test.path}:{line or 1}",
+                                                     project.ignored_config, path=test.path, line=line,
+                                                     kind=f"test {test.name!r}")}
         if config.get("enabled", True) is False:
             continue
         config["tags"] = list(config.get("tags") or [])
@@ -485,15 +484,13 @@ def _ensure_ref_targets_enabled(
             )
 
 
-def _effective_config(model: Node, state: RenderState) -> dict[str, Any]:
-    config = {**model.config, **state.config}
-    unknown = sorted(set(config) - set(MODEL_CONFIG_KEYS))
-    if unknown:
-        raise ProjectError(
-            f"unknown config key(s) {', '.join(unknown)} for model {model.name!r}",
-            path=model.path, line=line_of_call(model.raw_sql, "config"),
-            hint=f"valid keys: {', '.join(sorted(MODEL_CONFIG_KEYS))}",
-        )
+def _effective_config(model: Node, state: RenderState, project: Project) -> dict[str, Any]:
+    own = state.config
+    if any(key not in MODEL_CONFIG_KEYS for key in own):  # dbt's spellings, ignored and refused keys
+        line = line_of_call(model.raw_sql, "config")
+        own = sort_config(own, MODEL_CONFIG_KEYS, f"{model.path}:{line or 1}", project.ignored_config,
+                          path=model.path, line=line, kind=f"model {model.name!r}")
+    config = {**model.config, **own}
     materialized = config.setdefault("materialized", "view")
     if materialized not in MATERIALIZATIONS:
         raise ProjectError(

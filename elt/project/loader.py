@@ -26,6 +26,7 @@ from elt.nodes import (
     Relation,
 )
 from elt.project.config import ProjectConfig, load_project_config
+from elt.project.config_keys import ALIASES, IGNORED, IgnoredKeys, sort_config
 from elt.project.fast_yaml import fast_safe_load
 from elt.project.yamlfile import load_yaml
 
@@ -91,23 +92,28 @@ class Project:
     test_specs: list[TestSpec] = field(default_factory=list)
     unit_tests: list[UnitTestSpec] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    #: dbt config keys set in the project that elt ignores, and where (warned once per key after compiling).
+    ignored_config: IgnoredKeys = field(default_factory=IgnoredKeys)
 
     @property
     def root(self) -> Path:
         return self.config.root
 
 
-def load_project(root: Path, cli_vars: dict[str, Any] | None = None) -> Project:
-    """Read the project at `root`.
+def load_project(root: Path, cli_vars: dict[str, Any] | None = None, profiles_dir: Path | None = None) -> Project:
+    """Read the project at `root` (`profiles_dir`: --profiles-dir, where a dbt project's dialect is read).
 
     Raises:
         ProjectError: bad configuration, unreadable or non-UTF-8 files, empty models, bad yml.
         GraphError: two models (or a model and a seed) share a name.
     """
-    config = load_project_config(root.resolve(), cli_vars)
-    project = Project(config=config)
-    _check_config_tree(config.models, MODEL_CONFIG_KEYS, "tool.elt.models", config.pyproject_path)
-    _check_config_tree(config.seeds, SEED_CONFIG_KEYS, "tool.elt.seeds", config.pyproject_path)
+    config = load_project_config(root.resolve(), cli_vars, profiles_dir)
+    project = Project(config=config, warnings=list(config.notes))
+    for key, where in config.ignored_config:
+        project.ignored_config.add(key, where)
+    if config.flavor == "elt":  # a dbt_project.yml's trees are checked as they are read
+        _check_config_tree(config.models, MODEL_CONFIG_KEYS, "tool.elt.models", config.pyproject_path)
+        _check_config_tree(config.seeds, SEED_CONFIG_KEYS, "tool.elt.seeds", config.pyproject_path)
     folder_configs: dict[tuple[str, ...], dict[str, Any]] = {}
     for folder in config.model_paths:
         for parts, full in _walk(config.root / folder, (".sql",)):
@@ -292,14 +298,21 @@ def _unused_folder_configs(config: ProjectConfig, section: str, nodes: Any, vali
             if parts in used:
                 walk(value, parts)
                 continue
-            header = ".".join(("tool", "elt", section, *parts))
             siblings = sorted({u[-1] for u in used if len(u) == len(parts) and u[:-1] == prefix})
             close = difflib.get_close_matches(key, siblings, n=3)
             hint = f" (did you mean {', '.join(close)}?)" if close else ""
             folders = " or ".join("/".join((p, *parts)) for p in paths)
-            line = _toml_header_line(config.pyproject_path, header)
-            warnings.append(f"pyproject.toml:{line or 1}: [{header}] applies to no {kind}: "
-                            f"no {kind} is in a folder {folders}{hint}")
+            if config.flavor == "dbt":
+                from elt.project.dbt_project import tree_line
+
+                where = f"dbt_project.yml:{tree_line(config, section, parts) or 1}: {section}: {config.name}: " + \
+                    ": ".join(parts)
+                if key in IGNORED or key in ALIASES:
+                    hint += f" (dbt reads a plain key with a mapping value as a folder: write `+{key}`)"
+            else:
+                header = ".".join(("tool", "elt", section, *parts))
+                where = f"pyproject.toml:{_toml_header_line(config.pyproject_path, header) or 1}: [{header}]"
+            warnings.append(f"{where} applies to no {kind}: no {kind} is in a folder {folders}{hint}")
 
     walk(config.models if section == "models" else config.seeds, ())
     return warnings
@@ -517,13 +530,8 @@ def _apply_entry(
     config = entry.get("config") or {}
     if not isinstance(config, dict):
         raise ProjectError(f"`config` of {kind} {name!r} must be a mapping", path=rel, line=line)
-    unknown = sorted(key for key in config if key not in valid)
-    if unknown:
-        raise ProjectError(
-            f"unknown config key(s) {', '.join(unknown)} for {kind} {name!r}",
-            path=rel, line=line, hint=f"valid keys: {', '.join(sorted(valid))}",
-        )
-    node.config.update(config)
+    node.config.update(sort_config(config, valid, f"{rel}:{line or 1}", project.ignored_config, path=rel,
+                                   line=line, kind=f"{kind} {name!r}"))
     node.description = str(entry.get("description") or node.description)
     node.columns = _columns(entry, rel) or node.columns
     _add_test_specs(project, node.unique_id, entry, rel, text, line)
