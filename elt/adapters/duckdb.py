@@ -10,7 +10,7 @@ import contextlib
 import os
 import re
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -52,6 +52,16 @@ class DuckDBAdapter(Adapter):
         # Without a path DuckDB would be in memory, and what `elt seed` loaded would be gone before
         # `elt run`: the database goes where the rest of the project's output goes.
         return {**settings, "path": f"{target_path}/{project_name}.duckdb"}
+
+    @classmethod
+    def database_name(cls, settings: Mapping[str, Any]) -> str | None:
+        # DuckDB names the catalog of a database file after the file (as dbt-duckdb's target.database)
+        if settings.get("database"):
+            return str(settings["database"])
+        path = str(settings.get("path") or ":memory:")
+        if path == ":memory:" or path.startswith(":memory:"):
+            return "memory"
+        return Path(path.removeprefix("md:")).name.split(".")[0]
 
     def __init__(self, target: Any) -> None:
         super().__init__(target)

@@ -24,6 +24,7 @@ from elt.compile.cache import CacheStats, CompileCache, digest
 from elt.compile.fast import heap
 from elt.compile.fast.render_cache import CachedRenderer
 from elt.compile.graph import Graph
+from elt.compile.naming import Namer, defined_macros
 from elt.compile.render import (
     EPHEMERAL_PREFIX,
     RenderedModel,
@@ -37,7 +38,7 @@ from elt.compile.render import (
 from elt.compile.sqlmap import line_of_call
 from elt.compile.templating import RenderState
 from elt.errors import EltError, GraphError, ProjectError, SqlError
-from elt.nodes import IDENTIFIER, MATERIALIZATIONS, MODEL_CONFIG_KEYS, TEST_CONFIG_KEYS, Node, Relation
+from elt.nodes import MATERIALIZATIONS, MODEL_CONFIG_KEYS, TEST_CONFIG_KEYS, Node
 from elt.project.config import TargetConfig
 from elt.project.config_keys import sort_config
 from elt.project.loader import Project
@@ -293,10 +294,12 @@ def _compile(
     heap.freeze_more()  # the rendered models
 
     nodes: dict[str, Node] = {}
+    macros = [(m.rel_path, m.text) for m in project.macros]
+    namer = Namer(project.config, target, defined_macros(macros), lambda: renders.renderer)
     for seed in project.seeds.values():
         if seed.config.get("enabled", True) is False:
             continue
-        seed.relation = _relation(seed, target)
+        seed.relation = namer.relation(seed)
         nodes[seed.unique_id] = seed
     seed_by_relation = {str(s.relation): s.unique_id for s in nodes.values()}
     for source in project.sources.values():
@@ -306,7 +309,7 @@ def _compile(
         nodes[source.unique_id] = source
     for uid, model in models.items():
         state = states[uid]
-        model.relation = None if model.materialized == "ephemeral" else _relation(model, target)
+        model.relation = None if model.materialized == "ephemeral" else namer.relation(model)
         deps = [_ref_uid(name, project) for name in state.refs]
         deps += [f"source.{s}.{t}" for s, t in state.sources]
         model.depends_on = sorted(set(deps))
@@ -501,18 +504,6 @@ def _effective_config(model: Node, state: RenderState, project: Project) -> dict
     tags = config.get("tags", [])
     config["tags"] = [tags] if isinstance(tags, str) else list(tags)
     return config
-
-
-def _relation(node: Node, target: TargetConfig) -> Relation:
-    schema = str(node.config.get("schema") or target.schema)
-    alias = str(node.config.get("alias") or node.name)
-    for what, value in (("schema", schema), ("alias", alias)):
-        if not IDENTIFIER.match(value):
-            raise ProjectError(
-                f"{what} {value!r} of {node.resource_type} {node.name!r} is not a valid identifier",
-                path=node.path, hint="use letters, digits and underscores, starting with a letter or underscore",
-            )
-    return Relation(schema, alias)
 
 
 def _parse_model(manifest: Manifest, model: Node, state: RenderState) -> bool:

@@ -66,7 +66,7 @@ class TargetInfo:
         self.name = target.name
         self.type = target.type
         self._secret_keys = target.secret_keys
-        for key, value in (("schema", target.schema), ("threads", target.threads)):
+        for key, value in (("schema", target.schema), ("threads", target.threads), ("database", target.database)):
             if key not in target.secret_keys:  # else __getattr__ refuses it
                 setattr(self, key, value)
         self._settings = target.public_settings()
@@ -145,7 +145,9 @@ class Renderer:
 
         # `{% test %}` blocks are macros named test_<name>; built-in tests load first so a
         # project's own test of the same name replaces them.
-        self._templates = {BUILTIN_PATH: BUILTIN_TESTS, **self._templates}
+        from elt.compile.naming import BUILTIN_MACROS, BUILTIN_MACROS_PATH
+
+        self._templates = {BUILTIN_PATH: BUILTIN_TESTS, BUILTIN_MACROS_PATH: BUILTIN_MACROS, **self._templates}
         self._templates = {path: as_macros(text) for path, text in self._templates.items()}
         for rel_path in self._templates:
             self._load_macros(rel_path)
@@ -242,13 +244,13 @@ class Renderer:
             _current.reset(token)
         return state
 
-    def call(self, macro: Any, state: RenderState, **kwargs: Any) -> str:
-        """Call a macro from Python (a generic data test) with `state` recording its refs."""
+    def call(self, macro: Any, state: RenderState, *args: Any, **kwargs: Any) -> str:
+        """Call a macro from Python (a generic data test, a naming macro) with `state` recording its refs."""
         import jinja2
 
         token = _current.set(state)
         try:
-            return str(macro(**kwargs))
+            return str(macro(*args, **kwargs))
         except EltError:
             raise
         except jinja2.TemplateError as exc:

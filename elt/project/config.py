@@ -48,6 +48,8 @@ class TargetConfig:
     #: the SQL dialect the target's engine speaks (its adapter class's), which models are translated
     #: into when it is not the project's: carried here so compiling needs no adapter.
     dialect: str = field(kw_only=True)
+    #: the database relations are built in (DuckDB: the catalog); None where the engine has none.
+    database: str | None = field(default=None, kw_only=True)
 
     def public_settings(self) -> dict[str, Any]:
         """The settings with secret values masked, fit for logs and artifacts."""
@@ -412,7 +414,8 @@ def load_target(
     schema = str(settings.get("schema") or engine.DEFAULT_SCHEMA)
     return TargetConfig(name=name, type=type_name, schema=schema, threads=threads,
                         settings=settings, profiles_path=path, project_root=project.root,
-                        secret_keys=frozenset(secret_keys), dialect=engine.dialect)
+                        secret_keys=frozenset(secret_keys), dialect=engine.dialect,
+                        database=engine.database_name(settings))
 
 
 def infer_dialect(project_root: Path, profile_name: str, profiles_dir: Path | None, *, hint: str) -> tuple[str, str]:
