@@ -148,7 +148,7 @@ def load_project_config(root: Path, cli_vars: dict[str, Any] | None = None,
     """
     path = root / "pyproject.toml"
     dbt_file = root / "dbt_project.yml"
-    if dbt_file.is_file() and not _has_elt_table(path):
+    if dbt_file.is_file() and not has_elt_table(path):
         from elt.project.dbt_project import load_dbt_project
 
         return load_dbt_project(root, cli_vars, profiles_dir)
@@ -207,7 +207,7 @@ def load_project_config(root: Path, cli_vars: dict[str, Any] | None = None,
         analysis_paths=_paths(table, "analysis-paths", ("analyses",), path),
         snapshot_paths=_paths(table, "snapshot-paths", ("snapshots",), path),
         docs_paths=_paths(table, "docs-paths", (), path),
-        clean_targets=_paths(table, "clean-targets", ("target",), path),
+        clean_targets=_paths(table, "clean-targets", (str(table.get("target-path", "target")),), path),
         packages_install_path=_string(table, "packages-install-path", "dbt_packages", path),
         on_run_start=_statements(table, "on-run-start", path),
         on_run_end=_statements(table, "on-run-end", path),
@@ -218,7 +218,7 @@ def load_project_config(root: Path, cli_vars: dict[str, Any] | None = None,
     )
 
 
-def _has_elt_table(path: Path) -> bool:
+def has_elt_table(path: Path) -> bool:
     """Does pyproject.toml exist with a [tool.elt] table? (A malformed file counts as one: reading it
     reports the problem.)"""
     if not path.is_file():

@@ -18,6 +18,7 @@ import os
 from pathlib import Path
 from typing import Any
 
+from elt.dialects.names import DEFAULT_DIALECT
 from elt.errors import ProjectError
 from elt.nodes import MODEL_CONFIG_KEYS, SEED_CONFIG_KEYS, TEST_CONFIG_KEYS
 from elt.project import config_keys
@@ -67,12 +68,13 @@ _TREES = {"models": MODEL_CONFIG_KEYS, "seeds": SEED_CONFIG_KEYS, "data_tests": 
 
 
 def load_dbt_project(root: Path, cli_vars: dict[str, Any] | None = None,
-                     profiles_dir: Path | None = None) -> ProjectConfig:
+                     profiles_dir: Path | None = None, *, dialect_required: bool = True) -> ProjectConfig:
     """Read `root/dbt_project.yml`.
 
     Args:
         cli_vars: `--vars`; they win over the file's vars (and are what `var()` in the file reads).
         profiles_dir: `--profiles-dir`, for the profile the dialect is inferred from.
+        dialect_required: False: when the profile cannot tell the dialect, leave it unknown (`elt clean`).
 
     Raises:
         ProjectError: malformed YAML, an unknown or malformed key (with its line), a refused config key.
@@ -106,7 +108,12 @@ def load_dbt_project(root: Path, cli_vars: dict[str, Any] | None = None,
     target_path = reader.string(data, "target-path", "target")
     global_vars, package_vars = _vars(data.get("vars") or {}, name, root, data, reader)
     project_vars = dict(global_vars)
-    dialect, dialect_from = _dialect(project_vars, root, profile, profiles_dir, path, lines)
+    try:
+        dialect, dialect_from = _dialect(project_vars, root, profile, profiles_dir, path, lines)
+    except ProjectError:
+        if dialect_required:
+            raise
+        dialect, dialect_from = DEFAULT_DIALECT, "unknown (the profile could not be read)"
     trees: dict[str, dict[str, Any]] = {}
     packages: dict[str, dict[str, Any]] = {}
     ignored = config_keys.IgnoredKeys()
