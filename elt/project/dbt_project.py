@@ -239,7 +239,13 @@ def _level(level: dict[str, Any], keys: tuple[str, ...], valid: dict[str, str], 
                 "key)", path=reader.path, line=reader.lines.get((*keys, key)),
                 hint=f"if `{key}` is meant as the config key, write `+{key}` (dbt reads a plain key with a "
                 "mapping value as a folder)")
-        result[key] = _level(value, (*keys, key), valid, reader, ignored)
+        try:
+            result[key] = _level(value, (*keys, key), valid, reader, ignored)
+        except ProjectError as exc:
+            if key in config_keys.IGNORED or key in config_keys.REFUSED or key in config_keys.ALIASES:
+                exc.hint = f"{exc.hint + '; ' if exc.hint else ''}dbt reads a plain `{key}:` with a mapping " \
+                    f"value as a folder: write `+{key}` for the config key"
+            raise
     return result
 
 
