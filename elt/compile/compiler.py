@@ -41,7 +41,7 @@ from elt.errors import EltError, GraphError, ProjectError, SqlError
 from elt.nodes import MATERIALIZATIONS, MODEL_CONFIG_KEYS, TEST_CONFIG_KEYS, Node
 from elt.project.config import TargetConfig
 from elt.project.config_keys import sort_config
-from elt.project.loader import Project
+from elt.project.loader import Project, test_folder_config
 
 if TYPE_CHECKING:
     from sqlglot import exp
@@ -457,9 +457,9 @@ def _add_tests(
     for test in project.singular_tests.values():
         state = renders.render(test.path, test.raw_sql, test.name)
         line = line_of_call(test.raw_sql, "config")
-        config = {"severity": "error", **sort_config(state.config, TEST_CONFIG_KEYS, f"{test.path}:{line or 1}",
-                                                     project.ignored_config, path=test.path, line=line,
-                                                     kind=f"test {test.name!r}")}
+        own = sort_config(state.config, TEST_CONFIG_KEYS, f"{test.path}:{line or 1}", project.ignored_config,
+                          path=test.path, line=line, kind=f"test {test.name!r}")
+        config = {"severity": "error", **test_folder_config(project.config, test.path), **own}
         if config.get("enabled", True) is False:
             continue
         config["tags"] = list(config.get("tags") or [])

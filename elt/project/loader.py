@@ -577,14 +577,31 @@ def _add_test_specs(
     project: Project, attached_to: str, entry: dict[str, Any], rel: str, text: str, line: int | None
 ) -> None:
     """Collect the generic tests declared on a node (model level) and on its columns."""
+    tree = test_folder_config(project.config, rel)
+    ignored = project.ignored_config
     for test in _test_entries(entry, rel, line):
-        project.test_specs.append(_test_spec(test, attached_to, None, rel, _line_after(text, line, test)))
+        project.test_specs.append(_test_spec(test, attached_to, None, rel, _line_after(text, line, test), tree,
+                                             ignored))
     for column in entry.get("columns") or []:
         if isinstance(column, dict):
             column_line = _line_after(text, line, {"name": column["name"]})
             for test in _test_entries(column, rel, line):
                 project.test_specs.append(
-                    _test_spec(test, attached_to, str(column["name"]), rel, _line_after(text, column_line, test)))
+                    _test_spec(test, attached_to, str(column["name"]), rel, _line_after(text, column_line, test),
+                               tree, ignored))
+
+
+def test_folder_config(config: ProjectConfig, rel: str) -> dict[str, Any]:
+    """The `data_tests` tree's config for a test defined in the file `rel` (a yml file below a model or seed
+    folder, or a SQL file below a test folder): its folders below that folder, as for models."""
+    if not config.data_tests:
+        return {}
+    folders = rel.split("/")[:-1]
+    for base in (*config.model_paths, *config.seed_paths, *config.test_paths):
+        base_parts = base.strip("/").split("/")
+        if folders[:len(base_parts)] == base_parts:
+            return folder_config(config.data_tests, tuple(folders[len(base_parts):]), TEST_CONFIG_KEYS)
+    return folder_config(config.data_tests, (), TEST_CONFIG_KEYS)
 
 
 def _line_after(text: str, start: int | None, item: Any) -> int | None:
@@ -609,7 +626,12 @@ def _needle(is_name: bool, word: str) -> Any:
     return re.compile(r"(^|[\s\[{,-])" + re.escape(word) + r"\b").search
 
 
-def _test_spec(test: Any, attached_to: str, column: str | None, rel: str, line: int | None) -> TestSpec:
+#: dbt test configs that may be written among a test's arguments, besides elt's (TEST_CONFIG_KEYS).
+_DBT_TEST_CONFIGS = frozenset({"warn_if", "error_if", "fail_calc", "store_failures", "store_failures_as", "meta"})
+
+
+def _test_spec(test: Any, attached_to: str, column: str | None, rel: str, line: int | None,
+               tree: dict[str, Any] | None = None, ignored: IgnoredKeys | None = None) -> TestSpec:
     arguments: dict[str, Any]
     if isinstance(test, str):
         name, arguments = test, {}
@@ -626,12 +648,10 @@ def _test_spec(test: Any, attached_to: str, column: str | None, rel: str, line: 
     name = str(name).removeprefix("dbt_utils.").removeprefix("dbt.")
     config = dict(arguments.pop("config", None) or {})
     for key in list(arguments):
-        if key in TEST_CONFIG_KEYS:  # dbt also accepts config keys among the arguments
+        if key in TEST_CONFIG_KEYS or key in _DBT_TEST_CONFIGS:  # dbt also accepts config keys among the arguments
             config[key] = arguments.pop(key)
-    unknown = sorted(key for key in config if key not in TEST_CONFIG_KEYS)
-    if unknown:
-        raise ProjectError(f"unknown config key(s) {', '.join(unknown)} for test {name!r}", path=rel, line=line,
-                           hint=f"valid keys: {', '.join(sorted(TEST_CONFIG_KEYS))}")
+    config = {**(tree or {}), **sort_config(config, TEST_CONFIG_KEYS, f"{rel}:{line or 1}", ignored, path=rel,
+                                            line=line, kind=f"test {name!r}")}
     if config.get("severity", "error") not in ("error", "warn"):
         raise ProjectError(f"severity of test {name!r} must be error or warn", path=rel, line=line)
     return TestSpec(name, attached_to, column, arguments, config, rel, line)

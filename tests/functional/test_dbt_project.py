@@ -250,3 +250,17 @@ def test_a_plain_config_key_with_a_mapping_value_is_a_folder_as_in_dbt(project):
     assert result.exit_code == 2  # `node_color` is then a config key of a folder `docs`, which elt has not
     assert "dbt_project.yml:18" in result.output and "node_color" in result.output
     assert "write `+docs`" in result.output
+
+
+def test_the_data_tests_tree_configures_tests_by_folder(project):
+    tree = DBT_PROJECT + "data_tests:\n  shop:\n    marts:\n      +severity: warn\n"
+    yml = "version: 2\nmodels:\n  - name: payments_summary\n    columns:\n      - name: n\n" \
+        "        data_tests:\n          - accepted_values: {values: [3]}\n"
+    proj = dbt_project(project, {"dbt_project.yml": tree, "models/marts/schema.yml": yml,
+                                 "tests/staging/no_rows.sql": "select * from {{ ref('stg_payments') }} where id > 1\n"})
+    assert proj.elt("seed").exit_code == 0 and proj.elt("run").exit_code == 0
+    result = proj.elt("test")
+    # as `dbt test`: the singular test (tests/staging) fails, the generic one (models/marts) only warns
+    assert result.exit_code == 1, result.output
+    assert "FAIL test no_rows" in result.output
+    assert "WARN test accepted_values_payments_summary_n" in result.output
