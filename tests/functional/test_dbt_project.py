@@ -264,3 +264,11 @@ def test_the_data_tests_tree_configures_tests_by_folder(project):
     assert result.exit_code == 1, result.output
     assert "FAIL test no_rows" in result.output
     assert "WARN test accepted_values_payments_summary_n" in result.output
+
+
+def test_a_dbt_spark_output_elt_cannot_connect_to_is_refused_clearly(project):
+    profiles = PROFILES + "    prod:\n      type: spark\n      method: http\n      host: example.com\n" \
+        "      schema: analytics\n      token: x\n"
+    result = dbt_project(project, profiles=profiles).elt("run", "--target", "prod")
+    assert result.exit_code == 2
+    assert "target 'prod': method: http is not supported" in result.output and "method: thrift" in result.output
