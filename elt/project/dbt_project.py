@@ -119,8 +119,12 @@ def load_dbt_project(root: Path, cli_vars: dict[str, Any] | None = None,
     ignored = config_keys.IgnoredKeys()
     if "tests" in data and "data_tests" not in data:  # dbt's older name of the tree
         data["data_tests"] = data.pop("tests")
+    installed = _package_names(root, data)
     for section, valid in _TREES.items():
         trees[section], packages[section] = _tree(data.get(section), section, name, valid, reader, ignored)
+        for package in sorted(set(packages[section]) - installed - {""}):
+            notes.append(f"dbt_project.yml:{lines.get((section, package), 1)}: `{section}: {package}:` names "
+                         f"neither this project ({name}) nor an installed package: it applies to nothing")
     return ProjectConfig(
         root=root, name=name, profile=profile, dialect=dialect, flavor="dbt", dialect_from=dialect_from,
         model_paths=paths["model-paths"], macro_paths=paths["macro-paths"], seed_paths=paths["seed-paths"],
@@ -158,7 +162,7 @@ def _vars(raw: Any, name: str, root: Path, data: dict[str, Any], reader: _Reader
     """(the root project's vars: global keys, then those scoped by its name; package-scoped vars)."""
     if not isinstance(raw, dict):
         raise ProjectError("`vars` must be a mapping", path=reader.path, line=reader.lines.get(("vars",)))
-    packages = _package_names(root, data)
+    packages = _package_names(root, data) - {name}
     global_vars: dict[str, Any] = {}
     scoped: dict[str, Any] = {}
     package_vars: dict[str, dict[str, Any]] = {}

@@ -76,6 +76,9 @@ tests:
     assert config.data_tests == {"severity": "warn"}
     assert package_tree(config, "models", "dbt_utils") == {"tags": ["all"], "schema": "utils"}
     assert package_tree(config, "models", "other") == {"tags": ["all"]}
+    # dbt_utils is not installed: said, since a misspelt project name would configure nothing
+    assert config.notes == ("dbt_project.yml:12: `models: dbt_utils:` names neither this project (shop) nor an "
+                            "installed package: it applies to nothing",)
 
 
 def test_ignored_config_keys_are_left_out_and_noted(tmp_path):
