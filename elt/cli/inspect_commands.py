@@ -28,6 +28,9 @@ def debug_command(inv: Invocation) -> list[tuple[str, bool, str]]:
         return checks
     config = project.config
     checks.append(("project", True, f"{config.name} ({config.project_file}, {config.flavor} format)"))
+    if config.flavor == "elt" and (config.root / "dbt_project.yml").is_file():
+        checks.append(("project file", True, "there is also a dbt_project.yml: [tool.elt] is the project's "
+                       "configuration, dbt_project.yml is not read"))
     for note in config.notes:
         checks.append(("project file", True, note))
     checks.append(("dialect", True, f"{config.dialect} (from {config.dialect_from})"))

@@ -184,8 +184,6 @@ def load_project_config(root: Path, cli_vars: dict[str, Any] | None = None,
             raise ProjectError(f"[tool.elt] needs a string `{key}`", path=path)
     dialect = table.get("dialect", DEFAULT_DIALECT)
     check_dialect(dialect, path)
-    notes = ("pyproject.toml has a [tool.elt] table and there is a dbt_project.yml: [tool.elt] is the "
-             "project's configuration, dbt_project.yml is not read",) if dbt_file.is_file() else ()
     for key in ("vars", "models", "seeds", "data_tests"):
         if not isinstance(table.get(key, {}), dict):
             raise ProjectError(f"[tool.elt.{key}] must be a table", path=path)
@@ -214,7 +212,6 @@ def load_project_config(root: Path, cli_vars: dict[str, Any] | None = None,
         dispatch=_dispatch(table.get("dispatch", []), path),
         query_comment=table.get("query-comment"),
         dialect_from="[tool.elt] dialect" if "dialect" in table else "elt's default",
-        notes=notes,
     )
 
 

@@ -117,7 +117,10 @@ def load_dbt_project(root: Path, cli_vars: dict[str, Any] | None = None,
     trees: dict[str, dict[str, Any]] = {}
     packages: dict[str, dict[str, Any]] = {}
     ignored = config_keys.IgnoredKeys()
-    if "tests" in data and "data_tests" not in data:  # dbt's older name of the tree
+    if "tests" in data and "data_tests" in data:
+        raise ProjectError("dbt_project.yml has both `tests:` and `data_tests:`", path=path,
+                           line=lines.get(("tests",)), hint="`tests:` is dbt's older name of `data_tests:`: keep one")
+    if "tests" in data:  # dbt's older name of the tree
         data["data_tests"] = data.pop("tests")
     installed = _package_names(root, data)
     for section, valid in _TREES.items():

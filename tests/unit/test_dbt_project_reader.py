@@ -113,3 +113,9 @@ def test_hooks_dispatch_and_query_comment(tmp_path):
 def test_require_dbt_version_is_noted(tmp_path):
     config = read(tmp_path, "name: shop\nprofile: p\nconfig-version: 2\nversion: '1'\nrequire-dbt-version: '>=1.0'\n")
     assert config.notes == ("dbt_project.yml:5: `require-dbt-version` is ignored: elt does not check dbt versions",)
+
+
+def test_tests_and_data_tests_together_are_an_error(tmp_path):
+    with pytest.raises(ProjectError) as caught:
+        read(tmp_path, "name: shop\nprofile: p\ntests:\n  +severity: warn\ndata_tests:\n  +severity: error\n")
+    assert caught.value.line == 3 and "both `tests:` and `data_tests:`" in caught.value.message
