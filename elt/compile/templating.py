@@ -253,8 +253,11 @@ class Renderer:
             return str(macro(*args, **kwargs))
         except EltError:
             raise
-        except jinja2.TemplateError as exc:
-            raise _as_template_error(exc, self.macro_files.get(macro.name, state.path)) from None
+        except jinja2.TemplateError:
+            from jinja2.debug import rewrite_traceback_stack
+
+            # the macro's frames with its template's lines (Jinja does this only for its own render calls)
+            raise _as_template_error(rewrite_traceback_stack(), self.macro_files.get(macro.name, state.path)) from None
         finally:
             _current.reset(token)
 

@@ -116,9 +116,10 @@ def test_the_projects_naming_macros_decide(project):
 
 
 def test_a_failing_naming_macro_names_the_node(project):
-    macro = "{% macro generate_alias_name(custom_alias_name, node) %}{{ node.nothing.here }}{% endmacro %}\n"
+    macro = "{% macro generate_alias_name(custom_alias_name, node) %}\n\n{{ node.nothing.here }}{% endmacro %}\n"
     result = dbt_project(project, {"macros/naming.sql": macro}).elt("compile")
     assert result.exit_code == 2
+    assert "macros/naming.sql:3:" in result.output  # the macro's own line
     assert "generate_alias_name" in result.output and "naming seed 'raw_payments'" in result.output
 
 
