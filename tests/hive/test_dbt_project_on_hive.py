@@ -42,6 +42,15 @@ shop:
       schema: {schema}
       connect_retries: 1
       threads: 2
+    hive:
+      type: hive
+      host: {host}
+      port: {port}
+      user: elt_test
+      auth_type: none
+      use_http_transport: false
+      schema: {schema}
+      threads: 2
     local:
       type: duckdb
       path: target/test.duckdb
@@ -58,12 +67,14 @@ FILES = {
 }
 
 
-def test_dbt_spark_project_builds_on_hive_with_dbts_names(project: Any, hive_server: Any, make_target: Any) -> None:
+@pytest.mark.parametrize("output", ["spark", "hive"])  # dbt-spark's and dbt-hive's profile keys
+def test_dbt_spark_project_builds_on_hive_with_dbts_names(project: Any, hive_server: Any, make_target: Any,
+                                                          output: str) -> None:
     schema = f"a16_{os.urandom(3).hex()}"
     proj = project(FILES, pyproject=None,
                    profiles=PROFILES.format(host=hive_server.host, port=hive_server.port, schema=schema))
     try:
-        result = proj.elt("build")
+        result = proj.elt("build", "--target", output)
         assert result.exit_code == 0, result.output
         with HiveAdapter(make_target()) as hive:
             assert hive.relation_kind(_rel(f"{schema}_raw", "raw_payments")) == "table"
