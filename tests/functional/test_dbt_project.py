@@ -7,6 +7,8 @@ made the same schemas, relations, kinds and rows.
 
 from __future__ import annotations
 
+import shutil
+
 DBT_PROJECT = """\
 name: shop
 version: '1.0'
@@ -273,3 +275,18 @@ def test_a_dbt_spark_output_elt_cannot_connect_to_is_refused_clearly(project):
     result = dbt_project(project, profiles=profiles).elt("run", "--target", "prod")
     assert result.exit_code == 2
     assert "target 'prod': method: http is not supported" in result.output and "method: thrift" in result.output
+
+
+def test_full_refresh_false_keeps_an_incremental_model_from_rebuilding(project):
+    model = "{{ config(materialized='incremental', incremental_strategy='append', full_refresh=%s) }}\n" \
+        "select 1 as id\n"
+    for setting, rows_after in (("false", 3), ("none", 1)):
+        proj = project({**FILES, f"models/marts/events_{setting}.sql": model % setting.capitalize()},
+                       pyproject=None, profiles=PROFILES)
+        assert proj.elt("build").exit_code == 0
+        assert proj.elt("run", "-s", f"events_{setting}").exit_code == 0
+        result = proj.elt("run", "-s", f"events_{setting}", "--full-refresh")
+        assert result.exit_code == 0, result.output
+        # as dbt: full_refresh=false appends even with --full-refresh; unset, the flag rebuilds
+        assert proj.query(f"select count(*) from analytics.events_{setting}") == [(rows_after,)]
+        shutil.rmtree(proj.root)
