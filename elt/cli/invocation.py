@@ -44,7 +44,7 @@ class Invocation:
 
 
 def load(inv: Invocation) -> tuple[Project, TargetConfig]:
-    project = load_project(inv.project_dir, inv.vars, inv.profiles_dir)
+    project = load_project(inv.project_dir, inv.vars, inv.profiles_dir, inv.target)
     target = load_target(project.config, inv.profiles_dir, inv.target)
     return project, target
 

@@ -134,7 +134,7 @@ _PROJECT_KEYS = {
 
 
 def load_project_config(root: Path, cli_vars: dict[str, Any] | None = None,
-                        profiles_dir: Path | None = None) -> ProjectConfig:
+                        profiles_dir: Path | None = None, target_name: str | None = None) -> ProjectConfig:
     """Read `root/pyproject.toml` and return its `[tool.elt]` table; without one, the project's
     `dbt_project.yml` (elt.project.dbt_project). With both, `[tool.elt]` wins.
 
@@ -142,6 +142,7 @@ def load_project_config(root: Path, cli_vars: dict[str, Any] | None = None,
         root: the project folder.
         cli_vars: `--vars` from the command line; they override `[tool.elt.vars]`.
         profiles_dir: `--profiles-dir`: a dbt project's dialect comes from its profile's output types.
+        target_name: `--target`: what `target` gives in a dbt_project.yml value.
 
     Raises:
         ProjectError: the file is missing, not valid TOML, or `[tool.elt]` is missing or wrong.
@@ -151,7 +152,7 @@ def load_project_config(root: Path, cli_vars: dict[str, Any] | None = None,
     if dbt_file.is_file() and not has_elt_table(path):
         from elt.project.dbt_project import load_dbt_project
 
-        return load_dbt_project(root, cli_vars, profiles_dir)
+        return load_dbt_project(root, cli_vars, profiles_dir, target_name=target_name)
     if not path.is_file():
         raise ProjectError(
             f"no pyproject.toml in {root}",
@@ -413,6 +414,34 @@ def load_target(
                         settings=settings, profiles_path=path, project_root=project.root,
                         secret_keys=frozenset(secret_keys), dialect=engine.dialect,
                         database=engine.database_name(settings))
+
+
+def target_values(project_root: Path, profile_name: str, profiles_dir: Path | None,
+                  target_name: str | None) -> dict[str, Any]:
+    """What `target` gives when a dbt project's dbt_project.yml is read: the chosen output's settings
+    (env_var() rendered, secrets left out), its `name` and the `profile_name`.
+
+    Raises:
+        ProjectError: no profile, no such target.
+    """
+    from elt.project.yamlfile import load_yaml
+    from elt.secrets import is_secret_name
+
+    path = find_profiles(project_root, profiles_dir, "dbt")
+    data = load_yaml(path)
+    profile = data.get(profile_name) if isinstance(data, dict) else None
+    outputs = profile.get("outputs") if isinstance(profile, dict) else None
+    name = target_name or (profile.get("target") if isinstance(profile, dict) else None)
+    if not isinstance(outputs, dict) or not isinstance(outputs.get(name), dict):
+        raise ProjectError(f"target {name!r} of profile {profile_name!r} not found", path=path,
+                           hint="dbt_project.yml reads `target` from the profile's chosen output")
+    values: dict[str, Any] = {}
+    for key, value in outputs[name].items():
+        names: set[str] = set()
+        rendered = render_env_value(value, path, names)
+        if key not in SECRET_KEYS and not any(is_secret_name(n) for n in names):
+            values[key] = rendered
+    return {**values, "name": name, "profile_name": profile_name}
 
 
 def infer_dialect(project_root: Path, profile_name: str, profiles_dir: Path | None, *, hint: str) -> tuple[str, str]:

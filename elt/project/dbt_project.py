@@ -15,6 +15,7 @@ after the project becomes elt's folder tree (`loader.folder_config`), top-level 
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +23,7 @@ from elt.dialects.names import DEFAULT_DIALECT
 from elt.errors import ProjectError
 from elt.nodes import MODEL_CONFIG_KEYS, SEED_CONFIG_KEYS, TEST_CONFIG_KEYS
 from elt.project import config_keys
-from elt.project.config import ProjectConfig, check_dialect, env_var, infer_dialect
+from elt.project.config import ProjectConfig, check_dialect, env_var, infer_dialect, target_values
 from elt.project.yamlfile import key_lines, load_yaml
 
 DBT_PROJECT_FILE = "dbt_project.yml"
@@ -68,13 +69,15 @@ _TREES = {"models": MODEL_CONFIG_KEYS, "seeds": SEED_CONFIG_KEYS, "data_tests": 
 
 
 def load_dbt_project(root: Path, cli_vars: dict[str, Any] | None = None,
-                     profiles_dir: Path | None = None, *, dialect_required: bool = True) -> ProjectConfig:
+                     profiles_dir: Path | None = None, *, dialect_required: bool = True,
+                     target_name: str | None = None) -> ProjectConfig:
     """Read `root/dbt_project.yml`.
 
     Args:
         cli_vars: `--vars`; they win over the file's vars (and are what `var()` in the file reads).
         profiles_dir: `--profiles-dir`, for the profile the dialect is inferred from.
         dialect_required: False: when the profile cannot tell the dialect, leave it unknown (`elt clean`).
+        target_name: `--target`, the output `target` stands for in the file's values (default: the profile's).
 
     Raises:
         ProjectError: malformed YAML, an unknown or malformed key (with its line), a refused config key.
@@ -84,7 +87,9 @@ def load_dbt_project(root: Path, cli_vars: dict[str, Any] | None = None,
     if not isinstance(data, dict):
         raise ProjectError("dbt_project.yml must be a mapping (name, profile, ...)", path=path)
     lines = key_lines(path.read_text(encoding="utf-8"))
-    reader = _Reader(path, lines, cli_vars or {})
+    raw_profile = data.get("profile")
+    reader = _Reader(path, lines, cli_vars or {},
+                     lambda: target_values(root, str(raw_profile), profiles_dir, target_name))
     unknown = [key for key in data if key not in _READ and key not in _QUIET and key not in NOTED_KEYS]
     if unknown:
         raise ProjectError(
@@ -259,8 +264,17 @@ def _level(level: dict[str, Any], keys: tuple[str, ...], valid: dict[str, str], 
 class _Reader:
     """The file's values, checked, with errors naming the file and line."""
 
-    def __init__(self, path: Path, lines: dict[tuple[str, ...], int], cli_vars: dict[str, Any]) -> None:
+    def __init__(self, path: Path, lines: dict[tuple[str, ...], int], cli_vars: dict[str, Any],
+                 target: Callable[[], dict[str, Any]]) -> None:
         self.path, self.lines, self.cli_vars = path, lines, cli_vars
+        self._target = target
+        self._target_values: _Target | None = None
+
+    def target(self) -> _Target:
+        """`target` in a value: the profile's chosen output, read when a value first names it."""
+        if self._target_values is None:
+            self._target_values = _Target(self._target())
+        return self._target_values
 
     def line(self, keys: tuple[str, ...]) -> int | None:
         while keys and keys not in self.lines:
@@ -288,15 +302,18 @@ class _Reader:
             return default
 
         env = NativeEnvironment(undefined=jinja2.StrictUndefined)
+        context: dict[str, Any] = {"env_var": lambda n, d=None: env_var(n, d, path=self.path), "var": var}
+        if "target" in value:
+            context["target"] = self.target()
         try:
-            return env.from_string(value).render(env_var=lambda n, d=None: env_var(n, d, path=self.path), var=var)
+            return env.from_string(value).render(context)
         except ProjectError as exc:
             exc.line = exc.line or self.line(keys)
             raise
         except jinja2.UndefinedError as exc:
             raise ProjectError(f"cannot render {value!r}: {exc.message}", path=self.path, line=self.line(keys),
-                               hint="dbt_project.yml values may use env_var() and var() (of --vars); `target` "
-                               "is not known when elt reads it") from None
+                               hint="dbt_project.yml values may use env_var(), var() (of --vars) and target"
+                               ) from None
         except jinja2.TemplateError as exc:
             raise ProjectError(f"cannot render {value!r}: {exc}", path=self.path, line=self.line(keys)) from None
 
@@ -342,3 +359,13 @@ class _Reader:
                 raise ProjectError("`dispatch` must be a list of {macro_namespace: <package>, search_order: "
                                    "[<package>, ...]}", path=self.path, line=self.line(("dispatch",)))
         return tuple(entries)
+
+
+class _Target(dict[str, Any]):
+    """`target` in dbt_project.yml: the output's settings, read as attributes (`target.name`)."""
+
+    def __getattr__(self, key: str) -> Any:
+        try:
+            return self[key]
+        except KeyError:
+            raise AttributeError(key) from None

@@ -100,14 +100,16 @@ class Project:
         return self.config.root
 
 
-def load_project(root: Path, cli_vars: dict[str, Any] | None = None, profiles_dir: Path | None = None) -> Project:
-    """Read the project at `root` (`profiles_dir`: --profiles-dir, where a dbt project's dialect is read).
+def load_project(root: Path, cli_vars: dict[str, Any] | None = None, profiles_dir: Path | None = None,
+                 target_name: str | None = None) -> Project:
+    """Read the project at `root` (`profiles_dir`, `target_name`: --profiles-dir and --target, where a dbt
+    project's dialect and `target` are read).
 
     Raises:
         ProjectError: bad configuration, unreadable or non-UTF-8 files, empty models, bad yml.
         GraphError: two models (or a model and a seed) share a name.
     """
-    config = load_project_config(root.resolve(), cli_vars, profiles_dir)
+    config = load_project_config(root.resolve(), cli_vars, profiles_dir, target_name)
     project = Project(config=config, warnings=list(config.notes))
     for key, where in config.ignored_config:
         project.ignored_config.add(key, where)

@@ -290,3 +290,15 @@ def test_full_refresh_false_keeps_an_incremental_model_from_rebuilding(project):
         # as dbt: full_refresh=false appends even with --full-refresh; unset, the flag rebuilds
         assert proj.query(f"select count(*) from analytics.events_{setting}") == [(rows_after,)]
         shutil.rmtree(proj.root)
+
+
+def test_values_of_dbt_project_yml_may_read_the_chosen_target(project):
+    tree = DBT_PROJECT.replace("      +materialized: table\n",
+                               "      +materialized: \"{{ 'table' if target.name == 'prod' else 'view' }}\"\n")
+    profiles = PROFILES + "    prod:\n      type: duckdb\n      path: target/test.duckdb\n      schema: analytics\n"
+    proj = dbt_project(project, {"dbt_project.yml": tree}, profiles=profiles)
+    assert proj.elt("build").exit_code == 0
+    assert proj.relations()["analytics.payments_summary"] == "VIEW"
+    result = proj.elt("build", "--target", "prod")
+    assert result.exit_code == 0, result.output
+    assert proj.relations()["analytics.payments_summary"] == "BASE TABLE"
