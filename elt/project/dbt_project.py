@@ -111,6 +111,10 @@ def load_dbt_project(root: Path, cli_vars: dict[str, Any] | None = None,
     if "seed-paths" not in data and "data-paths" in data:
         paths["seed-paths"] = reader.paths(data, "data-paths", ("seeds",))
     target_path = reader.string(data, "target-path", "target")
+    snapshots = [f for folder in paths["snapshot-paths"] for f in sorted((root / folder).rglob("*.sql"))]
+    if snapshots:
+        notes.append(f"{len(snapshots)} snapshot file(s) ({snapshots[0].relative_to(root)}, ...) are not built: "
+                     "elt has no snapshots")
     global_vars, package_vars = _vars(data.get("vars") or {}, name, root, data, reader)
     project_vars = dict(global_vars)
     try:
