@@ -37,6 +37,8 @@ MODEL_CONFIG_KEYS: dict[str, str] = {
     # materialized='external' (engines with SUPPORTS_EXTERNAL_FILES).
     "format": "external: parquet (default) | csv | json, the file's format",
     "options": "external: mapping of options for the engine's file writer (DuckDB COPY), e.g. {compression: zstd}",
+    "database": "the database (DuckDB: catalog) of the relation: only the target's (Hive has none)",
+    "full_refresh": "incremental: true always rebuilds, false never (even with --full-refresh); default: the flag",
     # Incremental models.
     "incremental_strategy": "append | insert_overwrite (default with partition_by) | merge",
     "unique_key": "merge: column(s) identifying a row",
@@ -84,6 +86,8 @@ SEED_CONFIG_KEYS: dict[str, str] = {
     "delimiter": "CSV field delimiter (default ',')",
     "pre_hook": "SQL (Jinja, a string or a list) run before the seed is loaded; accumulates over folder and yml",
     "post_hook": "SQL (Jinja, a string or a list) run after the seed is loaded; accumulates over folder and yml",
+    "database": "the database (DuckDB: catalog) of the table: only the target's (Hive has none)",
+    "full_refresh": "accepted: a seed is always loaded anew",
     "description": "what the seed holds",
 }
 

@@ -76,6 +76,12 @@ class Adapter(ABC):
         return settings
 
     @classmethod
+    def database_name(cls, settings: Mapping[str, Any]) -> str | None:
+        """The database relations are built in (`target.database`, the only one a `database` config may
+        name), from the output's settings (with the defaults); None where the engine has none."""
+        return None
+
+    @classmethod
     def merge_refusal(cls, config: Mapping[str, Any], unique_key: Sequence[str],
                       engine: str) -> tuple[str, str] | None:
         """Why an incremental model with this config cannot be merged into on this engine, checked at

@@ -54,6 +54,16 @@ class DuckDBAdapter(Adapter):
         # `elt run`: the database goes where the rest of the project's output goes.
         return {**settings, "path": f"{target_path}/{project_name}.duckdb"}
 
+    @classmethod
+    def database_name(cls, settings: Mapping[str, Any]) -> str | None:
+        # DuckDB names the catalog of a database file after the file (as dbt-duckdb's target.database)
+        if settings.get("database"):
+            return str(settings["database"])
+        path = str(settings.get("path") or ":memory:")
+        if path == ":memory:" or path.startswith(":memory:"):
+            return "memory"
+        return Path(path.removeprefix("md:")).name.split(".")[0]
+
     def __init__(self, target: Any) -> None:
         super().__init__(target)
         self._connection: Any = None

@@ -37,6 +37,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any, TypeVar
 
 from elt.adapters.base import CANCELLED, Adapter, RelationKind
+from elt.adapters.hive_dbt_profile import from_dbt_keys
 from elt.adapters.hive_listing import RelationListing
 from elt.errors import AdapterError, ProjectError
 from elt.nodes import IDENTIFIER, Column, Relation, declares_transactional
@@ -92,7 +93,10 @@ class HiveAdapter(Adapter):
 
     def __init__(self, target: TargetConfig) -> None:
         super().__init__(target)
-        settings = target.settings
+        settings, refusal = from_dbt_keys(target.settings)  # a dbt-spark / dbt-hive output reads as elt's
+        if refusal is not None:
+            raise self._profile_error(refusal)
+        self._settings = settings
         unknown = sorted(set(settings) - set(PROFILE_KEYS) - _COMMON_KEYS)
         if unknown:
             raise self._profile_error(
@@ -136,7 +140,7 @@ class HiveAdapter(Adapter):
         return ProjectError(f"target {self.target.name!r}: {message}", path=self.target.profiles_path, hint=hint)
 
     def _int_setting(self, key: str, default: int, *, minimum: int) -> int:
-        raw = self.target.settings.get(key)
+        raw = self._settings.get(key)
         if raw in (None, ""):
             return default
         try:
@@ -148,7 +152,7 @@ class HiveAdapter(Adapter):
         return value
 
     def _float_setting(self, key: str, default: float | None) -> float | None:
-        raw = self.target.settings.get(key)
+        raw = self._settings.get(key)
         if raw in (None, ""):
             return default
         try:

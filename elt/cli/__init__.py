@@ -235,6 +235,22 @@ def deps(project_dir, debug) -> int:
     return 0
 
 
+@cli.command()
+@common_options
+@handle_errors
+def clean(project_dir, profiles_dir, target, vars_, debug) -> int:
+    """Remove the project's clean-targets (by default its target folder)."""
+    from elt.cli.clean_command import clean_command
+
+    inv = make_invocation(project_dir, profiles_dir, target, vars_, debug)
+    removed = clean_command(inv)
+    for path in removed:
+        click.echo(f"removed {path}")
+    if not removed:
+        click.echo("nothing to clean")
+    return 0
+
+
 def _register_subcommands() -> None:
     # Command groups that live with their feature; importing them loads only click.
     from elt.docs.cli import docs

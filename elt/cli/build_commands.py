@@ -285,7 +285,8 @@ def retry_command(inv: Invocation, console: Console, *, threads: int | None) -> 
 
     from elt.compile.unittests import unit_test_id
 
-    project_results = load_project(inv.project_dir, inv.vars).config.target_dir / "run_results.json"
+    project = load_project(inv.project_dir, inv.vars, inv.profiles_dir, inv.target)
+    project_results = project.config.target_dir / "run_results.json"
     if not project_results.is_file():
         raise ProjectError("there is no previous run to retry", path=project_results,
                            hint="elt retry reruns what failed in the last `elt run`, `build`, `seed` or `test`")

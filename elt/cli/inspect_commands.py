@@ -26,7 +26,14 @@ def debug_command(inv: Invocation) -> list[tuple[str, bool, str]]:
     except EltError as exc:
         checks.append(("project and profile", False, str(exc)))
         return checks
-    checks.append(("project", True, f"{project.config.name} ({project.config.pyproject_path})"))
+    config = project.config
+    checks.append(("project", True, f"{config.name} ({config.project_file}, {config.flavor} format)"))
+    if config.flavor == "elt" and (config.root / "dbt_project.yml").is_file():
+        checks.append(("project file", True, "there is also a dbt_project.yml: [tool.elt] is the project's "
+                       "configuration, dbt_project.yml is not read"))
+    for note in config.notes:
+        checks.append(("project file", True, note))
+    checks.append(("dialect", True, f"{config.dialect} (from {config.dialect_from})"))
     checks.append(("profile", True, f"{project.config.profile} in {target.profiles_path}"))
     settings = ", ".join(f"{k}={v}" for k, v in target.public_settings().items())
     checks.append(("target", True, f"{target.name}: {settings}"))

@@ -44,7 +44,7 @@ class Invocation:
 
 
 def load(inv: Invocation) -> tuple[Project, TargetConfig]:
-    project = load_project(inv.project_dir, inv.vars)
+    project = load_project(inv.project_dir, inv.vars, inv.profiles_dir, inv.target)
     target = load_target(project.config, inv.profiles_dir, inv.target)
     return project, target
 
@@ -59,6 +59,8 @@ def compile_manifest(inv: Invocation, console: Console, errors: list[EltError] |
     for warning in project.warnings:
         console.warning(warning)
     manifest = compile_project(project, target, errors=errors)
+    for warning in project.ignored_config.warnings():  # dbt config keys elt ignores, once per key
+        console.warning(warning)
     stats = manifest.cache_stats
     log.debug("compiled %d node(s): %d file(s) rendered (%d from the cache), %d generic test(s) rendered "
               "(%d from the cache), %d query(ies) parsed (%d from the cache), %d translated (%d from the cache)",

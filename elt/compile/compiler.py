@@ -25,6 +25,7 @@ from elt.compile.fast import heap
 from elt.compile.fast.render_cache import CachedRenderer
 from elt.compile.graph import Graph
 from elt.compile.namespaces import node_packages
+from elt.compile.naming import Namer, defined_macros
 from elt.compile.render import (
     EPHEMERAL_PREFIX,
     RenderedModel,
@@ -38,10 +39,11 @@ from elt.compile.render import (
 from elt.compile.sqlmap import line_of_call
 from elt.compile.templating import RenderState
 from elt.errors import EltError, GraphError, ProjectError, SqlError
-from elt.nodes import IDENTIFIER, MATERIALIZATIONS, MODEL_CONFIG_KEYS, TEST_CONFIG_KEYS, Node, Relation
+from elt.nodes import MATERIALIZATIONS, MODEL_CONFIG_KEYS, TEST_CONFIG_KEYS, Node
 from elt.project.config import TargetConfig
+from elt.project.config_keys import sort_config
 from elt.project.hooks import merge_config
-from elt.project.loader import Project
+from elt.project.loader import Project, test_folder_config
 
 if TYPE_CHECKING:
     from sqlglot import exp
@@ -290,7 +292,7 @@ def _compile(
             continue
         try:
             state = renders.render(model.path, model.raw_sql, name)
-            model.config = _effective_config(model, state)
+            model.config = _effective_config(model, state, project)
         except EltError as exc:
             if errors is None:
                 raise
@@ -306,10 +308,12 @@ def _compile(
     heap.freeze_more()  # the rendered models
 
     nodes: dict[str, Node] = {}
+    macros = [(m.rel_path, m.text) for m in project.macros]
+    namer = Namer(project.config, target, defined_macros(macros), lambda: renders.renderer)
     for seed in project.seeds.values():
         if seed.config.get("enabled", True) is False:
             continue
-        seed.relation = _relation(seed, target)
+        seed.relation = namer.relation(seed)
         nodes[seed.unique_id] = seed
     seed_by_relation = {str(s.relation): s.unique_id for s in nodes.values()}
     for source in project.sources.values():
@@ -319,7 +323,7 @@ def _compile(
         nodes[source.unique_id] = source
     for uid, model in models.items():
         state = states[uid]
-        model.relation = None if model.materialized == "ephemeral" else _relation(model, target)
+        model.relation = None if model.materialized == "ephemeral" else namer.relation(model)
         deps = [_ref_uid(name, project) for name in state.refs]
         deps += [f"source.{s}.{t}" for s, t in state.sources]
         model.depends_on = sorted(set(deps))
@@ -476,12 +480,10 @@ def _add_tests(
                                   introspective=test.live_call is not None)
     for test in project.singular_tests.values():
         state = renders.render(test.path, test.raw_sql, test.name)
-        config = {"severity": "error", **state.config}
-        unknown = sorted(set(config) - set(TEST_CONFIG_KEYS))
-        if unknown:
-            raise ProjectError(f"unknown config key(s) {', '.join(unknown)} for test {test.name!r}",
-                               path=test.path, line=line_of_call(test.raw_sql, "config"),
-                               hint=f"valid keys: {', '.join(sorted(TEST_CONFIG_KEYS))}")
+        line = line_of_call(test.raw_sql, "config")
+        own = sort_config(state.config, TEST_CONFIG_KEYS, f"{test.path}:{line or 1}", project.ignored_config,
+                          path=test.path, line=line, kind=f"test {test.name!r}")
+        config = {"severity": "error", **test_folder_config(project.config, test.path), **own}
         if config.get("enabled", True) is False:
             continue
         config["tags"] = list(config.get("tags") or [])
@@ -509,16 +511,14 @@ def _ensure_ref_targets_enabled(
             )
 
 
-def _effective_config(model: Node, state: RenderState) -> dict[str, Any]:
+def _effective_config(model: Node, state: RenderState, project: Project) -> dict[str, Any]:
+    own = state.config
+    if any(key not in MODEL_CONFIG_KEYS for key in own):  # dbt's spellings, ignored and refused keys
+        line = line_of_call(model.raw_sql, "config")
+        own = sort_config(own, MODEL_CONFIG_KEYS, f"{model.path}:{line or 1}", project.ignored_config,
+                          path=model.path, line=line, kind=f"model {model.name!r}")
     config = dict(model.config)
-    merge_config(config, state.config, model.path)  # the file's hooks after the folders' and yml's
-    unknown = sorted(set(config) - set(MODEL_CONFIG_KEYS))
-    if unknown:
-        raise ProjectError(
-            f"unknown config key(s) {', '.join(unknown)} for model {model.name!r}",
-            path=model.path, line=line_of_call(model.raw_sql, "config"),
-            hint=f"valid keys: {', '.join(sorted(MODEL_CONFIG_KEYS))}",
-        )
+    merge_config(config, own, model.path)  # the file's hooks after the folders' and yml's
     materialized = config.setdefault("materialized", "view")
     if materialized not in MATERIALIZATIONS:
         raise ProjectError(
@@ -529,18 +529,6 @@ def _effective_config(model: Node, state: RenderState) -> dict[str, Any]:
     tags = config.get("tags", [])
     config["tags"] = [tags] if isinstance(tags, str) else list(tags)
     return config
-
-
-def _relation(node: Node, target: TargetConfig) -> Relation:
-    schema = str(node.config.get("schema") or target.schema)
-    alias = str(node.config.get("alias") or node.name)
-    for what, value in (("schema", schema), ("alias", alias)):
-        if not IDENTIFIER.match(value):
-            raise ProjectError(
-                f"{what} {value!r} of {node.resource_type} {node.name!r} is not a valid identifier",
-                path=node.path, hint="use letters, digits and underscores, starting with a letter or underscore",
-            )
-    return Relation(schema, alias)
 
 
 def _parse_model(manifest: Manifest, model: Node, state: RenderState) -> bool:

@@ -75,7 +75,7 @@ class TargetInfo:
         self.name = target.name
         self.type = target.type
         self._secret_keys = target.secret_keys
-        for key, value in (("schema", target.schema), ("threads", target.threads)):
+        for key, value in (("schema", target.schema), ("threads", target.threads), ("database", target.database)):
             if key not in target.secret_keys:  # else __getattr__ refuses it
                 setattr(self, key, value)
         self._settings = target.public_settings()
@@ -156,10 +156,12 @@ class Renderer:
         self._context.adapter.use_dispatch(self.macro_namespaces.dispatcher())
         from elt.compile.datatests import BUILTIN_PATH, BUILTIN_TESTS, as_macros
 
-        # `{% test %}` blocks are macros named test_<name>; built-in tests and dbt's cross-database
-        # macros (stand-ins until first used) come first so a project's own macro of the same name
-        # replaces them.
-        self._templates = {BUILTIN_PATH: BUILTIN_TESTS, **self._templates}
+        # `{% test %}` blocks are macros named test_<name>; built-in tests, dbt's default naming macros
+        # and dbt's cross-database macros (stand-ins until first used) come first so a project's own
+        # macro of the same name replaces them.
+        from elt.compile.naming import BUILTIN_MACROS, BUILTIN_MACROS_PATH
+
+        self._templates = {BUILTIN_PATH: BUILTIN_TESTS, BUILTIN_MACROS_PATH: BUILTIN_MACROS, **self._templates}
         self._templates = {path: as_macros(text) for path, text in self._templates.items()}
         shipped = dbt_namespace.ShippedMacros(self._shipped_module, self.namespace)
         shipped.install(self.macro_files)
@@ -301,17 +303,20 @@ class Renderer:
             _current.reset(token)
         return state
 
-    def call(self, macro: Any, state: RenderState, **kwargs: Any) -> str:
-        """Call a macro from Python (a generic data test) with `state` recording its refs."""
+    def call(self, macro: Any, state: RenderState, *args: Any, **kwargs: Any) -> str:
+        """Call a macro from Python (a generic data test, a naming macro) with `state` recording its refs."""
         import jinja2
 
         token = _current.set(state)
         try:
-            return str(macro(**kwargs))
+            return str(macro(*args, **kwargs))
         except EltError:
             raise
-        except jinja2.TemplateError as exc:
-            raise _as_template_error(exc, self.macro_files.get(macro.name, state.path)) from None
+        except jinja2.TemplateError:
+            from jinja2.debug import rewrite_traceback_stack
+
+            # the macro's frames with its template's lines (Jinja does this only for its own render calls)
+            raise _as_template_error(rewrite_traceback_stack(), self.macro_files.get(macro.name, state.path)) from None
         finally:
             _current.reset(token)
 

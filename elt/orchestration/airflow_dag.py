@@ -112,7 +112,7 @@ def _is_fresh(manifest: dict[str, Any], path: Path, config: ProjectConfig, targe
 
 
 def _project_files(config: ProjectConfig, profiles_path: Path) -> Iterator[Path]:
-    yield config.pyproject_path
+    yield config.project_file
     yield profiles_path
     for folder in (*config.model_paths, *config.macro_paths, *config.seed_paths, *config.test_paths):
         root = config.root / folder

@@ -111,8 +111,11 @@ class AirflowConfig:
 
 
 def read_elt_table(root: Path) -> dict[str, Any]:
-    """The `[tool.elt]` table of `root/pyproject.toml` (already validated by `load_project_config`)."""
+    """The `[tool.elt]` table of `root/pyproject.toml` (already validated by `load_project_config`); empty
+    for a dbt project without one (its schedule and Airflow settings are then the defaults)."""
     path = root / "pyproject.toml"
+    if not path.exists():
+        return {}
     try:
         return tomllib.loads(path.read_text(encoding="utf-8")).get("tool", {}).get("elt", {})
     except (OSError, tomllib.TOMLDecodeError) as exc:

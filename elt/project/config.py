@@ -48,6 +48,8 @@ class TargetConfig:
     #: the SQL dialect the target's engine speaks (its adapter class's), which models are translated
     #: into when it is not the project's: carried here so compiling needs no adapter.
     dialect: str = field(kw_only=True)
+    #: the database relations are built in (DuckDB: the catalog); None where the engine has none.
+    database: str | None = field(default=None, kw_only=True)
 
     def public_settings(self) -> dict[str, Any]:
         """The settings with secret values masked, fit for logs and artifacts."""
@@ -97,10 +99,26 @@ class ProjectConfig:
     dispatch: tuple[dict[str, Any], ...] = ()
     #: the comment put before each statement sent to the engine (dbt's `query-comment`); None: elt's default.
     query_comment: Any = None
+    #: dbt projects: the config trees the root project sets for packages' nodes, by section then package
+    #: ("" holds the top-level keys, which apply to every package): read them with dbt_project.package_tree.
+    package_configs: dict[str, dict[str, Any]] = field(default_factory=dict)
+    #: dbt projects: vars scoped by a package's name in dbt_project.yml (`vars: {dbt_date: {...}}`).
+    package_vars: dict[str, dict[str, Any]] = field(default_factory=dict)
+    #: where `dialect` came from, as `elt debug` says it.
+    dialect_from: str = ""
+    #: what the project file sets that elt ignores, one line each (printed as warnings by the loader).
+    notes: tuple[str, ...] = ()
+    #: config keys the project file sets that elt ignores (elt.project.config_keys): (key, where) pairs.
+    ignored_config: tuple[tuple[str, str], ...] = ()
 
     @property
     def pyproject_path(self) -> Path:
         return self.root / "pyproject.toml"
+
+    @property
+    def project_file(self) -> Path:
+        """The file the project came from: pyproject.toml, or dbt_project.yml."""
+        return self.root / "dbt_project.yml" if self.flavor == "dbt" else self.pyproject_path
 
     @property
     def target_dir(self) -> Path:
@@ -115,22 +133,31 @@ _PROJECT_KEYS = {
 }
 
 
-def load_project_config(root: Path, cli_vars: dict[str, Any] | None = None) -> ProjectConfig:
-    """Read `root/pyproject.toml` and return its `[tool.elt]` table.
+def load_project_config(root: Path, cli_vars: dict[str, Any] | None = None,
+                        profiles_dir: Path | None = None, target_name: str | None = None) -> ProjectConfig:
+    """Read `root/pyproject.toml` and return its `[tool.elt]` table; without one, the project's
+    `dbt_project.yml` (elt.project.dbt_project). With both, `[tool.elt]` wins.
 
     Args:
         root: the project folder.
         cli_vars: `--vars` from the command line; they override `[tool.elt.vars]`.
+        profiles_dir: `--profiles-dir`: a dbt project's dialect comes from its profile's output types.
+        target_name: `--target`: what `target` gives in a dbt_project.yml value.
 
     Raises:
         ProjectError: the file is missing, not valid TOML, or `[tool.elt]` is missing or wrong.
     """
     path = root / "pyproject.toml"
+    dbt_file = root / "dbt_project.yml"
+    if dbt_file.is_file() and not has_elt_table(path):
+        from elt.project.dbt_project import load_dbt_project
+
+        return load_dbt_project(root, cli_vars, profiles_dir, target_name=target_name)
     if not path.is_file():
         raise ProjectError(
             f"no pyproject.toml in {root}",
             hint="run elt inside an elt project, or pass --project-dir; a project needs a "
-            "pyproject.toml with a [tool.elt] table (name, profile)",
+            "pyproject.toml with a [tool.elt] table (name, profile), or a dbt_project.yml",
         )
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
@@ -157,7 +184,7 @@ def load_project_config(root: Path, cli_vars: dict[str, Any] | None = None) -> P
         if not isinstance(table.get(key), str) or not table[key]:
             raise ProjectError(f"[tool.elt] needs a string `{key}`", path=path)
     dialect = table.get("dialect", DEFAULT_DIALECT)
-    _check_dialect(dialect, path)
+    check_dialect(dialect, path)
     for key in ("vars", "models", "seeds", "data_tests"):
         if not isinstance(table.get(key, {}), dict):
             raise ProjectError(f"[tool.elt.{key}] must be a table", path=path)
@@ -179,13 +206,26 @@ def load_project_config(root: Path, cli_vars: dict[str, Any] | None = None) -> P
         analysis_paths=_paths(table, "analysis-paths", ("analyses",), path),
         snapshot_paths=_paths(table, "snapshot-paths", ("snapshots",), path),
         docs_paths=_paths(table, "docs-paths", (), path),
-        clean_targets=_paths(table, "clean-targets", ("target",), path),
+        clean_targets=_paths(table, "clean-targets", (str(table.get("target-path", "target")),), path),
         packages_install_path=_string(table, "packages-install-path", "dbt_packages", path),
         on_run_start=_statements(table, "on-run-start", path),
         on_run_end=_statements(table, "on-run-end", path),
         dispatch=_dispatch(table.get("dispatch", []), path),
         query_comment=table.get("query-comment"),
+        dialect_from="[tool.elt] dialect" if "dialect" in table else "elt's default",
     )
+
+
+def has_elt_table(path: Path) -> bool:
+    """Does pyproject.toml exist with a [tool.elt] table? (A malformed file counts as one: reading it
+    reports the problem.)"""
+    if not path.is_file():
+        return False
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, OSError, UnicodeDecodeError):
+        return True
+    return isinstance(data.get("tool", {}).get("elt"), dict)
 
 
 def _string(table: dict[str, Any], key: str, default: str, path: Path) -> str:
@@ -219,7 +259,8 @@ def _dispatch(value: Any, path: Path) -> tuple[dict[str, Any], ...]:
     return tuple(entries)
 
 
-def _check_dialect(dialect: Any, path: Path) -> None:
+def check_dialect(dialect: Any, path: Path, where: str = "[tool.elt]") -> None:
+    """Raise unless `dialect` is a dialect sqlglot has."""
     if dialect in KNOWN_DIALECTS:
         return
     from sqlglot.dialects.dialect import Dialect  # heavy import
@@ -228,7 +269,7 @@ def _check_dialect(dialect: Any, path: Path) -> None:
         Dialect.get_or_raise(dialect)
     except (ValueError, TypeError):
         raise ProjectError(
-            f"unknown SQL dialect {dialect!r} in [tool.elt]",
+            f"unknown SQL dialect {dialect!r} in {where}",
             path=path,
             hint=f"use a sqlglot dialect name; elt projects are usually written in {DEFAULT_DIALECT!r}",
         ) from None
@@ -252,13 +293,34 @@ def _toml_error_line(message: str) -> int | None:
 # -- profiles -------------------------------------------------------------------------------------
 
 
-def find_profiles(project_root: Path, profiles_dir: Path | None) -> Path:
-    """Where profiles.yml is: `--profiles-dir` if given (and nowhere else), else the project folder,
-    then `~/.elt/`.
+#: dbt's environment variable naming the folder of profiles.yml (read for dbt projects).
+DBT_PROFILES_DIR_ENV = "DBT_PROFILES_DIR"
+
+
+def profile_folders(project_root: Path, flavor: str = "elt") -> list[Path]:
+    """The folders searched for profiles.yml without --profiles-dir, in order: for an elt project the
+    project folder, then ~/.elt; for a dbt project, dbt's order: $DBT_PROFILES_DIR (alone when set), the
+    project folder, ~/.dbt, then ~/.elt."""
+    if flavor != "dbt":
+        return [project_root, Path.home() / ".elt"]
+    if os.environ.get(DBT_PROFILES_DIR_ENV):
+        return [Path(os.environ[DBT_PROFILES_DIR_ENV])]
+    return [project_root, Path.home() / ".dbt", Path.home() / ".elt"]
+
+
+def find_profiles(project_root: Path, profiles_dir: Path | None, flavor: str = "elt") -> Path:
+    """Where profiles.yml is: `--profiles-dir` if given (and nowhere else), else the first of
+    `profile_folders` that has one.
 
     Raises:
-        ProjectError: `--profiles-dir` has no profiles.yml, or neither default folder has one.
+        ProjectError: `--profiles-dir` (or $DBT_PROFILES_DIR) has no profiles.yml, or no folder has one.
     """
+    if not profiles_dir and flavor == "dbt" and os.environ.get(DBT_PROFILES_DIR_ENV):
+        path = Path(os.environ[DBT_PROFILES_DIR_ENV]) / "profiles.yml"
+        if path.is_file():
+            return path
+        raise ProjectError(f"${DBT_PROFILES_DIR_ENV} is {os.environ[DBT_PROFILES_DIR_ENV]}, which has no profiles.yml",
+                           hint=f"create {path}, unset {DBT_PROFILES_DIR_ENV}, or pass --profiles-dir")
     if profiles_dir:
         # An explicit folder without the file is a mistake (a typo, a wrong mount): falling back to
         # another profiles.yml would connect to a target the user did not mean.
@@ -271,7 +333,7 @@ def find_profiles(project_root: Path, profiles_dir: Path | None) -> Path:
             hint=f"create {path} (see README: Profiles), or pass the folder that holds profiles.yml; "
             "without --profiles-dir elt reads the project's profiles.yml, then ~/.elt/profiles.yml",
         )
-    candidates = [project_root, Path.home() / ".elt"]
+    candidates = profile_folders(project_root, flavor)
     for folder in candidates:
         if (folder / "profiles.yml").is_file():
             return folder / "profiles.yml"
@@ -294,14 +356,14 @@ def load_target(
     from elt.adapters import adapter_class, supported_types
     from elt.project.yamlfile import load_yaml
 
-    path = find_profiles(project.root, profiles_dir)
+    path = find_profiles(project.root, profiles_dir, project.flavor)
     data = load_yaml(path)
     if not isinstance(data, dict) or project.profile not in data:
         known = ", ".join(sorted(data)) if isinstance(data, dict) else "none"
         raise ProjectError(
             f"profile {project.profile!r} not found in profiles.yml",
             path=path,
-            hint=f"profiles in this file: {known}; the project asks for `profile` in [tool.elt]",
+            hint=f"profiles in this file: {known}; the project asks for `profile` in {project.project_file.name}",
         )
     profile = data[project.profile]
     if not isinstance(profile, dict) or not isinstance(profile.get("outputs"), dict):
@@ -350,7 +412,73 @@ def load_target(
     schema = str(settings.get("schema") or engine.DEFAULT_SCHEMA)
     return TargetConfig(name=name, type=type_name, schema=schema, threads=threads,
                         settings=settings, profiles_path=path, project_root=project.root,
-                        secret_keys=frozenset(secret_keys), dialect=engine.dialect)
+                        secret_keys=frozenset(secret_keys), dialect=engine.dialect,
+                        database=engine.database_name(settings))
+
+
+def target_values(project_root: Path, profile_name: str, profiles_dir: Path | None,
+                  target_name: str | None) -> dict[str, Any]:
+    """What `target` gives when a dbt project's dbt_project.yml is read: the chosen output's settings
+    (env_var() rendered, secrets left out), its `name` and the `profile_name`.
+
+    Raises:
+        ProjectError: no profile, no such target.
+    """
+    from elt.project.yamlfile import load_yaml
+    from elt.secrets import is_secret_name
+
+    path = find_profiles(project_root, profiles_dir, "dbt")
+    data = load_yaml(path)
+    profile = data.get(profile_name) if isinstance(data, dict) else None
+    outputs = profile.get("outputs") if isinstance(profile, dict) else None
+    name = target_name or (profile.get("target") if isinstance(profile, dict) else None)
+    if not isinstance(outputs, dict) or not isinstance(outputs.get(name), dict):
+        raise ProjectError(f"target {name!r} of profile {profile_name!r} not found", path=path,
+                           hint="dbt_project.yml reads `target` from the profile's chosen output")
+    values: dict[str, Any] = {}
+    for key, value in outputs[name].items():
+        names: set[str] = set()
+        rendered = render_env_value(value, path, names)
+        if key not in SECRET_KEYS and not any(is_secret_name(n) for n in names):
+            values[key] = rendered
+    return {**values, "name": name, "profile_name": profile_name}
+
+
+def infer_dialect(project_root: Path, profile_name: str, profiles_dir: Path | None, *, hint: str) -> tuple[str, str]:
+    """A dbt project's dialect from its profile's output types (each adapter's dialect): one dialect for
+    every output, whichever `--target` is chosen, so the same SQL means the same thing. When outputs mix
+    dialects, the one the others can be translated from (a DuckDB output runs a Hive project's SQL through
+    the translation). Returns (dialect, where it came from).
+
+    Raises:
+        ProjectError: no profile, an output of a type elt does not know, or dialects no translation joins.
+    """
+    from elt.adapters import ADAPTERS, adapter_class
+    from elt.dialects import TRANSLATORS
+    from elt.project.yamlfile import load_yaml
+
+    path = find_profiles(project_root, profiles_dir, "dbt")
+    data = load_yaml(path)
+    profile = data.get(profile_name) if isinstance(data, dict) else None
+    outputs = profile.get("outputs") if isinstance(profile, dict) else None
+    if not isinstance(outputs, dict) or not outputs:
+        raise ProjectError(f"profile {profile_name!r} with `outputs` not found in profiles.yml", path=path,
+                           hint="elt reads the project's dialect from the types of the profile's outputs; " + hint)
+    dialects: dict[str, list[str]] = {}
+    for name, output in outputs.items():
+        type_name = render_env_value(output.get("type"), path) if isinstance(output, dict) else None
+        if type_name not in ADAPTERS:
+            raise ProjectError(
+                f"output {name!r} of profile {profile_name!r} has type {type_name!r}: elt cannot tell which "
+                "SQL dialect the project is written in", path=path,
+                hint=f"elt runs dbt projects on the types {', '.join(sorted(ADAPTERS))}; {hint}")
+        dialects.setdefault(adapter_class(str(type_name), path=str(path)).dialect, []).append(f"{name}: {type_name}")
+    said = "; ".join(f"{', '.join(outs)}" for outs in dialects.values())
+    for dialect in dialects:
+        if all((dialect, other) in TRANSLATORS for other in dialects if other != dialect):
+            return dialect, f"profile {profile_name!r} in {path} ({said})"
+    raise ProjectError(f"the outputs of profile {profile_name!r} speak {', '.join(sorted(dialects))}, and no "
+                       "translation runs one's SQL on the others", path=path, hint=hint)
 
 
 def render_env_value(value: Any, path: Path, names: set[str] | None = None) -> Any:

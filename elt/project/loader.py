@@ -28,6 +28,7 @@ from elt.nodes import (
 )
 from elt.project import docs_blocks
 from elt.project.config import ProjectConfig, load_project_config
+from elt.project.config_keys import ALIASES, IGNORED, IgnoredKeys, sort_config
 from elt.project.docs_blocks import DocBlock
 from elt.project.fast_yaml import fast_safe_load
 from elt.project.hooks import merge_config, spelled_as_config_keys
@@ -104,23 +105,30 @@ class Project:
     analyses: dict[str, Node] = field(default_factory=dict)
     #: dbt yml sections elt accepts and ignores, met while loading (one note each).
     ignored_sections: IgnoredSections = field(default_factory=IgnoredSections)
+    #: dbt config keys set in the project that elt ignores, and where (warned once per key after compiling).
+    ignored_config: IgnoredKeys = field(default_factory=IgnoredKeys)
 
     @property
     def root(self) -> Path:
         return self.config.root
 
 
-def load_project(root: Path, cli_vars: dict[str, Any] | None = None) -> Project:
-    """Read the project at `root`.
+def load_project(root: Path, cli_vars: dict[str, Any] | None = None, profiles_dir: Path | None = None,
+                 target_name: str | None = None) -> Project:
+    """Read the project at `root` (`profiles_dir`, `target_name`: --profiles-dir and --target, where a dbt
+    project's dialect and `target` are read).
 
     Raises:
         ProjectError: bad configuration, unreadable or non-UTF-8 files, empty models, bad yml.
         GraphError: two models (or a model and a seed) share a name.
     """
-    config = load_project_config(root.resolve(), cli_vars)
-    project = Project(config=config)
-    _check_config_tree(config.models, MODEL_CONFIG_KEYS, "tool.elt.models", config.pyproject_path)
-    _check_config_tree(config.seeds, SEED_CONFIG_KEYS, "tool.elt.seeds", config.pyproject_path)
+    config = load_project_config(root.resolve(), cli_vars, profiles_dir, target_name)
+    project = Project(config=config, warnings=list(config.notes))
+    for key, where in config.ignored_config:
+        project.ignored_config.add(key, where)
+    if config.flavor == "elt":  # a dbt_project.yml's trees are checked as they are read
+        _check_config_tree(config.models, MODEL_CONFIG_KEYS, "tool.elt.models", config.pyproject_path)
+        _check_config_tree(config.seeds, SEED_CONFIG_KEYS, "tool.elt.seeds", config.pyproject_path)
     folder_configs: dict[tuple[str, ...], dict[str, Any]] = {}
     for folder in config.model_paths:
         for parts, full in _walk(config.root / folder, (".sql",)):
@@ -324,14 +332,21 @@ def _unused_folder_configs(config: ProjectConfig, section: str, nodes: Any, vali
             if parts in used:
                 walk(value, parts)
                 continue
-            header = ".".join(("tool", "elt", section, *parts))
             siblings = sorted({u[-1] for u in used if len(u) == len(parts) and u[:-1] == prefix})
             close = difflib.get_close_matches(key, siblings, n=3)
             hint = f" (did you mean {', '.join(close)}?)" if close else ""
             folders = " or ".join("/".join((p, *parts)) for p in paths)
-            line = _toml_header_line(config.pyproject_path, header)
-            warnings.append(f"pyproject.toml:{line or 1}: [{header}] applies to no {kind}: "
-                            f"no {kind} is in a folder {folders}{hint}")
+            if config.flavor == "dbt":
+                from elt.project.dbt_project import tree_line
+
+                where = f"dbt_project.yml:{tree_line(config, section, parts) or 1}: {section}: {config.name}: " + \
+                    ": ".join(parts)
+                if key in IGNORED or key in ALIASES:
+                    hint += f" (dbt reads a plain key with a mapping value as a folder: write `+{key}`)"
+            else:
+                header = ".".join(("tool", "elt", section, *parts))
+                where = f"pyproject.toml:{_toml_header_line(config.pyproject_path, header) or 1}: [{header}]"
+            warnings.append(f"{where} applies to no {kind}: no {kind} is in a folder {folders}{hint}")
 
     walk(config.models if section == "models" else config.seeds, ())
     return warnings
@@ -583,13 +598,8 @@ def _apply_entry(
     config = entry.get("config") or {}
     if not isinstance(config, dict):
         raise ProjectError(f"`config` of {kind} {name!r} must be a mapping", path=rel, line=line)
-    config = spelled_as_config_keys(config)
-    unknown = sorted(key for key in config if key not in valid)
-    if unknown:
-        raise ProjectError(
-            f"unknown config key(s) {', '.join(unknown)} for {kind} {name!r}",
-            path=rel, line=line, hint=f"valid keys: {', '.join(sorted(valid))}",
-        )
+    config = sort_config(spelled_as_config_keys(config), valid, f"{rel}:{line or 1}", project.ignored_config,
+                         path=rel, line=line, kind=f"{kind} {name!r}")
     merge_config(node.config, config, rel)
     node.description = _describe(project, entry.get("description"), rel, text, line) or node.description
     node.columns = _columns(project, entry, rel, text, line) or node.columns
@@ -637,17 +647,33 @@ def _add_test_specs(
     project: Project, attached_to: str, entry: dict[str, Any], rel: str, text: str, line: int | None
 ) -> None:
     """Collect the generic tests declared on a node (model level) and on its columns."""
-    specs = [_test_spec(test, attached_to, None, rel, _line_after(text, line, test))
+    tree = test_folder_config(project.config, rel)
+    ignored = project.ignored_config
+    specs = [_test_spec(test, attached_to, None, rel, _line_after(text, line, test), tree, ignored)
              for test in _test_entries(entry, rel, line)]
     for column in entry.get("columns") or []:
         if isinstance(column, dict):
             column_line = _line_after(text, line, {"name": column["name"]})
-            specs += [_test_spec(test, attached_to, str(column["name"]), rel, _line_after(text, column_line, test))
+            specs += [_test_spec(test, attached_to, str(column["name"]), rel, _line_after(text, column_line, test),
+                                 tree, ignored)
                       for test in _test_entries(column, rel, line)]
     for spec in specs:
         if "{" in str(spec.config.get("description") or ""):
             spec.config["description"] = _describe(project, spec.config["description"], rel, text, spec.line)
     project.test_specs += specs
+
+
+def test_folder_config(config: ProjectConfig, rel: str) -> dict[str, Any]:
+    """The `data_tests` tree's config for a test defined in the file `rel` (a yml file below a model or seed
+    folder, or a SQL file below a test folder): its folders below that folder, as for models."""
+    if not config.data_tests:
+        return {}
+    folders = rel.split("/")[:-1]
+    for base in (*config.model_paths, *config.seed_paths, *config.test_paths):
+        base_parts = base.strip("/").split("/")
+        if folders[:len(base_parts)] == base_parts:
+            return folder_config(config.data_tests, tuple(folders[len(base_parts):]), TEST_CONFIG_KEYS)
+    return folder_config(config.data_tests, (), TEST_CONFIG_KEYS)
 
 
 def _line_after(text: str, start: int | None, item: Any) -> int | None:
@@ -672,7 +698,12 @@ def _needle(is_name: bool, word: str) -> Any:
     return re.compile(r"(^|[\s\[{,-])" + re.escape(word) + r"\b").search
 
 
-def _test_spec(test: Any, attached_to: str, column: str | None, rel: str, line: int | None) -> TestSpec:
+#: dbt test configs that may be written among a test's arguments, besides elt's (TEST_CONFIG_KEYS).
+_DBT_TEST_CONFIGS = frozenset({"warn_if", "error_if", "fail_calc", "store_failures", "store_failures_as", "meta"})
+
+
+def _test_spec(test: Any, attached_to: str, column: str | None, rel: str, line: int | None,
+               tree: dict[str, Any] | None = None, ignored: IgnoredKeys | None = None) -> TestSpec:
     arguments: dict[str, Any]
     if isinstance(test, str):
         name, arguments = test, {}
@@ -698,12 +729,10 @@ def _test_spec(test: Any, attached_to: str, column: str | None, rel: str, line: 
                                path=rel, line=line, hint="keep each argument in one place (under `arguments:`)")
         arguments.update(nested)
     for key in list(arguments):
-        if key in TEST_CONFIG_KEYS:  # dbt also accepts config keys among the arguments
+        if key in TEST_CONFIG_KEYS or key in _DBT_TEST_CONFIGS:  # dbt also accepts config keys among the arguments
             config[key] = arguments.pop(key)
-    unknown = sorted(key for key in config if key not in TEST_CONFIG_KEYS)
-    if unknown:
-        raise ProjectError(f"unknown config key(s) {', '.join(unknown)} for test {name!r}", path=rel, line=line,
-                           hint=f"valid keys: {', '.join(sorted(TEST_CONFIG_KEYS))}")
+    config = {**(tree or {}), **sort_config(config, TEST_CONFIG_KEYS, f"{rel}:{line or 1}", ignored, path=rel,
+                                            line=line, kind=f"test {name!r}")}
     if config.get("severity", "error") not in ("error", "warn"):
         raise ProjectError(f"severity of test {name!r} must be error or warn", path=rel, line=line)
     return TestSpec(name, attached_to, column, arguments, config, rel, line, package or None)

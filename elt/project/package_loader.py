@@ -17,6 +17,7 @@ from elt.nodes import MODEL_CONFIG_KEYS, SEED_CONFIG_KEYS, Node
 from elt.project.packages import InstalledPackage, installed_packages
 
 if TYPE_CHECKING:
+    from elt.project.config import ProjectConfig
     from elt.project.loader import Project
 
 
@@ -51,6 +52,8 @@ def add_packages(project: Project) -> list[Path]:
         for folder in (*package.model_paths, *package.seed_paths):
             yml += _files(package.folder / folder, (".yml", ".yaml"))
         package_vars.update(package.vars)
+        # the root dbt_project.yml's `vars: {<package>: {...}}` over the package's own (one scope in elt)
+        package_vars.update(config.package_vars.get(package.name, {}))
     if package_vars:
         project.config = replace(config, vars={**package_vars, **config.vars})
     return yml
@@ -72,7 +75,7 @@ def _add_model(project: Project, package: InstalledPackage, parts: tuple[str, ..
     text = read_text(path)
     if not text.strip():
         raise ProjectError("model file is empty", path=rel)
-    config = _config(project.config.models, package, package.models, tuple(folders), MODEL_CONFIG_KEYS)
+    config = _config(project.config, "models", package, package.models, tuple(folders), MODEL_CONFIG_KEYS)
     project.models[name] = Node(
         unique_id=f"model.{name}", name=name, resource_type="model", path=rel, config=config,
         fqn=(package.name, *folders, name), raw_sql=text, package_name=package.name,
@@ -87,7 +90,7 @@ def _add_seed(project: Project, package: InstalledPackage, parts: tuple[str, ...
     rel = _rel(project.root, path)
     _check_name(name, "seed", path)
     _check_unique(project, name, rel)
-    config = _config(project.config.seeds, package, package.seeds, tuple(folders), SEED_CONFIG_KEYS)
+    config = _config(project.config, "seeds", package, package.seeds, tuple(folders), SEED_CONFIG_KEYS)
     project.seeds[name] = Node(
         unique_id=f"seed.{name}", name=name, resource_type="seed", path=rel, config=config,
         fqn=(package.name, *folders, name), package_name=package.name,
@@ -102,10 +105,16 @@ def _check_unique(project: Project, name: str, rel: str) -> None:
                               "disable or rename one (enabled: false in the project's config tree)")
 
 
-def _config(root_tree: dict[str, Any], package: InstalledPackage, own_tree: dict[str, Any],
+def _config(root: ProjectConfig, section: str, package: InstalledPackage, own_tree: dict[str, Any],
             folders: tuple[str, ...], valid: dict[str, str]) -> dict[str, Any]:
     """A package node's folder config: its package's tree, then the root project's, whose keys for
-    the path `<package>/<folders>` win (as in dbt)."""
+    the path `<package>/<folders>` win (as in dbt): in dbt_project.yml the `<section>: <package>:` level
+    (elt.project.dbt_project.package_tree), in [tool.elt] the `[tool.elt.<section>.<package>]` table."""
+    from elt.project.dbt_project import package_tree
     from elt.project.loader import folder_config
 
-    return {**folder_config(own_tree, folders, valid), **folder_config(root_tree, (package.name, *folders), valid)}
+    if root.flavor == "dbt":
+        from_root = folder_config(package_tree(root, section, package.name), folders, valid)
+    else:
+        from_root = folder_config(getattr(root, section), (package.name, *folders), valid)
+    return {**folder_config(own_tree, folders, valid), **from_root}

@@ -33,3 +33,26 @@ def load_yaml(path: Path) -> Any:
         raise ProjectError(f"malformed YAML: {problem}", path=path, line=line, col=col) from None
     except yaml.YAMLError as exc:
         raise ProjectError(f"malformed YAML: {exc}", path=path) from None
+
+
+def key_lines(text: str) -> dict[tuple[str, ...], int]:
+    """1-based line of every mapping key in a YAML text, by its path of keys (`("models", "marts")`);
+    keys inside lists are left out. Empty when the text does not compose (load_yaml reports that)."""
+    import yaml
+
+    try:
+        root = yaml.compose(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+    except yaml.YAMLError:
+        return {}
+    lines: dict[tuple[str, ...], int] = {}
+
+    def walk(node: Any, prefix: tuple[str, ...]) -> None:
+        if not isinstance(node, yaml.MappingNode):
+            return
+        for key, value in node.value:
+            path = (*prefix, str(key.value))
+            lines.setdefault(path, key.start_mark.line + 1)
+            walk(value, path)
+
+    walk(root, ())
+    return lines

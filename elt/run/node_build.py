@@ -194,7 +194,9 @@ def _build_incremental(manifest: Manifest, adapter: Adapter, node: Node, inv: In
         batches = list(intervals(inv.start, inv.end, batch_size))
     outcomes = []
     for number, batch in enumerate(batches):
-        full_refresh = inv.full_refresh and number == 0
+        # dbt's full_refresh config, when set, wins over the --full-refresh flag
+        configured = node.config.get("full_refresh")
+        full_refresh = (inv.full_refresh if configured is None else bool(configured)) and number == 0
         exists = adapter.relation_kind(node.relation) == "table"
         extra = {"start": batch[0], "end": batch[1]} if batch else {}
         if (exists and not full_refresh) or batch:

@@ -3,11 +3,11 @@
 After a successful compile, `target/cache/stamp-<target>.pickle` records what that compile read and
 what it wrote:
 
-- a digest of its inputs: the content of pyproject.toml, of every profiles.yml it could have used
-  (--profiles-dir, the project folder, ~/.elt), and of every file under the model, macro, seed,
-  test, analysis, snapshot and docs folders and the installed packages (dbt_packages/, links followed);
-  the command line (project and profiles folders, target, vars, selection); elt's own code and the
-  versions of sqlglot and Jinja;
+- a digest of its inputs: the content of pyproject.toml (and dbt_project.yml), of every profiles.yml it
+  could have used (--profiles-dir, the project folder, ~/.elt; for dbt projects $DBT_PROFILES_DIR,
+  ~/.dbt), and of every file under the model, macro, seed, test, analysis, snapshot and docs folders
+  and the installed packages (dbt_packages/, links followed); the command line (project and profiles
+  folders, target, vars, selection); elt's own code and the versions of sqlglot and Jinja;
 - the environment variables the compile looked up (with `env_var()`, in models, macros or profiles),
   each with whether it was set and a keyed digest of its value (`secrets.fingerprint`): a profile's
   password read from the environment is one of them, and no value is written to target/;
@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from elt.project.config import ProjectConfig
+from elt.project.config import ProjectConfig, profile_folders
 
 #: 2: environment values as keyed digests (format 1 held the values, passwords included).
 FORMAT = 2
@@ -63,8 +63,9 @@ def inputs_digest(config: ProjectConfig, invocation: tuple[Any, ...], profiles_d
             h.update(data)
 
     add(str(FORMAT), sys.version, *code_versions(), repr(invocation))
-    candidates = [config.pyproject_path]
-    candidates += [folder / "profiles.yml" for folder in (profiles_dir, config.root, Path.home() / ".elt") if folder]
+    candidates = [config.pyproject_path, config.root / "dbt_project.yml"]
+    candidates += [folder / "profiles.yml" for folder in (profiles_dir, *profile_folders(config.root, config.flavor))
+                   if folder]
     for candidate in candidates:
         add(str(candidate), _content(str(candidate)))
     folders = (*config.model_paths, *config.macro_paths, *config.seed_paths, *config.test_paths,
