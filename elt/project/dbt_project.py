@@ -61,6 +61,8 @@ NOTED_KEYS: dict[str, str] = {
     "metrics": "semantic-layer definitions", "semantic-models": "semantic-layer definitions",
     "saved-queries": "semantic-layer definitions", "exposures": "exposures",
     "functions": "elt builds no user-defined functions", "function-paths": "elt builds no user-defined functions",
+    # read into ProjectConfig.query_comment for a later use, but no statement carries it yet
+    "query-comment": "elt sends its statements without a query comment",
 }
 #: Keys whose values are rendered at run time, not when the file is read (as in dbt).
 _LATE = {"vars", "on-run-start", "on-run-end", "query-comment"}

@@ -33,6 +33,7 @@ models:
 seeds:
   shop:
     +schema: raw
+query-comment: "run by {{ target.name }}"
 """
 
 PROFILES = """\
@@ -108,6 +109,7 @@ def test_dbt_project_builds_with_dbts_relation_names_and_materializations(projec
     assert result.output.count("config `docs` is ignored") == 1
     assert "set in dbt_project.yml:17" in result.output
     assert "`require-dbt-version` is ignored" in result.output
+    assert "`query-comment` is ignored: elt sends its statements without a query comment" in result.output
 
 
 def test_the_projects_naming_macros_decide(project):
@@ -164,7 +166,7 @@ def test_an_output_of_a_type_elt_cannot_run_is_refused_for_the_dialect(project):
 def test_an_unknown_top_level_key_is_an_error_with_its_line(project):
     result = dbt_project(project, {"dbt_project.yml": DBT_PROJECT + "modles:\n  x: 1\n"}).elt("compile")
     assert result.exit_code == 2
-    assert "dbt_project.yml:24" in result.output and "unknown key 'modles'" in result.output
+    assert "dbt_project.yml:25" in result.output and "unknown key 'modles'" in result.output
     assert "model-paths" in result.output  # the valid keys
 
 
