@@ -1,0 +1,211 @@
+"""The shop project of tests/dbt_format (dbt's format, a local package with dispatch, introspection and `dbt.*`
+macros, hooks, docs blocks, a schema naming macro, unit tests) builds on DuckDB as dbt builds it, and the
+same folder with its dbt_project.yml replaced by a `[tool.elt]` table gives the same relations and rows.
+
+The relation names, kinds, rows and audit rows asserted here are those dbt-core 1.11 with dbt-duckdb 1.11
+gave on a copy of the folder with a DuckDB-only profile (checked by hand; dbt then picks duckdb__iso_weekday
+where elt, for the profile's spark output, picks hive__iso_weekday: the values are the same).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pytest
+from click.testing import CliRunner
+
+from elt.cli import cli
+
+FIXTURE = Path(__file__).resolve().parents[1] / "dbt_format"
+
+#: a DuckDB output and a dbt-spark one: the dialect of the models is hive (the SQL runs translated on DuckDB).
+PROFILES = """\
+shop:
+  target: dev
+  outputs:
+    dev:
+      type: duckdb
+      path: target/shop.duckdb
+      schema: analytics
+      threads: 2
+    hive:
+      type: spark
+      method: thrift
+      host: "{{ env_var('ELT_HIVE_HOST', '127.0.0.1') }}"
+      port: "{{ env_var('ELT_HIVE_PORT', '10000') }}"
+      user: elt_test
+      schema: "{{ env_var('SHOP_SCHEMA', 'analytics') }}"
+      threads: 2
+"""
+
+#: the same project as shop/dbt_project.yml, in elt's own format.
+PYPROJECT = """\
+[tool.elt]
+name = "shop"
+profile = "shop"
+test-paths = ["tests"]
+analysis-paths = ["analyses"]
+docs-paths = ["docs", "models"]
+clean-targets = ["target", "dbt_packages"]
+on-run-start = [
+  "create schema if not exists {{ target.schema }}",
+  "create table if not exists {{ target.schema }}.audit_log (node_name string, event string)",
+]
+on-run-end = ["insert into {{ target.schema }}.audit_log values ('run', 'end')"]
+dispatch = [{macro_namespace = "shop_utils", search_order = ["shop", "shop_utils"]}]
+
+[tool.elt.vars]
+completed_statuses = ["shipped", "delivered"]
+currency = "EUR"
+
+[tool.elt.models]
+materialized = "view"
+
+[tool.elt.models.staging]
+schema = "staging"
+
+[tool.elt.models.marts]
+materialized = "table"
+schema = "marts"
+
+[tool.elt.seeds]
+schema = "raw"
+"""
+
+#: what dbt build made (dbt-duckdb 1.11, target schema analytics, the project's generate_schema_name).
+RELATIONS = {
+    "analytics.audit_log": "BASE TABLE",
+    "analytics_marts.customer_orders": "BASE TABLE",
+    "analytics_marts.orders": "BASE TABLE",
+    "analytics_raw.raw_customers": "BASE TABLE",
+    "analytics_raw.raw_orders": "BASE TABLE",
+    "analytics_raw.raw_payments": "BASE TABLE",
+    "analytics_staging.stg_customers": "VIEW",
+    "analytics_staging.stg_orders": "VIEW",
+    "analytics_staging.stg_payments": "VIEW",
+}
+
+
+class Shop:
+    """A copy of tests/dbt_format in a temporary folder, with the CLI run in-process on its shop project."""
+
+    def __init__(self, tmp_path: Path) -> None:
+        for name in ("shop", "shop_utils"):
+            shutil.copytree(FIXTURE / name, tmp_path / name)
+        self.root = tmp_path / "shop"
+        (self.root / "profiles.yml").write_text(PROFILES, encoding="utf-8")
+
+    def elt(self, *args: str) -> Any:
+        result = CliRunner().invoke(cli, [*args, "--project-dir", str(self.root)], catch_exceptions=False)
+        assert result.exit_code == 0, result.stdout + result.stderr
+        return result
+
+    def build(self) -> None:
+        self.elt("deps")
+        # the source (analytics_raw.raw_customers) is loaded first, as a loader would: dbt does not order a
+        # source after the seed that happens to fill it either
+        self.elt("seed")
+        self.elt("build")
+
+    def query(self, sql: str) -> list[tuple[Any, ...]]:
+        with duckdb.connect(str(self.root / "target" / "shop.duckdb"), read_only=True) as con:
+            return con.execute(sql).fetchall()
+
+    def relations(self) -> dict[str, str]:
+        rows = self.query("select table_schema, table_name, table_type from information_schema.tables")
+        return {f"{schema}.{name}": kind for schema, name, kind in rows}
+
+
+def marts(shop: Shop) -> dict[str, list[tuple[Any, ...]]]:
+    return {
+        "customer_orders": shop.query("select * from analytics_marts.customer_orders order by customer_id"),
+        "orders": shop.query("select * from analytics_marts.orders order by order_id"),
+    }
+
+
+@pytest.fixture
+def shop(tmp_path: Path) -> Shop:
+    built = Shop(tmp_path)
+    built.build()
+    return built
+
+
+def key(*parts: str) -> str:
+    return hashlib.md5("-".join(parts).encode()).hexdigest()
+
+
+def test_the_dbt_project_builds_with_dbts_names_and_rows(shop: Shop) -> None:
+    assert shop.relations() == RELATIONS
+    customers = shop.query("select * from analytics_marts.customer_orders order by customer_id")
+    assert customers == [
+        (key("1", "ana.silva@example.com"), 1, "Ana", datetime(2024, 1, 5, 9, 12), 3, 97.99, "EUR"),
+        (key("2", "ben.okafor@example.com"), 2, "Ben", datetime(2024, 1, 6, 14, 30), 2, 162.5, "EUR"),
+        (key("3", "chloe.martin@example.com"), 3, "Chloe", datetime(2024, 1, 22, 8, 5), 2, 51.2, "EUR"),
+        (key("4", "dmitri.ivanov@example.com"), 4, "Dmitri", datetime(2024, 2, 3, 20, 15), 1, 0.0, "EUR"),
+        (key("5", "emma.schulz@example.com"), 5, "Emma", None, 0, 0.0, "EUR"),
+    ]
+    # columns_except read stg_orders' columns from the database (status left out); iso_weekday: 1 = Monday
+    columns = [row[0] for row in shop.query("describe analytics_marts.orders")]
+    assert columns == ["order_id", "customer_id", "ordered_at", "ordered_weekday", "return_deadline", "is_returned"]
+    orders = shop.query("select order_id, ordered_weekday, cast(return_deadline as date), is_returned "
+                        "from analytics_marts.orders order by order_id")
+    assert [(o, w, str(d), r) for o, w, d, r in orders] == [
+        (101, 5, "2024-01-19", False), (102, 6, "2024-01-20", False), (103, 5, "2024-02-02", False),
+        (104, 1, "2024-02-05", True), (105, 4, "2024-02-15", False), (106, 6, "2024-02-17", False),
+        (107, 3, "2024-02-28", False), (108, 6, "2024-03-02", False),
+    ]
+
+
+def test_hooks_wrote_their_audit_rows_and_on_run_end_ran_last(shop: Shop) -> None:
+    # the seed run's on-run-end, then the build's: pre/post hooks of stg_payments, customer_orders' post hook
+    assert shop.query("select * from analytics.audit_log") == [
+        ("run", "end"),
+        ("stg_payments", "pre"), ("stg_payments", "post"), ("customer_orders", "post"), ("run", "end"),
+    ]
+
+
+def test_docs_blocks_are_in_the_manifest(shop: Shop) -> None:
+    import json
+
+    manifest = json.loads((shop.root / "target" / "manifest.json").read_text())
+    nodes = manifest["nodes"]
+    customer_orders = next(n for n in nodes.values() if n["name"] == "customer_orders")
+    assert customer_orders["description"] == \
+        "One row per customer with their first order, number of orders and lifetime value."
+    assert customer_orders["columns"]["lifetime_value"]["description"] == \
+        "Paid amount of the customer's shipped and delivered orders."
+    stg_orders = next(n for n in nodes.values() if n["name"] == "stg_orders")
+    assert stg_orders["columns"]["status"]["description"] == \
+        "Where an order is: `placed`, `shipped`, `delivered` or `returned`."
+    assert any(d["name"] == "shop_raw" for d in manifest["docs"].values())
+
+
+def test_the_analysis_is_compiled_never_built(shop: Shop) -> None:
+    assert not any(name.endswith("payment_method_share") for name in shop.relations())
+    shop.elt("compile")
+    compiled = (shop.root / "target" / "compiled" / "analyses" / "payment_method_share.sql").read_text()
+    assert "from analytics_staging.stg_payments" in compiled and "{{" not in compiled
+
+
+def test_tests_and_unit_tests_pass(shop: Shop) -> None:
+    result = shop.elt("test")
+    out = result.stdout + result.stderr
+    for name in ("unit_test.customer_orders.customer_value_counts_completed_orders_only",
+                 "positive_stg_payments_amount", "assert_orders_are_paid", "relationships_stg_orders_customer_id",
+                 "accepted_values_orders_enriched_ordered_weekday"):
+        assert f"PASS {name}" in out or f"PASS test {name}" in out, out
+
+
+def test_the_same_folder_in_elts_own_format_gives_the_same_tables(shop: Shop, tmp_path: Path) -> None:
+    native = Shop(tmp_path / "native")
+    (native.root / "dbt_project.yml").unlink()
+    (native.root / "pyproject.toml").write_text(PYPROJECT, encoding="utf-8")
+    native.build()
+    assert native.relations() == shop.relations()
+    assert marts(native) == marts(shop)
+    assert native.query("select * from analytics.audit_log") == shop.query("select * from analytics.audit_log")
