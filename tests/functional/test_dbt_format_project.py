@@ -209,3 +209,33 @@ def test_the_same_folder_in_elts_own_format_gives_the_same_tables(shop: Shop, tm
     assert native.relations() == shop.relations()
     assert marts(native) == marts(shop)
     assert native.query("select * from analytics.audit_log") == shop.query("select * from analytics.audit_log")
+
+
+SOURCE_YML = """\
+version: 2
+sources:
+  - name: landing
+    schema: "{{ target.schema }}_{{ var('landing_suffix', 'landing') }}"
+    tables:
+      - name: events
+        identifier: "{{ env_var('EVENTS_TABLE', 'raw_events') }}"
+"""
+
+
+def test_a_source_schema_and_identifier_may_use_target_var_and_env_var(project: Any) -> None:
+    # as dbt renders them (target's schema defaulted as elt names it: DuckDB's main)
+    proj = project({"models/staging/_sources.yml": SOURCE_YML,
+                    "models/staging/events.sql": "select * from {{ source('landing', 'events') }}\n"})
+    assert proj.elt("compile").exit_code == 0
+    assert "from main_landing.raw_events" in (proj.root / "target/compiled/models/staging/events.sql").read_text()
+    result = proj.elt("compile", "--vars", "{landing_suffix: in}", env={"EVENTS_TABLE": "events_v2"})
+    assert result.exit_code == 0, result.output
+    assert "from main_in.events_v2" in (proj.root / "target/compiled/models/staging/events.sql").read_text()
+
+
+def test_a_source_schema_naming_an_unknown_name_is_an_error_with_its_line(project: Any) -> None:
+    yml = SOURCE_YML.replace("target.schema", "target.nothing")
+    result = project({"models/staging/_sources.yml": yml}).elt("compile")
+    assert result.exit_code == 2
+    assert "models/staging/_sources.yml:3" in result.output and "cannot render" in result.output
+    assert "nothing" in result.output
