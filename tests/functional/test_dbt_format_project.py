@@ -33,6 +33,10 @@ shop:
       path: target/shop.duckdb
       schema: analytics
       threads: 2
+    prod_local:
+      type: duckdb
+      path: target/prod.duckdb
+      schema: analytics
     hive:
       type: spark
       method: thrift
@@ -105,19 +109,19 @@ class Shop:
         assert result.exit_code == 0, result.stdout + result.stderr
         return result
 
-    def build(self) -> None:
+    def build(self, *target: str) -> None:
         self.elt("deps")
         # the source (analytics_raw.raw_customers) is loaded first, as a loader would: dbt does not order a
         # source after the seed that happens to fill it either
-        self.elt("seed")
-        self.elt("build")
+        self.elt("seed", *target)
+        self.elt("build", *target)
 
-    def query(self, sql: str) -> list[tuple[Any, ...]]:
-        with duckdb.connect(str(self.root / "target" / "shop.duckdb"), read_only=True) as con:
+    def query(self, sql: str, database: str = "shop.duckdb") -> list[tuple[Any, ...]]:
+        with duckdb.connect(str(self.root / "target" / database), read_only=True) as con:
             return con.execute(sql).fetchall()
 
-    def relations(self) -> dict[str, str]:
-        rows = self.query("select table_schema, table_name, table_type from information_schema.tables")
+    def relations(self, database: str = "shop.duckdb") -> dict[str, str]:
+        rows = self.query("select table_schema, table_name, table_type from information_schema.tables", database)
         return {f"{schema}.{name}": kind for schema, name, kind in rows}
 
 
@@ -159,6 +163,18 @@ def test_the_dbt_project_builds_with_dbts_names_and_rows(shop: Shop) -> None:
         (104, 1, "2024-02-05", True), (105, 4, "2024-02-15", False), (106, 6, "2024-02-17", False),
         (107, 3, "2024-02-28", False), (108, 6, "2024-03-02", False),
     ]
+
+
+def test_a_production_target_uses_the_custom_schemas_as_they_are(shop: Shop) -> None:
+    # the project's generate_schema_name: targets named prod... take `+schema` as is (dbt-duckdb gave these)
+    shop.build("--target", "prod_local")
+    assert shop.relations("prod.duckdb") == {
+        "analytics.audit_log": "BASE TABLE", "marts.customer_orders": "BASE TABLE", "marts.orders": "BASE TABLE",
+        "raw.raw_customers": "BASE TABLE", "raw.raw_orders": "BASE TABLE", "raw.raw_payments": "BASE TABLE",
+        "staging.stg_customers": "VIEW", "staging.stg_orders": "VIEW", "staging.stg_payments": "VIEW",
+    }
+    assert shop.query("select * from marts.customer_orders order by customer_id", "prod.duckdb") == \
+        shop.query("select * from analytics_marts.customer_orders order by customer_id")
 
 
 def test_hooks_wrote_their_audit_rows_and_on_run_end_ran_last(shop: Shop) -> None:
