@@ -177,6 +177,19 @@ def test_a_production_target_uses_the_custom_schemas_as_they_are(shop: Shop) -> 
         shop.query("select * from analytics_marts.customer_orders order by customer_id")
 
 
+def test_dispatch_takes_the_dialects_variant_and_the_projects_search_order(shop: Shop) -> None:
+    compiled = shop.root / "target" / "compiled" / "models" / "marts" / "orders_enriched.sql"
+    # the profile's spark output makes the dialect hive: hive__iso_weekday, whatever the target's engine
+    assert "pmod(datediff(to_date(ordered_at), to_date('1900-01-01')), 7) + 1" in compiled.read_text()
+    # dispatch: search_order puts the project before the package, so its own variant wins
+    (shop.root / "macros" / "weekday.sql").write_text(
+        "{% macro hive__iso_weekday(expression) %}(pmod(dayofweek({{ expression }}) + 5, 7) + 1){% endmacro %}\n")
+    shop.elt("build", "--select", "orders_enriched")
+    assert "(pmod(dayofweek(ordered_at) + 5, 7) + 1)" in compiled.read_text()
+    assert shop.query("select ordered_weekday from analytics_marts.orders order by order_id") == \
+        [(5,), (6,), (5,), (1,), (4,), (6,), (3,), (6,)]
+
+
 def test_hooks_wrote_their_audit_rows_and_on_run_end_ran_last(shop: Shop) -> None:
     # the seed run's on-run-end, then the build's: pre/post hooks of stg_payments, customer_orders' post hook
     assert shop.query("select * from analytics.audit_log") == [
