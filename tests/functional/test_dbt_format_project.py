@@ -268,3 +268,9 @@ def test_a_source_schema_naming_an_unknown_name_is_an_error_with_its_line(projec
     assert result.exit_code == 2
     assert "models/staging/_sources.yml:3" in result.output and "cannot render" in result.output
     assert "nothing" in result.output
+
+
+def test_clean_removes_the_clean_targets_but_not_the_linked_local_package(shop: Shop) -> None:
+    shop.elt("clean")
+    assert not (shop.root / "target").exists() and not (shop.root / "dbt_packages").exists()
+    assert (shop.root.parent / "shop_utils" / "macros" / "iso_weekday.sql").is_file()  # deps linked it
