@@ -11,6 +11,7 @@ import difflib
 import functools
 import os
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -27,12 +28,13 @@ from elt.nodes import (
     Relation,
 )
 from elt.project import docs_blocks
-from elt.project.config import ProjectConfig, load_project_config
+from elt.project.config import ProjectConfig, load_project_config, load_target
 from elt.project.config_keys import ALIASES, IGNORED, IgnoredKeys, sort_config
 from elt.project.docs_blocks import DocBlock
 from elt.project.fast_yaml import fast_safe_load
 from elt.project.hooks import merge_config, spelled_as_config_keys
 from elt.project.ignored_sections import IGNORED_SECTIONS, IgnoredSections
+from elt.project.source_names import render_name, target_context
 from elt.project.yamlfile import load_yaml
 
 if TYPE_CHECKING:
@@ -107,6 +109,8 @@ class Project:
     ignored_sections: IgnoredSections = field(default_factory=IgnoredSections)
     #: dbt config keys set in the project that elt ignores, and where (warned once per key after compiling).
     ignored_config: IgnoredKeys = field(default_factory=IgnoredKeys)
+    #: the chosen output's non-secret settings, for `target` in yml source names (read on first use).
+    target_values: Callable[[], dict[str, Any]] = field(default=dict, repr=False)
 
     @property
     def root(self) -> Path:
@@ -123,7 +127,8 @@ def load_project(root: Path, cli_vars: dict[str, Any] | None = None, profiles_di
         GraphError: two models (or a model and a seed) share a name.
     """
     config = load_project_config(root.resolve(), cli_vars, profiles_dir, target_name)
-    project = Project(config=config, warnings=list(config.notes))
+    project = Project(config=config, warnings=list(config.notes), target_values=functools.cache(
+        lambda: target_context(config, load_target(config, profiles_dir, target_name))))
     for key, where in config.ignored_config:
         project.ignored_config.add(key, where)
     if config.flavor == "elt":  # a dbt_project.yml's trees are checked as they are read
@@ -608,13 +613,14 @@ def _apply_entry(
 
 def _add_source(project: Project, entry: dict[str, Any], rel: str, text: str) -> None:
     source_name = str(entry["name"])
-    schema = str(entry.get("schema") or source_name)
     line = _line_of(text, source_name)
+    schema = render_name(str(entry.get("schema") or source_name), project.config, project.target_values, rel, line)
     if not IDENTIFIER.match(schema):
         raise ProjectError(f"source schema {schema!r} is not a valid identifier", path=rel, line=line)
     for table in _entries(entry, "tables", rel):
         name = str(table["name"])
-        identifier = str(table.get("identifier") or name)
+        identifier = render_name(str(table.get("identifier") or name), project.config, project.target_values, rel,
+                                 _line_of(text, name))
         if not IDENTIFIER.match(identifier):
             raise ProjectError(f"source table {identifier!r} is not a valid identifier", path=rel,
                                line=_line_of(text, name))
