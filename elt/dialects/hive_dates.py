@@ -16,7 +16,7 @@ from sqlglot import exp
 from elt.dialects import java_time
 from elt.dialects._common import Rule, call, hive_name, is_string, macro, refuse
 from elt.dialects.hive_reader import java_pattern
-from elt.dialects.hive_types import static_type, to_date, to_epoch, to_ts
+from elt.dialects.hive_types import once, static_type, to_date, to_epoch, to_ts
 
 
 def _format(node: exp.Expr, arg: str = "format") -> str:
@@ -196,9 +196,12 @@ def _anon_to_timestamp(node: exp.Anonymous) -> exp.Expr:
         return macro("hive__parse_ts_strict", args[0], exp.Literal.string(fmt), exp.Literal.string(regex))
     if len(args) != 1:
         refuse("to_timestamp()", "expects 1 or 2 arguments", node)
-    if static_type(args[0]) in _NUMBER_KINDS:
+    kind = static_type(args[0])
+    if kind in _NUMBER_KINDS:
         # Spark: seconds since the epoch (fraction to the microsecond, truncated), in the session time zone.
         return macro("hive__epoch_to_ts", args[0])
+    if kind is None:
+        return once("hive_to_timestamp_any", args[0])  # a number or a date, known at bind time
     return to_ts(args[0])  # a string, DATE or TIMESTAMP converts as CAST(x AS TIMESTAMP)
 
 
