@@ -393,6 +393,15 @@ MACROS["hive__trunc"] = (
 MACROS["hive_from_unixtime"] = ("n, fmt", "strftime(to_timestamp(TRY_CAST(n AS BIGINT)), fmt)")
 # unix_timestamp: seconds in the session time zone. Java's parser ignores text after the pattern, so the
 # matching prefix is cut out before strptime.
+# Spark's to_timestamp(number): seconds since the epoch, the fraction truncated to microseconds, as a local
+# TIMESTAMP of the session time zone; to_timestamp(s, pattern): the whole string must match the pattern.
+MACROS["hive__epoch_to_ts"] = (
+    "n", "CAST(to_timestamp(0) + to_microseconds(CAST(trunc(n * CAST(1000000 AS BIGINT)) AS BIGINT)) AS TIMESTAMP)")
+# ... and a value whose type is only known at bind time (a number is read as DECIMAL(38,9): exact for
+# integers and decimals of up to 9 fraction digits).
+MACROS["hive_to_timestamp_any"] = (
+    "x", f"CASE WHEN {_is(_NUM, 'x')} THEN hive__epoch_to_ts(TRY_CAST(x AS DECIMAL(38,9))) ELSE hive_to_ts(x) END")
+MACROS["hive__parse_ts_strict"] = ("s, fmt, regex", "CASE WHEN regexp_matches(s, regex) THEN try_strptime(s, fmt) END")
 MACROS["hive__ts_epoch"] = ("t", "CAST(floor(epoch(CAST(t AS TIMESTAMPTZ))) AS BIGINT)")
 MACROS["hive__parse_epoch"] = ("s, fmt, prefix", "hive__ts_epoch(try_strptime(regexp_extract(s, prefix, 1), fmt))")
 MACROS["hive_unix_timestamp"] = (
@@ -442,6 +451,7 @@ for _name in (
     "hive_to_binary",
     "hive_to_string",
     "hive_unix_timestamp",
+    "hive_to_timestamp_any",
     "hive_sqrt",
     "hive_ln",
     "hive_log10",

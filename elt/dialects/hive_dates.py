@@ -8,6 +8,7 @@ functions use the DuckDB session TimeZone, as Hive uses its session time zone.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
 from sqlglot import exp
@@ -15,7 +16,7 @@ from sqlglot import exp
 from elt.dialects import java_time
 from elt.dialects._common import Rule, call, hive_name, is_string, macro, refuse
 from elt.dialects.hive_reader import java_pattern
-from elt.dialects.hive_types import to_date, to_epoch, to_ts
+from elt.dialects.hive_types import once, static_type, to_date, to_epoch, to_ts
 
 
 def _format(node: exp.Expr, arg: str = "format") -> str:
@@ -141,8 +142,107 @@ def _utc(node: exp.Anonymous, from_utc: bool) -> exp.Expr:
     return call("timezone", second, call("timezone", first.copy(), to_ts(ts)))
 
 
+# -- Spark built-ins that dbt-spark projects (and packages such as dbt_date) use ------------------------
+# Spark SQL functions, not Hive ones: a dbt-spark project's SQL is read with the hive dialect, and these
+# are what its macros call. Semantics are the Spark Thrift Server's (the project's Hive engine).
+
+#: date_part field (case-insensitive; Spark's DatePart.parseExtractField) -> (DuckDB function, source is a
+#: DATE rather than a TIMESTAMP). Spark converts a string source to the type the field reads.
+_DATE_PART: dict[str, tuple[str, bool]] = {
+    **dict.fromkeys(("year", "y", "years", "yr", "yrs"), ("year", True)),
+    "yearofweek": ("isoyear", True),
+    **dict.fromkeys(("quarter", "qtr"), ("quarter", True)),
+    **dict.fromkeys(("month", "mon", "mons", "months"), ("month", True)),
+    **dict.fromkeys(("week", "w", "weeks"), ("weekofyear", True)),  # ISO week, as Hive's weekofyear
+    **dict.fromkeys(("day", "d", "days"), ("day", True)),
+    **dict.fromkeys(("dayofweek", "dow"), ("dayofweek", True)),  # 1 = Sunday .. 7: shifted below
+    **dict.fromkeys(("dayofweek_iso", "dow_iso"), ("isodow", True)),  # 1 = Monday .. 7
+    "doy": ("dayofyear", True),
+    **dict.fromkeys(("hour", "h", "hours", "hr", "hrs"), ("hour", False)),
+    **dict.fromkeys(("minute", "m", "min", "mins", "minutes"), ("minute", False)),
+}
+_SECOND_FIELDS = frozenset(("second", "s", "sec", "seconds", "secs"))
+
+
+def _anon_date_part(node: exp.Anonymous) -> exp.Expr:
+    if len(node.expressions) != 2:
+        refuse("date_part()", "expects 2 arguments (field, source)", node)
+    field, source = node.expressions
+    if not is_string(field):
+        refuse("date_part()", "the field must be a string literal to be translated", node)
+    name = field.name.lower()
+    if name in _SECOND_FIELDS:
+        # Spark's seconds keep their fraction: DECIMAL(8,6). DuckDB's microsecond() counts from the minute.
+        micros = call("microsecond", to_ts(source))
+        return exp.Cast(this=exp.Div(this=micros, expression=exp.Literal.number(1000000)),
+                        to=exp.DataType.build("DECIMAL(8,6)"))
+    if name not in _DATE_PART:
+        refuse(f"date_part('{field.name}', ...)", "this field has no checked DuckDB equivalent; use year, quarter, "
+               "month, week, day, dayofweek, dayofweek_iso, doy, hour, minute or second", node)
+    function, on_date = _DATE_PART[name]
+    value: exp.Expr = call(function, to_date(source) if on_date else to_ts(source))
+    if function == "dayofweek":  # DuckDB's dayofweek starts at 0 on Sunday
+        value = exp.Add(this=value, expression=exp.Literal.number(1))
+    return exp.Cast(this=value, to=exp.DataType.build("INT"))
+
+
+_NUMBER_KINDS = frozenset(("INT", "DECIMAL", "DOUBLE", "FLOAT"))
+
+
+def _anon_to_timestamp(node: exp.Anonymous) -> exp.Expr:
+    args = node.expressions
+    if len(args) == 2:
+        fmt, regex = _strict_format(node, args[1])
+        return macro("hive__parse_ts_strict", args[0], exp.Literal.string(fmt), exp.Literal.string(regex))
+    if len(args) != 1:
+        refuse("to_timestamp()", "expects 1 or 2 arguments", node)
+    kind = static_type(args[0])
+    if kind in _NUMBER_KINDS:
+        # Spark: seconds since the epoch (fraction to the microsecond, truncated), in the session time zone.
+        return macro("hive__epoch_to_ts", args[0])
+    if kind is None:
+        return once("hive_to_timestamp_any", args[0])  # a number or a date, known at bind time
+    return to_ts(args[0])  # a string, DATE or TIMESTAMP converts as CAST(x AS TIMESTAMP)
+
+
+#: Java letter run -> (strptime directive, regex of what Spark's parser accepts for it) for
+#: to_timestamp(s, pattern): Spark (DateTimeFormatter) needs the whole string and a two-letter run two digits.
+_STRICT = {
+    "yyyy": ("%Y", r"\d{4}"),
+    "MM": ("%m", r"\d{2}"), "M": ("%m", r"\d{1,2}"), "MMM": ("%b", "[A-Za-z]{3}"),
+    "dd": ("%d", r"\d{2}"), "d": ("%d", r"\d{1,2}"),
+    "HH": ("%H", r"\d{2}"), "H": ("%H", r"\d{1,2}"),
+    "mm": ("%M", r"\d{2}"),
+    "ss": ("%S", r"\d{2}"),
+    "SSS": ("%g", r"\d{3}"),
+}
+
+
+def _strict_format(node: exp.Expr, fmt_node: exp.Expr) -> tuple[str, str]:
+    if not is_string(fmt_node):
+        refuse("to_timestamp()", "the date pattern must be a string literal to be translated", node)
+    try:
+        tokens = java_time.java_tokens(fmt_node.this)
+    except java_time.PatternError as exc:
+        refuse("to_timestamp()", str(exc), node)
+    fmt, regex = [], []
+    for kind, text in tokens:
+        if kind == "lit":
+            fmt.append(text.replace("%", "%%"))
+            regex.append(re.escape(text))
+        elif text in _STRICT:
+            fmt.append(_STRICT[text][0])
+            regex.append(_STRICT[text][1])
+        else:
+            refuse("to_timestamp()", f"date pattern '{text}' is not checked for parsing; use yyyy, M, MM, MMM, d, "
+                   "dd, H, HH, mm, ss, SSS and literal text", node)
+    return "".join(fmt), "^" + "".join(regex) + "$"
+
+
 DATE_ANONYMOUS_RULES: dict[str, Callable[[exp.Anonymous], exp.Expr]] = {
     "to_unix_timestamp": _anon_unix_timestamp,
+    "date_part": _anon_date_part,
+    "to_timestamp": _anon_to_timestamp,
     "from_utc_timestamp": lambda n: _utc(n, from_utc=True),
     "to_utc_timestamp": lambda n: _utc(n, from_utc=False),
 }

@@ -81,7 +81,9 @@ _KIND_OF_CALL = {
     ),
     **dict.fromkeys(("hive_to_date", "hive_to_date_once", "hive__str_to_date", "last_day"), "DATE"),
     **dict.fromkeys(("hive__add_months", "hive__next_day", "hive__trunc"), "DATE"),
-    **dict.fromkeys(("hive_to_ts", "hive_to_ts_once", "hive__str_to_ts", "hive_to_timestamp"), "TIMESTAMP"),
+    **dict.fromkeys(("hive_to_ts", "hive_to_ts_once", "hive__str_to_ts", "hive_to_timestamp",
+                      "hive__epoch_to_ts", "hive__parse_ts_strict",
+                      "hive_to_timestamp_any", "hive_to_timestamp_any_once"), "TIMESTAMP"),
     **dict.fromkeys(("hive_to_double", "hive_divide", "hive__months_between", "random"), "DOUBLE"),
     "hive_to_float": "FLOAT",
     **dict.fromkeys(

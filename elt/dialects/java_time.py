@@ -56,7 +56,7 @@ _WHY = {
     "%z": "'Z' (time zone offset)",
 }
 
-_TOKEN = re.compile(r"%-?[A-Za-z](?:strict)?|'[^']*'|(?<!S)SSS(?!S)|[A-Za-z]|.", re.S)
+_TOKEN = re.compile(r"%-?[A-Za-z](?:strict)?|'[^']*'|(?<!S)SSS(?!S)|L+|[A-Za-z]|.", re.S)
 
 
 def _tokens(fmt: str) -> list[tuple[str, str]]:
@@ -75,6 +75,8 @@ def _tokens(fmt: str) -> list[tuple[str, str]]:
             if "%" in inner:
                 raise PatternError(f"letters inside quoted text of the date pattern ({tok})")
             out.append(("lit", inner if inner else "'"))
+        elif tok.startswith("L") and len(tok) <= 4:
+            out.append(("dir", _JAVA["L"][len(tok)]))  # sqlglot leaves Java's stand-alone month as written
         elif tok.isascii() and tok.isalpha():
             out.append(("letter", tok))
         else:
@@ -124,6 +126,8 @@ def to_strptime(fmt: str) -> tuple[str, str]:
     >>> to_strptime("%Y-%mstrict-%dstrict")
     ('%Y-%m-%d', '^(\\d+\\-\\d+\\-\\d+)')
     """
+    if re.search(r"(?<![%A-Za-z])L", fmt):
+        raise PatternError("date pattern 'L' (stand-alone month) is only checked for formatting, not parsing")
     return _strptime(_resolve(fmt))
 
 
@@ -156,6 +160,7 @@ def _strptime(parts: list[tuple[str, str, str]]) -> tuple[str, str]:
 _JAVA: dict[str, dict[int | None, str]] = {
     "y": {1: "%Y", 2: "%y", 3: "%Y", 4: "%Y"},  # Java pads 'yyyyy' to 5 digits
     "M": {1: "%-m", 2: "%mstrict", 3: "%b", 4: "%B"},
+    "L": {1: "%-m", 2: "%mstrict", 3: "%b", 4: "%B"},  # stand-alone month: in English as 'M' (server-checked)
     "d": {1: "%-d", 2: "%dstrict"},
     "H": {1: "%-H", 2: "%Hstrict"},
     "h": {1: "%-I", 2: "%Istrict"},
@@ -179,7 +184,6 @@ _JAVA_WHY = {
     "Z": "'Z' (time zone offset)",
     "X": "'X' (ISO time zone)",
     "G": "'G' (era)",
-    "L": "'L' (stand-alone month, by locale)",
     "S": "'S' other than 'SSS' (Java counts milliseconds, not a fraction)",
     "D": "'DD' or 'DDDD' (day of the year padded to that width)",
     "e": "'e' (not a SimpleDateFormat letter; a localized day of the week for java.time)",
@@ -188,6 +192,7 @@ _JAVA_WHY = {
 _VERSIONS = "(SimpleDateFormat in Hive 1-3 and DateTimeFormatter in Hive 4 read it differently)"
 _JAVA_WHY_LONG = {
     "M": f"'MMMMM' {_VERSIONS}",
+    "L": f"'LLLLL' {_VERSIONS}",
     "E": f"'EEEEE' {_VERSIONS}",
     "a": f"'aa' {_VERSIONS}",
 }
@@ -282,6 +287,8 @@ def java_to_strptime(pattern: str) -> tuple[str, str]:
     ('%Y-%m-%d', '^(\\d+\\-\\d+\\-\\d+)')
     """
     for kind, text in java_tokens(pattern):
+        if kind == "run" and text[0] == "L":
+            raise PatternError("date pattern 'L' (stand-alone month) is only checked for formatting, not parsing")
         if kind == "run" and text == "yy":
             # Java reads a 2-digit year into the century around today (80 years back, 20 ahead);
             # DuckDB's %y uses a fixed pivot.

@@ -31,7 +31,8 @@ class Function:
     note: str | None
     on_server: bool
     pattern: re.Pattern[str]
-    #: 'udf': on Hive's LanguageManual UDF page; 'registry': another Hive built-in the server lists.
+    #: 'udf': on Hive's LanguageManual UDF page; 'registry': another Hive built-in the server lists;
+    #: 'spark': a Spark SQL built-in Hive lacks, which dbt-spark projects use.
     source: str
 
 
@@ -135,5 +136,7 @@ def render(rows: list[Coverage]) -> str:
             note += "; not on the Spark server"
         if function.source == "registry":
             note += "; not on the UDF page"
+        if function.source == "spark":
+            note += "; a Spark built-in, not a Hive one"
         lines.append(f"| `{function.name}` | {function.category} | {row.status} | {note.replace('|', '/')} |")
     return "\n".join(lines) + "\n"

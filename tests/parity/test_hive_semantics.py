@@ -174,6 +174,16 @@ def test_refused_when_translated_where_the_type_is_visible(hive_sql: str, messag
         ("SELECT date_format('2024-12-30', 'MMMMM')", "date_format()", "Hive 4"),
         ("SELECT date_format('2024-12-30', 'EEEEE')", "date_format()", "Hive 4"),
         ("SELECT date_format('2024-12-30', 'dd\\'T')", "date_format()", "unterminated quote"),
+        # Spark's date_part: fields Spark refuses (epoch, dayofyear) or elt has not checked, a field only
+        # known at run time; to_timestamp's pattern letters not checked for parsing; 'L' only formats.
+        ("SELECT date_part('epoch', TIMESTAMP '2024-03-09 13:45:10')", "date_part('epoch', ...)", "no checked"),
+        ("SELECT date_part('dayofyear', DATE '2024-03-09')", "date_part('dayofyear', ...)", "no checked"),
+        ("SELECT date_part(f, DATE '2024-03-09') FROM (SELECT 'year' AS f) t", "date_part()", "string literal"),
+        ("SELECT date_part('year')", "date_part()", "2 arguments"),
+        ("SELECT to_timestamp('24-03-09', 'yy-MM-dd')", "to_timestamp()", "'yy'"),
+        ("SELECT to_timestamp('2024-03-09', 'yyyy-MM-dd', 'x')", "to_timestamp()", "1 or 2 arguments"),
+        ("SELECT date_format('2024-12-30', 'LLLLL')", "date_format()", "Hive 4"),
+        ("SELECT unix_timestamp('Mar 2024', 'LLL yyyy')", "unix_timestamp()", "only checked for formatting"),
         # Java reads a 2-digit year into the century around today; DuckDB's %y has a fixed pivot.
         ("SELECT unix_timestamp('50-01-01', 'yy-MM-dd')", "unix_timestamp()", "'yy'"),
         # Java replaces an empty match right after another match; RE2 skips it ('xx' against 'x').
