@@ -65,7 +65,10 @@ MACROS: dict[str, tuple[str, str]] = {}
 # it is 'yyyy-M-d' alone or followed by a space or a 'T' and anything (Hive 3's Date.valueOf cuts there);
 # '2024-01-05x' is not a date (NULL).
 _NOT_A_DATE = "error('elt: Hive date functions take a DATE, TIMESTAMP or STRING, not ' || typeof(x))"
-MACROS["hive__str_to_ts"] = ("s", "TRY_CAST(trim(s) AS TIMESTAMP)")
+# DuckDB reads an hour of 24 ('2024-03-09 24:00:00') as the next midnight; Java's time parsing (Hive 3's
+# and the server's) rejects it: NULL.
+MACROS["hive__str_to_ts"] = (
+    "s", "CASE WHEN regexp_matches(s, '^\\s*\\S+?[ T]\\s*24:') THEN NULL ELSE TRY_CAST(trim(s) AS TIMESTAMP) END")
 MACROS["hive__str_to_date"] = (
     "s", "TRY_CAST(regexp_extract(s, '^\\s*(\\d{4}-\\d{1,2}-\\d{1,2})(\\s*$|[ T])', 1) AS DATE)")
 MACROS["hive_to_ts"] = (
