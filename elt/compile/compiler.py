@@ -309,7 +309,10 @@ def _compile(
 
     nodes: dict[str, Node] = {}
     macros = [(m.rel_path, m.text) for m in project.macros]
-    namer = Namer(project.config, target, defined_macros(macros), lambda: renders.renderer)
+    # dbt uses the root project's naming macros (a package's own generate_schema_name names nothing)
+    packages = project.config.packages_install_path.rstrip("/") + "/"
+    own_macros = [(path, text) for path, text in macros if not path.startswith(packages)]
+    namer = Namer(project.config, target, defined_macros(own_macros), lambda: renders.renderer)
     for seed in project.seeds.values():
         if seed.config.get("enabled", True) is False:
             continue

@@ -133,12 +133,13 @@ class Namer:
     def _node(self, node: Node) -> dict[str, Any]:
         """The `node` argument, as dbt passes it to the naming macros."""
         file_name = node.path.rsplit("/", 1)[-1]
-        project = self._config.name
+        project = node.package_name or self._config.name  # a package's node: its fqn starts with the package
         materialized = "seed" if node.resource_type == "seed" else node.config.get("materialized", "view")
         config = _Config({**_CONFIG_DEFAULTS, "materialized": materialized, **node.config})
         return {
             "name": node.name, "resource_type": node.resource_type, "config": config,
-            "fqn": [project, *node.fqn], "package_name": project, "original_file_path": node.path,
+            "fqn": list(node.fqn) if node.package_name else [project, *node.fqn],
+            "package_name": project, "original_file_path": node.path,
             "path": "/".join((*node.fqn[:-1], file_name)), "unique_id": f"{node.resource_type}.{project}.{node.name}",
             "tags": list(node.tags), "description": node.description, "version": None,
         }

@@ -93,10 +93,10 @@ def render_model(manifest: Manifest, node: Node, overrides: Overrides | None = N
     """
     overrides = overrides or Overrides()
     introspector = overrides.introspector
-    # The second renders of a run share one renderer (its macros compiled once) when nothing else
-    # differs from the compile's render.
+    # The second renders of a run reuse a renderer per worker thread (its macros compiled once) when
+    # nothing else differs from the compile's render.
     shared = introspector is not None and overrides == Overrides(introspector=introspector)
-    with _LIVE_RENDERERS if shared else contextlib.nullcontext():  # made once, by the first worker thread
+    with _LIVE_RENDERERS if shared else contextlib.nullcontext():  # the manifest's dict of them, one writer
         renderer = _renderer(manifest, node, overrides, shared)
     if node.live_call is not None and introspector is not None:  # a generic test: its macro called again
         macro, arguments = node.live_call

@@ -97,7 +97,7 @@ class ProjectConfig:
     on_run_end: tuple[str, ...] = ()
     #: `dispatch:` entries: {"macro_namespace": "dbt_utils", "search_order": ["my_project", "dbt_utils"]}.
     dispatch: tuple[dict[str, Any], ...] = ()
-    #: the comment put before each statement sent to the engine (dbt's `query-comment`); None: elt's default.
+    #: dbt's `query-comment`, as the project file sets it: read, not applied yet (noted for dbt projects).
     query_comment: Any = None
     #: dbt projects: the config trees the root project sets for packages' nodes, by section then package
     #: ("" holds the top-level keys, which apply to every package): read them with dbt_project.package_tree.

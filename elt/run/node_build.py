@@ -54,9 +54,9 @@ def node_worker(manifest: Manifest, adapter: Adapter, sql: dict[str, str], conso
     from elt.report import artifacts
     from elt.run.catalog_types import CatalogTypes
     from elt.run.hooks import HookRunner
+    from elt.run.introspection import AdapterIntrospector
 
     hooks = hooks or HookRunner(manifest, adapter, full_refresh=inv.full_refresh)
-    from elt.run.introspection import AdapterIntrospector
 
     target_dir = manifest.project.config.target_dir
     mask_text = masker()  # the environment read once, not per node

@@ -375,3 +375,22 @@ def test_package_macros_in_second_renders_on_several_threads(project, tmp_path):
         assert result.exit_code == 0, result.output
         assert "PASS test has_columns_copy_0" in result.stdout
     assert proj.query("select * from gold.copy_11 order by n") == [(1,), (2,)]
+
+
+def test_naming_macros_are_the_root_projects_and_see_a_package_nodes_package(project, tmp_path):
+    """dbt names every node with the root project's generate_schema_name (a package's own is not used),
+    whose `node` says which package the node comes from."""
+    package = {**PACKAGE, "macros/naming.sql": "{% macro generate_schema_name(custom, node) %}pkg_naming"
+                                              "{% endmacro %}\n"}
+    _write_package(tmp_path, package)
+    naming = ("{% macro generate_schema_name(custom, node) %}"
+              "{{ node.package_name }}_{{ node.fqn[0] }}{% endmacro %}\n")
+    proj = project({"packages.yml": PACKAGES_YML, "macros/naming.sql": naming,
+                    "models/marts/mine.sql": "select n from {{ ref('pkg_numbers') }}\n"})
+    assert proj.elt("deps").exit_code == 0
+    result = proj.elt("run")
+    assert result.exit_code == 0, result.output
+    relations = proj.relations()
+    assert relations["shared_shared.pkg_numbers"] == "BASE TABLE"
+    assert "test_project_test_project.mine" in relations
+    assert not any(name.startswith("pkg_naming.") for name in relations)
