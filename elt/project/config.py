@@ -210,7 +210,7 @@ def load_project_config(root: Path, cli_vars: dict[str, Any] | None = None,
         packages_install_path=_string(table, "packages-install-path", "dbt_packages", path),
         on_run_start=_statements(table, "on-run-start", path),
         on_run_end=_statements(table, "on-run-end", path),
-        dispatch=_dispatch(table.get("dispatch", []), path),
+        dispatch=check_dispatch(table.get("dispatch", []), path),
         query_comment=table.get("query-comment"),
         dialect_from="[tool.elt] dialect" if "dialect" in table else "elt's default",
     )
@@ -245,8 +245,12 @@ def _statements(table: dict[str, Any], key: str, path: Path) -> tuple[str, ...]:
     return tuple(value)
 
 
-def _dispatch(value: Any, path: Path) -> tuple[dict[str, Any], ...]:
-    """`dispatch`: a list of {macro_namespace: str, search_order: [str, ...]}."""
+def check_dispatch(value: Any, path: Path, line: int | None = None) -> tuple[dict[str, Any], ...]:
+    """`dispatch` ([tool.elt] or dbt_project.yml): a list of {macro_namespace: str, search_order: [str, ...]}.
+
+    Raises:
+        ProjectError: another shape (naming `path` and `line`).
+    """
     entries = value if isinstance(value, list) else [value]
     for entry in entries:
         if not (isinstance(entry, dict) and isinstance(entry.get("macro_namespace"), str)
@@ -254,8 +258,8 @@ def _dispatch(value: Any, path: Path) -> tuple[dict[str, Any], ...]:
                 and all(isinstance(name, str) for name in entry["search_order"])):
             raise ProjectError(
                 "`dispatch` must be a list of {macro_namespace: <package>, search_order: [<package>, ...]}",
-                path=path, hint='e.g. dispatch = [{macro_namespace = "dbt_utils", search_order = ["my_project", '
-                '"dbt_utils"]}]')
+                path=path, line=line, hint='e.g. dispatch = [{macro_namespace = "dbt_utils", search_order = '
+                '["my_project", "dbt_utils"]}]')
     return tuple(entries)
 
 

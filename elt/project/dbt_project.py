@@ -23,7 +23,15 @@ from elt.dialects.names import DEFAULT_DIALECT
 from elt.errors import ProjectError
 from elt.nodes import MODEL_CONFIG_KEYS, SEED_CONFIG_KEYS, TEST_CONFIG_KEYS
 from elt.project import config_keys
-from elt.project.config import ProjectConfig, check_dialect, env_var, infer_dialect, target_values
+from elt.project.config import (
+    ProjectConfig,
+    check_dialect,
+    check_dispatch,
+    env_var,
+    infer_dialect,
+    target_values,
+)
+from elt.project.source_names import TargetValues
 from elt.project.yamlfile import key_lines, load_yaml
 
 DBT_PROJECT_FILE = "dbt_project.yml"
@@ -274,12 +282,12 @@ class _Reader:
                  target: Callable[[], dict[str, Any]]) -> None:
         self.path, self.lines, self.cli_vars = path, lines, cli_vars
         self._target = target
-        self._target_values: _Target | None = None
+        self._target_values: TargetValues | None = None
 
-    def target(self) -> _Target:
+    def target(self) -> TargetValues:
         """`target` in a value: the profile's chosen output, read when a value first names it."""
         if self._target_values is None:
-            self._target_values = _Target(self._target())
+            self._target_values = TargetValues(self._target())
         return self._target_values
 
     def line(self, keys: tuple[str, ...]) -> int | None:
@@ -357,21 +365,4 @@ class _Reader:
         return tuple(value)
 
     def dispatch(self, value: Any) -> tuple[dict[str, Any], ...]:
-        entries = value if isinstance(value, list) else [value]
-        for entry in entries:
-            if not (isinstance(entry, dict) and isinstance(entry.get("macro_namespace"), str)
-                    and isinstance(entry.get("search_order"), list)
-                    and all(isinstance(name, str) for name in entry["search_order"])):
-                raise ProjectError("`dispatch` must be a list of {macro_namespace: <package>, search_order: "
-                                   "[<package>, ...]}", path=self.path, line=self.line(("dispatch",)))
-        return tuple(entries)
-
-
-class _Target(dict[str, Any]):
-    """`target` in dbt_project.yml: the output's settings, read as attributes (`target.name`)."""
-
-    def __getattr__(self, key: str) -> Any:
-        try:
-            return self[key]
-        except KeyError:
-            raise AttributeError(key) from None
+        return check_dispatch(value, self.path, self.line(("dispatch",)))

@@ -15,8 +15,9 @@ from elt.errors import ProjectError
 from elt.project.config import ProjectConfig, TargetConfig, env_var
 
 
-class _Target(dict[str, Any]):
-    """`target` in a source name: the output's settings, read as attributes (`target.schema`)."""
+class TargetValues(dict[str, Any]):
+    """`target` where elt renders Jinja outside models (a source name, a dbt_project.yml value): the
+    output's settings, read as attributes (`target.schema`)."""
 
     def __getattr__(self, key: str) -> Any:
         try:
@@ -53,7 +54,7 @@ def render_name(value: str, config: ProjectConfig, target: Callable[[], dict[str
 
     context: dict[str, Any] = {"var": var, "env_var": lambda n, d=None: env_var(n, d, path=rel)}
     if "target" in value:
-        context["target"] = _Target(target())
+        context["target"] = TargetValues(target())
     try:
         return jinja2.Environment(undefined=jinja2.StrictUndefined).from_string(value).render(context).strip()
     except ProjectError as exc:
