@@ -58,7 +58,9 @@ class RelationListing:
             loaded = load(schema)
         finally:
             with self._lock:
-                self._in_flight[key].remove(changes)
+                # by identity: list.remove compares by value, and another thread's log may equal this one
+                flights = self._in_flight.get(key, [])
+                self._in_flight[key] = [log for log in flights if log is not changes]
         if loaded is None:
             return False
         listing = {n.lower(): k for n, k in loaded.items()}
