@@ -133,14 +133,10 @@ def docs_generate(project_dir: Path | None, profiles_dir: Path | None, target: s
 def docs_serve(project_dir: Path | None, profiles_dir: Path | None, target: str | None, vars_: str | None,
                debug: bool, port: int, output_dir: Path | None) -> int:
     """Serve the generated docs site on http://127.0.0.1:PORT/ until Ctrl-C."""
-    from elt.docs.serve import make_server, url_of
+    from elt.docs.serve import make_server, serve_until_stopped, url_of
 
     server = make_server(_docs_dir(project_dir, vars_, output_dir), port)
     click.echo(f"Serving the docs on {url_of(server)} (Ctrl-C to stop)")
-    try:
-        server.serve_forever()
-    except KeyboardInterrupt:
-        click.echo("Stopped.")
-    finally:
-        server.server_close()
+    serve_until_stopped(server)
+    click.echo("Stopped.")
     return 0

@@ -9,8 +9,10 @@ at 127.0.0.1 (DNS rebinding) sends its own name as Host and gets 403.
 from __future__ import annotations
 
 import functools
+import signal
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from types import FrameType
 from typing import Any
 
 from elt.errors import ProjectError
@@ -75,3 +77,24 @@ def make_server(directory: Path, port: int) -> ThreadingHTTPServer:
 def url_of(server: ThreadingHTTPServer) -> str:
     host, port = server.server_address[:2]
     return f"http://{host!s}:{port}/"
+
+
+def serve_until_stopped(server: ThreadingHTTPServer) -> None:
+    """Serve until Ctrl-C (SIGINT) or SIGTERM, then close the server.
+
+    The handlers are installed here, as `elt run` and `elt schedule` install theirs: a shell that starts a
+    command in the background hands it SIGINT ignored, and Python then installs no KeyboardInterrupt
+    handler, so the "Ctrl-C to stop" of the command line would not stop it (nor would a supervisor's SIGTERM).
+    """
+    def stop(_signum: int, _frame: FrameType | None) -> None:
+        raise KeyboardInterrupt
+
+    previous = {signum: signal.signal(signum, stop) for signum in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+        server.server_close()

@@ -173,9 +173,11 @@ def test_serve_command_serves_on_the_given_port_until_interrupted(project):
     index = (proj.root / "target" / "docs" / "index.html").read_bytes()
     port = free_port()
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path), "PYTHONUNBUFFERED": "1"}
+    # Started with SIGINT ignored, as a shell hands it to a background job (CI's): Ctrl-C must still stop it.
     server = subprocess.Popen([sys.executable, "-m", "elt", "docs", "serve", "--port", str(port),
                                "--project-dir", str(proj.root)],
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+                              preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN))
     try:
         deadline = time.monotonic() + 30
         while True:
