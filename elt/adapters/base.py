@@ -211,6 +211,18 @@ class Adapter(ABC):
     def version(self) -> str:
         """The engine's version string, for `elt debug`."""
 
+    def connection_checks(self) -> list[tuple[str, bool, str]]:
+        """`elt debug`'s checks of the connection, in order: (check, passed, detail) rows, the last one
+        failed when the connection did not work. The default: connect, the version, `SELECT 1`.
+        Engines with several steps to a session (name resolution, login, ...) say which one failed."""
+        try:
+            self.open()
+            version = self.version()
+            self.fetchall("SELECT 1")
+        except AdapterError as exc:
+            return [("connection", False, str(exc))]
+        return [("connection", True, version)]
+
     # -- DDL used by materializations --------------------------------------------------------------
 
     def drop_relation(self, relation: Relation, kind: RelationKind) -> None:
