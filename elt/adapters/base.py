@@ -17,7 +17,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any, ClassVar, Literal
 
-from elt.errors import AdapterError
+from elt.errors import AdapterError, EltError
 from elt.nodes import Column, Relation
 from elt.project.config import TargetConfig
 
@@ -219,7 +219,7 @@ class Adapter(ABC):
             self.open()
             version = self.version()
             self.fetchall("SELECT 1")
-        except AdapterError as exc:
+        except EltError as exc:  # a refused connection, or a setting the engine refuses when it opens
             return [("connection", False, str(exc))]
         return [("connection", True, version)]
 
