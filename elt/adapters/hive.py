@@ -405,6 +405,7 @@ class HiveAdapter(Adapter):
                     ) from None
                 failure = self._failure(exc) if busy is None and _is_transport_error(exc) else None
                 if failure is not None and (not failure.retry or attempt >= self.retries):
+                    self._local.failed_step = failure.step_name  # for connection_checks
                     tries = f" ({attempt + 1} attempts)" if attempt else ""
                     raise AdapterError(
                         f"cannot {what} to {self.target.type} server {self.host}:{self.port}{tries}, at the "
@@ -698,17 +699,22 @@ class HiveAdapter(Adapter):
             if not passed:
                 return rows
         auth_name = "HTTP/auth" if self.transport_mode == "http" else STEPS["auth"]
+        passed_steps = [(auth_name, True, f"{self.auth} login accepted")]
+        if self.use_ssl:
+            checked = "verified" if self.ssl_verify else "NOT verified (ssl_verify: false)"
+            passed_steps.insert(0, (STEPS["tls"], True, f"handshake done, the server's certificate {checked}"))
+        self._local.failed_step = None
         try:
             self._connection()
         except AdapterError as exc:
-            progress = getattr(self._local, "progress", None)
-            step = progress.step if progress is not None else "session"
-            if step in ("session", "ready"):
-                rows.append((auth_name, True, f"{self.auth} login accepted"))
-            name = auth_name if step in ("dns", "tcp", "auth") else STEPS["session"]
+            # A transport failure names its step; else the server refused the session (with a status).
+            name = getattr(self._local, "failed_step", None) or STEPS["session"]
+            names = [row[0] for row in passed_steps]  # the steps before the failing one passed
+            rows.extend(passed_steps if name == STEPS["session"] else
+                        passed_steps[:names.index(name)] if name in names else [])
             rows.append((name, False, str(exc)))
             return rows
-        rows.append((auth_name, True, f"{self.auth} login accepted"))
+        rows.extend(passed_steps)
         rows.append((STEPS["session"], True, "session opened, session settings applied"))
         try:
             rows.append(("server", True, self.version()))

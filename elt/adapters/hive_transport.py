@@ -27,7 +27,8 @@ from thrift.transport.TSSLSocket import TSSLSocket
 from thrift.transport.TTransport import TTransportException
 
 #: The steps of opening a session, in order, with what `elt debug` calls them.
-STEPS = {"dns": "DNS", "tcp": "TCP", "auth": "SASL/auth", "session": "session open", "ready": "session ready"}
+STEPS = {"dns": "DNS", "tcp": "TCP", "tls": "TLS", "auth": "SASL/auth", "session": "session open",
+         "ready": "session ready"}
 #: TCP keepalive: first probe after 60 s idle, then every 20 s, the peer declared dead after 5 unanswered.
 KEEPALIVE_IDLE, KEEPALIVE_INTERVAL, KEEPALIVE_COUNT = 60, 20, 5
 
@@ -87,6 +88,12 @@ class _KeepaliveSSLSocket(TSSLSocket):  # type: ignore[misc]
         self.progress.step = "dns"
         super().open()
         self.progress.step = "auth"
+
+    def close(self) -> None:
+        # thrift's TSSLSocket.close fails on a socket that never opened (a refused certificate), which
+        # hid the TLS error behind an AttributeError when pyhive closed the transport.
+        if self.handle is not None:
+            super().close()
 
 
 def ssl_context(verify: bool, ca_file: str | None) -> ssl.SSLContext:
@@ -207,10 +214,13 @@ def _explain(exc: BaseException, step: str, *, auth: str, username: str, host: s
     if isinstance(inner, socket.gaierror) or isinstance(exc, socket.gaierror):
         return Failure("dns", f"cannot resolve the host name {host!r}",
                        "check `host` in the profile (and this machine's DNS)", retry=True)
+    if isinstance(inner, ssl.SSLCertVerificationError):
+        return Failure("tls", f"the server's certificate was refused: {inner.verify_message or inner}",
+                       "give the CA that signed it in `ssl_ca` (PEM), or set ssl_verify: false (no protection "
+                       "against an impostor)", retry=False)
     if isinstance(inner, ssl.SSLError) or isinstance(exc, ssl.SSLError):
-        return Failure("tcp", f"TLS handshake failed: {inner or exc}",
-                       "is TLS on at the server (hive.server2.use.SSL)? check `use_ssl`, `ssl_ca`, `ssl_verify`",
-                       retry=False)
+        return Failure("tls", f"the TLS handshake failed: {inner or exc}",
+                       "is TLS on at the server (hive.server2.use.SSL)? if not, remove use_ssl", retry=False)
     if step in ("dns", "tcp"):
         if timed_out:
             return Failure("tcp", f"no answer to the TCP connection {within}",

@@ -1,8 +1,12 @@
 """Fixtures for authentication tests: a real OpenLDAP server and Spark Thrift Servers that check logins
 against it (hive.server2.authentication=LDAP), in binary and in http transport mode.
 
+The http server also speaks TLS (https, a self-signed certificate made by scripts/hive-server with
+ELT_HIVE_TLS=1; clients trust <data folder>/tls/ca.pem): HiveServer2 behind a gateway.
+
 Each server is the one named by the environment when it answers there (CI starts them with the project's
-scripts: ELT_LDAP_PORT, ELT_HIVE_LDAP_PORT, ELT_HIVE_LDAP_HTTP_PORT), else started here by
+scripts: ELT_LDAP_PORT, ELT_HIVE_LDAP_PORT, ELT_HIVE_LDAP_HTTP_PORT with its data folder in
+ELT_HIVE_LDAP_HTTP_DATA), else started here by
 `scripts/ldap-server` / `scripts/hive-server` on a free port and a temporary data folder, and stopped when
 the session ends. Without Debian's slapd or Java the tests skip with the reason, except in CI (CI=true),
 where they fail: CI must really run them.
@@ -38,6 +42,8 @@ USER_DN_PATTERN = "uid=%s,ou=people,dc=elt,dc=test"
 class Server:
     host: str
     port: int
+    #: the certificate clients trust, when the server speaks TLS.
+    ca_file: Path | None = None
 
 
 def _reachable(port: int) -> bool:
@@ -97,8 +103,10 @@ def ldap_server() -> Iterator[Server]:
 
 
 def hive_ldap_env(ldap_port: int, transport: str = "binary") -> dict[str, str]:
-    """scripts/hive-server's environment for a server checking logins against the test directory."""
+    """scripts/hive-server's environment for a server checking logins against the test directory
+    (with TLS in http mode)."""
     return {"ELT_HIVE_AUTH": "LDAP", "ELT_HIVE_TRANSPORT": transport,
+            "ELT_HIVE_TLS": "1" if transport == "http" else "0",
             "ELT_HIVE_HIVECONF": f"hive.server2.authentication.ldap.url=ldap://127.0.0.1:{ldap_port}\n"
                                  f"hive.server2.authentication.ldap.userDNPattern={USER_DN_PATTERN}",
             "ELT_HIVE_PROBE_USER": "alice", "ELT_HIVE_PROBE_PASSWORD": USERS["alice"]}
@@ -107,7 +115,11 @@ def hive_ldap_env(ldap_port: int, transport: str = "binary") -> dict[str, str]:
 def _hive_server(variable: str, transport: str, ldap: Server) -> Iterator[Server]:
     given = _given(variable)
     if given is not None:
-        yield Server("127.0.0.1", given)
+        data = os.environ.get(f"{variable.removesuffix('_PORT')}_DATA")
+        if transport == "http" and not data:
+            pytest.fail(f"{variable} is set without {variable.removesuffix('_PORT')}_DATA (its TLS certificate)",
+                        pytrace=False)
+        yield Server("127.0.0.1", given, Path(data, "tls", "ca.pem") if transport == "http" else None)
         return
     missing = _missing(HIVE_SCRIPT)
     if missing:
@@ -121,7 +133,7 @@ def _hive_server(variable: str, transport: str, ldap: Server) -> Iterator[Server
         shutil.rmtree(data, ignore_errors=True)
         pytest.fail(f"scripts/hive-server start (LDAP, {transport}) failed:\n{started.stderr[-3000:]}", pytrace=False)
     try:
-        yield Server("127.0.0.1", port)
+        yield Server("127.0.0.1", port, data / "tls" / "ca.pem" if transport == "http" else None)
     finally:
         subprocess.run([str(HIVE_SCRIPT), "stop"], env=env, capture_output=True, text=True, timeout=120)
         shutil.rmtree(data, ignore_errors=True)
@@ -135,12 +147,15 @@ def ldap_hive(ldap_server: Server) -> Iterator[Server]:
 
 @pytest.fixture(scope="session")
 def ldap_http_hive(ldap_server: Server) -> Iterator[Server]:
-    """A Spark Thrift Server with LDAP authentication, http transport (path cliservice)."""
+    """A Spark Thrift Server with LDAP authentication, http transport (path cliservice) over TLS."""
     yield from _hive_server("ELT_HIVE_LDAP_HTTP_PORT", "http", ldap_server)
 
 
 def target_for(server: Server, username: str, password: str, **settings: Any) -> TargetConfig:
     values: dict[str, Any] = {"type": "hive", "host": server.host, "port": str(server.port), "auth": "LDAP",
-                              "username": username, "password": password, "schema": "default", **settings}
+                              "username": username, "password": password, "schema": "default"}
+    if server.ca_file is not None:
+        values.update({"transport": "http", "use_ssl": True, "ssl_ca": str(server.ca_file)})
+    values.update(settings)
     return TargetConfig(name="hive", type="hive", schema="default", threads=1, settings=values,
                         profiles_path=ROOT / "profiles.yml", dialect="hive")

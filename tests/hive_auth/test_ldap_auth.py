@@ -1,5 +1,6 @@
 """LDAP authentication against a real directory: a Spark Thrift Server checking logins with OpenLDAP
-(scripts/ldap-server), reached by elt over the binary (SASL PLAIN) and the http (HTTP Basic) transport.
+(scripts/ldap-server), reached by elt over the binary (SASL PLAIN) and the http (HTTP Basic) transport,
+the latter over TLS.
 
 The right password builds a project; a wrong password or an unknown user fails at the SASL/auth step in
 one line, without a traceback and without the password, even with --debug.
@@ -53,7 +54,9 @@ FILES = {
 }
 
 
-def profiles(server: Server, username: str, transport: str = "binary") -> str:
+def profiles(server: Server, username: str) -> str:
+    tls = f"\n      use_ssl: true\n      ssl_ca: {server.ca_file}" if server.ca_file else ""
+    transport = "http" if server.ca_file else "binary"
     return f"""\
 ldap:
   target: hive
@@ -63,7 +66,7 @@ ldap:
       host: {server.host}
       port: {server.port}
       auth: LDAP
-      transport: {transport}
+      transport: {transport}{tls}
       username: {username}
       password: "{{{{ env_var('{PASSWORD_VARIABLE}') }}}}"
       schema: {PREFIX}default
@@ -74,8 +77,8 @@ ldap:
 
 @pytest.fixture
 def ldap_project(project: Any) -> Any:
-    def make(server: Server, username: str, transport: str = "binary") -> Any:
-        return project(FILES, pyproject=PYPROJECT, profiles=profiles(server, username, transport))
+    def make(server: Server, username: str) -> Any:
+        return project(FILES, pyproject=PYPROJECT, profiles=profiles(server, username))
 
     return make
 
@@ -161,25 +164,51 @@ def test_elt_debug_names_the_failing_step(ldap_hive: Server, ldap_project: Any) 
     assert "not-alices-Pa55" not in result.output
 
 
-def test_http_transport_logs_in_with_ldap(ldap_http_hive: Server) -> None:
-    with HiveAdapter(target_for(ldap_http_hive, "alice", USERS["alice"], transport="http")) as hive:
+def test_http_transport_over_tls_logs_in_with_ldap(ldap_http_hive: Server) -> None:
+    with HiveAdapter(target_for(ldap_http_hive, "alice", USERS["alice"])) as hive:
         assert hive.fetchall("SELECT 40 + 2") == [(42,)]
         assert hive.version() == "Spark SQL 4.3.0"
 
 
 def test_http_transport_refused_login_is_explained(ldap_http_hive: Server, ldap_project: Any) -> None:
-    proj = ldap_project(ldap_http_hive, "alice", transport="http")
+    proj = ldap_project(ldap_http_hive, "alice")
     result = proj.elt("debug", env={PASSWORD_VARIABLE: "not-alices-Pa55", "NO_COLOR": "1"})
     assert result.exit_code == 2
-    failed = [line for line in result.stdout.splitlines() if line.startswith("FAIL ")]
+    lines = result.stdout.splitlines()
+    assert "OK    auth: LDAP, user 'alice' with the profile's password; http transport, path /cliservice, TLS" in lines
+    failed = [line for line in lines if line.startswith("FAIL ")]
     assert len(failed) == 1, result.stdout
+    assert "OK    TLS: handshake done, the server's certificate verified" in lines
     assert failed[0].startswith("FAIL  HTTP/auth: ") and "refused the login of user 'alice'" in failed[0]
     assert "HTTP 401" in failed[0]
     assert "not-alices-Pa55" not in result.output
 
 
+def test_an_untrusted_certificate_is_refused_at_the_tls_step(ldap_http_hive: Server) -> None:
+    hive = HiveAdapter(target_for(ldap_http_hive, "alice", USERS["alice"], ssl_ca=None, retries=0))
+    with pytest.raises(AdapterError) as caught:
+        hive.open()
+    assert caught.value.message.endswith("at the TLS step: the server's certificate was refused: self-signed "
+                                         "certificate"), caught.value.message
+    assert "ssl_ca" in (caught.value.hint or "")
+
+
+def test_an_unverified_certificate_is_accepted_with_ssl_verify_false(ldap_http_hive: Server) -> None:
+    with HiveAdapter(target_for(ldap_http_hive, "alice", USERS["alice"], ssl_ca=None, ssl_verify=False)) as hive:
+        assert hive.fetchall("SELECT 1") == [(1,)]
+
+
+def test_plain_http_against_a_tls_server_is_explained(ldap_http_hive: Server) -> None:
+    hive = HiveAdapter(target_for(ldap_http_hive, "alice", USERS["alice"], use_ssl=False, connect_timeout=3,
+                                  retries=0))
+    with pytest.raises(AdapterError) as caught:
+        hive.open()
+    assert "cannot connect to hive server" in caught.value.message and "Traceback" not in str(caught.value)
+
+
 def test_binary_transport_against_an_http_server_is_explained(ldap_http_hive: Server) -> None:
-    hive = HiveAdapter(target_for(ldap_http_hive, "alice", USERS["alice"], connect_timeout=3, retries=0))
+    hive = HiveAdapter(target_for(ldap_http_hive, "alice", USERS["alice"], transport="binary", use_ssl=False,
+                                  connect_timeout=3, retries=0))
     with pytest.raises(AdapterError) as caught:
         hive.open()
     assert "at the SASL/auth step" in caught.value.message
