@@ -55,7 +55,7 @@ PROFILE_KEYS: dict[str, str] = {
     "password": "password for auth LDAP or CUSTOM",
     "auth": "NONE (default), NOSASL, LDAP, KERBEROS, CUSTOM",
     "kerberos_service_name": "service principal name for auth KERBEROS (default hive)",
-    "configuration": "mapping of session settings, applied with SET once per session (connection)",
+    "configuration": "mapping of session settings, applied with SET on every connection",
     "queue": "the job queue (Hive: mapreduce.job.queuename and tez.queue.name; Spark: the scheduler pool)",
     "connect_timeout": "seconds each step of opening a session (TCP, SASL/auth, session) may take (default 30)",
     "query_timeout": "seconds a statement may run before it is cancelled, checked every ~5 s; a server that "
@@ -253,13 +253,13 @@ class HiveAdapter(Adapter):
     def _connect(self) -> Any:
         from pyhive import hive
 
-        from elt.adapters.hive_transport import Progress
+        from elt.adapters.hive_transport import OpeningTransport, Progress
 
         # How far this thread's attempt got (DNS, TCP, SASL/auth, session): what a failure is about.
         progress = self._local.progress = Progress()
         transport, socket = self._transport(progress)
         # pyhive runs `USE <database>` on connect; `default` always exists, the target schema may not yet.
-        connection = hive.connect(thrift_transport=_Opening(transport, progress), username=self.username,
+        connection = hive.connect(thrift_transport=OpeningTransport(transport, progress), username=self.username,
                                   database="default")
         progress.step = "ready"
         self._local.socket = socket  # its timeout is set per statement (_execute_once)
@@ -490,9 +490,10 @@ class HiveAdapter(Adapter):
                     # The server holds the connection open but says nothing: not retried (it would wait
                     # again), the connection dropped without a word to the server.
                     self._discard_connection(silent=True)
+                    limit = (f"query_timeout ({self.query_timeout:g} s) + {POLL_GRACE:g} s" if self.query_timeout
+                             else "the time allowed")
                     raise AdapterError(
-                        self._statement_error(f"the server did not answer within query_timeout "
-                                              f"({self.query_timeout:g} s) + {POLL_GRACE:g} s", sql),
+                        self._statement_error(f"the server did not answer within {limit}", sql),
                         hint="is the server alive? (its log, `elt debug`); the statement may or may not have run",
                         transient=True,
                     ) from None
@@ -1189,23 +1190,6 @@ def _is_timeout(exc: BaseException) -> bool:
 
 def _milliseconds(seconds: float | None) -> int | None:
     return None if seconds is None else max(int(seconds * 1000), 1)
-
-
-class _Opening:
-    """The transport handed to pyhive, marking in `progress` that the SASL handshake (done by `open`)
-    passed, so that a failure after it is the session's, not the login's."""
-
-    def __init__(self, transport: Any, progress: Any) -> None:
-        self._transport = transport
-        self._progress = progress
-
-    def open(self) -> None:
-        self._transport.open()
-        if self._progress.step in ("dns", "tcp", "auth") and not self._progress.lazy:
-            self._progress.step = "session"
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._transport, name)
 
 
 def _is_transport_error(exc: BaseException) -> bool:

@@ -96,6 +96,23 @@ class _KeepaliveSSLSocket(TSSLSocket):  # type: ignore[misc]
             super().close()
 
 
+class OpeningTransport:
+    """The transport handed to pyhive, marking in `progress` that the SASL handshake (done by `open`)
+    passed, so that a failure after it is the session's, not the login's."""
+
+    def __init__(self, transport: Any, progress: Progress) -> None:
+        self._transport = transport
+        self._progress = progress
+
+    def open(self) -> None:
+        self._transport.open()
+        if self._progress.step in ("dns", "tcp", "auth") and not self._progress.lazy:
+            self._progress.step = "session"
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._transport, name)
+
+
 def ssl_context(verify: bool, ca_file: str | None) -> ssl.SSLContext:
     """The client's TLS context: the system's CAs (or `ca_file`), host name checked, unless not `verify`."""
     context = ssl.create_default_context(cafile=ca_file)
