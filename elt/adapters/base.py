@@ -17,7 +17,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any, ClassVar, Literal
 
-from elt.errors import AdapterError
+from elt.errors import AdapterError, EltError
 from elt.nodes import Column, Relation
 from elt.project.config import TargetConfig
 
@@ -210,6 +210,18 @@ class Adapter(ABC):
     @abstractmethod
     def version(self) -> str:
         """The engine's version string, for `elt debug`."""
+
+    def connection_checks(self) -> list[tuple[str, bool, str]]:
+        """`elt debug`'s checks of the connection, in order: (check, passed, detail) rows, the last one
+        failed when the connection did not work. The default: connect, the version, `SELECT 1`.
+        Engines with several steps to a session (name resolution, login, ...) say which one failed."""
+        try:
+            self.open()
+            version = self.version()
+            self.fetchall("SELECT 1")
+        except EltError as exc:  # a refused connection, or a setting the engine refuses when it opens
+            return [("connection", False, str(exc))]
+        return [("connection", True, version)]
 
     # -- DDL used by materializations --------------------------------------------------------------
 

@@ -56,8 +56,15 @@ PROFILE_KEYS: dict[str, str] = {
     "auth": "NONE (default), NOSASL, LDAP, KERBEROS, CUSTOM",
     "kerberos_service_name": "service principal name for auth KERBEROS (default hive)",
     "configuration": "mapping of session settings, applied with SET on every connection",
-    "connect_timeout": "seconds to wait for a connection (default 30)",
-    "query_timeout": "seconds a statement may run before it is cancelled, checked every ~5 s (default: none)",
+    "queue": "the job queue (Hive: mapreduce.job.queuename and tez.queue.name; Spark: the scheduler pool)",
+    "connect_timeout": "seconds each step of opening a session (TCP, SASL/auth, session) may take (default 30)",
+    "query_timeout": "seconds a statement may run before it is cancelled, checked every ~5 s; a server that "
+                     "stops answering fails the statement too (default: none)",
+    "transport": "binary (default) or http (HiveServer2 with hive.server2.transport.mode=http, e.g. behind a gateway)",
+    "http_path": "the URL path of transport http (hive.server2.thrift.http.path; default cliservice)",
+    "use_ssl": "TLS to the server (hive.server2.use.SSL; default false)",
+    "ssl_ca": "a CA certificate file (PEM) to verify the server's certificate (default: the system's CAs)",
+    "ssl_verify": "verify the server's certificate and host name (default true)",
     "retries": "connection attempts after a transport error (default 2)",
     "retry_backoff": "seconds before the first retry, doubled each time (default 1)",
 }
@@ -77,6 +84,9 @@ _READ_ONLY = re.compile(r"^\s*(SELECT|WITH|SHOW|DESCRIBE|DESC|EXPLAIN)\b", re.IG
 # `org.apache.spark.sql.AnalysisException: ` and the like, anywhere in a server message.
 _JAVA_CLASS = re.compile(r"\b(?:[a-z_][a-z0-9_]*\.)+[A-Z][A-Za-z0-9_$]*(?:Exception|Error)\b:?\s*")
 _STATEMENT_LINES = 6
+#: Seconds a server may take past query_timeout to answer a status poll (HiveServer2 holds a poll up to
+#: hive.server2.long.polling.timeout, 5 s by default) before it counts as not answering.
+POLL_GRACE = 10.0
 
 
 class HiveAdapter(Adapter):
@@ -120,6 +130,17 @@ class HiveAdapter(Adapter):
         if not _TIMEZONE.match(self.timezone):
             raise self._profile_error(f"timezone {self.timezone!r} is not a time zone name",
                                       hint="e.g. UTC, Europe/Paris or +02:00")
+        self.transport_mode = str(settings.get("transport") or "binary").lower()
+        if self.transport_mode not in ("binary", "http"):
+            raise self._profile_error(f"transport {self.transport_mode!r} is not supported", hint="use binary or http")
+        self.http_path = str(settings.get("http_path") or "cliservice")
+        self.use_ssl = self._bool_setting("use_ssl", False)
+        self.ssl_verify = self._bool_setting("ssl_verify", True)
+        self.ssl_ca = str(settings["ssl_ca"]) if settings.get("ssl_ca") not in (None, "") else None
+        queue = settings.get("queue")
+        self.queue = str(queue) if queue not in (None, "") else None
+        if self.queue is not None and any(c in self.queue for c in ";\n\r= "):
+            raise self._profile_error(f"queue {self.queue!r} is not a queue name")
         self.connect_timeout = self._float_setting("connect_timeout", 30.0)
         self.query_timeout = self._float_setting("query_timeout", None)
         self.retries = self._int_setting("retries", 2, minimum=0)
@@ -163,6 +184,16 @@ class HiveAdapter(Adapter):
             raise self._profile_error(f"{key} must be positive, got {value}")
         return value
 
+    def _bool_setting(self, key: str, default: bool) -> bool:
+        raw = self._settings.get(key)
+        if raw in (None, ""):
+            return default
+        if isinstance(raw, bool):
+            return raw
+        if str(raw).lower() in ("true", "false"):
+            return str(raw).lower() == "true"
+        raise self._profile_error(f"{key} must be true or false, got {raw!r}")
+
     def _configuration(self, raw: Any) -> dict[str, str]:
         if raw in (None, ""):
             return {}
@@ -204,10 +235,14 @@ class HiveAdapter(Adapter):
                 self._local.connection = connection
         return connection
 
-    def _discard_connection(self) -> None:
-        """Forget the calling thread's connection (after a transport error broke it)."""
+    def _discard_connection(self, *, silent: bool = False) -> None:
+        """Forget the calling thread's connection (after a transport error broke it). `silent`: the
+        server stopped answering, so its socket is closed first (closing the session would wait again)."""
         connection = getattr(self._local, "connection", None)
         self._local.connection = None
+        if silent and getattr(self._local, "socket", None) is not None:
+            with contextlib.suppress(Exception):
+                self._local.socket.close()
         if connection is not None:
             with self._lock:
                 if connection in self._connections:
@@ -218,10 +253,16 @@ class HiveAdapter(Adapter):
     def _connect(self) -> Any:
         from pyhive import hive
 
-        transport, socket = self._transport()
+        from elt.adapters.hive_transport import OpeningTransport, Progress
+
+        # How far this thread's attempt got (DNS, TCP, SASL/auth, session): what a failure is about.
+        progress = self._local.progress = Progress()
+        transport, socket = self._transport(progress)
         # pyhive runs `USE <database>` on connect; `default` always exists, the target schema may not yet.
-        connection = hive.connect(thrift_transport=transport, username=self.username, database="default")
-        socket.setTimeout(None)  # statements may run long; query_timeout is enforced by polling
+        connection = hive.connect(thrift_transport=OpeningTransport(transport, progress), username=self.username,
+                                  database="default")
+        progress.step = "ready"
+        self._local.socket = socket  # its timeout is set per statement (_execute_once)
         try:
             cursor = connection.cursor()
             for key, value in self._session_settings(connection, cursor).items():
@@ -267,8 +308,15 @@ class HiveAdapter(Adapter):
                 "spark.sql.ansi.enabled": "false",
                 "spark.sql.session.timeZone": self.timezone,
             })
+            if self.queue:
+                # The Thrift Server's fair-scheduler pool of the session's jobs (Spark has no YARN queue
+                # per session: the server is one application).
+                settings["spark.sql.thriftserver.scheduler.pool"] = self.queue
         else:
             settings["hive.local.time.zone"] = self.timezone
+            if self.queue:
+                # The YARN queue of the session's jobs, for either execution engine (MapReduce, Tez).
+                settings.update({"mapreduce.job.queuename": self.queue, "tez.queue.name": self.queue})
         return {**settings, **self.configuration}
 
     def _is_spark(self, connection: Any, cursor: Any) -> bool:
@@ -291,11 +339,12 @@ class HiveAdapter(Adapter):
             log.debug("the server at %s:%s is %s", self.host, self.port, "Spark" if self._spark else "Hive")
         return self._spark
 
-    def _transport(self) -> tuple[Any, Any]:
-        """(transport, socket): the Thrift transport pyhive would build for `auth`, with a connect
-        timeout on its socket."""
-        import thrift.transport.TSocket
+    def _transport(self, progress: Any) -> tuple[Any, Any]:
+        """(transport, socket): the Thrift transport pyhive would build for `auth` (or HTTP for
+        transport http), TLS with use_ssl, with keepalive and a connect timeout on its socket."""
         import thrift.transport.TTransport
+
+        from elt.adapters import hive_transport
 
         # Thrift logs each refused connection at ERROR; without logging configured Python prints that
         # to stderr on top of our own message. A NullHandler keeps it out of the terminal while it still
@@ -303,8 +352,18 @@ class HiveAdapter(Adapter):
         thrift_log = logging.getLogger("thrift")
         if not thrift_log.handlers:
             thrift_log.addHandler(logging.NullHandler())
-        socket = thrift.transport.TSocket.TSocket(self.host, self.port)
-        socket.setTimeout(int(self.connect_timeout * 1000) if self.connect_timeout else None)
+        context = hive_transport.ssl_context(self.ssl_verify, self.ssl_ca) if self.use_ssl else None
+        if self.transport_mode == "http":
+            if self.auth == "KERBEROS":
+                raise AdapterError("transport http with auth KERBEROS is not supported",
+                                   hint="use transport binary for Kerberos")
+            # HTTP Basic carries the login; a NONE server still wants one (any password).
+            http = hive_transport.HttpTransport(self.host, self.port, self.http_path, progress, context,
+                                                self.username, self._password or "x")
+            http.setTimeout(_milliseconds(self.connect_timeout))
+            return http, http
+        socket = hive_transport.socket_for(self.host, self.port, progress, context)
+        socket.setTimeout(_milliseconds(self.connect_timeout))
         if self.auth == "NOSASL":
             return thrift.transport.TTransport.TBufferedTransport(socket), socket
         import thrift_sasl
@@ -324,28 +383,40 @@ class HiveAdapter(Adapter):
         return thrift_sasl.TSaslClientTransport(sasl_client, mechanism, socket), socket
 
     def _with_retries(self, what: str, action: Callable[[], T]) -> T:
-        """Run `action`, retrying transport errors with exponential backoff; SQL errors pass through."""
+        """Run `action`, retrying transport errors with exponential backoff; SQL errors pass through.
+        A refused login and a server that does not answer in time are not retried: trying again cannot
+        help, and would lock a directory account or multiply the connect timeout."""
         attempt = 0
         while True:
             try:
                 return action()
+            except AdapterError:
+                raise
             except Exception as exc:  # noqa: BLE001 - the driver raises anything; classified below
                 busy = _transient_status(exc)
                 if _is_sql_error(exc) and (busy is None or attempt >= self.retries):
                     # e.g. OpenSession refused: the server's own message, transient if it said busy.
                     raise AdapterError(
-                        f"cannot {what} to {self.target.type} server {self.host}:{self.port}: "
+                        f"cannot {what} to {self.target.type} server {self.host}:{self.port}, at the session "
+                        "open step: "
                         f"{self._scrub(_server_message(exc))}",
                         hint=f"{busy}; try again later" if busy else None,
                         transient=busy is not None,
                     ) from None
-                if busy is None and (not _is_transport_error(exc) or attempt >= self.retries):
+                failure = self._failure(exc) if busy is None and _is_transport_error(exc) else None
+                if failure is not None and (not failure.retry or attempt >= self.retries):
+                    self._local.failed_step = failure.step_name  # for connection_checks
                     tries = f" ({attempt + 1} attempts)" if attempt else ""
                     raise AdapterError(
-                        f"cannot {what} to {self.target.type} server {self.host}:{self.port}{tries}: "
+                        f"cannot {what} to {self.target.type} server {self.host}:{self.port}{tries}, at the "
+                        f"{failure.step_name} step: {self._scrub(failure.message)}",
+                        hint=self._scrub(failure.hint),
+                        transient=failure.retry,
+                    ) from None
+                if busy is None and failure is None:
+                    raise AdapterError(
+                        f"cannot {what} to {self.target.type} server {self.host}:{self.port}: "
                         f"{self._scrub(_transport_message(exc))}",
-                        hint=self._connect_hint(exc),
-                        transient=_is_transport_error(exc),
                     ) from None
                 delay = self.retry_backoff * (2**attempt)
                 attempt += 1
@@ -353,13 +424,14 @@ class HiveAdapter(Adapter):
                           self._scrub(_server_message(exc)), attempt, delay)
                 time.sleep(delay)
 
-    def _connect_hint(self, exc: BaseException) -> str:
-        text = _transport_message(exc)
-        if "read 0 bytes" in text:
-            return (f"the server closed the connection: is its authentication ({self.auth} here) the one "
-                    "set in hive.server2.authentication? NOSASL and SASL modes do not mix")
-        return (f"is a HiveServer2 listening on {self.host}:{self.port}? For a local one: "
-                f"ELT_HIVE_PORT={self.port} scripts/hive-server start")
+    def _failure(self, exc: BaseException) -> Any:
+        """The `hive_transport.Failure` of a transport error raised while this thread connected."""
+        from elt.adapters.hive_transport import failure
+
+        progress = getattr(self._local, "progress", None)
+        return failure(exc, progress.step if progress is not None else "tcp", auth=self.auth,
+                       username=self.username, host=self.host, port=self.port, transport=self.transport_mode,
+                       connect_timeout=self.connect_timeout)
 
     # -- statements ----------------------------------------------------------------------------------
 
@@ -414,6 +486,17 @@ class HiveAdapter(Adapter):
                                        transient=True) from None
                 if _is_sql_error(exc) or not _is_transport_error(exc):
                     raise AdapterError(self._statement_error(_server_message(exc), sql)) from None
+                if _is_timeout(exc):
+                    # The server holds the connection open but says nothing: not retried (it would wait
+                    # again), the connection dropped without a word to the server.
+                    self._discard_connection(silent=True)
+                    limit = (f"query_timeout ({self.query_timeout:g} s) + {POLL_GRACE:g} s" if self.query_timeout
+                             else "the time allowed")
+                    raise AdapterError(
+                        self._statement_error(f"the server did not answer within {limit}", sql),
+                        hint="is the server alive? (its log, `elt debug`); the statement may or may not have run",
+                        transient=True,
+                    ) from None
                 # The connection is broken. Reads are retried on a new one; DDL and inserts are not,
                 # since the server may have applied them before the connection dropped.
                 self._discard_connection()
@@ -439,10 +522,12 @@ class HiveAdapter(Adapter):
         """
         from TCLIService.ttypes import TOperationState
 
-        cursor.execute(sql, async_=True)
         deadline = None if self.query_timeout is None else time.monotonic() + self.query_timeout
+        self._answer_within(deadline)
+        cursor.execute(sql, async_=True)
         delay = 0.01
         while True:
+            self._answer_within(deadline)
             status = cursor.poll(get_progress_update=False)
             state = status.operationState
             if state == TOperationState.FINISHED_STATE:
@@ -467,6 +552,15 @@ class HiveAdapter(Adapter):
                     f"cancelled after query_timeout ({self.query_timeout:g} s)", sql))
             time.sleep(delay)
             delay = min(delay * 2, 0.5)
+
+    def _answer_within(self, deadline: float | None) -> None:
+        """Give the server until `deadline` + POLL_GRACE to answer the next call of a statement, so that
+        a server that stops answering fails the statement (a dead peer is noticed by keepalive; a hung
+        one only by this). Without query_timeout, no limit: statements may run for hours."""
+        socket = getattr(self._local, "socket", None)
+        if socket is not None:
+            socket.setTimeout(None if deadline is None
+                              else _milliseconds(max(deadline - time.monotonic(), 0.0) + POLL_GRACE))
 
     def _statement_error(self, message: str, sql: str) -> str:
         statement = "\n".join("    " + line for line in _first_lines(sql, _STATEMENT_LINES).splitlines())
@@ -587,6 +681,50 @@ class HiveAdapter(Adapter):
     def add_columns(self, relation: Relation, columns: Sequence[Column]) -> None:
         defs = ", ".join(f"{c.name} {c.data_type}" for c in columns)
         self.execute(f"ALTER TABLE {relation} ADD COLUMNS ({defs})")
+
+    def connection_checks(self) -> list[tuple[str, bool, str]]:
+        """The auth used, then each step to a working session (DNS, TCP, SASL/auth or HTTP/auth, session
+        open, the server's version, a query), up to the first that fails, with what to check."""
+        from elt.adapters.hive_transport import STEPS, reach
+
+        tls = f"TLS{'' if self.ssl_verify else ' (certificate not verified)'}" if self.use_ssl else "no TLS"
+        via = "binary transport"
+        if self.transport_mode == "http":
+            via = f"http transport, path /{self.http_path.lstrip('/')}"
+        login = (f"service {self.kerberos_service_name}" if self.auth == "KERBEROS"
+                 else "no login" if self.auth == "NOSASL" else f"user {self.username!r}"
+                 + (" with the profile's password" if self._password else ""))
+        rows = [("auth", True, f"{self.auth}, {login}; {via}, {tls}")]
+        for step, passed, detail in reach(self.host, self.port, self.connect_timeout):
+            rows.append((STEPS[step], passed, detail))
+            if not passed:
+                return rows
+        auth_name = "HTTP/auth" if self.transport_mode == "http" else STEPS["auth"]
+        passed_steps = [(auth_name, True, f"{self.auth} login accepted")]
+        if self.use_ssl:
+            checked = "verified" if self.ssl_verify else "NOT verified (ssl_verify: false)"
+            passed_steps.insert(0, (STEPS["tls"], True, f"handshake done, the server's certificate {checked}"))
+        self._local.failed_step = None
+        try:
+            self._connection()
+        except AdapterError as exc:
+            # A transport failure names its step; else the server refused the session (with a status).
+            name = getattr(self._local, "failed_step", None) or STEPS["session"]
+            names = [row[0] for row in passed_steps]  # the steps before the failing one passed
+            rows.extend(passed_steps if name == STEPS["session"] else
+                        passed_steps[:names.index(name)] if name in names else [])
+            rows.append((name, False, str(exc)))
+            return rows
+        rows.extend(passed_steps)
+        rows.append((STEPS["session"], True, "session opened, session settings applied"))
+        try:
+            rows.append(("server", True, self.version()))
+            self.fetchall("SELECT 1")
+        except AdapterError as exc:
+            rows.append(("query", False, str(exc)))
+            return rows
+        rows.append(("query", True, "SELECT 1 answered"))
+        return rows
 
     def version(self) -> str:
         """`Spark SQL 4.3.0` / `Apache Hive 3.1.3`: from the protocol's GetInfo, else `version()`."""
@@ -1040,6 +1178,18 @@ def _transient_status(exc: BaseException) -> str | None:
 def _is_stale_session(exc: BaseException) -> bool:
     status = _status(exc)
     return status is not None and "Invalid SessionHandle" in str(status.errorMessage or "")
+
+
+def _is_timeout(exc: BaseException) -> bool:
+    from thrift.transport.TTransport import TTransportException
+
+    if isinstance(exc, TTransportException):
+        return exc.type == TTransportException.TIMED_OUT or isinstance(getattr(exc, "inner", None), TimeoutError)
+    return isinstance(exc, TimeoutError)
+
+
+def _milliseconds(seconds: float | None) -> int | None:
+    return None if seconds is None else max(int(seconds * 1000), 1)
 
 
 def _is_transport_error(exc: BaseException) -> bool:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from elt.cli.invocation import Invocation, compile_manifest, load, open_adapter, select
+from elt.cli.invocation import Invocation, adapter_class_of, compile_manifest, load, open_adapter, select
 from elt.errors import EltError
 from elt.report.console import Console
 from elt.run.runner import now_iso
@@ -38,15 +38,14 @@ def debug_command(inv: Invocation) -> list[tuple[str, bool, str]]:
     settings = ", ".join(f"{k}={v}" for k, v in target.public_settings().items())
     checks.append(("target", True, f"{target.name}: {settings}"))
     try:
-        adapter = open_adapter(target)
-        try:
-            version = adapter.version()
-            adapter.fetchall("SELECT 1")
-        finally:
-            adapter.close()
-        checks.append(("connection", True, version))
+        adapter = adapter_class_of(target)(target)
     except EltError as exc:
         checks.append(("connection", False, str(exc)))
+        return checks
+    try:
+        checks.extend(adapter.connection_checks())
+    finally:
+        adapter.close()
     return checks
 
 
