@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import struct
 import threading
 import uuid
 from collections.abc import Callable, Iterator, Mapping
@@ -147,15 +148,22 @@ class GssapiSaslClient:
         with self._gss("step"):
             return True, self._client.process(challenge)
 
-    # thrift_sasl encodes what it sends and decodes what it reads: GSSAPI's wrap and unwrap (identity
-    # with quality of protection `auth`, Hive's default hive.server2.thrift.sasl.qop).
+    # thrift_sasl encodes what it sends and decodes what it reads, with python-sasl's framing: encode
+    # returns the frame's 4-byte length and the wrapped token, or the data unchanged when nothing is
+    # wrapped (quality of protection `auth`, Hive's default hive.server2.thrift.sasl.qop), which tells
+    # thrift_sasl to frame it itself; decode gets the length and the token. pyhive's own pure-sasl
+    # client has neither the framing nor wrap and unwrap the right way round, so `auth-int` and
+    # `auth-conf` (signed, encrypted frames) failed with it.
     def encode(self, outgoing: bytes) -> tuple[bool, bytes]:
         with self._gss("wrap"):
-            return True, self._client.wrap(outgoing)
+            token = self._client.wrap(outgoing)
+        if token is outgoing:
+            return True, outgoing
+        return True, struct.pack(">I", len(token)) + token
 
     def decode(self, incoming: bytes) -> tuple[bool, bytes]:
         with self._gss("unwrap"):
-            return True, self._client.unwrap(incoming)
+            return True, self._client.unwrap(incoming[4:])
 
     def getError(self) -> str:  # python-sasl's name, which thrift_sasl calls
         return ""
