@@ -119,7 +119,7 @@ class HiveAdapter(Adapter):
             raise self._profile_error(f"auth {self.auth} needs a password", hint="set `password` (e.g. from env_var)")
         self.kerberos_service_name = str(settings.get("kerberos_service_name") or "hive")
         try:
-            self.kerberos = KerberosLogin.from_settings(settings, self.kerberos_service_name)
+            self.kerberos = KerberosLogin.from_settings(settings, self.kerberos_service_name, auth=self.auth)
         except ValueError as exc:
             raise self._profile_error(str(exc)) from None
         self.configuration = self._configuration(settings.get("configuration"))

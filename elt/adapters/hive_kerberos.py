@@ -58,14 +58,17 @@ class KerberosLogin:
     cache: str = field(default_factory=lambda: f"MEMORY:elt-{uuid.uuid4().hex}")
 
     @classmethod
-    def from_settings(cls, settings: Mapping[str, Any], service: str) -> KerberosLogin:
+    def from_settings(cls, settings: Mapping[str, Any], service: str, *, auth: str) -> KerberosLogin:
         """The login a profile's `keytab` and `principal` describe.
 
         Raises:
-            ValueError: a keytab without a principal, or a keytab file that cannot be read.
+            ValueError: either key with another `auth` (it would be ignored), a keytab without a
+                principal, or a keytab file that cannot be read.
         """
         principal = str(settings.get("principal") or "").strip() or None
         keytab = str(settings.get("keytab") or "").strip() or None
+        if auth != "KERBEROS" and (principal or keytab):
+            raise ValueError(f"keytab and principal are read with auth KERBEROS only (auth is {auth} here)")
         if keytab is None:
             return cls(service=service, principal=principal)
         keytab = os.path.expanduser(keytab)

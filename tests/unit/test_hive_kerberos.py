@@ -39,6 +39,11 @@ def test_unreadable_keytab_is_a_profile_error(tmp_path: Path) -> None:
         HiveAdapter(kerberos_target(keytab=str(tmp_path / "missing.keytab"), principal="elt@ELT.TEST"))
 
 
+def test_keytab_with_another_auth_is_refused_not_ignored(tmp_path: Path) -> None:
+    with pytest.raises(ProjectError, match=r"keytab and principal are read with auth KERBEROS only \(auth is NONE"):
+        HiveAdapter(kerberos_target(auth="NONE", principal="elt@ELT.TEST"))
+
+
 def test_missing_gssapi_binding_says_what_to_install(monkeypatch: pytest.MonkeyPatch) -> None:
     """Without pykerberos pure-sasl has no GSSAPI mechanism: one error naming the extra, before any
     connection attempt (pyhive's own path reports "Could not start SASL" as a transport error, retried)."""
