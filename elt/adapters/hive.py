@@ -38,6 +38,7 @@ from typing import Any, TypeVar
 
 from elt.adapters.base import CANCELLED, Adapter, RelationKind
 from elt.adapters.hive_dbt_profile import from_dbt_keys
+from elt.adapters.hive_kerberos import KerberosLogin
 from elt.adapters.hive_listing import RelationListing
 from elt.errors import AdapterError, ProjectError
 from elt.nodes import IDENTIFIER, Column, Relation, declares_transactional
@@ -55,6 +56,8 @@ PROFILE_KEYS: dict[str, str] = {
     "password": "password for auth LDAP or CUSTOM",
     "auth": "NONE (default), NOSASL, LDAP, KERBEROS, CUSTOM",
     "kerberos_service_name": "service principal name for auth KERBEROS (default hive)",
+    "keytab": "auth KERBEROS: keytab file; elt gets its own ticket into a private cache (default: kinit's)",
+    "principal": "auth KERBEROS: client principal (of the keytab; else the cache's own)",
     "configuration": "mapping of session settings, applied with SET on every connection",
     "queue": "the job queue (Hive: mapreduce.job.queuename and tez.queue.name; Spark: the scheduler pool)",
     "connect_timeout": "seconds each step of opening a session (TCP, SASL/auth, session) may take (default 30)",
@@ -125,6 +128,10 @@ class HiveAdapter(Adapter):
         if self.auth in ("LDAP", "CUSTOM") and self._password is None:
             raise self._profile_error(f"auth {self.auth} needs a password", hint="set `password` (e.g. from env_var)")
         self.kerberos_service_name = str(settings.get("kerberos_service_name") or "hive")
+        try:
+            self.kerberos = KerberosLogin.from_settings(settings, self.kerberos_service_name, auth=self.auth)
+        except ValueError as exc:
+            raise self._profile_error(str(exc)) from None
         self.configuration = self._configuration(settings.get("configuration"))
         self.timezone = str(settings.get("timezone") or "UTC")
         if not _TIMEZONE.match(self.timezone):
@@ -369,12 +376,12 @@ class HiveAdapter(Adapter):
         import thrift_sasl
         from pyhive.hive import get_installed_sasl
 
+        if self.auth == "KERBEROS":  # the ticket, the GSSAPI binding, their errors: hive_kerberos.py
+            return thrift_sasl.TSaslClientTransport(self.kerberos.sasl_client_factory(self.host), "GSSAPI",
+                                                    socket), socket
         host, username = self.host, self.username
-        if self.auth == "KERBEROS":
-            mechanism, service, password = "GSSAPI", self.kerberos_service_name, None
-        else:
-            # NONE still speaks SASL PLAIN; the server ignores the password, which must not be empty.
-            mechanism, service, password = "PLAIN", None, self._password or "x"
+        # NONE still speaks SASL PLAIN; the server ignores the password, which must not be empty.
+        mechanism, service, password = "PLAIN", None, self._password or "x"
 
         def sasl_client() -> Any:
             return get_installed_sasl(host=host, sasl_auth=mechanism, service=service, username=username,
