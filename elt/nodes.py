@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Literal
 
-ResourceType = Literal["model", "seed", "source", "test", "analysis"]
+ResourceType = Literal["model", "seed", "source", "test", "analysis", "snapshot"]
 
 #: Identifiers we accept for schemas and relation names. Hive allows little more than this, and a
 #: name that matches it can never inject SQL, whatever engine the statement is sent to.
