@@ -1,8 +1,9 @@
 """Pure: a manifest (target/manifest.json, as a dict) -> the tasks of an Airflow DAG.
 
-One task per seed (`elt seed --select <seed> --wait`), per snapshot (`elt snapshot --select <snapshot> --wait`)
-and per non-ephemeral model (`elt run --select <model> --wait`: tasks writing to one target on one machine take turns on elt's target lock instead of failing),
-grouped by layer: the schema of the node's relation (raw, bronze, silver, gold) becomes a TaskGroup.
+One task per seed (`elt seed --select <seed> --wait`), per snapshot (`elt snapshot --select <snapshot>
+--wait`) and per non-ephemeral model (`elt run --select <model> --wait`: tasks writing to one target on one
+machine take turns on elt's target lock instead of failing), grouped by layer: the schema of the node's
+relation (raw, bronze, silver, gold) becomes a TaskGroup.
 Ephemeral models (inlined by elt into the models that ref them) and sources (loaded outside elt) get
 no task; their edges are kept transitively, so `a -> ephemeral e -> b` becomes `a -> b`.
 

@@ -227,7 +227,9 @@ def _build_snapshot(adapter: Adapter, node: Node, sql: str, statements: list[str
     from elt.materializations.snapshot_config import snapshot_spec
 
     outcome = build_snapshot(adapter, node, snapshot_spec(node), sql)
-    return NodeResult(node.unique_id, "success", f"snapshot {node.relation}: {outcome}", statements=statements)
+    return NodeResult(node.unique_id, "success", f"snapshot {node.relation}: {outcome.message}",
+                      rows=outcome.rows_inserted, statements=statements,
+                      details={"snapshot": {**outcome.as_dict(), "message": outcome.message}})
 
 
 def _batched_test(node: Node, batches: TestBatches, statements: list[str]) -> NodeResult | None:
