@@ -1,5 +1,5 @@
 """Snapshots as project nodes: `{% snapshot %}` blocks and yml `snapshots:` loaded, configured, named,
-selected, listed and recorded in the artifacts (the SCD build itself: test_snapshots_run.py)."""
+selected, listed and recorded in the artifacts (built through the commands: test_snapshot_commands.py)."""
 
 from __future__ import annotations
 
@@ -184,3 +184,20 @@ def test_dbt_format_project_names_snapshots_as_dbt(project):
     result = proj.elt("compile")
     assert result.exit_code == 0, result.output
     assert "snapshot" not in result.stderr  # no "snapshots are not built" note any more
+    built = proj.elt("build")
+    assert built.exit_code == 0, built.output
+    assert proj.query("select id, city, dbt_valid_to from main_snaps.people_history order by id") == [
+        (1, "Paris", None), (2, "Rome", None)]
+    assert proj.query("select count(*) from snapshots.people_legacy") == [(2,)]
+    assert proj.query("select count(*) from main.current") == [(2,)]
+
+
+def test_docs_draw_snapshots_and_follow_their_columns(project):
+    proj = project(files(), pyproject=PYPROJECT)
+    graph = proj.elt("docs", "graph")
+    assert graph.exit_code == 0, graph.output
+    assert 'snapshot_people_history["people_history (snapshot)"]' in graph.stdout
+    assert "snapshot_people_history --> model_current_people" in graph.stdout
+    lineage = proj.elt("docs", "lineage", "current_people.name")
+    assert lineage.exit_code == 0, lineage.output
+    assert "people_history.name" in lineage.stdout and "people.name" in lineage.stdout
