@@ -6,6 +6,7 @@ the last step of the swap leaves the previous snapshot whole, and no scratch tab
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
@@ -74,3 +75,34 @@ def test_failed_swap_leaves_the_previous_snapshot(hive_server: Any, adapter: Any
                                                                                       "customers_history"}
     finally:
         fresh.close()
+
+
+ACID = {**TIMESTAMP, "transactional": True, "clustered_by": ["id"], "buckets": 2}
+
+
+def test_transactional_snapshot_is_merged_into(adapter: Any, rel: Any) -> None:
+    """`transactional: true`: the table is created ACID (ORC, bucketed) and later changed by one MERGE, not
+    rebuilt. Spark Thrift Server (the test server) refuses MERGE into a Hive table: then the refusal is the
+    build's error and the snapshot is left as it was; a server that merges must give the case's rows."""
+    source, snapshot = rel("customers"), rel("customers_history")
+    node = snapshot_node(snapshot, ACID)
+    load_source(adapter, source, CUSTOMERS, S1)
+    build_snapshot(adapter, node, snapshot_spec(node), f"SELECT * FROM {source}")
+    properties = {str(r[0]).lower(): str(r[1]) for r in adapter.fetchall(f"SHOW TBLPROPERTIES {snapshot}")}
+    assert properties.get("transactional") == "true"
+    before = as_text(adapter, snapshot)
+    load_source(adapter, source, CUSTOMERS, S2)
+    with adapter.recording() as sent:
+        try:
+            outcome = build_snapshot(adapter, node, snapshot_spec(node), f"SELECT * FROM {source}")
+        except AdapterError as exc:
+            assert "MERGE INTO" in exc.message
+            assert as_text(adapter, snapshot) == before
+        else:
+            case = ALL_CASES["timestamp_ignore"]
+            assert as_text(adapter, snapshot) == sorted(case.expected[1]({2: outcome.snapshot_time}),
+                                                        key=lambda r: tuple((v is None, v) for v in r))
+    writes = re.compile(rf"^(MERGE INTO|INSERT \w+ TABLE|ALTER TABLE|CREATE TABLE|DROP TABLE IF EXISTS) {snapshot}\b")
+    assert [s.split()[0] for s in sent if writes.match(s)] == ["MERGE"]
+    assert not [s for s in sent if TMP_SUFFIX in s]
+    assert {r[1] for r in adapter.fetchall(f"SHOW TABLES IN {snapshot.schema}")} == {"customers", "customers_history"}
