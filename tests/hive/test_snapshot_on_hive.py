@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from elt.adapters.hive import HiveAdapter
-from elt.errors import AdapterError
+from elt.errors import AdapterError, ProjectError
 from elt.materializations import TMP_SUFFIX
 from elt.materializations.snapshot import SnapshotOutcome, build_snapshot
 from elt.materializations.snapshot_config import snapshot_spec
@@ -106,3 +106,12 @@ def test_transactional_snapshot_is_merged_into(adapter: Any, rel: Any) -> None:
     assert [s.split()[0] for s in sent if writes.match(s)] == ["MERGE"]
     assert not [s for s in sent if TMP_SUFFIX in s]
     assert {r[1] for r in adapter.fetchall(f"SHOW TABLES IN {snapshot.schema}")} == {"customers", "customers_history"}
+
+
+def test_location_is_refused_on_a_plain_table(adapter: Any, rel: Any) -> None:
+    source, snapshot = rel("customers"), rel("customers_history")
+    node = snapshot_node(snapshot, {**TIMESTAMP, "location": "/tmp/elt-snapshot-location"})
+    load_source(adapter, source, CUSTOMERS, S1)
+    with pytest.raises(ProjectError, match="cannot keep a `location`"):
+        build_snapshot(adapter, node, snapshot_spec(node), f"SELECT * FROM {source}")
+    assert {r[1] for r in adapter.fetchall(f"SHOW TABLES IN {snapshot.schema}")} == {"customers"}
