@@ -27,7 +27,7 @@ from typing import Any, NoReturn
 
 from elt.adapters.base import Adapter
 from elt.errors import ExecutionError, ProjectError
-from elt.materializations import TMP_SUFFIX, drop_if_exists, swap_in
+from elt.materializations import BACKUP_SUFFIX, TMP_SUFFIX, drop_if_exists, swap_in
 from elt.materializations.snapshot_spec import SnapshotSpec
 from elt.nodes import Column, Node, Relation, declares_transactional
 
@@ -122,6 +122,20 @@ class _Build:
         if existing == "view":
             self._config_error(f"{self.relation} is a view, not a snapshot table",
                                f"drop the view (DROP VIEW {self.relation}) or give the snapshot another alias")
+        backup = self.relation.with_name(self.relation.name + BACKUP_SUFFIX)
+        if existing is None and adapter.relation_kind(backup) is not None:
+            # A swap cut short (the server gone between its renames): the history is in the backup, and
+            # starting the snapshot anew would lose it.
+            raise ExecutionError(
+                f"snapshot {self.node.name!r}: {self.relation} is missing and {backup} exists: an earlier build "
+                "was interrupted while swapping in the new version; nothing was written", path=self.node.path,
+                node=self.node.unique_id,
+                hint=f"put the previous snapshot back: ALTER TABLE {backup} RENAME TO {self.relation}, then run again")
+        merges = self._merges()
+        if not merges and self.adapter.SUPPORTS_TABLE_OPTIONS and self.node.config.get("location"):
+            self._config_error("a snapshot table that is not transactional is rebuilt and swapped in by each run, "
+                               "so it cannot keep a `location`",
+                               "remove location, or make the table transactional (transactional: true)")
         stamp = str(self._fetch("SELECT CAST(current_timestamp() AS STRING)")[0][0])
         self.time = f"CAST({_quote_text(stamp)} AS TIMESTAMP)"
         query_columns = [c.name for c in adapter.get_columns(source)]
@@ -162,7 +176,7 @@ class _Build:
                 return outcome  # nothing changed: nothing is written
             source_types = {c.name.lower(): c for c in adapter.get_columns(source)}
             new_columns = [Column(c, data_type=source_types[c.lower()].data_type) for c in added]
-            if self._merges():
+            if merges:
                 self._merge(changes, table_columns + added, new_columns)
             else:
                 self._rebuild(changes, table_columns, added, outcome.rows_inserted or 0)

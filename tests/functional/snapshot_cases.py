@@ -134,6 +134,16 @@ CHECK_CASES = {
         lambda t: [_item(1, "red", 1, 1, t, None), _item(2, "blue", None, 1, t, None),
                    _item(3, "green", 3, 1, t, t[2]), _item(3, "teal", 3, 2, t, None)],
     ]),
+    # as dbt: with 'all', a column new to the query makes every current row changed (its value was not
+    # compared before)
+    "all_new_column": Case(
+        {"unique_key": "id", "strategy": "check", "check_cols": "all"}, ITEMS,
+        [I1[:2], [(1, "red", 1, 5), (2, "blue", None, 6)]],
+        [lambda t: [_item(1, "red", 1, 1, t, None), _item(2, "blue", None, 1, t, None)],
+         lambda t: [(*_item(1, "red", 1, 1, t, t[2]), None), (*_item(1, "red", 1, 2, t, None), "5"),
+                    (*_item(2, "blue", None, 1, t, t[2]), None), (*_item(2, "blue", None, 2, t, None), "6")]],
+        column_changes={1: [*ITEMS, ("price", "int")]},
+    ),
 }
 
 # A key of two columns; dbt_valid_to_current for current rows; renamed meta columns.

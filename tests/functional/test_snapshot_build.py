@@ -117,3 +117,17 @@ def test_refusal_on_the_first_run_creates_nothing(duck: Any) -> None:
     with pytest.raises(ExecutionError, match="not unique"):
         build_snapshot(duck, node, snapshot_spec(node), f"SELECT * FROM {SOURCE}")
     assert duck.relation_kind(SNAPSHOT) is None
+
+
+def test_interrupted_swap_is_not_taken_for_a_first_run(duck: Any) -> None:
+    """The snapshot's name missing and its backup there (a swap cut short): refused, history kept."""
+    node = snapshot_node(SNAPSHOT, TIMESTAMP)
+    load_source(duck, SOURCE, CUSTOMERS, S1)
+    build_snapshot(duck, node, snapshot_spec(node), f"SELECT * FROM {SOURCE}")
+    duck.rename_relation(SNAPSHOT, SNAPSHOT.name + "__elt_backup", "table")
+    with pytest.raises(ExecutionError) as caught:
+        build_snapshot(duck, node, snapshot_spec(node), f"SELECT * FROM {SOURCE}")
+    assert "an earlier build was interrupted while swapping in the new version" in caught.value.message
+    assert caught.value.hint == ("put the previous snapshot back: ALTER TABLE snap.customers_history__elt_backup "
+                                 "RENAME TO snap.customers_history, then run again")
+    assert duck.relation_kind(SNAPSHOT) is None
