@@ -296,7 +296,8 @@ def retry_command(inv: Invocation, console: Console, *, threads: int | None) -> 
     project_results = project.config.target_dir / "run_results.json"
     if not project_results.is_file():
         raise ProjectError("there is no previous run to retry", path=project_results,
-                           hint="elt retry reruns what failed in the last `elt run`, `build`, `seed` or `test`")
+                           hint="elt retry reruns what failed in the last `elt run`, `build`, `seed`, `snapshot` "
+                           "or `test`")
     try:
         previous = json.loads(project_results.read_text(encoding="utf-8"))
         command = previous["metadata"]["command"]

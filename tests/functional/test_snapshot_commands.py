@@ -155,3 +155,16 @@ def test_demo_snapshot_keeps_the_students_history(tmp_path):
     assert rows == [(1015, "Providence", False), (1015, "Philadelphia", True), (1031, "Cambridge", False),
                     (1201, "Austin", True)]
     assert current == (201,)  # 200 students, 2 gone, 3 new
+
+
+def test_retry_reruns_a_failed_snapshot_as_elt_snapshot(project):
+    proj = project({**FILES, "seeds/people.csv": SPRING + "2,Bob,Rome,2024-01-01 00:00:00\n"}, pyproject=PYPROJECT)
+    assert proj.elt("seed").exit_code == 0
+    failed = proj.elt("snapshot")
+    assert failed.exit_code == 1 and "not unique" in failed.output
+    proj.write({"snapshots/people.sql": SNAPSHOT.replace("select id,", "select distinct id,")})
+    retried = proj.elt("retry")
+    assert retried.exit_code == 0, retried.output
+    assert "Running 1 snapshot(s)" in retried.stdout
+    assert [r["unique_id"] for r in results(proj)] == ["snapshot.people_history"]
+    assert proj.query("select count(*) from history.people_history") == [(3,)]
