@@ -181,6 +181,8 @@ def load_project(root: Path, cli_vars: dict[str, Any] | None = None, profiles_di
         _apply_properties(project, path, parsed)
     if parsed is not None:
         parsed.save()
+    # after the yml files, which define snapshots too
+    project.warnings += _unused_folder_configs(config, "snapshots", project.snapshots.values(), SNAPSHOT_CONFIG_KEYS)
     project.warnings += project.ignored_sections.notes()
     return project
 
@@ -333,7 +335,8 @@ def _unused_folder_configs(config: ProjectConfig, section: str, nodes: Any, vali
     """Warnings for `[tool.elt.models.<folder>]` tables that match no model's folder (dbt, too, warns
     about unused config paths): usually a typo, which would leave the folder's models unconfigured."""
     used = {node.fqn[:depth] for node in nodes for depth in range(1, len(node.fqn))}
-    paths = config.model_paths if section == "models" else config.seed_paths
+    paths, tree = {"models": (config.model_paths, config.models), "seeds": (config.seed_paths, config.seeds),
+                   "snapshots": (config.snapshot_paths, config.snapshots)}[section]
     kind = section.removesuffix("s")
     warnings: list[str] = []
 
@@ -361,7 +364,7 @@ def _unused_folder_configs(config: ProjectConfig, section: str, nodes: Any, vali
                 where = f"pyproject.toml:{_toml_header_line(config.pyproject_path, header) or 1}: [{header}]"
             warnings.append(f"{where} applies to no {kind}: no {kind} is in a folder {folders}{hint}")
 
-    walk(config.models if section == "models" else config.seeds, ())
+    walk(tree, ())
     return warnings
 
 

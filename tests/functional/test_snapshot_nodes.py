@@ -201,3 +201,11 @@ def test_docs_draw_snapshots_and_follow_their_columns(project):
     lineage = proj.elt("docs", "lineage", "current_people.name")
     assert lineage.exit_code == 0, lineage.output
     assert "people_history.name" in lineage.stdout and "people.name" in lineage.stdout
+
+
+def test_a_snapshot_folder_config_matching_no_folder_is_a_warning(project):
+    proj = project(files(), pyproject=PYPROJECT + "\n[tool.elt.snapshots.cmr]\ntags = ['x']\n")
+    result = proj.elt("ls")
+    assert result.exit_code == 0, result.output
+    assert "[tool.elt.snapshots.cmr] applies to no snapshot: no snapshot is in a folder snapshots/cmr " \
+           "(did you mean crm?)" in result.output
