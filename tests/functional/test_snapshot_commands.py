@@ -151,10 +151,12 @@ def test_demo_snapshot_keeps_the_students_history(tmp_path):
         rows = con.execute("select student_id, home_city, dbt_valid_to is null from snapshots.students_history "
                            "where student_id in (1015, 1031, 1201) order by student_id, dbt_valid_from").fetchall()
         current = con.execute("select count(*) from snapshots.students_history where dbt_valid_to is null").fetchone()
+        total = con.execute("select count(*) from snapshots.students_history").fetchone()
     # as the README says: 1015 moved, 1031 left, 1201 was admitted in the autumn
     assert rows == [(1015, "Providence", False), (1015, "Philadelphia", True), (1031, "Cambridge", False),
                     (1201, "Austin", True)]
     assert current == (201,)  # 200 students, 2 gone, 3 new
+    assert total == (220,)  # and a new version for each of the 17 changed (8 moved, 4 e-mails, 5 scholarships)
 
 
 def test_retry_reruns_a_failed_snapshot_as_elt_snapshot(project):

@@ -113,3 +113,49 @@ def test_snapshots_through_the_cli_on_hive_match_duckdb(snapshot_project, make_t
     on_duckdb = [_duckdb_rows(proj, people), _duckdb_rows(proj, cities)]
     assert [[tuple(v.lower() for v in row) for row in rows] for rows in on_duckdb] == \
         [[tuple(v.lower() for v in row) for row in rows] for rows in on_hive]
+
+
+def test_the_demo_snapshot_on_hive_matches_duckdb(tmp_path, hive_server, make_target):
+    """The demo's students_history (spring export, then autumn) on the server: the same versions as on DuckDB."""
+    import re
+    import shutil
+    from pathlib import Path
+
+    from tests.conftest import ProjectDir
+
+    root_dir = Path(__file__).resolve().parents[2]
+    root = tmp_path / "demo"
+    for name in ("models", "macros", "seeds", "snapshots"):
+        shutil.copytree(root_dir / name, root / name)
+    shutil.copy(root_dir / "profiles.yml", root / "profiles.yml")
+    prefix = f"ds{uuid.uuid4().hex[:6]}_"
+    text = (root_dir / "pyproject.toml").read_text()
+    (root / "pyproject.toml").write_text(re.sub(r'(?m)^schema = "(\w+)"', rf'schema = "{prefix}\1"', text))
+    demo = ProjectDir(root)
+    env = {"ELT_HIVE_HOST": hive_server.host, "ELT_HIVE_PORT": str(hive_server.port)}
+    sql = (f"SELECT student_id, home_city, email, has_scholarship, dbt_valid_to IS NULL "
+           f"FROM {prefix}snapshots.students_history")
+    try:
+        for target in ("hive", "dev"):
+            for args in (("seed", "-s", "students", "students_autumn"), ("snapshot",),
+                         ("snapshot", "--vars", "{registrar_export: autumn}")):
+                result = demo.elt(*args, "--target", target, env=env)
+                assert result.exit_code == 0, result.output
+        on_hive = hive_rows(make_target, sql)
+        import duckdb
+
+        with duckdb.connect(str(root / "target" / "school.duckdb"), read_only=True) as con:
+            on_duckdb = sorted((tuple(str(v) for v in row) for row in con.execute(sql).fetchall()), key=repr)
+        assert [tuple(v.lower() for v in row) for row in on_hive] == \
+            [tuple(v.lower() for v in row) for row in on_duckdb]
+        assert sum(row[-1] == "True" for row in on_hive) == 201  # 200 students, 2 gone, 3 admitted
+        assert len(on_hive) == 203 + 17  # every student once, and a new version for each of the 17 changed
+    finally:
+        hive = HiveAdapter(make_target())
+        hive.open()
+        try:
+            for (name,) in hive.fetchall("SHOW DATABASES"):
+                if name.startswith(prefix):
+                    hive.execute(f"DROP DATABASE IF EXISTS {name} CASCADE")
+        finally:
+            hive.close()
