@@ -117,6 +117,8 @@ SNAPSHOT_CONFIG_KEYS: dict[str, str] = {
     "pre_hook": "SQL (Jinja, a string or a list) run before the snapshot is built; accumulates",
     "post_hook": "SQL (Jinja, a string or a list) run after the snapshot is built; accumulates",
     "transactional": "Hive: the snapshot table supports MERGE (ACID); else it is rebuilt and swapped in",
+    "clustered_by": "Hive ACID snapshots: list of bucketing columns (Hive 2 needs them for MERGE)",
+    "buckets": "Hive ACID snapshots: number of buckets for clustered_by",
     "file_format": "Hive: parquet, orc, ...",
     "tblproperties": "Hive: table properties (mapping)",
     "location": "Hive: table location",
