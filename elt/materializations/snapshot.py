@@ -350,12 +350,13 @@ class _Build:
             return "FALSE"
         return "(" + " OR ".join(f"NOT (t.{_q(c)} <=> s.{_q(c)})" for c in self.check_cols) + ")"
 
-    def _meta_values(self, alias: str, deleted: bool = False) -> dict[str, str]:
+    def _meta_values(self, alias: str) -> dict[str, str]:
+        """The snapshot's own columns of a new row from the query's row `alias` (dbt writes 'False' as text)."""
         time = self._row_time(alias)
         values = {self.meta.scd_id: self._scd_id(alias), self.meta.updated_at: time, self.meta.valid_from: time,
                   self.meta.valid_to: self._valid_to_current()}
         if self.spec.hard_deletes == "new_record":
-            values[self.meta.is_deleted] = "'True'" if deleted else "'False'"
+            values[self.meta.is_deleted] = "'False'"
         return values
 
     def _first_select(self, source: Relation, query_columns: Sequence[str]) -> str:
