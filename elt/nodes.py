@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Literal
 
-ResourceType = Literal["model", "seed", "source", "test", "analysis"]
+ResourceType = Literal["model", "seed", "source", "test", "analysis", "snapshot"]
 
 #: Identifiers we accept for schemas and relation names. Hive allows little more than this, and a
 #: name that matches it can never inject SQL, whatever engine the statement is sent to.
@@ -92,6 +92,41 @@ SEED_CONFIG_KEYS: dict[str, str] = {
 }
 
 
+#: Config keys a snapshot may set (yml `config:`, its `{% snapshot %}` block's `config()`, folder trees);
+#: what they mean for the build is checked into a SnapshotSpec (elt.materializations.snapshot_config).
+SNAPSHOT_CONFIG_KEYS: dict[str, str] = {
+    "unique_key": "column(s) identifying a row of the snapshotted query (required)",
+    "strategy": "timestamp (a row changed when updated_at moved) | check (when a check_cols value did)",
+    "updated_at": "timestamp strategy: the column saying when a row last changed",
+    "check_cols": "check strategy: list of compared columns, or 'all'",
+    "hard_deletes": "ignore (default) | invalidate | new_record: what a row gone from the query does",
+    "dbt_valid_to_current": "SQL expression current rows carry in dbt_valid_to (default NULL)",
+    "snapshot_meta_column_names": "mapping renaming dbt_scd_id, dbt_updated_at, dbt_valid_from, dbt_valid_to, "
+                                  "dbt_is_deleted",
+    "schema": "schema (Hive: database) of the snapshot table (named as models' are)",
+    "alias": "table name, if not the snapshot's name",
+    "database": "the database (DuckDB: catalog) of the table: only the target's (Hive has none)",
+    "target_schema": "legacy (dbt < 1.9): the snapshot table's schema, used as is",
+    "target_database": "legacy (dbt < 1.9): the database; only the target's",
+    "invalidate_hard_deletes": "legacy (dbt < 1.9): true means hard_deletes: invalidate",
+    "tags": "list of tags, for selection (tag:x)",
+    "enabled": "false leaves the snapshot out of the project",
+    "description": "what the snapshot keeps",
+    "retries": "times to rebuild after a transient engine error (default: the profile's, else 0)",
+    "retry_delay": "seconds before the first retry, doubled each time (default: the profile's, else 5)",
+    "pre_hook": "SQL (Jinja, a string or a list) run before the snapshot is built; accumulates",
+    "post_hook": "SQL (Jinja, a string or a list) run after the snapshot is built; accumulates",
+    "transactional": "Hive: the snapshot table supports MERGE (ACID); else it is rebuilt and swapped in",
+    "clustered_by": "Hive ACID snapshots: list of bucketing columns (Hive 2 needs them for MERGE)",
+    "buckets": "Hive ACID snapshots: number of buckets for clustered_by",
+    "file_format": "Hive: parquet, orc, ...",
+    "tblproperties": "Hive: table properties (mapping)",
+    "location": "Hive: table location",
+    "comment": "Hive: table comment",
+    "materialized": "accepted for dbt compatibility: a snapshot is always a snapshot table",
+}
+
+
 @dataclass(frozen=True)
 class Relation:
     """A physical table or view: `schema.name`."""
@@ -120,7 +155,7 @@ class Node:
     """A vertex of the DAG.
 
     Attributes:
-        unique_id: `model.<name>`, `seed.<name>` or `source.<source>.<table>`.
+        unique_id: `model.<name>`, `seed.<name>`, `snapshot.<name>` or `source.<source>.<table>`.
         name: the name used in `ref()` (for sources: the table name).
         resource_type: model, seed or source.
         path: the defining file, relative to the project root, POSIX separators.
@@ -169,8 +204,8 @@ class Node:
 
     @property
     def materialized(self) -> str | None:
-        if self.resource_type == "seed":
-            return "seed"
+        if self.resource_type in ("seed", "snapshot"):
+            return self.resource_type
         if self.resource_type in ("source", "test", "analysis"):
             return None
         materialized: str = self.config.get("materialized", "view")  # a str: checked when the config is read

@@ -16,6 +16,9 @@ What the staging models have to clean (on purpose):
   some out of range (negative, above max_score, or the 999 "not graded" sentinel); some exams were
   re-sent later with the same exam_id (latest `recorded_at` wins, sometimes with a corrected score);
   exam_type in mixed case; a few rows reference enrollments that do not exist.
+- students_autumn: the registrar's next export (September), for the demo snapshot: the spring export
+  with a few students moved (new city and postal code), a few new e-mails, scholarships granted or
+  ended, two students gone, three new ones; a changed student's copies change together.
 """
 
 from __future__ import annotations
@@ -146,6 +149,46 @@ def make_students(rng: random.Random) -> tuple[list[list[str]], dict[int, float]
     return [header, *rows], ability
 
 
+def make_students_autumn(rng: random.Random, students: list[list[str]]) -> list[list[str]]:
+    """The spring export as the registrar sends it again in September (see the module docstring)."""
+    header, *rows = students
+    ids = sorted({row[0] for row in rows})
+    moved, emailed, scholarship, gone = (set(group) for group in _groups(rng, ids, (8, 4, 5, 2)))
+    autumn: list[list[str]] = []
+    for row in rows:
+        student_id = row[0]
+        if student_id in gone:
+            continue
+        row = list(row)
+        if student_id in moved:
+            city, codes = CITIES[(CITIES.index(next(c for c in CITIES if c[0] == row[6].strip())) + 3) % len(CITIES)]
+            row[6], row[7] = city, codes[int(student_id) % len(codes)]
+        if student_id in emailed:
+            first, last = row[1].strip().lower(), row[2].strip().lower()
+            row[3] = f"{first[0]}.{last}.{student_id}@alumni.example.edu"
+        if student_id in scholarship:
+            row[8] = "false" if row[8] == "true" else "true"
+        autumn.append(row)
+    for index in range(3):  # admitted for the autumn term
+        student_id = 1001 + N_STUDENTS + index
+        first, last = rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)
+        birth = random_date(rng, dt.date(2005, 1, 1), dt.date(2006, 8, 31))
+        city, codes = rng.choice(CITIES)
+        autumn.append([str(student_id), first, last, f"{first}.{last}{student_id}@students.example.edu".lower(),
+                       birth.isoformat(), "2024-08-19", city, rng.choice(codes), "false"])
+    return [header, *autumn]
+
+
+def _groups(rng: random.Random, ids: list[str], sizes: tuple[int, ...]) -> list[list[str]]:
+    """Disjoint random groups of `ids` of the given sizes."""
+    chosen = rng.sample(ids, sum(sizes))
+    groups, start = [], 0
+    for size in sizes:
+        groups.append(chosen[start:start + size])
+        start += size
+    return groups
+
+
 def make_courses() -> list[list[str]]:
     header = ["course_id", "course_code", "catalog_number", "title", "department", "credits", "max_score"]
     return [header, *[[str(c[0]), c[1], c[2], c[3], c[4], str(c[5]), str(c[6])] for c in COURSES]]
@@ -257,9 +300,11 @@ def main() -> None:
     exam_scores = make_exam_scores(rng, enrollments, ability)
     # Its own generator, so adding it left the other files byte-identical.
     portal_events = make_portal_events(random.Random(SEED + 1))
+    students_autumn = make_students_autumn(random.Random(SEED + 2), students)
     args.out.mkdir(parents=True, exist_ok=True)
     for name, rows in (("students", students), ("courses", courses), ("enrollments", enrollments),
-                       ("exam_scores", exam_scores), ("portal_events", portal_events)):
+                       ("exam_scores", exam_scores), ("portal_events", portal_events),
+                       ("students_autumn", students_autumn)):
         write_csv(args.out / f"{name}.csv", rows)
         print(f"{name}.csv: {len(rows) - 1} rows")
 

@@ -112,7 +112,7 @@ def test(project_dir, profiles_dir, target, vars_, debug, select, exclude, threa
 @handle_errors
 def build(project_dir, profiles_dir, target, vars_, debug, select, exclude, threads, fail_fast, wait,
           full_refresh, start, end) -> int:
-    """Seeds, models and their data tests in one DAG walk; failing tests skip what depends on them."""
+    """Seeds, models, snapshots and their data tests in one DAG walk; failing tests skip what depends on them."""
     from elt.cli.build_commands import build_command
     from elt.report.console import Console
 
@@ -139,6 +139,25 @@ def seed(project_dir, profiles_dir, target, vars_, debug, select, exclude, threa
     inv.wait = wait
     console = Console()
     return _finish(console, seed_command(inv, console, threads=threads), inv.debug, "No seeds to load.")
+
+
+@cli.command()
+@common_options
+@selection_options
+@click.option("--threads", type=click.IntRange(min=1), default=None, help="Snapshots built at once.")
+@click.option("--fail-fast", is_flag=True, help="Stop at the first failure.")
+@wait_option
+@handle_errors
+def snapshot(project_dir, profiles_dir, target, vars_, debug, select, exclude, threads, fail_fast, wait) -> int:
+    """Build the snapshots (history of changing rows, SCD type 2) in dependency order."""
+    from elt.cli.build_commands import snapshot_command
+    from elt.report.console import Console
+
+    inv = make_invocation(project_dir, profiles_dir, target, vars_, debug, select, exclude)
+    inv.wait = wait
+    console = Console()
+    return _finish(console, snapshot_command(inv, console, threads=threads, fail_fast=fail_fast), inv.debug,
+                   "No snapshots selected.")
 
 
 @cli.command(name="compile")
@@ -168,7 +187,8 @@ def compile_(project_dir, profiles_dir, target, vars_, debug, select, exclude) -
 @common_options
 @selection_options
 @click.option("--resource-type", "resource_types", multiple=True,
-              type=click.Choice(["model", "seed", "source", "test"]), help="Only these kinds (default: all).")
+              type=click.Choice(["model", "seed", "snapshot", "source", "test"]),
+              help="Only these kinds (default: all).")
 @click.option("--output", type=click.Choice(["name", "path", "relation", "json"]), default="name",
               help="What to print for each node.")
 @handle_errors
@@ -181,7 +201,7 @@ def ls(project_dir, profiles_dir, target, vars_, debug, select, exclude, resourc
 
     inv = make_invocation(project_dir, profiles_dir, target, vars_, debug, select, exclude)
     console = Console()
-    types = set(resource_types) or {"model", "seed", "source", "test"}
+    types = set(resource_types) or {"model", "seed", "snapshot", "source", "test"}
     for uid in list_command(inv, console, types):
         node = console.nodes[uid]
         if output == "json":

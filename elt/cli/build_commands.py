@@ -1,5 +1,5 @@
-"""The commands that build: `elt run`, `elt test`, `elt build`, `elt seed` and `elt retry`: compile,
-select, plan, then walk the plan on the target under its run lock, writing run_results.json as it goes.
+"""The commands that build: `elt run`, `elt test`, `elt build`, `elt seed`, `elt snapshot` and `elt retry`:
+compile, select, plan, then walk the plan on the target under its run lock, writing run_results.json as it goes.
 
 The CLI parses arguments and calls these; they return results and never print (progress goes to the
 `Console` passed in) and never exit.
@@ -87,7 +87,7 @@ def build_command(inv: Invocation, console: Console, *, threads: int | None, fai
     from elt.compile.unittests import select_unit_tests, unit_test_id
 
     manifest = compile_manifest(inv, console)
-    selected = select(manifest, inv, console, {"seed", "model"}) | _select_tests(manifest, inv, console)
+    selected = select(manifest, inv, console, {"seed", "model", "snapshot"}) | _select_tests(manifest, inv, console)
     units = {unit_test_id(spec): spec for spec in select_unit_tests(manifest, inv.select, inv.exclude)}
     return _build(manifest, inv, console, selected, "build", threads, fail_fast, units)
 
@@ -97,7 +97,7 @@ def _select_tests(manifest: Manifest, inv: Invocation, console: Console) -> set[
     selected node."""
     from elt.run.selection import select_nodes
 
-    chosen = select(manifest, inv, console, {"model", "seed", "source", "test"})
+    chosen = select(manifest, inv, console, {"model", "seed", "snapshot", "source", "test"})
     excluded = select_nodes(manifest.graph, manifest.nodes, inv.exclude, None) if inv.exclude else set()
     tests = {uid for uid in chosen if manifest.nodes[uid].resource_type == "test"}
     for uid, node in manifest.nodes.items():
@@ -111,6 +111,13 @@ def seed_command(inv: Invocation, console: Console, *, threads: int | None) -> R
     manifest = compile_manifest(inv, console)
     selected = select(manifest, inv, console, {"seed"})
     return _build(manifest, inv, console, selected, "seed", threads, False)
+
+
+def snapshot_command(inv: Invocation, console: Console, *, threads: int | None, fail_fast: bool) -> RunOutcome:
+    """`elt snapshot`: build the selected snapshots (as dbt, models and seeds they read are not built)."""
+    manifest = compile_manifest(inv, console)
+    selected = select(manifest, inv, console, {"snapshot"})
+    return _build(manifest, inv, console, selected, "snapshot", threads, fail_fast)
 
 
 def _build(
@@ -133,7 +140,7 @@ def _build(
         artifacts.write_manifest(manifest)
         return RunOutcome(manifest, [], 0.0)
     threads = threads or manifest.target.threads
-    noun = {"seed": "seed(s)", "run": "model(s)", "test": "test(s)"}.get(command, "node(s)")
+    noun = {"seed": "seed(s)", "run": "model(s)", "test": "test(s)", "snapshot": "snapshot(s)"}.get(command, "node(s)")
     console.info(f"Running {len(plan.unique_ids)} {noun} on {manifest.target.type} "
                  f"target {manifest.target.name!r} with {threads} thread(s)")
     adapter = adapter_cls(manifest.target)
@@ -194,7 +201,7 @@ def _engine_sql(manifest: Manifest, plan: Plan, dialect: str) -> dict[str, str]:
     for uid in plan.unique_ids:
         if uid in manifest.introspective:
             continue  # rendered again when its turn comes (elt.run.introspection)
-        if uid in manifest.nodes and manifest.nodes[uid].resource_type in ("model", "test"):
+        if uid in manifest.nodes and manifest.nodes[uid].resource_type in ("model", "snapshot", "test"):
             try:
                 sql[uid] = manifest.sql_for(uid, dialect)
             except SqlError:
@@ -289,7 +296,8 @@ def retry_command(inv: Invocation, console: Console, *, threads: int | None) -> 
     project_results = project.config.target_dir / "run_results.json"
     if not project_results.is_file():
         raise ProjectError("there is no previous run to retry", path=project_results,
-                           hint="elt retry reruns what failed in the last `elt run`, `build`, `seed` or `test`")
+                           hint="elt retry reruns what failed in the last `elt run`, `build`, `seed`, `snapshot` "
+                           "or `test`")
     try:
         previous = json.loads(project_results.read_text(encoding="utf-8"))
         command = previous["metadata"]["command"]

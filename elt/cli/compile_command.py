@@ -55,8 +55,14 @@ def compile_command(inv: Invocation, console: Console, *, stamped: bool = True) 
     kinds: dict[str, int] = {}
     for node in manifest.nodes.values():
         kinds[node.resource_type] = kinds.get(node.resource_type, 0) + 1
+    from elt.report.artifacts import output_path
+
+    compiled = set(written)
+    snapshots = sum(1 for node in manifest.nodes.values()
+                    if node.resource_type == "snapshot" and f"compiled/{output_path(node)}" in compiled)
     summary = CompileSummary(
-        models=sum(1 for rel in written if rel.startswith("compiled/")) - len(_selected_analyses(manifest, inv)),
+        models=sum(1 for rel in written if rel.startswith("compiled/")) - len(_selected_analyses(manifest, inv))
+        - snapshots,
         kinds=kinds,
         target_name=manifest.target.name, target_type=manifest.target.type,
         target_path=manifest.project.config.target_path,
@@ -85,7 +91,7 @@ def _compile_and_write(inv: Invocation, console: Console) -> tuple[Manifest, lis
 
     errors: list[EltError] = []
     manifest = compile_manifest(inv, console, errors)
-    selected = select(manifest, inv, console, {"model"})
+    selected = select(manifest, inv, console, {"model", "snapshot"})
     render_live_models(manifest, [uid for uid in manifest.graph.topological_order() if uid in selected], errors)
     ordered = [uid for uid in manifest.graph.topological_order() if uid in selected and uid in manifest.compiled_sql]
     target_dialect = manifest.target.dialect

@@ -68,6 +68,7 @@ def compile_manifest(inv: Invocation, console: Console, errors: list[EltError] |
               stats.parsed, stats.parse_hits, stats.translated, stats.translation_hits)
     console.nodes = manifest.nodes
     _check_incremental(manifest)
+    _check_snapshots(manifest, errors)
     if live:
         failures: list[EltError] = []
         render_live_models(manifest, manifest.graph.topological_order(), failures)
@@ -95,6 +96,24 @@ def _check_incremental(manifest: Manifest) -> None:
 
     check_models(manifest, adapter_class_of(manifest.target))
     external.check_models(manifest, adapter_class_of(manifest.target))
+
+
+def _check_snapshots(manifest: Manifest, errors: list[EltError] | None) -> None:
+    """Every compiled snapshot's config checked into its SnapshotSpec before anything runs; `errors`: as
+    for `compile_project` (a snapshot whose render failed is not checked: its error is there already)."""
+    snapshots = [node for node in manifest.nodes.values() if node.resource_type == "snapshot"
+                 and (node.unique_id in manifest.compiled_sql or node.unique_id in manifest.introspective)]
+    if not snapshots:
+        return
+    from elt.materializations.snapshot_config import snapshot_spec
+
+    for node in snapshots:
+        try:
+            snapshot_spec(node)
+        except EltError as exc:
+            if errors is None:
+                raise
+            errors.append(exc)
 
 
 def select(manifest: Manifest, inv: Invocation, console: Console, resource_types: set[str]) -> set[str]:

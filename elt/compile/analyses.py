@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from elt.compile.render import check_syntax, parse_model_sql, resolve_refs
+from elt.compile.render import check_syntax, parse_model_sql, ref_uid, resolve_refs
 from elt.compile.sqlmap import line_of_call
 from elt.errors import EltError, GraphError, ProjectError
 from elt.nodes import ANALYSIS_CONFIG_KEYS, Node
@@ -51,7 +51,7 @@ def compile_analyses(project: Project, manifest: Manifest, renders: Any,
                 continue
             analysis.config = config
             for ref in state.refs:
-                if f"model.{ref}" not in manifest.nodes and f"seed.{ref}" not in manifest.nodes:
+                if ref_uid(manifest.nodes, ref) not in manifest.nodes:
                     raise GraphError(f"ref to disabled model {ref!r}", path=analysis.path,
                                      line=line_of_call(analysis.raw_sql, "ref", ref),
                                      hint="enable it, or remove the ref")
@@ -72,7 +72,7 @@ def compile_analyses(project: Project, manifest: Manifest, renders: Any,
 
 
 def _ref_uid(name: str, manifest: Manifest) -> str:
-    return f"model.{name}" if f"model.{name}" in manifest.nodes else f"seed.{name}"
+    return ref_uid(manifest.nodes, name)
 
 
 def _reads_ephemeral(manifest: Manifest, analysis: Node) -> bool:

@@ -36,10 +36,11 @@ from elt.compile.render import (
     resolve_refs,
     source_lookup,
 )
+from elt.compile.snapshots import snapshot_config, snapshot_relation
 from elt.compile.sqlmap import line_of_call
 from elt.compile.templating import RenderState
 from elt.errors import EltError, GraphError, ProjectError, SqlError
-from elt.nodes import MATERIALIZATIONS, MODEL_CONFIG_KEYS, TEST_CONFIG_KEYS, Node
+from elt.nodes import MATERIALIZATIONS, MODEL_CONFIG_KEYS, SNAPSHOT_CONFIG_KEYS, TEST_CONFIG_KEYS, Node
 from elt.project.config import TargetConfig
 from elt.project.config_keys import sort_config
 from elt.project.hooks import merge_config
@@ -242,6 +243,9 @@ def compile_project(project: Project, target: TargetConfig, *, use_cache: bool |
     sources = {f"{s}.{t}": node for (s, t), node in project.sources.items()}
     refable = {name for name, node in project.models.items() if node.config.get("enabled", True) is not False}
     refable |= set(project.seeds)
+    refable |= {name for name, node in project.snapshots.items() if node.config.get("enabled", True) is not False}
+    # the names a disabled node's ref is told about (a model or snapshot); models alone without snapshots
+    named = {**project.models, **project.snapshots} if project.snapshots else project.models
 
     macros = [(m.rel_path, m.text) for m in project.macros]
     if use_cache is None:
@@ -257,7 +261,7 @@ def compile_project(project: Project, target: TargetConfig, *, use_cache: bool |
         from elt.compile.templating import Renderer
 
         renderer = Renderer(project.config, target, macros, source_lookup(sources),
-                            ref_check(refable, project.models))
+                            ref_check(refable, named))
         renderer.macro_namespaces.node_packages = node_packages(project)
         if cache is not None:
             cache.set_test_macros(name for name in renderer.namespace if name.startswith("test_"))
@@ -285,9 +289,13 @@ def _compile(
     #: models whose render or parse failed (with `errors`): kept as nodes, so what refs them still
     #: resolves, but without SQL.
     failed: set[str] = set()
-    renders.prefetch([(name, model.path, model.raw_sql) for name, model in project.models.items()
+    # snapshots are rendered, resolved, parsed and translated as models are
+    queried = [*project.models.values(), *project.snapshots.values()] if project.snapshots else \
+        project.models.values()
+    renders.prefetch([(model.name, model.path, model.raw_sql) for model in queried
                       if model.config.get("enabled", True) is not False])
-    for name, model in project.models.items():
+    for model in queried:
+        name = model.name
         if model.config.get("enabled", True) is False:
             continue
         try:
@@ -326,7 +334,10 @@ def _compile(
         nodes[source.unique_id] = source
     for uid, model in models.items():
         state = states[uid]
-        model.relation = None if model.materialized == "ephemeral" else namer.relation(model)
+        if model.resource_type == "snapshot":
+            model.relation = snapshot_relation(model, namer)
+        else:
+            model.relation = None if model.materialized == "ephemeral" else namer.relation(model)
         deps = [_ref_uid(name, project) for name in state.refs]
         deps += [f"source.{s}.{t}" for s, t in state.sources]
         model.depends_on = sorted(set(deps))
@@ -372,7 +383,7 @@ def _compile(
                 errors.append(exc)
                 failed.add(uid)
                 continue
-            if parsed and engine_dialect and node.resource_type == "model":
+            if parsed and engine_dialect and node.resource_type in ("model", "snapshot"):
                 _translate_early(manifest, node, engine_dialect)
             elif parsed and node.resource_type == "test":
                 manifest.queries.forget(uid)  # parsed again only if a test run translates it
@@ -498,7 +509,9 @@ def _add_tests(
 
 
 def _ref_uid(name: str, project: Project) -> str:
-    return f"model.{name}" if name in project.models else f"seed.{name}"
+    if name in project.models:
+        return f"model.{name}"
+    return f"snapshot.{name}" if name in project.snapshots else f"seed.{name}"
 
 
 def _ensure_ref_targets_enabled(
@@ -506,7 +519,8 @@ def _ensure_ref_targets_enabled(
 ) -> None:
     # A model disabled by its own config() was refable while rendering; catch refs to it now.
     for name in states[uid].refs:
-        if name in project.models and f"model.{name}" not in models:
+        target = _ref_uid(name, project)
+        if target != f"seed.{name}" and target not in models:
             model = models[uid]
             raise GraphError(
                 f"ref to disabled model {name!r}", path=model.path,
@@ -516,12 +530,15 @@ def _ensure_ref_targets_enabled(
 
 def _effective_config(model: Node, state: RenderState, project: Project) -> dict[str, Any]:
     own = state.config
-    if any(key not in MODEL_CONFIG_KEYS for key in own):  # dbt's spellings, ignored and refused keys
+    valid = SNAPSHOT_CONFIG_KEYS if model.resource_type == "snapshot" else MODEL_CONFIG_KEYS
+    if any(key not in valid for key in own):  # dbt's spellings, ignored and refused keys
         line = line_of_call(model.raw_sql, "config")
-        own = sort_config(own, MODEL_CONFIG_KEYS, f"{model.path}:{line or 1}", project.ignored_config,
-                          path=model.path, line=line, kind=f"model {model.name!r}")
+        own = sort_config(own, valid, f"{model.path}:{line or 1}", project.ignored_config,
+                          path=model.path, line=line, kind=f"{model.resource_type} {model.name!r}")
     config = dict(model.config)
     merge_config(config, own, model.path)  # the file's hooks after the folders' and yml's
+    if model.resource_type == "snapshot":
+        return snapshot_config(model, config)
     materialized = config.setdefault("materialized", "view")
     if materialized not in MATERIALIZATIONS:
         raise ProjectError(

@@ -225,7 +225,7 @@ def build_generic_test(
     except TypeError as exc:  # a macro called with arguments it does not take
         raise ProjectError(f"test {spec.test_name!r}: {exc}", path=spec.path, line=spec.line) from None
     config = {key: value for key, value in state.config.items() if key in TEST_CONFIG_KEYS}  # a macro's config()
-    deps += [f"model.{r}" if f"model.{r}" in nodes else f"seed.{r}" for r in state.refs]
+    deps += [by_ref[r].unique_id if r in by_ref else f"seed.{r}" for r in state.refs]
     by_construction = (project_tests is not None and spec.test_name not in project_tests
                        and sql_by_construction(spec, kwargs))
     return Node(
@@ -304,8 +304,8 @@ def _render_state() -> Any:
 
 
 def _lookups(nodes: dict[str, Node]) -> tuple[dict[str, Node], dict[str, Node]]:
-    """Models and seeds by name, sources by 'source.table': what ref() and source() arguments name."""
-    by_ref = {n.name: n for n in nodes.values() if n.resource_type in ("model", "seed")}
+    """Models, seeds and snapshots by name, sources by 'source.table': what ref() and source() arguments name."""
+    by_ref = {n.name: n for n in nodes.values() if n.resource_type in ("model", "seed", "snapshot")}
     sources = {f"{n.source_name}.{n.name}": n for n in nodes.values() if n.resource_type == "source"}
     return by_ref, sources
 

@@ -134,7 +134,7 @@ def _renderer(manifest: Manifest, node: Node, overrides: Overrides, shared: bool
     key = (id(introspector), threading.get_ident())
     renderer = manifest.live_renderers.get(key) if shared else None
     if renderer is None:
-        refable = {n.name for n in manifest.nodes.values() if n.resource_type in ("model", "seed")}
+        refable = {n.name for n in manifest.nodes.values() if n.resource_type in REFABLE_TYPES}
         sources = {f"{n.source_name}.{n.name}": n for n in manifest.nodes.values() if n.resource_type == "source"}
         config = replace(project.config, vars={**project.config.vars, **overrides.vars})
         live = None
@@ -214,13 +214,25 @@ def did_you_mean(name: str, candidates: Any) -> str | None:
     return f"did you mean {', '.join(close)}?" if close else None
 
 
+#: the nodes `ref()` names.
+REFABLE_TYPES = ("model", "seed", "snapshot")
+
+
+def ref_uid(nodes: Mapping[str, Node], name: str) -> str:
+    """The unique id of the node `ref(name)` names (a seed's id when there is none, as before)."""
+    for uid in (f"model.{name}", f"snapshot.{name}"):
+        if uid in nodes:
+            return uid
+    return f"seed.{name}"
+
+
 def by_name(nodes: Mapping[str, Node], name: str) -> Node:
-    """The model or seed `ref(name)` names.
+    """The model, seed or snapshot `ref(name)` names.
 
     Raises:
-        KeyError: no such model or seed.
+        KeyError: no such model, seed or snapshot.
     """
-    for uid in (f"model.{name}", f"seed.{name}"):
+    for uid in (f"model.{name}", f"seed.{name}", f"snapshot.{name}"):
         if uid in nodes:
             return nodes[uid]
     raise KeyError(name)

@@ -38,7 +38,7 @@ def docs_graph(project_dir: Path | None, profiles_dir: Path | None, target: str 
     inv = make_invocation(project_dir, profiles_dir, target, vars_, debug, select, exclude)
     console = Console()
     manifest = compile_manifest(inv, console, live=True)
-    selected = select_nodes(manifest, inv, console, {"model", "seed", "source"})
+    selected = select_nodes(manifest, inv, console, {"model", "seed", "snapshot", "source"})
     if columns:
         from elt.docs.column_graph import render_column_graph
         from elt.docs.lineage import compute_lineage

@@ -17,7 +17,7 @@ from elt.nodes import Node
 GraphFormat = Literal["mermaid", "dot", "json"]
 EPHEMERAL_LAYER = "(ephemeral)"
 #: What the docs draw and document (tests are attached to these, not drawn).
-DOC_TYPES = frozenset({"model", "seed", "source"})
+DOC_TYPES = frozenset({"model", "seed", "snapshot", "source"})
 
 
 def display_name(node: Node) -> str:

@@ -137,7 +137,8 @@ def compute_lineage(manifest: Manifest, unique_ids: Iterable[str] | None = None)
             result[uid] = _seed_lineage(manifest, node)
         elif node.resource_type == "source":
             result[uid] = _source_lineage(node, result)
-        elif node.resource_type == "model" and uid in manifest.queries:
+        elif node.resource_type in ("model", "snapshot") and uid in manifest.queries:
+            # a snapshot: its query's columns (the dbt_* columns it adds have no upstream)
             result[uid] = _model_lineage(manifest, node, result)
     return Lineage(result)
 

@@ -34,7 +34,7 @@ def resolve_target(manifest: Manifest, text: str) -> LineageTarget:
     names = {display_name(n): uid for uid, n in manifest.nodes.items() if n.resource_type in DOC_TYPES}
     # Models and seeds win over a source of the same display name, as in ref().
     for uid, node in manifest.nodes.items():
-        if node.resource_type in ("model", "seed"):
+        if node.resource_type in ("model", "seed", "snapshot"):
             names[node.name] = uid
     if text in names:
         return LineageTarget(names[text], None)

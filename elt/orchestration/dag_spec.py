@@ -1,8 +1,9 @@
 """Pure: a manifest (target/manifest.json, as a dict) -> the tasks of an Airflow DAG.
 
-One task per seed (`elt seed --select <seed> --wait`) and per non-ephemeral model (`elt run --select <model>
---wait`: tasks writing to one target on one machine take turns on elt's target lock instead of failing),
-grouped by layer: the schema of the node's relation (raw, bronze, silver, gold) becomes a TaskGroup.
+One task per seed (`elt seed --select <seed> --wait`), per snapshot (`elt snapshot --select <snapshot>
+--wait`) and per non-ephemeral model (`elt run --select <model> --wait`: tasks writing to one target on one
+machine take turns on elt's target lock instead of failing), grouped by layer: the schema of the node's
+relation (raw, bronze, silver, gold) becomes a TaskGroup.
 Ephemeral models (inlined by elt into the models that ref them) and sources (loaded outside elt) get
 no task; their edges are kept transitively, so `a -> ephemeral e -> b` becomes `a -> b`.
 
@@ -121,6 +122,8 @@ class _Builder:
         node = self.nodes[uid]
         if node["resource_type"] == "seed":
             return self.seeds
+        if node["resource_type"] == "snapshot":
+            return True
         return node["resource_type"] == "model" and node.get("config", {}).get("materialized") != "ephemeral"
 
     def _ready_for(self, uid: str) -> tuple[str, ...]:
@@ -145,7 +148,7 @@ class _Builder:
 
     def _run_task(self, uid: str) -> TaskSpec:
         node = self.nodes[uid]
-        command = "seed" if node["resource_type"] == "seed" else "run"
+        command = {"seed": "seed", "snapshot": "snapshot"}.get(node["resource_type"], "run")
         return TaskSpec(node["name"], self._group(uid), node["resource_type"], uid,
                         (command, "--select", node["name"], "--wait"), self._upstream_of(self.parents[uid]))
 

@@ -78,6 +78,8 @@ class ProjectConfig:
     models: dict[str, Any] = field(default_factory=dict)
     #: `[tool.elt.seeds]`, same shape as `models`.
     seeds: dict[str, Any] = field(default_factory=dict)
+    #: `[tool.elt.snapshots]`: config of snapshots, same shape as `models` (folders below snapshots/).
+    snapshots: dict[str, Any] = field(default_factory=dict)
     #: `[tool.elt.data_tests]`: config of data tests, same shape as `models` (folders of test files).
     data_tests: dict[str, Any] = field(default_factory=dict)
     #: which file the project came from: "elt" (pyproject.toml [tool.elt]) or "dbt" (dbt_project.yml).
@@ -127,7 +129,7 @@ class ProjectConfig:
 
 _PROJECT_KEYS = {
     "name", "profile", "dialect", "model-paths", "macro-paths", "seed-paths", "test-paths", "target-path",
-    "vars", "models", "seeds", "schedule", "airflow",
+    "vars", "models", "seeds", "snapshots", "schedule", "airflow",
     "data_tests", "analysis-paths", "snapshot-paths", "docs-paths", "clean-targets", "packages-install-path",
     "on-run-start", "on-run-end", "dispatch", "query-comment",
 }
@@ -185,7 +187,7 @@ def load_project_config(root: Path, cli_vars: dict[str, Any] | None = None,
             raise ProjectError(f"[tool.elt] needs a string `{key}`", path=path)
     dialect = table.get("dialect", DEFAULT_DIALECT)
     check_dialect(dialect, path)
-    for key in ("vars", "models", "seeds", "data_tests"):
+    for key in ("vars", "models", "seeds", "snapshots", "data_tests"):
         if not isinstance(table.get(key, {}), dict):
             raise ProjectError(f"[tool.elt.{key}] must be a table", path=path)
     merged_vars = {**table.get("vars", {}), **(cli_vars or {})}
@@ -202,6 +204,7 @@ def load_project_config(root: Path, cli_vars: dict[str, Any] | None = None,
         vars=merged_vars,
         models=table.get("models", {}),
         seeds=table.get("seeds", {}),
+        snapshots=table.get("snapshots", {}),
         data_tests=table.get("data_tests", {}),
         analysis_paths=_paths(table, "analysis-paths", ("analyses",), path),
         snapshot_paths=_paths(table, "snapshot-paths", ("snapshots",), path),

@@ -46,7 +46,6 @@ IGNORED: dict[str, str] = {
 REFUSED: dict[str, str] = {
     "sql_header": "statements run before the model's could change what it returns: put them in a pre_hook "
                   "or in the profile's session settings",
-    "snapshot_meta_column_names": "elt has no snapshots",
     "lookback": "microbatch incremental models are not supported (elt's batch_size runs backfills by interval)",
     "begin": "microbatch incremental models are not supported",
     "concurrent_batches": "microbatch incremental models are not supported",

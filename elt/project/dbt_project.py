@@ -1,7 +1,7 @@
 """A dbt project's `dbt_project.yml` read into the same `ProjectConfig` as `[tool.elt]` (flavor "dbt").
 
 What dbt reads is read the same way: every path key with dbt's defaults, `vars` (global, scoped by the
-project's name, or by a package's), the `models:`/`seeds:`/`data_tests:` config trees, run hooks,
+project's name, or by a package's), the `models:`/`seeds:`/`snapshots:`/`data_tests:` config trees, run hooks,
 `dispatch`, `query-comment`. String values holding Jinja are rendered as dbt renders them (with
 `env_var()` and `var()` of the command line), except vars, hooks and query-comment, rendered later.
 
@@ -21,7 +21,7 @@ from typing import Any
 
 from elt.dialects.names import DEFAULT_DIALECT
 from elt.errors import ProjectError
-from elt.nodes import MODEL_CONFIG_KEYS, SEED_CONFIG_KEYS, TEST_CONFIG_KEYS
+from elt.nodes import MODEL_CONFIG_KEYS, SEED_CONFIG_KEYS, SNAPSHOT_CONFIG_KEYS, TEST_CONFIG_KEYS
 from elt.project import config_keys
 from elt.project.config import (
     ProjectConfig,
@@ -47,8 +47,8 @@ _PATH_KEYS: dict[str, tuple[str, ...]] = {
 #: Keys read into the ProjectConfig.
 _READ = {
     "name", "profile", *_PATH_KEYS, "source-paths", "data-paths", "target-path", "clean-targets",
-    "packages-install-path", "vars", "models", "seeds", "data_tests", "tests", "on-run-start", "on-run-end",
-    "dispatch", "query-comment",
+    "packages-install-path", "vars", "models", "seeds", "snapshots", "data_tests", "tests", "on-run-start",
+    "on-run-end", "dispatch", "query-comment",
 }
 #: Keys accepted without a word.
 _QUIET = {"config-version", "version"}
@@ -62,7 +62,6 @@ NOTED_KEYS: dict[str, str] = {
     "dbt-cloud": "dbt Cloud settings",
     "flags": "dbt behaviour flags",
     "packages": "elt reads packages from packages.yml or dependencies.yml",
-    "snapshots": "elt has no snapshots",
     "sources": "source configs from dbt_project.yml are not applied",
     "analyses": "analysis configs are not applied",
     "unit_tests": "unit test configs are not applied",
@@ -75,7 +74,8 @@ NOTED_KEYS: dict[str, str] = {
 #: Keys whose values are rendered at run time, not when the file is read (as in dbt).
 _LATE = {"vars", "on-run-start", "on-run-end", "query-comment"}
 _HOOK_KEYS = {"pre-hook", "post-hook", "pre_hook", "post_hook"}
-_TREES = {"models": MODEL_CONFIG_KEYS, "seeds": SEED_CONFIG_KEYS, "data_tests": TEST_CONFIG_KEYS}
+_TREES = {"models": MODEL_CONFIG_KEYS, "seeds": SEED_CONFIG_KEYS, "snapshots": SNAPSHOT_CONFIG_KEYS,
+          "data_tests": TEST_CONFIG_KEYS}
 
 
 def load_dbt_project(root: Path, cli_vars: dict[str, Any] | None = None,
@@ -121,10 +121,6 @@ def load_dbt_project(root: Path, cli_vars: dict[str, Any] | None = None,
     if "seed-paths" not in data and "data-paths" in data:
         paths["seed-paths"] = reader.paths(data, "data-paths", ("seeds",))
     target_path = reader.string(data, "target-path", "target")
-    snapshots = [f for folder in paths["snapshot-paths"] for f in sorted((root / folder).rglob("*.sql"))]
-    if snapshots:
-        notes.append(f"{len(snapshots)} snapshot file(s) ({snapshots[0].relative_to(root)}, ...) are not built: "
-                     "elt has no snapshots")
     global_vars, package_vars = _vars(data.get("vars") or {}, name, root, data, reader)
     project_vars = dict(global_vars)
     try:
@@ -155,7 +151,8 @@ def load_dbt_project(root: Path, cli_vars: dict[str, Any] | None = None,
         clean_targets=reader.paths(data, "clean-targets", (target_path,)),
         packages_install_path=reader.string(data, "packages-install-path", "dbt_packages"),
         vars={**project_vars, **(cli_vars or {})}, package_vars=package_vars,
-        models=trees["models"], seeds=trees["seeds"], data_tests=trees["data_tests"], package_configs=packages,
+        models=trees["models"], seeds=trees["seeds"], snapshots=trees["snapshots"], data_tests=trees["data_tests"],
+        package_configs=packages,
         on_run_start=reader.statements(data, "on-run-start"), on_run_end=reader.statements(data, "on-run-end"),
         dispatch=reader.dispatch(data.get("dispatch") or []), query_comment=data.get("query-comment"),
         notes=tuple(notes), ignored_config=tuple((key, where) for key, places in ignored.places.items()

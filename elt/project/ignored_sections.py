@@ -17,7 +17,6 @@ IGNORED_SECTIONS: dict[str, str] = {
     "exposures": "elt does not track exposures",
     "groups": "elt has no groups or model access rules",
     "macros": "macro properties (descriptions, arguments) are not used",
-    "snapshots": "elt does not run snapshots",
     "data_tests": "singular tests' yml properties are not read (set their config with config() in the file)",
     "functions": "elt does not create user-defined functions",
 }

@@ -22,6 +22,7 @@ from elt.nodes import (
     IDENTIFIER,
     MODEL_CONFIG_KEYS,
     SEED_CONFIG_KEYS,
+    SNAPSHOT_CONFIG_KEYS,
     TEST_CONFIG_KEYS,
     Column,
     Node,
@@ -34,6 +35,7 @@ from elt.project.docs_blocks import DocBlock
 from elt.project.fast_yaml import fast_safe_load
 from elt.project.hooks import merge_config, spelled_as_config_keys
 from elt.project.ignored_sections import IGNORED_SECTIONS, IgnoredSections
+from elt.project.snapshot_files import read_blocks, relation_sql
 from elt.project.source_names import render_name, target_context
 from elt.project.yamlfile import load_yaml
 
@@ -101,6 +103,8 @@ class Project:
     test_specs: list[TestSpec] = field(default_factory=list)
     unit_tests: list[UnitTestSpec] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    #: snapshots (`{% snapshot %}` blocks, yml `snapshots:` with a `relation`), by name.
+    snapshots: dict[str, Node] = field(default_factory=dict)
     #: `{% docs %}` blocks of the .md files, by name (elt.project.docs_blocks).
     docs: dict[str, DocBlock] = field(default_factory=dict)
     #: analyses (SQL files under analysis paths: compiled, never run), by name.
@@ -134,6 +138,7 @@ def load_project(root: Path, cli_vars: dict[str, Any] | None = None, profiles_di
     if config.flavor == "elt":  # a dbt_project.yml's trees are checked as they are read
         _check_config_tree(config.models, MODEL_CONFIG_KEYS, "tool.elt.models", config.pyproject_path)
         _check_config_tree(config.seeds, SEED_CONFIG_KEYS, "tool.elt.seeds", config.pyproject_path)
+        _check_config_tree(config.snapshots, SNAPSHOT_CONFIG_KEYS, "tool.elt.snapshots", config.pyproject_path)
     folder_configs: dict[tuple[str, ...], dict[str, Any]] = {}
     for folder in config.model_paths:
         for parts, full in _walk(config.root / folder, (".sql",)):
@@ -141,6 +146,9 @@ def load_project(root: Path, cli_vars: dict[str, Any] | None = None, profiles_di
     for folder in config.seed_paths:
         for path in _files(config.root / folder, (".csv",)):
             _add_seed(project, folder, path)
+    for folder in config.snapshot_paths:
+        for parts, full in _walk(config.root / folder, (".sql",)):
+            _add_snapshot_file(project, parts, full)
     from elt.project.package_loader import add_packages
 
     package_yml = add_packages(project)  # dbt_packages/: their models, seeds and macros (elt deps)
@@ -173,6 +181,8 @@ def load_project(root: Path, cli_vars: dict[str, Any] | None = None, profiles_di
         _apply_properties(project, path, parsed)
     if parsed is not None:
         parsed.save()
+    # after the yml files, which define snapshots too
+    project.warnings += _unused_folder_configs(config, "snapshots", project.snapshots.values(), SNAPSHOT_CONFIG_KEYS)
     project.warnings += project.ignored_sections.notes()
     return project
 
@@ -325,7 +335,8 @@ def _unused_folder_configs(config: ProjectConfig, section: str, nodes: Any, vali
     """Warnings for `[tool.elt.models.<folder>]` tables that match no model's folder (dbt, too, warns
     about unused config paths): usually a typo, which would leave the folder's models unconfigured."""
     used = {node.fqn[:depth] for node in nodes for depth in range(1, len(node.fqn))}
-    paths = config.model_paths if section == "models" else config.seed_paths
+    paths, tree = {"models": (config.model_paths, config.models), "seeds": (config.seed_paths, config.seeds),
+                   "snapshots": (config.snapshot_paths, config.snapshots)}[section]
     kind = section.removesuffix("s")
     warnings: list[str] = []
 
@@ -353,7 +364,7 @@ def _unused_folder_configs(config: ProjectConfig, section: str, nodes: Any, vali
                 where = f"pyproject.toml:{_toml_header_line(config.pyproject_path, header) or 1}: [{header}]"
             warnings.append(f"{where} applies to no {kind}: no {kind} is in a folder {folders}{hint}")
 
-    walk(config.models if section == "models" else config.seeds, ())
+    walk(tree, ())
     return warnings
 
 
@@ -426,6 +437,47 @@ def _add_model(
     )
 
 
+def _add_snapshot_file(project: Project, parts: tuple[str, ...], path: str) -> None:
+    """The `{% snapshot %}` blocks of a file under a snapshot folder (`parts`: its folders, then its name)."""
+    rel = _rel_path(project.root, path)
+    folders = tuple(parts[:-1])
+    for block in read_blocks(rel, read_text(path)):
+        _add_snapshot(project, Node(
+            unique_id=f"snapshot.{block.name}", name=block.name, resource_type="snapshot", path=rel,
+            config=folder_config(project.config.snapshots, folders, SNAPSHOT_CONFIG_KEYS, project_file(project.config)),
+            fqn=(*folders, block.name), raw_sql=block.raw_sql, line=block.line))
+
+
+def _add_yml_snapshot(project: Project, entry: dict[str, Any], rel: str, text: str) -> None:
+    """A snapshot defined in yml (dbt 1.9): its query reads `relation`; its config and properties are
+    applied from the same entry (`_apply_entry`)."""
+    name = str(entry["name"])
+    line = _line_of(text, name)
+    _check_name(name, "snapshot", rel)
+    folders = tuple(rel.split("/")[:-1])
+    for base in project.config.snapshot_paths + project.config.model_paths:
+        base_parts = tuple(base.strip("/").split("/"))
+        if folders[:len(base_parts)] == base_parts:
+            folders = folders[len(base_parts):]
+            break
+    relation_line = _line_after(text, line, "relation")
+    _add_snapshot(project, Node(
+        unique_id=f"snapshot.{name}", name=name, resource_type="snapshot", path=rel,
+        config=folder_config(project.config.snapshots, folders, SNAPSHOT_CONFIG_KEYS, project_file(project.config)),
+        fqn=(*folders, name), raw_sql=relation_sql(entry["relation"], name, rel, relation_line), line=line or 1))
+
+
+def _add_snapshot(project: Project, node: Node) -> None:
+    name = node.name
+    other = project.snapshots.get(name) or project.models.get(name) or project.seeds.get(name)
+    if other is not None:
+        raise GraphError(
+            f"snapshot {name!r} ({node.path}:{node.line}) has the same name as {other.resource_type} "
+            f"{other.name!r} ({other.path}:{other.line})",
+            path=node.path, line=node.line, hint="ref() could not tell them apart: rename one")
+    project.snapshots[name] = node
+
+
 def _rel_path(root: Path, path: str) -> str:
     """`_rel` for a path given as text (from `_walk`)."""
     prefix = str(root) + os.sep
@@ -483,7 +535,7 @@ def _add_seed(project: Project, folder: str, path: Path) -> None:
 
 # -- yml properties ------------------------------------------------------------------------------
 
-_SECTIONS = {"version", "models", "seeds", "sources", "unit_tests", "analyses", *IGNORED_SECTIONS}
+_SECTIONS = {"version", "models", "seeds", "snapshots", "sources", "unit_tests", "analyses", *IGNORED_SECTIONS}
 
 
 def _apply_properties(project: Project, path: Path, parsed: ParsedFiles | None = None) -> None:
@@ -512,6 +564,10 @@ def _apply_properties(project: Project, path: Path, parsed: ParsedFiles | None =
         _add_unit_test(project, entry, rel, text)
     for entry in _entries(data, "analyses", rel):
         _apply_entry(project, project.analyses, entry, ANALYSIS_CONFIG_KEYS, "analysis", rel, text)
+    for entry in _entries(data, "snapshots", rel):
+        if "relation" in entry:  # dbt 1.9's snapshot defined in yml; without: properties of a {% snapshot %}
+            _add_yml_snapshot(project, entry, rel, text)
+        _apply_entry(project, project.snapshots, entry, SNAPSHOT_CONFIG_KEYS, "snapshot", rel, text)
 
 
 def _entries(data: dict[str, Any], key: str, rel: str) -> list[dict[str, Any]]:

@@ -80,8 +80,9 @@ def _rewrite(path: Path, data: bytes) -> None:
 
 def output_path(node: Node) -> str:
     """Where a node's SQL goes under target/compiled and target/run: its file's path, or for a
-    generic test (declared in a yml file) `<yml path>/<test name>.sql`, as dbt does."""
-    if node.resource_type == "test" and node.test_type == "generic":
+    generic test (declared in a yml file) `<yml path>/<test name>.sql`, as dbt does; for a snapshot (a file
+    may hold several, or be a yml file) `<file path>/<snapshot name>.sql`."""
+    if (node.resource_type == "test" and node.test_type == "generic") or node.resource_type == "snapshot":
         return f"{node.path}/{node.name}.sql"
     return node.path
 
@@ -202,7 +203,7 @@ def node_record(manifest: Manifest, node: Node) -> dict[str, Any]:
         record["test_type"] = node.test_type
         record["attached_node"] = node.attached_to
         record["column_name"] = node.column_name
-    if node.resource_type in ("model", "test", "analysis"):
+    if node.resource_type in ("model", "snapshot", "test", "analysis"):
         record["checksum"] = {"raw_sql": checksum(node.raw_sql),
                               "compiled_sql": checksum(manifest.compiled_sql.get(node.unique_id, ""))}
         record["compiled_path"] = f"compiled/{output_path(node)}"

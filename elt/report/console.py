@@ -70,7 +70,10 @@ class Console:
         if is_test and result.status == "success":
             word = "PASS"
         detail = f"{result.execution_time:.1f}s"
-        if result.rows is not None:
+        snapshot = result.details.get("snapshot")
+        if snapshot is not None:  # rows inserted, closed, deleted: what a snapshot did
+            detail += f", {snapshot['message']}"
+        elif result.rows is not None:
             detail += f", {result.rows:,} rows"
         if result.failures:
             detail += f", {result.failures:,} failing rows"

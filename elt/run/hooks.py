@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 from elt.adapters.base import Adapter
 from elt.compile.compiler import Manifest
-from elt.compile.render import by_name, ref_check, resolve_refs, source_lookup
+from elt.compile.render import REFABLE_TYPES, by_name, ref_check, resolve_refs, source_lookup
 from elt.compile.templating import PLACEHOLDER_RE, THIS
 from elt.errors import AdapterError, EltError, SqlError, TemplateError
 from elt.nodes import Node, NodeResult, Relation, now_iso
@@ -192,7 +192,7 @@ class HookRunner:
 
                 nodes = self.manifest.nodes
                 project = self.manifest.project
-                refable = {n.name for n in nodes.values() if n.resource_type in ("model", "seed")}
+                refable = {n.name for n in nodes.values() if n.resource_type in REFABLE_TYPES}
                 sources = {f"{n.source_name}.{n.name}": n for n in nodes.values() if n.resource_type == "source"}
                 self._renderer = Renderer(project.config, self.manifest.target,
                                           [(m.rel_path, m.text) for m in project.macros],
@@ -358,7 +358,7 @@ def built_schemas(manifest: Manifest, results: Sequence[NodeResult]) -> list[str
     found = set()
     for result in results:
         node = manifest.nodes.get(result.unique_id)
-        if (node is not None and node.resource_type in ("model", "seed") and node.relation is not None
+        if (node is not None and node.resource_type in ("model", "seed", "snapshot") and node.relation is not None
                 and result.status == "success"):
             found.add(node.relation.schema)
     return sorted(found)

@@ -1,4 +1,4 @@
-"""Building one node: a seed, a model (by its materialization) or a data test, with retries.
+"""Building one node: a seed, a model (by its materialization), a snapshot or a data test, with retries.
 
 `node_worker()` returns the function the runner calls for each node of the plan; it never raises
 for a node's failure, it returns a failed `NodeResult` (with the traceback for --debug when the failure
@@ -73,7 +73,7 @@ def node_worker(manifest: Manifest, adapter: Adapter, sql: dict[str, str], conso
             render_live(manifest, node, introspector)
             if catalog is None:
                 return manifest.sql_for(node.unique_id, adapter.dialect)
-        if catalog is None or node.resource_type not in ("model", "test"):
+        if catalog is None or node.resource_type not in ("model", "snapshot", "test"):
             return sql.get(node.unique_id, "")
         relations = catalog.relations_read(manifest, node)
         return manifest.sql_for(node.unique_id, adapter.dialect, relations=relations)
@@ -83,6 +83,8 @@ def node_worker(manifest: Manifest, adapter: Adapter, sql: dict[str, str], conso
         if batches is not None and node.resource_type == "test":
             return _with_retries(node, lambda statements: _batched_test(node, batches, statements)
                                  or _build_node(manifest, adapter, node, engine_sql(node), statements))
+        if node.resource_type == "snapshot":
+            return _with_retries(node, lambda statements: _build_snapshot(adapter, node, engine_sql(node), statements))
         if node.materialized == "incremental":
             return _with_retries(node, lambda statements: _build_incremental(
                 manifest, adapter, node, inv, statements, catalog, introspector))
@@ -115,7 +117,7 @@ def node_worker(manifest: Manifest, adapter: Adapter, sql: dict[str, str], conso
                     result = NodeResult(uid, "error", f"internal error: {type(exc).__name__}: {exc}",
                                         statements=statements, traceback=traceback.format_exc())
                 finally:
-                    if node.resource_type in ("model", "test"):
+                    if node.resource_type in ("model", "snapshot", "test"):
                         try:
                             artifacts.write_run_sql(target_dir, node, statements, mask_text)
                         except ArtifactError as exc:
@@ -217,6 +219,17 @@ def _build_incremental(manifest: Manifest, adapter: Adapter, node: Node, inv: In
                                                "rows_inserted": rows, "partitions": partitions,
                                                "columns_added": [c for o in outcomes for c in o.columns_added],
                                                "columns_removed": [c for o in outcomes for c in o.columns_removed]}})
+
+
+def _build_snapshot(adapter: Adapter, node: Node, sql: str, statements: list[str]) -> NodeResult:
+    """One attempt at a snapshot: its query's rows merged into its history table (SCD type 2)."""
+    from elt.materializations.snapshot import build_snapshot
+    from elt.materializations.snapshot_config import snapshot_spec
+
+    outcome = build_snapshot(adapter, node, snapshot_spec(node), sql)
+    return NodeResult(node.unique_id, "success", f"snapshot {node.relation}: {outcome.message}",
+                      rows=outcome.rows_inserted, statements=statements,
+                      details={"snapshot": {**outcome.as_dict(), "message": outcome.message}})
 
 
 def _batched_test(node: Node, batches: TestBatches, statements: list[str]) -> NodeResult | None:

@@ -26,7 +26,7 @@ class Plan:
 
 def build_plan(manifest: Manifest, selected: Collection[str], *, tests_gate_children: bool = False,
                unit_tests: Mapping[str, str] | None = None) -> Plan:
-    """Order the selected seeds, models and tests; ephemeral models and sources are never built.
+    """Order the selected seeds, models, snapshots and tests; ephemeral models and sources are never built.
 
     Dependencies outside the selection are assumed to exist already (as in dbt).
 
@@ -38,7 +38,7 @@ def build_plan(manifest: Manifest, selected: Collection[str], *, tests_gate_chil
     nodes = manifest.nodes
     buildable = {
         uid for uid in selected
-        if nodes[uid].resource_type in ("model", "seed", "test") and nodes[uid].materialized != "ephemeral"
+        if nodes[uid].resource_type in ("model", "seed", "snapshot", "test") and nodes[uid].materialized != "ephemeral"
     }
     # Edges through unselected or ephemeral nodes still order the build: a -> (ephemeral e) -> b. No
     # node reads a test, so tests alone (`elt test`) have none: their ancestors are not walked.

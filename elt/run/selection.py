@@ -37,7 +37,7 @@ from elt.nodes import Node, ResourceType
 #: Shown with every malformed selector.
 SELECTOR_HINT = (
     "accepted forms: name (wildcards: stg_*), tag:x, path:models/staging, config.<key>:<value>, "
-    "resource_type:model|seed|source|test, test_type:generic|singular, source:src or source:src.table, "
+    "resource_type:model|seed|snapshot|source|test, test_type:generic|singular, source:src or source:src.table, "
     "fqn:folder.name; "
     "prefix + (ancestors) or N+ (N levels), suffix + (descendants) or +N, or prefix @; "
     "space separates a union, comma an intersection (tag:a,tag:b)"
@@ -45,9 +45,9 @@ SELECTOR_HINT = (
 
 RESOURCE_TYPES: tuple[str, ...] = get_args(ResourceType)
 
-# A plain name selects models and seeds by name; sources are selected with `source:`.
+# A plain name selects models, seeds and snapshots by name; sources are selected with `source:`.
 _PLAIN = "name"
-_NAMED_TYPES = frozenset({"model", "seed", "test"})
+_NAMED_TYPES = frozenset({"model", "seed", "snapshot", "test"})
 
 _ATOM = re.compile(
     r"^(?P<at>@)?"

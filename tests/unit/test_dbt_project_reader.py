@@ -121,7 +121,8 @@ def test_tests_and_data_tests_together_are_an_error(tmp_path):
     assert caught.value.line == 3 and "both `tests:` and `data_tests:`" in caught.value.message
 
 
-def test_snapshot_files_are_said_not_to_be_built(tmp_path):
-    config = read(tmp_path, "name: shop\nprofile: p\n", files={"snapshots/orders_snapshot.sql": "{% snapshot x %}"})
-    assert config.notes == ("1 snapshot file(s) (snapshots/orders_snapshot.sql, ...) are not built: elt has no "
-                            "snapshots",)
+def test_snapshot_files_are_read_not_noted(tmp_path):
+    config = read(tmp_path, "name: shop\nprofile: p\nsnapshots:\n  shop:\n    +schema: snaps\n",
+                  files={"snapshots/orders_snapshot.sql": "{% snapshot x %}"})
+    assert config.notes == ()
+    assert config.snapshots == {"schema": "snaps"}
