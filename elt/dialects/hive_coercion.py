@@ -75,6 +75,8 @@ _INT_FUNCTIONS: dict[type[exp.Expr], int] = {
 }
 #: The same for the Hive functions sqlglot does not know (exp.Anonymous), by name.
 _INT_CALLS = {"find_in_set": 32, "octet_length": 32, "field": 32}
+#: Ranking window functions: an INT on Hive (and Spark), a BIGINT on DuckDB; cast around the window.
+_RANKINGS = (exp.RowNumber, exp.Rank, exp.DenseRank, exp.Ntile)
 
 
 def with_conversions(rules: dict[type[exp.Expr], Rule]) -> dict[type[exp.Expr], Rule]:
@@ -240,8 +242,10 @@ def int_bits(node: exp.Expr) -> int | None:
         return None if left is None or right is None else max(left, right)
     if isinstance(node, exp.Sum):  # Hive's sum of any integer type is a BIGINT
         return 64 if static_type(node.this) == "INT" else None
-    if isinstance(node, (exp.Count, exp.RowNumber, exp.Rank, exp.DenseRank)):
+    if isinstance(node, exp.Count):
         return 64
+    if isinstance(node, _RANKINGS):
+        return 32
     if isinstance(node, (exp.Floor, exp.Ceil)) and _rounds_to_long(node):
         return 64
     return None
@@ -369,11 +373,15 @@ def _rounds(avg: exp.Expr) -> bool:
 
 
 def _window(rule: Rule | None) -> Rule:
-    """A window over sum() of integers or avg() of a DECIMAL: folded or rounded around the window."""
+    """A window over sum() of integers or avg() of a DECIMAL: folded or rounded around the window; a
+    ranking (row_number(), rank(), ...) cast to Hive's INT around it (DuckDB's is a BIGINT, which a table
+    would keep: `elt diff` against Hive saw the column types differ)."""
 
     def hoisted(node: exp.Expr) -> exp.Expr:
         function = node.this
         new = node if rule is None else rule(node)
+        if isinstance(function, _RANKINGS):
+            return exp.Cast(this=new, to=data_type("INT"))
         if isinstance(function, exp.Sum):
             bits = int_bits(function)
             return new if bits is None else _wrapped(new, bits)
