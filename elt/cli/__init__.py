@@ -281,6 +281,29 @@ def retry(project_dir, profiles_dir, target, vars_, debug, threads, wait) -> int
                    "Nothing to retry: every node of the last run succeeded.")
 
 
+@cli.command()
+@common_options
+@selection_options
+@click.option("--from", "from_target", required=True, help="Target to read from (e.g. prod, on Hive).")
+@click.option("--partitions", type=click.IntRange(min=1), default=None, help="Only the last N partitions.")
+@click.option("--where", default=None, help="Only rows meeting this condition (project dialect).")
+@click.option("--sample", type=click.FloatRange(min=0, max=100, min_open=True), default=None,
+              help="Percent of the rows, drawn at random.")
+@click.option("--limit", type=click.IntRange(min=1), default=None, help="At most N rows per relation.")
+@click.option("--max-rows", type=click.IntRange(min=1), default=None,
+              help="Refuse a relation giving more rows than this (default 5,000,000) unless --limit caps it.")
+@click.option("--refresh", is_flag=True, help="Pull again what was pulled with the same limits.")
+@handle_errors
+def pull(project_dir, profiles_dir, target, vars_, debug, select, exclude, from_target, partitions, where,
+         sample, limit, max_rows, refresh) -> int:
+    """Copy what the selection reads (default: every source and seed) from --from into the local target."""
+    from elt.cli.pull_command import run_pull
+
+    inv = make_invocation(project_dir, profiles_dir, target, vars_, debug, select, exclude)
+    return run_pull(inv, from_target, {"partitions": partitions, "where": where, "sample": sample,
+                                       "limit": limit}, max_rows=max_rows, refresh=refresh)
+
+
 @cli.group()
 def source() -> None:
     """Sources: freshness checks."""
