@@ -12,7 +12,7 @@ MODULES = [
     "elt.run.freshness", "elt.run.gates", "elt.secrets", "elt.project.seed_files", "elt.docs.serve",
     "elt.run.interrupts", "elt.errors", "elt.run.lock", "elt.materializations.incremental_config",
     "elt.materializations.incremental_render", "elt.compile.dbt_namespace", "elt.project.hooks",
-    "elt.materializations.external",
+    "elt.materializations.external", "elt.dialects.row_text", "elt.diff.hashes",
 ]
 
 
