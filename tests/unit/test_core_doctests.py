@@ -13,6 +13,7 @@ MODULES = [
     "elt.run.interrupts", "elt.errors", "elt.run.lock", "elt.materializations.incremental_config",
     "elt.materializations.incremental_render", "elt.compile.dbt_namespace", "elt.project.hooks",
     "elt.materializations.external", "elt.dialects.column_types", "elt.run.pull_plan", "elt.adapters.hive",
+    "elt.dialects.row_text", "elt.diff.hashes",
 ]
 
 
