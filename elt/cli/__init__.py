@@ -302,6 +302,10 @@ def pull(project_dir, profiles_dir, target, vars_, debug, select, exclude, from_
     inv = make_invocation(project_dir, profiles_dir, target, vars_, debug, select, exclude)
     return run_pull(inv, from_target, {"partitions": partitions, "where": where, "sample": sample,
                                        "limit": limit}, max_rows=max_rows, refresh=refresh)
+
+
+@cli.command()
+@common_options
 @click.argument("model", required=False)
 @click.option("--relation", default=None, help="Compare this relation (SCHEMA.NAME) instead of a model's.")
 @click.option("--against", default=None, help="The reference target (default: --target).")
