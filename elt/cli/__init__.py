@@ -293,15 +293,16 @@ def retry(project_dir, profiles_dir, target, vars_, debug, threads, wait) -> int
 @click.option("--max-rows", type=click.IntRange(min=1), default=None,
               help="Refuse a relation giving more rows than this (default 5,000,000) unless --limit caps it.")
 @click.option("--refresh", is_flag=True, help="Pull again what was pulled with the same limits.")
+@click.option("--batch-rows", type=click.IntRange(min=1), default=10_000, help="Rows per fetch and insert.")
 @handle_errors
 def pull(project_dir, profiles_dir, target, vars_, debug, select, exclude, from_target, partitions, where,
-         sample, limit, max_rows, refresh) -> int:
+         sample, limit, max_rows, refresh, batch_rows) -> int:
     """Copy what the selection reads (default: every source and seed) from --from into the local target."""
     from elt.cli.pull_command import run_pull
 
     inv = make_invocation(project_dir, profiles_dir, target, vars_, debug, select, exclude)
     return run_pull(inv, from_target, {"partitions": partitions, "where": where, "sample": sample,
-                                       "limit": limit}, max_rows=max_rows, refresh=refresh)
+                                       "limit": limit}, max_rows=max_rows, refresh=refresh, batch_rows=batch_rows)
 
 
 @cli.command()

@@ -42,12 +42,29 @@ def debug_command(inv: Invocation) -> list[tuple[str, bool, str]]:
         try:
             version = adapter.version()
             adapter.fetchall("SELECT 1")
+            pulls = _pulls(adapter)
         finally:
             adapter.close()
         checks.append(("connection", True, version))
+        if pulls:
+            checks.append(("pulled data", True, pulls))
     except EltError as exc:
         checks.append(("connection", False, str(exc)))
     return checks
+
+
+def _pulls(adapter: Any) -> str | None:
+    """What `elt pull` copied into this target (elt.run.pull's record), in one line; None if nothing."""
+    if not adapter.CAN_PULL_INTO:
+        return None
+    from elt.run.pull import pulled
+
+    records = pulled(adapter)
+    if not records:
+        return None
+    listed = "; ".join(f"{r['relation']} from {r['from_target']}:{r['from_relation']} ({r['limits']}, "
+                       f"{r['row_count']} rows, {r['pulled_at']:%Y-%m-%d %H:%M} UTC)" for r in records)
+    return f"{len(records)} relation(s): {listed}"
 
 
 def freshness_command(inv: Invocation, console: Console) -> tuple[list[Any], Path]:

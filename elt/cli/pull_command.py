@@ -68,7 +68,7 @@ def _types(flag: str) -> list[str]:
 
 
 def run_pull(inv: Invocation, from_target: str, options: dict[str, object], *, max_rows: int | None,
-             refresh: bool) -> int:
+             refresh: bool, batch_rows: int = BATCH_ROWS) -> int:
     """The command line's `elt pull`: limits checked, progress and a line per relation printed."""
     import sys
     import time
@@ -92,7 +92,7 @@ def run_pull(inv: Invocation, from_target: str, options: dict[str, object], *, m
 
     console = Console()
     results = pull_command(inv, console, from_target, limits, refresh=refresh, max_rows=max_rows or DEFAULT_MAX_ROWS,
-                           progress=progress, started=started)
+                           batch_rows=batch_rows, progress=progress, started=started)
     if live:
         click.echo("\r\033[K", nl=False, err=True)
     for result in results:
