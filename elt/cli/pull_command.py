@@ -37,8 +37,14 @@ def pull_command(inv: Invocation, console: Console, from_target: str, limits: Li
     if not adapter_class_of(remote.target).CAN_PULL_FROM:
         raise ProjectError(f"elt pull cannot read from target {from_target!r} ({remote.target.type})",
                            hint=f"pull from a target of type {' or '.join(_types('CAN_PULL_FROM'))}")
-    chosen = select(local, inv, console, {"model", "seed", "source", "snapshot"}) if inv.select else None
+    kinds = {"model", "seed", "source", "snapshot"}
+    chosen = select(local, inv, console, kinds) if inv.select else None
     items: list[PullItem] = pull_items(local, remote, chosen, limits)
+    if not inv.select and inv.exclude:  # the raw layer, less what --exclude names
+        from elt.run.selection import select_nodes
+
+        excluded = select_nodes(local.graph, local.nodes, inv.exclude, (), kinds)
+        items = [item for item in items if item.unique_id not in excluded]
     results: list[PullResult] = []
     if not items:
         return results

@@ -62,8 +62,8 @@ def engine_type(type_text: str, read: str, write: str, column: str = "") -> str:
     for node in data_type.walk():
         if not isinstance(node, exp.DataType):
             continue
-        if node.this in _REFUSED:
-            raise SqlError(f"column {column!r} has the type {type_text!r}, which a {write} table cannot hold",
+        if node.this in _REFUSED or isinstance(node.this, exp.Interval):  # `interval day`: this is an Interval
+            raise SqlError(f"column {column!r} has the type {type_text!r}, which elt cannot copy into a {write} table",
                            hint="leave the column out (pull a view selecting the other columns)")
         if node.this in _STRINGS or node.this == _DT.TEXT:
             node.set("this", _DT.VARCHAR)
