@@ -121,3 +121,51 @@ def test_elt_debug_lists_what_was_pulled(project) -> None:
     assert ("pulled data: 1 relation(s): raw.events from prod:raw.events (last 3 partitions, 42 rows, "
             "2026-01-02 03:04 UTC)") in result.output
     assert Relation("elt_meta", "pulls") == RECORD
+
+
+def _items(proj, select: tuple[str, ...], given=None) -> dict[str, str]:
+    from elt.cli.invocation import Invocation, compile_manifest
+    from elt.report.console import Console
+    from elt.run.pull_plan import Limits, pull_items
+    from elt.run.selection import select_nodes
+
+    manifest = compile_manifest(Invocation(project_dir=proj.root), Console())
+    chosen = select_nodes(manifest.graph, manifest.nodes, select, (), {"model", "seed", "source"}) if select \
+        else None
+    return {item.unique_id: f"{item.local} ({item.limits.describe()})"
+            for item in pull_items(manifest, manifest, chosen, given or Limits())}
+
+
+GRAPH = {
+    **FILES,
+    "models/staging/sources.yml": SOURCES.replace("    tables:\n", "    pull: {sample: 10}\n    tables:\n")
+    + "        pull: {partitions: 2, limit: 50}\n      - name: users\n",
+    "seeds/countries.csv": "code,name\nFR,France\n",
+    "models/intermediate/int_users.sql": "{{ config(materialized='ephemeral') }}\n"
+                                         "select * from {{ source('raw', 'users') }}",
+    "models/intermediate/int_events.sql": "select e.*, c.name from {{ ref('stg_events') }} e "
+                                          "join {{ ref('countries') }} c on true",
+    "models/marts/mart_a.sql": "select * from {{ ref('int_events') }} join {{ ref('int_users') }} on true",
+}
+
+
+def test_the_raw_layer_is_every_source_and_seed_with_the_yml_limits(project) -> None:
+    proj = project(GRAPH, profiles=PROFILES)
+    assert _items(proj, ()) == {
+        "source.raw.events": "raw.events (last 2 partitions; limit 50)",  # the table's block replaces the source's
+        "source.raw.users": "raw.users (sample 10%)",
+        "seed.countries": "raw.countries (all rows)"}
+
+
+def test_a_selection_pulls_what_it_reads_and_does_not_build(project) -> None:
+    from elt.run.pull_plan import Limits
+
+    proj = project(GRAPH, profiles=PROFILES)
+    # mart_a reads int_events (a table, not selected) and, through the ephemeral int_users, raw.users.
+    assert _items(proj, ("mart_a",), Limits(sample=5.0)) == {
+        "model.int_events": "silver.int_events (sample 5%)",
+        "source.raw.users": "raw.users (sample 5%)"}
+    # +mart_a builds everything but the sources; the command line's limit wins key by key.
+    assert _items(proj, ("+mart_a",), Limits(limit=7)) == {
+        "source.raw.events": "raw.events (last 2 partitions; limit 7)",
+        "source.raw.users": "raw.users (sample 10%; limit 7)"}
