@@ -46,7 +46,7 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=1_000_000, help="rows of the large relation")
     parser.add_argument("--host", default=os.environ.get("ELT_HIVE_HOST", "127.0.0.1"))
     parser.add_argument("--port", type=int, default=int(os.environ.get("ELT_HIVE_PORT", "10000")))
-    parser.add_argument("--batch-rows", type=int, default=10_000)
+    parser.add_argument("--batch-rows", type=int, default=50_000)
     args = parser.parse_args()
 
     from elt.adapters.hive import HiveAdapter

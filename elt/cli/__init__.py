@@ -293,7 +293,7 @@ def retry(project_dir, profiles_dir, target, vars_, debug, threads, wait) -> int
 @click.option("--max-rows", type=click.IntRange(min=1), default=None,
               help="Refuse a relation giving more rows than this (default 5,000,000) unless --limit caps it.")
 @click.option("--refresh", is_flag=True, help="Pull again what was pulled with the same limits.")
-@click.option("--batch-rows", type=click.IntRange(min=1), default=10_000, help="Rows per fetch and insert.")
+@click.option("--batch-rows", type=click.IntRange(min=1), default=50_000, help="Rows per fetch and insert.")
 @handle_errors
 def pull(project_dir, profiles_dir, target, vars_, debug, select, exclude, from_target, partitions, where,
          sample, limit, max_rows, refresh, batch_rows) -> int:
