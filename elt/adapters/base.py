@@ -61,6 +61,10 @@ class Adapter(ABC):
     #: the driver's modules, each with the PyPI distribution that provides it: checked when an adapter
     #: is made, so a missing one is an error naming the package rather than an ImportError mid-run.
     DRIVER_PACKAGES: ClassVar[dict[str, str]] = {}
+    #: `elt pull` reads relations from this engine (`stream_rows`, `partitions`, `transfer_column`).
+    CAN_PULL_FROM: ClassVar[bool] = False
+    #: `elt pull` writes relations into this engine (`create_table`, `append_columns`).
+    CAN_PULL_INTO: ClassVar[bool] = False
 
     @classmethod
     def with_default_settings(cls, settings: dict[str, Any], *, project_name: str,
@@ -323,6 +327,41 @@ class Adapter(ABC):
         """Create `relation` with the given (name, Hive type) columns and insert `rows`.
 
         `rows` hold Python values already converted to the column types (None for NULL).
+        """
+        raise NotImplementedError
+
+    # -- copying relations between engines (elt pull: CAN_PULL_FROM, CAN_PULL_INTO) -----------------
+    # Values travel as the driver gives them, except decimals and timestamps (text, read exactly by
+    # the receiving engine) and STRUCT/ARRAY/MAP values (JSON text, parsed on arrival).
+
+    def stream_rows(self, sql: str, batch_rows: int) -> Iterator[list[tuple[Any, ...]]]:
+        """Run one query and yield its rows in batches of at most `batch_rows`, never all at once.
+
+        Raises:
+            AdapterError: the engine refused the query, or the connection dropped mid-way (transient).
+        """
+        raise NotImplementedError
+
+    def partitions(self, relation: Relation) -> list[dict[str, str | None]]:
+        """The partitions of a table, each as {partition column: value as text}, in the catalog's
+        order; a NULL value is None. Empty for a table without partitions (the default)."""
+        return []
+
+    def transfer_column(self, name: str, data_type: str) -> str:
+        """How a SELECT sent to `stream_rows` reads the column `name` of catalog type `data_type` so
+        that its values travel as the section above says. The default: the column itself."""
+        return name
+
+    def create_table(self, relation: Relation, columns: Sequence[tuple[str, str]]) -> None:
+        """An empty table of (name, type in this engine's dialect) columns."""
+        raise NotImplementedError
+
+    def append_columns(self, relation: Relation, types: Sequence[str], columns: Sequence[list[Any]]) -> None:
+        """Insert rows given column by column (`columns[i]` holds every value of column i, as
+        `stream_rows` of another engine gave them) into `relation`, whose column types are `types`.
+
+        Raises:
+            AdapterError: a value the column type cannot hold (naming the column when it can).
         """
         raise NotImplementedError
 

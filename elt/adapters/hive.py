@@ -33,7 +33,7 @@ import math
 import re
 import threading
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any, TypeVar
 
 from elt.adapters.base import CANCELLED, Adapter, RelationKind
@@ -103,6 +103,7 @@ class HiveAdapter(Adapter):
     # SELECT COUNT(*) is a Spark/Tez job: as long as a small model's CTAS on a busy server.
     CHEAP_ROW_COUNT = False
     DRIVER_PACKAGES = {"pyhive": "pyhive", "thrift": "thrift", "thrift_sasl": "thrift-sasl", "puresasl": "pure-sasl"}
+    CAN_PULL_FROM = True
 
     def __init__(self, target: TargetConfig) -> None:
         super().__init__(target)
@@ -518,6 +519,57 @@ class HiveAdapter(Adapter):
             finally:
                 with contextlib.suppress(Exception):
                     cursor.close()
+
+    def stream_rows(self, sql: str, batch_rows: int) -> Iterator[list[tuple[Any, ...]]]:
+        # Not retried: rows already yielded cannot be taken back (the caller starts the relation over).
+        if self.cancelled:
+            raise AdapterError(CANCELLED)
+        sql = _one_statement(sql)
+        cursor = self._connection().cursor()
+        cursor.arraysize = batch_rows  # rows per FetchResults round trip
+        try:
+            try:
+                self._execute_once(cursor, sql)
+                while True:
+                    batch = cursor.fetchmany(batch_rows)
+                    if not batch:
+                        return
+                    yield batch
+            except AdapterError:
+                raise
+            except Exception as exc:  # noqa: BLE001 - the driver raises anything; classified below
+                if _is_sql_error(exc) or not _is_transport_error(exc):
+                    raise AdapterError(self._statement_error(_server_message(exc), sql)) from None
+                self._discard_connection()
+                raise AdapterError(self._statement_error(f"connection lost: {_transport_message(exc)}", sql),
+                                   transient=True) from None
+        finally:
+            with contextlib.suppress(Exception):
+                cursor.close()
+
+    def partitions(self, relation: Relation) -> list[dict[str, str | None]]:
+        try:
+            rows = self.fetchall(f"SHOW PARTITIONS {_qualified(relation)}")
+        except AdapterError as exc:
+            if _NOT_PARTITIONED.search(str(exc)):
+                return []
+            raise
+        return [_partition_spec(str(row[0])) for row in rows]
+
+    def transfer_column(self, name: str, data_type: str) -> str:
+        column = f"`{name}`"
+        base = data_type.strip().lower()
+        if base.startswith(("decimal", "timestamp")):
+            # Text, which the receiving engine reads exactly (pyhive would build Decimal and datetime
+            # objects in Python, row by row).
+            return f"CAST({column} AS STRING)"
+        if base.startswith(("struct", "array", "map")) and self._spark:
+            # The driver's text of a nested value is not JSON (strings unescaped, dates unquoted:
+            # Spark's HiveResult.toHiveString); to_json is. Hive has no to_json: its text is sent as is
+            # and refused by the receiving engine, naming the column, when it is not JSON.
+            return (f"to_json({column}, map('timestampFormat', 'yyyy-MM-dd HH:mm:ss.SSSSSS', "
+                    f"'dateFormat', 'yyyy-MM-dd'))")
+        return column
 
     def _execute_once(self, cursor: Any, sql: str) -> None:
         """Run one statement asynchronously, polling its status, so that it can be cancelled on the
@@ -1076,6 +1128,25 @@ def _column_list(value: Any, key: str) -> list[str]:
     if not isinstance(names, (list, tuple)) or not all(isinstance(n, str) for n in names):
         raise AdapterError(f"{key} must be a column name or a list of column names, got {value!r}")
     return [_identifier(n.strip()) for n in names]
+
+
+#: What SHOW PARTITIONS answers for a table without partitions, or a view (Spark and Hive).
+_NOT_PARTITIONED = re.compile(r"not partitioned|is a view|not allowed on a view|non-partitioned", re.IGNORECASE)
+
+
+def _partition_spec(text: str) -> dict[str, str | None]:
+    """One line of SHOW PARTITIONS: `a=1/b=x%2Fy`, values escaped as in partition folder names.
+
+    >>> _partition_spec("event_date=2024-09-02/kind=a%2Fb"), _partition_spec("d=__HIVE_DEFAULT_PARTITION__")
+    ({'event_date': '2024-09-02', 'kind': 'a/b'}, {'d': None})
+    """
+    from urllib.parse import unquote
+
+    spec: dict[str, str | None] = {}
+    for part in text.split("/"):
+        name, _, value = part.partition("=")
+        spec[unquote(name)] = None if value == "__HIVE_DEFAULT_PARTITION__" else unquote(value)
+    return spec
 
 
 def _one_statement(sql: str) -> str:

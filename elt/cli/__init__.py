@@ -301,6 +301,62 @@ def retry(project_dir, profiles_dir, target, vars_, debug, threads, wait) -> int
                    "Nothing to retry: every node of the last run succeeded.")
 
 
+@cli.command()
+@common_options
+@selection_options
+@click.option("--from", "from_target", required=True, help="Target to read from (e.g. prod, on Hive).")
+@click.option("--partitions", type=click.IntRange(min=1), default=None, help="Only the last N partitions.")
+@click.option("--where", default=None, help="Only rows meeting this condition (project dialect).")
+@click.option("--sample", type=click.FloatRange(min=0, max=100, min_open=True), default=None,
+              help="Percent of the rows, drawn at random.")
+@click.option("--limit", type=click.IntRange(min=1), default=None, help="At most N rows per relation.")
+@click.option("--max-rows", type=click.IntRange(min=1), default=None,
+              help="Refuse a relation giving more rows than this (default 5,000,000) unless --limit caps it.")
+@click.option("--refresh", is_flag=True, help="Pull again what was pulled with the same limits.")
+@click.option("--batch-rows", type=click.IntRange(min=1), default=50_000, help="Rows per fetch and insert.")
+@handle_errors
+def pull(project_dir, profiles_dir, target, vars_, debug, select, exclude, from_target, partitions, where,
+         sample, limit, max_rows, refresh, batch_rows) -> int:
+    """Copy what the selection reads (default: every source and seed) from --from into the local target."""
+    from elt.cli.pull_command import run_pull
+
+    inv = make_invocation(project_dir, profiles_dir, target, vars_, debug, select, exclude)
+    return run_pull(inv, from_target, {"partitions": partitions, "where": where, "sample": sample,
+                                       "limit": limit}, max_rows=max_rows, refresh=refresh, batch_rows=batch_rows)
+
+
+@cli.command()
+@common_options
+@click.argument("model", required=False)
+@click.option("--relation", default=None, help="Compare this relation (SCHEMA.NAME) instead of a model's.")
+@click.option("--against", default=None, help="The reference target (default: --target).")
+@click.option("--against-relation", default=None, help="The reference relation (default: the model's in --against).")
+@click.option("--key", default=None, help="Columns identifying a row, comma-separated (default: the model's "
+              "unique_key, else a column with a unique test).")
+@click.option("--examples", type=click.IntRange(min=0), default=3, help="Example rows per difference.")
+@click.option("--format", "format_", type=click.Choice(["text", "json"]), default="text", help="Output.")
+@handle_errors
+def diff(project_dir, profiles_dir, target, vars_, debug, model, relation, against, against_relation, key,
+         examples, format_) -> int:
+    """Compare a model's relation in two targets (or two relations): columns, counts, rows by key.
+    Exit 0 when identical, 1 when different, 2 on errors."""
+    from elt.cli.diff_command import DiffRequest, diff_command
+    from elt.report.console import Console
+
+    inv = make_invocation(project_dir, profiles_dir, target, vars_, debug)
+    request = DiffRequest(model, relation, against, against_relation, key, examples)
+    found = diff_command(inv, Console(), request)
+    if format_ == "json":
+        import json
+
+        click.echo(json.dumps(found.to_json(), indent=2, default=str))
+    else:
+        from elt.diff.result import text_lines
+
+        click.echo("\n".join(text_lines(found)))
+    return 0 if found.identical else 1
+
+
 @cli.group()
 def source() -> None:
     """Sources: freshness checks."""

@@ -44,9 +44,26 @@ def debug_command(inv: Invocation) -> list[tuple[str, bool, str]]:
         return checks
     try:
         checks.extend(adapter.connection_checks())
+        pulls = _pulls(adapter) if checks[-1][1] else None
     finally:
         adapter.close()
+    if pulls:
+        checks.append(("pulled data", True, pulls))
     return checks
+
+
+def _pulls(adapter: Any) -> str | None:
+    """What `elt pull` copied into this target (elt.run.pull's record), in one line; None if nothing."""
+    if not adapter.CAN_PULL_INTO:
+        return None
+    from elt.run.pull import pulled
+
+    records = pulled(adapter)
+    if not records:
+        return None
+    listed = "; ".join(f"{r['relation']} from {r['from_target']}:{r['from_relation']} ({r['limits']}, "
+                       f"{r['row_count']} rows, {r['pulled_at']:%Y-%m-%d %H:%M} UTC)" for r in records)
+    return f"{len(records)} relation(s): {listed}"
 
 
 def freshness_command(inv: Invocation, console: Console) -> tuple[list[Any], Path]:

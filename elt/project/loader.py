@@ -685,8 +685,9 @@ def _add_source(project: Project, entry: dict[str, Any], rel: str, text: str) ->
             raise GraphError(f"source {source_name}.{name} is declared twice", path=rel, line=_line_of(text, name))
         project.sources[key] = Node(
             unique_id=f"source.{source_name}.{name}", name=name, resource_type="source", path=rel,
-            config={**{k: v for k, v in entry.items() if k in ("loaded_at_field", "freshness")},
-                    **{k: v for k, v in table.items() if k in ("loaded_at_field", "freshness", "tags")}},
+            # `pull`: elt pull's limits for the table (elt.run.pull_plan), the source's for every table.
+            config={**{k: v for k, v in entry.items() if k in ("loaded_at_field", "freshness", "pull")},
+                    **{k: v for k, v in table.items() if k in ("loaded_at_field", "freshness", "tags", "pull")}},
             fqn=(source_name, name),
             description=_describe(project, table.get("description"), rel, text, _line_of(text, name)),
             columns=_columns(project, table, rel, text, _line_of(text, name)), relation=Relation(schema, identifier),

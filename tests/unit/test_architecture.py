@@ -26,7 +26,8 @@ BASE = {"elt", "errors", "nodes", "secrets"}
 LAYERS: dict[str, set[str]] = {
     "__main__": {"cli"},
     "cli": {"project", "compile", "run", "materializations", "report", "docs", "orchestration", "adapters",
-            "dialects"},
+            "dialects", "diff"},
+    "diff": {"project", "adapters", "dialects"},
     "docs": {"project", "compile", "report"},
     "orchestration": {"project", "compile", "run", "report"},
     "testing": {"project", "compile", "run", "adapters", "dialects"},

@@ -13,6 +13,8 @@ MODULES = [
     "elt.run.interrupts", "elt.errors", "elt.run.lock", "elt.materializations.incremental_config",
     "elt.materializations.incremental_render", "elt.compile.dbt_namespace", "elt.project.hooks",
     "elt.materializations.external", "elt.project.snapshot_files",
+    "elt.dialects.column_types", "elt.run.pull_plan", "elt.adapters.hive",
+    "elt.dialects.row_text", "elt.diff.hashes",
 ]
 
 

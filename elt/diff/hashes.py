@@ -1,0 +1,200 @@
+"""Two engines: rows compared by hashes computed alike on each, so that few rows cross the network.
+
+Each side computes, per row, `kh` = md5 of the key's canonical text and `rh` = md5 of the other
+columns' (`elt.dialects.row_text`: the same text on the Hive server and on DuckDB). Then:
+
+1. Per bucket (the first `prefix` hex digits of `kh`: 16 to 65536 buckets, about `BUCKET_ROWS` rows
+   each), each engine returns the row count, the distinct keys and two sums of 32-bit slices of `rh`.
+   Equal buckets are done with: one row per bucket crosses the network, not one per row.
+2. For the buckets that differ, each side returns its rows' key texts, `rh` and a vector of 8-hex-digit
+   hashes, one per column, `BATCH_ROWS` rows at most at a time; they are matched by key here, which
+   gives the rows only on one side and, per column, how many rows differ.
+3. For the examples only, the canonical texts of the values are fetched by key.
+
+Thresholds: `BUCKET_ROWS` (1000) keeps a differing bucket cheap to fetch; `MAX_PREFIX` (4 hex digits,
+65536 buckets) bounds what step 1 returns; `BATCH_ROWS` (100 000) bounds the memory of step 2 whatever
+the number of differing rows (each batch of buckets is one more scan on each engine).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from elt.dialects.row_text import engine_sql, field_text, row_text, value_text
+from elt.diff.result import ColumnChange, RowDiff
+from elt.diff.sides import Side, duplicate_keys_error
+
+BUCKET_ROWS = 1_000
+MAX_PREFIX = 4
+BATCH_ROWS = 100_000
+#: hex digits of a column's hash in the vector of step 2 (a false "equal" has odds of 2**-32).
+_COLUMN_DIGITS = 8
+
+
+@dataclass
+class HashStats:
+    """What the hash diff moved, for the method line and the bench."""
+
+    buckets: int = 0
+    differing_buckets: int = 0
+    rows_fetched: int = 0
+    scans: int = 0
+
+
+@dataclass
+class _Plan:
+    key: list[str]
+    hashed: list[str]
+    prefix: int
+    stats: HashStats = field(default_factory=HashStats)
+
+
+def prefix_for(rows: int) -> int:
+    """Hex digits of the key hash naming a bucket: ~BUCKET_ROWS rows per bucket, 1 to MAX_PREFIX.
+
+    >>> prefix_for(0), prefix_for(16_000), prefix_for(1_000_000), prefix_for(10**9)
+    (1, 1, 3, 4)
+    """
+    if rows <= BUCKET_ROWS * 16:
+        return 1
+    return min(MAX_PREFIX, math.ceil(math.log(rows / BUCKET_ROWS, 16)))
+
+
+def hashed_rows(side: Side, plan: _Plan, extra: Sequence[str] = ()) -> str:
+    """Hive SQL: the side's rows as kh, rh and `extra` expressions."""
+    key = row_text([(side.column(k), side.columns[k][2]) for k in plan.key])
+    rest = row_text([(side.column(c), side.columns[c][2]) for c in plan.hashed])
+    columns = ", ".join([f"MD5({key}) AS kh", f"MD5({rest}) AS rh", *extra])
+    return f"SELECT {columns} FROM {side.sql_name()}"
+
+
+def bucket_sums(side: Side, plan: _Plan) -> dict[str, tuple[int, int, int, int]]:
+    """Step 1 on one side: bucket -> (rows, distinct keys, sum of rh[0:8], sum of rh[8:16])."""
+    bucket = f"SUBSTR(kh, 1, {plan.prefix})"
+    sql = (f"SELECT {bucket}, COUNT(*), COUNT(DISTINCT kh), "
+           "SUM(CAST(CONV(SUBSTR(rh, 1, 8), 16, 10) AS BIGINT)), SUM(CAST(CONV(SUBSTR(rh, 9, 8), 16, 10) AS BIGINT)) "
+           f"FROM ({hashed_rows(side, plan)}) x GROUP BY {bucket}")
+    plan.stats.scans += 1
+    rows = side.adapter.fetchall(engine_sql(sql, side.dialect, side.engine_types()))
+    return {str(r[0]): (int(r[1]), int(r[2]), int(r[3] or 0), int(r[4] or 0)) for r in rows}
+
+
+def _batches(buckets: list[str], sizes: dict[str, int]) -> Iterator[list[str]]:
+    batch: list[str] = []
+    rows = 0
+    for bucket in buckets:
+        if batch and rows + sizes[bucket] > BATCH_ROWS:
+            yield batch
+            batch, rows = [], 0
+        batch.append(bucket)
+        rows += sizes[bucket]
+    if batch:
+        yield batch
+
+
+def _key_rows(side: Side, plan: _Plan, buckets: list[str]) -> dict[str, tuple[tuple[Any, ...], str, str]]:
+    """Step 2 on one side: kh -> (key texts, rh, column hash vector) of the rows in `buckets`."""
+    texts = [f"{value_text(side.column(k), side.columns[k][2])} AS k{i}" for i, k in enumerate(plan.key)]
+    vector = [f"SUBSTR(MD5({field_text(side.column(c), side.columns[c][2])}), 1, {_COLUMN_DIGITS})"
+              for c in plan.hashed]
+    vector_sql = (vector[0] if len(vector) == 1 else f"CONCAT({', '.join(vector)})") if vector else "''"
+    names = ", ".join(f"k{i}" for i in range(len(plan.key)))
+    listed = ", ".join(f"'{b}'" for b in buckets)
+    sql = (f"SELECT kh, {names}, rh, cv FROM ({hashed_rows(side, plan, [*texts, f'{vector_sql} AS cv'])}) x "
+           f"WHERE SUBSTR(kh, 1, {plan.prefix}) IN ({listed})")
+    plan.stats.scans += 1
+    rows = side.adapter.fetchall(engine_sql(sql, side.dialect, side.engine_types()))
+    plan.stats.rows_fetched += len(rows)
+    width = len(plan.key)
+    return {str(r[0]): (tuple(r[1 : 1 + width]), str(r[1 + width]), str(r[2 + width])) for r in rows}
+
+
+def _order(key: tuple[Any, ...]) -> tuple[Any, ...]:
+    return tuple((v is None, "" if v is None else v) for v in key)
+
+
+def _keep(found: list[tuple[Any, ...]], limit: int) -> list[tuple[Any, ...]]:
+    return sorted(set(found), key=_order)[:limit]
+
+
+def hash_diff(here: Side, there: Side, key: Sequence[str], compared: Sequence[str], rows: int,
+              examples: int) -> tuple[RowDiff, HashStats]:
+    """The row diff of relations on two engines (or two databases).
+
+    Args:
+        key: the key columns (lower case), on both sides, unique on each (checked by the caller with
+            `duplicate_buckets`' answer).
+        compared: the other common columns (lower case) with a canonical text on both sides.
+        rows: the larger row count of the two sides (sizes the buckets).
+        examples: how many example rows per kind of difference.
+    """
+    plan = _Plan(list(key), list(compared), prefix_for(rows))
+    sums_here, sums_there = bucket_sums(here, plan), bucket_sums(there, plan)
+    result = RowDiff(key=[here.columns[k][0] for k in key])
+    _check_unique(here, sums_here, plan)
+    _check_unique(there, sums_there, plan)
+    differing = sorted(b for b in set(sums_here) | set(sums_there) if sums_here.get(b) != sums_there.get(b))
+    plan.stats.buckets = len(set(sums_here) | set(sums_there))
+    plan.stats.differing_buckets = len(differing)
+    sizes = {b: max(sums_here.get(b, (0,))[0], sums_there.get(b, (0,))[0]) for b in differing}
+    only_here: list[tuple[Any, ...]] = []
+    only_there: list[tuple[Any, ...]] = []
+    per_column: dict[int, list[tuple[Any, ...]]] = {}
+    counts = [0] * len(plan.hashed)
+    wanted: dict[tuple[Any, ...], str] = {}
+    for batch in _batches(differing, sizes):
+        left, right = _key_rows(here, plan, batch), _key_rows(there, plan, batch)
+        for kh, (keys, rh, vector) in left.items():
+            other = right.get(kh)
+            if other is None:
+                result.only_here += 1
+                only_here.append(keys)
+                continue
+            if other[1] == rh:
+                continue
+            result.changed += 1
+            for i in range(len(plan.hashed)):
+                cut = slice(i * _COLUMN_DIGITS, (i + 1) * _COLUMN_DIGITS)
+                if vector[cut] != other[2][cut]:
+                    counts[i] += 1
+                    per_column.setdefault(i, []).append(keys)
+                    wanted[keys] = kh
+        for kh, (keys, _, _) in right.items():
+            if kh not in left:
+                result.only_there += 1
+                only_there.append(keys)
+        only_here, only_there = _keep(only_here, examples), _keep(only_there, examples)
+        per_column = {i: _keep(found, examples) for i, found in per_column.items()}
+    result.only_here_examples = [list(k) for k in only_here]
+    result.only_there_examples = [list(k) for k in only_there]
+    chosen = {keys: wanted[keys] for found in per_column.values() for keys in found}
+    values_here = _values(here, plan, list(chosen.values()))
+    values_there = _values(there, plan, list(chosen.values()))
+    for i, name in enumerate(plan.hashed):
+        if counts[i]:
+            change = ColumnChange(here.columns[name][0], counts[i])
+            change.examples = [(list(k), values_here[chosen[k]][i], values_there[chosen[k]][i])
+                               for k in per_column.get(i, [])]
+            result.columns.append(change)
+    return result, plan.stats
+
+
+def _values(side: Side, plan: _Plan, hashes: list[str]) -> dict[str, tuple[Any, ...]]:
+    """Step 3: kh -> the canonical texts of the compared columns, for the example rows."""
+    if not hashes:
+        return {}
+    texts = [f"{value_text(side.column(c), side.columns[c][2])} AS v{i}" for i, c in enumerate(plan.hashed)]
+    listed = ", ".join(f"'{h}'" for h in hashes)
+    names = ", ".join(f"v{i}" for i in range(len(plan.hashed)))
+    sql = f"SELECT kh, {names} FROM ({hashed_rows(side, plan, texts)}) x WHERE kh IN ({listed})"
+    plan.stats.scans += 1
+    rows = side.adapter.fetchall(engine_sql(sql, side.dialect, side.engine_types()))
+    return {str(r[0]): tuple(r[1:]) for r in rows}
+
+
+def _check_unique(side: Side, sums: dict[str, tuple[int, int, int, int]], plan: _Plan) -> None:
+    if any(rows != keys for rows, keys, _, _ in sums.values()):
+        raise duplicate_keys_error(side, plan.key)
