@@ -1,10 +1,11 @@
 """Values as one text on every engine elt runs Hive SQL on, for comparing rows across engines (`elt diff`).
 
 A row of the Hive server and the same row of DuckDB give the same canonical text, hence the same md5:
-each value is Hive's `CAST(x AS STRING)` (on DuckDB, the translation writes Hive's formatting of doubles,
-decimals, timestamps: `1.0E20`, `1.50`, `2024-01-02 03:04:05.12`), booleans as `true`/`false` by a CASE
-(Hive says `TRUE`, the Spark server `true`: `tests/parity/README.md`), NULL as `N`, and every other
-value prefixed by its length so that no two rows of different values join to one text. Complex types
+each value is Hive's `CAST(x AS STRING)` (on DuckDB, the translation writes Hive's formatting of
+decimals, timestamps: `1.50`, `2024-01-02 03:04:05.12`), booleans as `true`/`false` by a CASE (Hive says
+`TRUE`, the Spark server `true`: `tests/parity/README.md`), doubles and floats by their exact binary
+value (`exact_double_text`: Java's own text of a double depends on its version), NULL as `N`, and every
+other value prefixed by its length so that no two rows of different values join to one text. Complex types
 (array, map, struct) have no such text on DuckDB (the translation refuses their cast to string).
 
 The SQL here is Hive's; `engine_sql` renders it for an engine's dialect through `elt.dialects.translate`.
@@ -66,10 +67,41 @@ def value_text(column: str, hive_type: str) -> str:
     return f"CAST({column} AS STRING)"
 
 
+def exact_double_text(column: str) -> str:
+    """Hive SQL: a double's exact binary value as text, `[-]<exponent>p<mantissa bits>`, the same on
+    every engine (NaN, infinities and zeros as `CAST(x AS STRING)` writes them).
+
+    `CAST(x AS STRING)` is not: Java before 19 writes some doubles with a digit more than the shortest
+    text that reads back as the same double (JDK-4511638: 9.0909090909090908E18 where DuckDB and Java 19
+    write 9.090909090909091E18). The exponent is floor(log2(|x|)), corrected by one where log2 rounds
+    across a power of two; |x| / 2^exponent is then exactly in [1, 2), and its 52 bits after the point
+    an exact integer: multiplying and dividing by powers of two is exact in IEEE arithmetic.
+    """
+    x = f"ABS({column})"
+    e0 = f"CAST(FLOOR(LOG2({x})) AS INT)"
+    m0 = f"({x} / POW(2, {e0}))"
+    e = f"(CASE WHEN {m0} >= 2 THEN {e0} + 1 WHEN {m0} < 1 THEN {e0} - 1 ELSE {e0} END)"
+    mantissa = f"CAST(({x} / POW(2, {e}) - 1) * 4503599627370496 AS BIGINT)"  # 2^52
+    plain = f"CAST({column} AS STRING)"
+    return (f"CASE WHEN {plain} IN ('NaN', 'Infinity', '-Infinity', '0.0', '-0.0') THEN {plain} "
+            f"ELSE CONCAT(CASE WHEN {column} < 0 THEN '-' ELSE '' END, CAST({e} AS STRING), 'p', "
+            f"CAST({mantissa} AS STRING)) END")
+
+
+def hash_text(column: str, hive_type: str) -> str:
+    """Hive SQL: the text of a value that rows are hashed with: `value_text`, except for floating
+    point numbers, whose exact value is written (`exact_double_text`)."""
+    if hive_type == "DOUBLE":
+        return exact_double_text(column)
+    if hive_type == "FLOAT":  # a float is exactly a double
+        return exact_double_text(f"CAST({column} AS DOUBLE)")
+    return value_text(column, hive_type)
+
+
 def field_text(column: str, hive_type: str) -> str:
     """Hive SQL: a self-delimiting text of the value, never NULL: `N` for NULL, else `<length>:<text>`,
     so that the fields of a row joined end to end never read as another row's."""
-    text = value_text(column, hive_type)
+    text = hash_text(column, hive_type)
     return f"COALESCE(CONCAT(CAST(LENGTH({text}) AS STRING), ':', {text}), '{NULL_TEXT}')"
 
 
