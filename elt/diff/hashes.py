@@ -23,7 +23,16 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from elt.dialects.row_text import engine_sql, field_text, row_text, value_text
+from elt.dialects.row_text import (
+    as_double,
+    engine_sql,
+    exponent,
+    field_text,
+    is_floating,
+    rough_exponent,
+    row_text,
+    value_text,
+)
 from elt.diff.result import ColumnChange, RowDiff
 from elt.diff.sides import Side, duplicate_keys_error
 
@@ -63,12 +72,32 @@ def prefix_for(rows: int) -> int:
     return min(MAX_PREFIX, math.ceil(math.log(rows / BUCKET_ROWS, 16)))
 
 
+def _exponents(side: Side, plan: _Plan) -> dict[str, str]:
+    """Column -> the inner query's column holding its exponent, for the floating point columns."""
+    floating = [c for c in [*plan.key, *plan.hashed] if is_floating(side.columns[c][2])]
+    return {c: f"`__elt_e{i}`" for i, c in enumerate(floating)}
+
+
+def _field(side: Side, name: str, exponents: dict[str, str]) -> tuple[str, str, str | None]:
+    return side.column(name), side.columns[name][2], exponents.get(name)
+
+
 def hashed_rows(side: Side, plan: _Plan, extra: Sequence[str] = ()) -> str:
-    """Hive SQL: the side's rows as kh, rh and `extra` expressions."""
-    key = row_text([(side.column(k), side.columns[k][2]) for k in plan.key])
-    rest = row_text([(side.column(c), side.columns[c][2]) for c in plan.hashed])
-    columns = ", ".join([f"MD5({key}) AS kh", f"MD5({rest}) AS rh", *extra])
-    return f"SELECT {columns} FROM {side.sql_name()}"
+    """Hive SQL: the side's rows as kh, rh and `extra` expressions. The exponents of doubles are
+    columns of two inner queries, so that each engine computes them once per value."""
+    exponents = _exponents(side, plan)
+    source = side.sql_name()
+    if exponents:
+        doubles = {c: as_double(side.column(c), side.columns[c][2]) for c in exponents}
+        rough = ", ".join(f"{rough_exponent(doubles[c])} AS `__elt_r{i}`" for i, c in enumerate(exponents))
+        exact = ", ".join(f"{exponent(doubles[c], f'`__elt_r{i}`')} AS {name}"
+                          for i, (c, name) in enumerate(exponents.items()))
+        source = f"(SELECT *, {exact} FROM (SELECT *, {rough} FROM {source}) r) e"
+    key = row_text([_field(side, k, exponents) for k in plan.key])
+    rest = row_text([_field(side, c, exponents) for c in plan.hashed])
+    # rh covers the key too: a bucket's sums of rh then change when two keys swap their values.
+    columns = ", ".join([f"MD5({key}) AS kh", f"MD5(CONCAT({key}, '|', {rest})) AS rh", *extra])
+    return f"SELECT {columns} FROM {source}"
 
 
 def bucket_sums(side: Side, plan: _Plan) -> dict[str, tuple[int, int, int, int]]:
@@ -98,8 +127,8 @@ def _batches(buckets: list[str], sizes: dict[str, int]) -> Iterator[list[str]]:
 def _key_rows(side: Side, plan: _Plan, buckets: list[str]) -> dict[str, tuple[tuple[Any, ...], str, str]]:
     """Step 2 on one side: kh -> (key texts, rh, column hash vector) of the rows in `buckets`."""
     texts = [f"{value_text(side.column(k), side.columns[k][2])} AS k{i}" for i, k in enumerate(plan.key)]
-    vector = [f"SUBSTR(MD5({field_text(side.column(c), side.columns[c][2])}), 1, {_COLUMN_DIGITS})"
-              for c in plan.hashed]
+    exponents = _exponents(side, plan)
+    vector = [f"SUBSTR(MD5({field_text(*_field(side, c, exponents))}), 1, {_COLUMN_DIGITS})" for c in plan.hashed]
     vector_sql = (vector[0] if len(vector) == 1 else f"CONCAT({', '.join(vector)})") if vector else "''"
     names = ", ".join(f"k{i}" for i in range(len(plan.key)))
     listed = ", ".join(f"'{b}'" for b in buckets)
