@@ -3,25 +3,28 @@
 Each side computes, per row, `kh` = md5 of the key's canonical text and `rh` = md5 of the other
 columns' (`elt.dialects.row_text`: the same text on the Hive server and on DuckDB). Then:
 
-1. Per bucket (the first `prefix` hex digits of `kh`: 16 to 65536 buckets, about `BUCKET_ROWS` rows
-   each), each engine returns the row count, the distinct keys and two sums of 32-bit slices of `rh`.
-   Equal buckets are done with: one row per bucket crosses the network, not one per row.
+1. Per bucket (the first `prefix` hex digits of `kh`: 16 to 65536 buckets, at most about `BUCKET_ROWS`
+   rows each), each engine returns the row count, the distinct keys and two sums of 32-bit slices of
+   `rh`. Equal buckets are done with: one row per bucket crosses the network, not one per row. The two
+   engines run their queries at once (a thread each).
 2. For the buckets that differ, each side returns its rows' key texts, `rh` and a vector of 8-hex-digit
    hashes, one per column, `BATCH_ROWS` rows at most at a time; they are matched by key here, which
    gives the rows only on one side and, per column, how many rows differ.
 3. For the examples only, the canonical texts of the values are fetched by key.
 
-Thresholds: `BUCKET_ROWS` (1000) keeps a differing bucket cheap to fetch; `MAX_PREFIX` (4 hex digits,
-65536 buckets) bounds what step 1 returns; `BATCH_ROWS` (100 000) bounds the memory of step 2 whatever
-the number of differing rows (each batch of buckets is one more scan on each engine).
+Thresholds: `BUCKET_ROWS` (100) keeps a differing bucket cheap to fetch (a changed row brings ~100
+others with it at most); `MAX_PREFIX` (4 hex digits, 65536 buckets) bounds what step 1 returns (about
+2 MB per side); `BATCH_ROWS` (25 000) bounds the memory of step 2 whatever the number of differing rows
+(each batch of buckets is one more scan on each engine; at 1000 rows per second of a million, one batch).
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from elt.dialects.row_text import (
     as_double,
@@ -36,9 +39,11 @@ from elt.dialects.row_text import (
 from elt.diff.result import ColumnChange, RowDiff
 from elt.diff.sides import Side, duplicate_keys_error
 
-BUCKET_ROWS = 1_000
+T = TypeVar("T")
+
+BUCKET_ROWS = 100
 MAX_PREFIX = 4
-BATCH_ROWS = 100_000
+BATCH_ROWS = 25_000
 #: hex digits of a column's hash in the vector of step 2 (a false "equal" has odds of 2**-32).
 _COLUMN_DIGITS = 8
 
@@ -64,8 +69,8 @@ class _Plan:
 def prefix_for(rows: int) -> int:
     """Hex digits of the key hash naming a bucket: ~BUCKET_ROWS rows per bucket, 1 to MAX_PREFIX.
 
-    >>> prefix_for(0), prefix_for(16_000), prefix_for(1_000_000), prefix_for(10**9)
-    (1, 1, 3, 4)
+    >>> prefix_for(0), prefix_for(1_600), prefix_for(100_000), prefix_for(1_000_000), prefix_for(10**9)
+    (1, 1, 3, 4, 4)
     """
     if rows <= BUCKET_ROWS * 16:
         return 1
@@ -141,6 +146,13 @@ def _key_rows(side: Side, plan: _Plan, buckets: list[str]) -> dict[str, tuple[tu
     return {str(r[0]): (tuple(r[1 : 1 + width]), str(r[1 + width]), str(r[2 + width])) for r in rows}
 
 
+def _both(work: Callable[[Side], T], here: Side, there: Side) -> tuple[T, T]:
+    """`work` on both sides at once (each engine's query in a thread of its own)."""
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        future = pool.submit(work, there)
+        return work(here), future.result()
+
+
 def _order(key: tuple[Any, ...]) -> tuple[Any, ...]:
     return tuple((v is None, "" if v is None else v) for v in key)
 
@@ -161,7 +173,7 @@ def hash_diff(here: Side, there: Side, key: Sequence[str], compared: Sequence[st
         examples: how many example rows per kind of difference.
     """
     plan = _Plan(list(key), list(compared), prefix_for(rows))
-    sums_here, sums_there = bucket_sums(here, plan), bucket_sums(there, plan)
+    sums_here, sums_there = _both(lambda side: bucket_sums(side, plan), here, there)
     result = RowDiff(key=[here.columns[k][0] for k in key])
     _check_unique(here, sums_here, plan)
     _check_unique(there, sums_there, plan)
@@ -175,7 +187,7 @@ def hash_diff(here: Side, there: Side, key: Sequence[str], compared: Sequence[st
     counts = [0] * len(plan.hashed)
     wanted: dict[tuple[Any, ...], str] = {}
     for batch in _batches(differing, sizes):
-        left, right = _key_rows(here, plan, batch), _key_rows(there, plan, batch)
+        left, right = _both(lambda side: _key_rows(side, plan, batch), here, there)  # noqa: B023 - run at once
         for kh, (keys, rh, vector) in left.items():
             other = right.get(kh)
             if other is None:
