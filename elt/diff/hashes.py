@@ -136,14 +136,26 @@ def _key_rows(side: Side, plan: _Plan, buckets: list[str]) -> dict[str, tuple[tu
     vector = [f"SUBSTR(MD5({field_text(*_field(side, c, exponents))}), 1, {_COLUMN_DIGITS})" for c in plan.hashed]
     vector_sql = (vector[0] if len(vector) == 1 else f"CONCAT({', '.join(vector)})") if vector else "''"
     names = ", ".join(f"k{i}" for i in range(len(plan.key)))
-    listed = ", ".join(f"'{b}'" for b in buckets)
-    sql = (f"SELECT kh, {names}, rh, cv FROM ({hashed_rows(side, plan, [*texts, f'{vector_sql} AS cv'])}) x "
-           f"WHERE SUBSTR(kh, 1, {plan.prefix}) IN ({listed})")
+    hashed = hashed_rows(side, plan, [*texts, f"{vector_sql} AS cv"])
+    selected = ", ".join(f"x.{name}" for name in ["kh", *names.split(", "), "rh", "cv"])
+    sql = f"SELECT {selected} FROM {_rows_among(hashed, f'SUBSTR(x.kh, 1, {plan.prefix})', buckets)}"
     plan.stats.scans += 1
     rows = side.adapter.fetchall(engine_sql(sql, side.dialect, side.engine_types()))
     plan.stats.rows_fetched += len(rows)
     width = len(plan.key)
     return {str(r[0]): (tuple(r[1 : 1 + width]), str(r[1 + width]), str(r[2 + width])) for r in rows}
+
+
+def _rows_among(rows_sql: str, value: str, hex_texts: Sequence[str]) -> str:
+    """Hive SQL: the rows of `rows_sql` (as `x`) whose `value` is one of `hex_texts`, by a join with
+    the list exploded rather than an IN list (which the translation writes as one comparison per item,
+    each evaluating `value` again: a thousand md5s per row).
+
+    >>> _rows_among("SELECT 1 AS kh", "x.kh", ["0a", "ff"])
+    "(SELECT 1 AS kh) x JOIN (SELECT EXPLODE(ARRAY('0a', 'ff')) AS elt_item) v ON x.kh = v.elt_item"
+    """
+    listed = ", ".join(f"'{h}'" for h in hex_texts)
+    return f"({rows_sql}) x JOIN (SELECT EXPLODE(ARRAY({listed})) AS elt_item) v ON {value} = v.elt_item"
 
 
 def _both(work: Callable[[Side], T], here: Side, there: Side) -> tuple[T, T]:
@@ -228,9 +240,9 @@ def _values(side: Side, plan: _Plan, hashes: list[str]) -> dict[str, tuple[Any, 
     if not hashes:
         return {}
     texts = [f"{value_text(side.column(c), side.columns[c][2])} AS v{i}" for i, c in enumerate(plan.hashed)]
-    listed = ", ".join(f"'{h}'" for h in hashes)
     names = ", ".join(f"v{i}" for i in range(len(plan.hashed)))
-    sql = f"SELECT kh, {names} FROM ({hashed_rows(side, plan, texts)}) x WHERE kh IN ({listed})"
+    selected = ", ".join(f"x.{name}" for name in ["kh", *names.split(", ")])
+    sql = f"SELECT {selected} FROM {_rows_among(hashed_rows(side, plan, texts), 'x.kh', hashes)}"
     plan.stats.scans += 1
     rows = side.adapter.fetchall(engine_sql(sql, side.dialect, side.engine_types()))
     return {str(r[0]): tuple(r[1:]) for r in rows}
