@@ -224,6 +224,10 @@ MACROS["hive_conv"] = (
     # Spark trims the number first; whether a Hive version does is not checked: fail loudly.
     " WHEN regexp_matches(CAST(n AS VARCHAR), '^\\s') THEN error('elt: conv() of a number with leading"
     " white space is not translated')"
+    # Hexadecimal to decimal of up to 15 digits (a value below 2**60, as `elt diff` sums md5 slices):
+    # DuckDB's own '0x' cast gives the same digits, ten times faster than the general way below.
+    " WHEN f = 16 AND t = 10 AND regexp_full_match(CAST(n AS VARCHAR), '[0-9a-fA-F]{1,15}')"
+    " THEN CAST(CAST('0x' || CAST(n AS VARCHAR) AS BIGINT) AS VARCHAR)"
     " ELSE"
     " list_transform([{'neg': left(CAST(n AS VARCHAR), 1) = '-', 'v': hive__conv_value(hive__conv_digits("
     "CASE WHEN left(CAST(n AS VARCHAR), 1) = '-' THEN substr(CAST(n AS VARCHAR), 2) ELSE CAST(n AS VARCHAR) END,"

@@ -77,8 +77,9 @@ def duplicate_keys(side: Side, key: list[str], limit: int = 3) -> list[tuple[Any
 def duplicate_keys_error(side: Side, key: list[str]) -> ProjectError:
     """The error saying the key is not unique on a side, with examples."""
     found = duplicate_keys(side, key)
-    shown = "; ".join(", ".join(f"{side.columns[k][0]}={v!r}" for k, v in zip(key, row, strict=False))
+    shown = "; ".join(", ".join(f"{side.columns[k][0]}={'NULL' if v is None else repr(v)}"
+                                for k, v in zip(key, row, strict=False))
                       + f" ({row[-1]} rows)" for row in found)
     names = ", ".join(side.columns[k][0] for k in key)
     return ProjectError(f"the key ({names}) is not unique in {side.label} ({side.relation}): e.g. {shown}",
-                          hint="give --key the column(s) that identify a row")
+                        hint="give --key the column(s) that identify a row")
