@@ -33,8 +33,10 @@ _SETTING = re.compile(r"[A-Za-z_][A-Za-z0-9_]*$")
 log = logging.getLogger(__name__)
 
 #: Table data DuckDB may hold in memory before a run pauses to write it to the database file and let
-#: it go (DuckDBAdapter.pause). Without it, a 5000-model run held ~900 MB of it by its end (bench/README.md).
-TABLE_MEMORY_BOUND = 256 * 2**20
+#: it go (DuckDBAdapter.pause). Without it, a 5000-model run held ~900 MB of it by its end; with 128 MB
+#: its peak RSS is ~630 MB, with 256 MB ~800 MB, at the same CPU time (bench/README.md). Each pause
+#: costs a checkpoint, whose time grows with the number of tables in the database.
+TABLE_MEMORY_BOUND = 128 * 2**20
 #: seconds between two looks at DuckDB's memory (each a small query, made between nodes).
 _LOOK_EVERY = 0.5
 
