@@ -204,7 +204,8 @@ class DuckDBAdapter(Adapter):
         at 1.0 GB instead of 1.7 GB, bench/README.md) but makes DuckDB refuse work it otherwise does (a
         GROUP BY collecting 5 million strings runs out of memory at 256MB). A query that works must not
         start failing for a benchmark figure, so the bound is the user's, and an out-of-memory error
-        says where to set it (_OUT_OF_MEMORY_HINT).
+        says where to set it (_OUT_OF_MEMORY_HINT). What a run holds of the tables it builds is let go
+        in pauses between nodes instead (`pause`).
 
         Raises:
             ProjectError: `settings` is not a mapping, or a value is not a plain string or number.
