@@ -153,6 +153,17 @@ class Adapter(ABC):
         engine running queries on this machine's cores may size its own parallelism to match. The
         default does nothing."""
 
+    def wants_pause(self) -> bool:
+        """Whether the engine asks for a moment with no statement running on any of this adapter's
+        connections (for work it can only do then, e.g. releasing memory); the runner then starts no
+        new node until the running ones end, and calls `pause()`. Called between nodes, often: it must
+        be cheap. The default never asks."""
+        return False
+
+    def pause(self) -> None:  # noqa: B027 - optional hook, empty by default
+        """Called by the runner while no statement runs, after `wants_pause()` said True. Must not
+        fail the run: what it cannot do now it leaves for later. The default does nothing."""
+
     def cancel(self) -> None:
         """Interrupt the statements running on this adapter's connections and refuse every later
         one: each ends in `AdapterError(CANCELLED)`. Called from another thread than the ones running

@@ -263,7 +263,8 @@ def _walk(plan: Plan, work: Callable[[str], NodeResult], threads: int, fail_fast
             return interrupts.poll()
 
         results = execute_dag(plan.graph, plan.unique_ids, work, threads=threads, fail_fast=fail_fast,
-                              events=TeeEvents(results_file, console), checks=plan.checks, poll=poll)
+                              events=TeeEvents(results_file, console), checks=plan.checks, poll=poll,
+                              pause=adapter)
     return results, interrupts.first
 
 

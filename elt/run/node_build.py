@@ -76,7 +76,9 @@ def node_worker(manifest: Manifest, adapter: Adapter, sql: dict[str, str], conso
         if catalog is None or node.resource_type not in ("model", "snapshot", "test"):
             return sql.get(node.unique_id, "")
         relations = catalog.relations_read(manifest, node)
-        return manifest.sql_for(node.unique_id, adapter.dialect, relations=relations)
+        # consume: the parsed tree is translated in place and let go (the node is built once; kept,
+        # the trees of 5000 models held ~240 MB by the end of a run that parsed them)
+        return manifest.sql_for(node.unique_id, adapter.dialect, relations=relations, consume=True)
 
     def work(uid: str) -> NodeResult:
         node = manifest.nodes[uid]

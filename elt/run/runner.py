@@ -16,7 +16,7 @@ from elt.compile.fast import heap
 from elt.compile.graph import Graph
 from elt.nodes import NodeResult, Status, now_iso
 
-__all__ = ["BLOCKING", "NodeResult", "RunEvents", "Status", "TeeEvents", "execute_dag", "now_iso"]
+__all__ = ["BLOCKING", "NodeResult", "Pause", "RunEvents", "Status", "TeeEvents", "execute_dag", "now_iso"]
 
 #: statuses whose dependants must not run.
 BLOCKING: frozenset[str] = frozenset({"error", "fail", "skipped"})
@@ -30,6 +30,14 @@ class RunEvents(Protocol):
     def node_started(self, index: int, total: int, unique_id: str) -> None: ...
 
     def node_finished(self, index: int, total: int, result: NodeResult) -> None: ...
+
+
+class Pause(Protocol):
+    """Work that needs a moment with no node running (the adapter's, e.g. releasing memory)."""
+
+    def wants_pause(self) -> bool: ...
+
+    def pause(self) -> None: ...
 
 
 class TeeEvents:
@@ -57,6 +65,7 @@ def execute_dag(
     events: RunEvents | None = None,
     checks: Collection[str] = (),
     poll: Callable[[], bool] | None = None,
+    pause: Pause | None = None,
 ) -> list[NodeResult]:
     """Run `work` over every node of `graph`, parents before children.
 
@@ -72,6 +81,8 @@ def execute_dag(
             skipped for it (those that read the failed node are skipped through that node).
         poll: called on every turn of the loop, at least every POLL_SECONDS, in the calling thread;
             once it returns True nothing new starts (the running nodes finish; the rest is skipped).
+        pause: asked on every turn whether it `wants_pause()`; once it does, nothing new starts until
+            the running nodes end, then `pause()` is called, in the calling thread, and the walk goes on.
 
     Returns:
         One result per node, in `order`.
@@ -88,6 +99,7 @@ def execute_dag(
     counter = 0
     stopping = False
     stopped = False  # by `poll`
+    pausing = False  # waiting for the running nodes to end, for `pause`
 
     def finish(result: NodeResult) -> None:
         results[result.unique_id] = result
@@ -110,7 +122,13 @@ def execute_dag(
         while ready or running:
             if poll is not None and poll():  # called on every turn: a later signal may cancel
                 stopped = True
-            while ready and len(running) < threads and not stopping and not stopped:
+            if pause is not None:
+                # Asked only while nodes wait to start: the run's end gives the engine its quiet moment.
+                pausing = pausing or (bool(ready) and pause.wants_pause())
+                if pausing and not running:
+                    pausing = False
+                    pause.pause()
+            while ready and len(running) < threads and not stopping and not stopped and not pausing:
                 _, uid = heapq.heappop(ready)
                 if uid in results:
                     continue

@@ -121,3 +121,42 @@ def test_poll_stops_starting_nodes_and_is_called_again_while_nodes_run():
     assert polls >= 3
     assert status["c"] == ("success", "")
     assert status["d"] == status["e"] == ("skipped", "not started: the run was interrupted")
+
+
+class _PauseAfter:
+    """Asks for a pause once `after` nodes have finished; records what ran when the pause came."""
+
+    def __init__(self, after: int) -> None:
+        self.after = after
+        self.finished = 0
+        self.running = 0
+        self.lock = threading.Lock()
+        self.seen: list[tuple[int, int]] = []  # (finished, running) at each pause
+
+    def wants_pause(self) -> bool:
+        with self.lock:
+            return self.finished >= self.after and not self.seen
+
+    def pause(self) -> None:
+        with self.lock:
+            self.seen.append((self.finished, self.running))
+
+    def work(self, uid: str) -> NodeResult:
+        with self.lock:
+            self.running += 1
+        time.sleep(0.02)
+        with self.lock:
+            self.running -= 1
+            self.finished += 1
+        return NodeResult(uid, "success")
+
+
+def test_a_pause_waits_for_the_running_nodes_then_the_walk_goes_on():
+    wide = Graph([f"n{i}" for i in range(12)], [])
+    pauser = _PauseAfter(2)
+    results = execute_dag(wide, sorted(wide.nodes), pauser.work, threads=4, pause=pauser)
+    assert [r.status for r in results] == ["success"] * 12
+    assert len(pauser.seen) == 1
+    finished, running = pauser.seen[0]
+    assert running == 0  # nothing ran during the pause
+    assert 2 <= finished < 12  # it came between nodes, not after the last one
