@@ -151,6 +151,7 @@ def make_console() -> Any:
         console = progress.ProgressConsole()
     else:
         console = Console()
+    console.command = click.get_current_context().info_name  # run_started says it again, for a run
     meta[_CONSOLE] = console
     return console
 

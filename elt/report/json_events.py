@@ -33,7 +33,7 @@ class JsonConsole(Console):
     def __init__(self, nodes: dict[str, Node] | None = None) -> None:
         super().__init__(nodes)
         self._started: set[str] = set()
-        self._target: dict[str, Any] = {}
+        self._open = False  # between run_start and run_end
 
     def emit(self, event: str, **fields: Any) -> None:
         record = json.dumps({"event": event, "time": now_iso(), **fields}, default=str)
@@ -67,6 +67,7 @@ class JsonConsole(Console):
                     threads: int) -> None:
         self.command = command
         self._started.clear()
+        self._open = True
         self.emit("run_start", command=command, nodes=total, target=target_name, target_type=target_type,
                   threads=threads)
 
@@ -80,6 +81,9 @@ class JsonConsole(Console):
                 "relation": str(node.relation) if node.relation else None}
 
     def node_started(self, index: int, total: int, unique_id: str) -> None:
+        if not self._open:  # a run without a plan on the target (`elt test`'s unit tests, in memory)
+            self._open = True
+            self.emit("run_start", command=self.command, nodes=total, target=None, target_type=None, threads=None)
         self._started.add(unique_id)
         self.emit("node_start", **self._node(unique_id), index=index, total=total)
 
@@ -116,6 +120,9 @@ class JsonConsole(Console):
 
     def summary(self, results: Iterable[NodeResult], elapsed: float, debug: bool = False) -> None:
         results = list(results)
+        if not self._open:
+            self.emit("run_start", command=self.command, nodes=len(results), target=None, target_type=None,
+                      threads=None)
         for index, result in enumerate(results, start=1):
             if result.unique_id not in self._started:  # never reported (an on-run-start hook failed)
                 self.node_finished(index, len(results), result)
@@ -125,3 +132,4 @@ class JsonConsole(Console):
                   slowest=[{"unique_id": r.unique_id, "execution_time": round(r.execution_time, 3)}
                            for r in self.slowest(results)])
         self._started.clear()
+        self._open = False
