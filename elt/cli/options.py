@@ -135,7 +135,7 @@ def console_options(fn: Callable[..., Any]) -> Callable[..., Any]:
 
 def make_console() -> Any:
     """The console for this command's options: JSON events, quiet lines, a live progress line on a
-    terminal, or a line per event (in a pipe, a file or a CI log)."""
+    terminal (not with --debug), or a line per event (in a pipe, a file or a CI log)."""
     from elt.report import progress
     from elt.report.console import Console
 
@@ -147,7 +147,8 @@ def make_console() -> Any:
         console = JsonConsole()
     elif meta.get(_QUIET):
         console = Console(quiet=True)
-    elif progress.wanted():
+    elif progress.wanted() and not logging.getLogger("elt").isEnabledFor(logging.DEBUG):
+        # (--debug's log lines on the terminal would break into the redrawn line: plain lines then)
         console = progress.ProgressConsole()
     else:
         console = Console()
