@@ -15,8 +15,10 @@ from elt import __version__
 from elt.cli.options import (
     apply_incremental,
     common_options,
+    console_options,
     handle_errors,
     incremental_options,
+    make_console,
     make_invocation,
     selection_options,
     wait_option,
@@ -42,9 +44,7 @@ def _finish(console, outcome, debug: bool, empty: str) -> int:
         console.interrupted(signal_name(outcome.signal), outcome.results)
         code = 128 + outcome.signal
     if outcome.write_error is not None:  # after the summary, which shows the engine's errors
-        from elt.report.console import print_error
-
-        print_error(outcome.write_error)
+        console.error(outcome.write_error)
         code = max(code, outcome.write_error.exit_code)
     return code
 
@@ -56,17 +56,17 @@ def _finish(console, outcome, debug: bool, empty: str) -> int:
 @click.option("--fail-fast", is_flag=True, help="Stop at the first failure.")
 @wait_option
 @incremental_options
+@console_options
 @handle_errors
 def run(project_dir, profiles_dir, target, vars_, debug, select, exclude, threads, fail_fast, wait,
         full_refresh, start, end) -> int:
     """Build the selected models (tables, views, incremental loads) in dependency order."""
     from elt.cli.build_commands import run_command
-    from elt.report.console import Console
 
     inv = make_invocation(project_dir, profiles_dir, target, vars_, debug, select, exclude)
     inv.wait = wait
     apply_incremental(inv, full_refresh, start, end)
-    console = Console()
+    console = make_console()
     return _finish(console, run_command(inv, console, threads=threads, fail_fast=fail_fast), inv.debug,
                    "Nothing to run.")
 
@@ -79,16 +79,16 @@ def run(project_dir, profiles_dir, target, vars_, debug, select, exclude, thread
 @click.option("--unit", "only_unit", is_flag=True, help="Only model unit tests (run on DuckDB, no warehouse).")
 @click.option("--data", "only_data", is_flag=True, help="Only data tests (against the target).")
 @wait_option
+@console_options
 @handle_errors
 def test(project_dir, profiles_dir, target, vars_, debug, select, exclude, threads, fail_fast,
          only_unit, only_data, wait) -> int:
     """Run data tests (yml and data_tests/) and model unit tests."""
     from elt.cli.build_commands import test_command, unit_test_command
-    from elt.report.console import Console
 
     inv = make_invocation(project_dir, profiles_dir, target, vars_, debug, select, exclude)
     inv.wait = wait
-    console = Console()
+    console = make_console()
     code = 0
     manifest = None  # compiled once for both kinds of tests
     if not only_data:
@@ -109,17 +109,17 @@ def test(project_dir, profiles_dir, target, vars_, debug, select, exclude, threa
 @click.option("--fail-fast", is_flag=True, help="Stop at the first failure.")
 @wait_option
 @incremental_options
+@console_options
 @handle_errors
 def build(project_dir, profiles_dir, target, vars_, debug, select, exclude, threads, fail_fast, wait,
           full_refresh, start, end) -> int:
     """Seeds, models, snapshots and their data tests in one DAG walk; failing tests skip what depends on them."""
     from elt.cli.build_commands import build_command
-    from elt.report.console import Console
 
     inv = make_invocation(project_dir, profiles_dir, target, vars_, debug, select, exclude)
     inv.wait = wait
     apply_incremental(inv, full_refresh, start, end)
-    console = Console()
+    console = make_console()
     return _finish(console, build_command(inv, console, threads=threads, fail_fast=fail_fast), inv.debug,
                    "Nothing to build.")
 
@@ -129,15 +129,15 @@ def build(project_dir, profiles_dir, target, vars_, debug, select, exclude, thre
 @selection_options
 @click.option("--threads", type=click.IntRange(min=1), default=None, help="Seeds loaded at once.")
 @wait_option
+@console_options
 @handle_errors
 def seed(project_dir, profiles_dir, target, vars_, debug, select, exclude, threads, wait) -> int:
     """Load seeds/*.csv into tables."""
     from elt.cli.build_commands import seed_command
-    from elt.report.console import Console
 
     inv = make_invocation(project_dir, profiles_dir, target, vars_, debug, select, exclude)
     inv.wait = wait
-    console = Console()
+    console = make_console()
     return _finish(console, seed_command(inv, console, threads=threads), inv.debug, "No seeds to load.")
 
 
@@ -147,15 +147,15 @@ def seed(project_dir, profiles_dir, target, vars_, debug, select, exclude, threa
 @click.option("--threads", type=click.IntRange(min=1), default=None, help="Snapshots built at once.")
 @click.option("--fail-fast", is_flag=True, help="Stop at the first failure.")
 @wait_option
+@console_options
 @handle_errors
 def snapshot(project_dir, profiles_dir, target, vars_, debug, select, exclude, threads, fail_fast, wait) -> int:
     """Build the snapshots (history of changing rows, SCD type 2) in dependency order."""
     from elt.cli.build_commands import snapshot_command
-    from elt.report.console import Console
 
     inv = make_invocation(project_dir, profiles_dir, target, vars_, debug, select, exclude)
     inv.wait = wait
-    console = Console()
+    console = make_console()
     return _finish(console, snapshot_command(inv, console, threads=threads, fail_fast=fail_fast), inv.debug,
                    "No snapshots selected.")
 
@@ -288,15 +288,15 @@ _register_subcommands()
 @common_options
 @click.option("--threads", type=click.IntRange(min=1), default=None, help="Nodes built at once.")
 @wait_option
+@console_options
 @handle_errors
 def retry(project_dir, profiles_dir, target, vars_, debug, threads, wait) -> int:
     """Rerun the nodes that failed or were skipped in the last run, with its command and vars."""
     from elt.cli.build_commands import retry_command
-    from elt.report.console import Console
 
     inv = make_invocation(project_dir, profiles_dir, target, vars_, debug)
     inv.wait = wait
-    console = Console()
+    console = make_console()
     return _finish(console, retry_command(inv, console, threads=threads), inv.debug,
                    "Nothing to retry: every node of the last run succeeded.")
 

@@ -141,8 +141,7 @@ def _build(
         return RunOutcome(manifest, [], 0.0)
     threads = threads or manifest.target.threads
     noun = {"seed": "seed(s)", "run": "model(s)", "test": "test(s)", "snapshot": "snapshot(s)"}.get(command, "node(s)")
-    console.info(f"Running {len(plan.unique_ids)} {noun} on {manifest.target.type} "
-                 f"target {manifest.target.name!r} with {threads} thread(s)")
+    console.run_started(command, len(plan.unique_ids), noun, manifest.target.type, manifest.target.name, threads)
     adapter = adapter_cls(manifest.target)
     # Files that could not be written (disk full): reported after the run's summary, whose engine
     # errors they must not hide.

@@ -8,14 +8,17 @@ from typing import Any
 from elt.cli.invocation import Invocation, adapter_class_of, compile_manifest, load, open_adapter, select
 from elt.errors import EltError
 from elt.report.console import Console
+from elt.report.sorting import natural_key
 from elt.run.runner import now_iso
 
 
 def list_command(inv: Invocation, console: Console, resource_types: set[str]) -> list[str]:
-    """`elt ls`: the selected nodes in dependency order."""
+    """`elt ls`: the selected nodes in dependency order, each generation in natural order (`stg_2`
+    before `stg_10`)."""
     manifest = compile_manifest(inv, console)
     selected = select(manifest, inv, console, resource_types)
-    return [uid for uid in manifest.graph.topological_order() if uid in selected]
+    return [uid for generation in manifest.graph.generations()
+            for uid in sorted((u for u in generation if u in selected), key=natural_key)]
 
 
 def debug_command(inv: Invocation) -> list[tuple[str, bool, str]]:

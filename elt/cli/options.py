@@ -73,43 +73,115 @@ def handle_errors(fn: Callable[..., int]) -> Callable[..., None]:
         from elt.errors import EltError
         from elt.secrets import masked_streams
 
+        meta = click.get_current_context().meta
         debug = kwargs.get("debug") or (click.get_current_context().find_root().params.get("debug"))
         configure_logging(bool(debug))
-        start_invocation(click.get_current_context().info_name or "", kwargs, bool(debug))
+        start_invocation(click.get_current_context().info_name or "", kwargs, bool(debug), meta)
         with masked_streams():  # ELT_SECRET_* values never reach the terminal or a CI log
             try:
                 with heap.frozen():  # the compiled project stays out of the collector's walks (elt.compile.fast.heap)
                     code = fn(*args, **kwargs)
             except EltError as exc:
-                from elt.report.console import print_error
-
+                console = _close_console(meta)
                 if debug:
                     traceback.print_exc()
-                print_error(exc)
+                if console is None and meta.get(_LOG_FORMAT) == "json":
+                    from elt.report.json_events import JsonConsole
+
+                    console = JsonConsole()
+                if console is not None:
+                    console.error(exc)
+                else:
+                    from elt.report.console import print_error
+
+                    print_error(exc)
                 sys.exit(exc.exit_code)
             except KeyboardInterrupt:
                 # Ctrl-C outside a run's walk of the plan (which handles it: elt.run.interrupts).
+                _close_console(meta)
                 if debug:
                     traceback.print_exc()
                 click.secho("Interrupted.", fg="yellow", err=True)
                 sys.exit(130)
             except Exception:  # noqa: BLE001 - a bug: its traceback is printed, inside the masking
                 # A bug keeps its traceback, printed here so that secrets in it are masked too.
+                _close_console(meta)
                 traceback.print_exc()
                 sys.exit(1)
+            _close_console(meta)
             sys.exit(code)
 
     return wrapper
 
 
-def start_invocation(which: str, options: dict[str, Any], debug: bool) -> None:
+#: where `console_options` and `make_console` keep their state in the click context's `meta`.
+_QUIET, _LOG_FORMAT, _CONSOLE = "elt.quiet", "elt.log_format", "elt.console"
+
+
+def console_options(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """--quiet and --log-format, for the commands that report a run's progress (`make_console` reads
+    them; the command function does not take them, so its signature stays as it was)."""
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        meta = click.get_current_context().meta
+        meta[_QUIET], meta[_LOG_FORMAT] = kwargs.pop("quiet"), kwargs.pop("log_format")
+        return fn(*args, **kwargs)
+
+    wrapper = click.option("--log-format", type=click.Choice(["text", "json"]), default="text",
+                           help="text: lines for people (a live progress line on a terminal); json: one JSON "
+                           "object per event on stdout, for machines.")(wrapper)
+    return click.option("-q", "--quiet", is_flag=True, help="Print only failures and the summary.")(wrapper)
+
+
+def make_console() -> Any:
+    """The console for this command's options: JSON events, quiet lines, a live progress line on a
+    terminal (not with --debug), or a line per event (in a pipe, a file or a CI log)."""
+    from elt.report import progress
+    from elt.report.console import Console
+
+    meta = click.get_current_context().meta
+    console: Console
+    if meta.get(_LOG_FORMAT) == "json":
+        from elt.report.json_events import JsonConsole
+
+        console = JsonConsole()
+    elif meta.get(_QUIET):
+        console = Console(quiet=True)
+    elif progress.wanted() and not logging.getLogger("elt").isEnabledFor(logging.DEBUG):
+        # (--debug's log lines on the terminal would break into the redrawn line: plain lines then)
+        console = progress.ProgressConsole()
+    else:
+        console = Console()
+    console.command = click.get_current_context().info_name  # run_started says it again, for a run
+    meta[_CONSOLE] = console
+    return console
+
+
+def _close_console(meta: dict[str, Any]) -> Any:
+    """The command's console (`make_console`), closed (a progress line erased), or None."""
+    console = meta.get(_CONSOLE)
+    if console is not None:
+        console.close()
+    return console
+
+
+def start_invocation(which: str, options: dict[str, Any], debug: bool, meta: dict[str, Any] | None = None) -> None:
     """The command's name and flags as Jinja's `flags`, a new `invocation_id`, and `log(..., info=True)`
-    lines printed (elt.compile.context_names)."""
+    lines printed (elt.compile.context_names) by the command's console (`make_console`) once it has one:
+    `meta` is the click context's, read at each line (models render in worker threads, where click has
+    no current context)."""
     from elt.compile.context_names import start_invocation as start
     from elt.report.console import jinja_line
 
+    def printer(kind: str, text: str) -> None:
+        console = (meta or {}).get(_CONSOLE)
+        if console is not None:
+            console.model_line(kind, text)
+        else:
+            jinja_line(kind, text)
+
     flags: dict[str, Any] = {key: options[key] for key in ("full_refresh", "fail_fast", "threads") if key in options}
-    start(which, {**flags, "debug": debug}, jinja_line)
+    start(which, {**flags, "debug": debug}, printer)
 
 
 class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]

@@ -13,6 +13,7 @@ from typing import Literal
 
 from elt.compile.compiler import Manifest
 from elt.nodes import Node
+from elt.report.sorting import natural_key
 
 GraphFormat = Literal["mermaid", "dot", "json"]
 EPHEMERAL_LAYER = "(ephemeral)"
@@ -36,15 +37,16 @@ def node_label(node: Node) -> str:
 
 
 def model_edges(manifest: Manifest, selected: Collection[str]) -> list[tuple[str, str]]:
-    return sorted((p, c) for p, c in manifest.graph.edges if p in selected and c in selected)
+    edges = [(p, c) for p, c in manifest.graph.edges if p in selected and c in selected]
+    return sorted(edges, key=lambda edge: (natural_key(edge[0]), natural_key(edge[1])))
 
 
 def group_by_layer(manifest: Manifest, selected: Collection[str]) -> dict[str, list[Node]]:
     layers: dict[str, list[Node]] = {}
-    for uid in sorted(selected):
+    for uid in sorted(selected, key=natural_key):  # stg_2 before stg_10
         node = manifest.nodes[uid]
         layers.setdefault(layer_of(node), []).append(node)
-    return dict(sorted(layers.items()))
+    return dict(sorted(layers.items(), key=lambda item: natural_key(item[0])))
 
 
 def mermaid_id(uid: str) -> str:

@@ -1,7 +1,8 @@
-"""Every line the user sees. Library code reports events here; only this module prints.
+"""Every line the user sees. Library code reports events here; only this module (and the consoles
+built on it: elt.report.progress, elt.report.json_events) prints.
 
 Lines are plain text with colour when stdout is a terminal (click strips colour otherwise), one line
-per event, so progress stays readable in CI logs.
+per event, so progress stays readable in CI logs. With `quiet`, only failures and the summary.
 """
 
 from __future__ import annotations
@@ -25,6 +26,10 @@ _STATUS = {
 }
 
 
+#: how many of the slowest nodes the end of `elt run`/`build` lists.
+SLOWEST = 5
+
+
 def _stamp() -> str:
     return time.strftime("%H:%M:%S")
 
@@ -38,6 +43,9 @@ class Console:
         self._lock = threading.Lock()
         #: the warnings printed, in order.
         self.warnings: list[str] = []
+        #: the command whose run this console reports (`run_started`): `run` and `build` end with
+        #: their slowest nodes.
+        self.command: str | None = None
 
     def line(self, text: str = "", *, fg: str | None = None, err: bool = False) -> None:
         with self._lock:
@@ -59,12 +67,42 @@ class Console:
         kind = node.materialized or node.resource_type
         return f"{kind} {node.relation or node.name}"
 
+    def run_started(self, command: str, total: int, noun: str, target_type: str, target_name: str,
+                    threads: int) -> None:
+        """A command starts walking its plan of `total` nodes."""
+        self.command = command
+        self.info(f"Running {total} {noun} on {target_type} target {target_name!r} with {threads} thread(s)")
+
+    def close(self) -> None:
+        """The command ends (normally or not): nothing more will be reported."""
+
+    def error(self, error: EltError) -> None:
+        """An error that ends the command (not a node's), without a traceback."""
+        print_error(error)
+
+    def model_line(self, kind: str, text: str) -> None:
+        """A line a model or macro printed (`jinja_line`); with `quiet`, not its `log(..., info=True)`."""
+        if self.quiet and kind == "info":
+            return
+        with self._lock:
+            jinja_line(kind, text)
+
     # RunEvents
     def node_started(self, index: int, total: int, unique_id: str) -> None:
         self.info(f"{index} of {total} START {self._describe(unique_id)}")
 
     def node_finished(self, index: int, total: int, result: NodeResult) -> None:
-        word, colour = _STATUS[result.status]
+        if self.quiet and result.status not in ("error", "fail"):
+            return
+        self.line(self.result_line(index, total, result), fg=_STATUS[result.status][1]
+                  if result.status != "success" else None)
+        if result.status == "error" and not self.quiet:  # quiet: the summary has the message
+            for text in result.message.splitlines():
+                self.line(f"            {text}", fg="red")
+
+    def result_line(self, index: int, total: int, result: NodeResult) -> str:
+        """`12:00:01  3 of 9 OK table gold.x [0.4s, 120 rows]`: how a node ended."""
+        word = _STATUS[result.status][0]
         node = self.nodes.get(result.unique_id)
         is_test = result.unique_id.startswith("unit_test.") or (node is not None and node.resource_type == "test")
         if is_test and result.status == "success":
@@ -78,11 +116,7 @@ class Console:
         if result.failures:
             detail += f", {result.failures:,} failing rows"
         tail = f" [{detail}]" if result.status != "skipped" else f" ({result.message})"
-        self.line(f"{_stamp()}  {index} of {total} {word} {self._describe(result.unique_id)}{tail}",
-                  fg=colour if result.status != "success" else None)
-        if result.status == "error":
-            for text in result.message.splitlines():
-                self.line(f"            {text}", fg="red")
+        return f"{_stamp()}  {index} of {total} {word} {self._describe(result.unique_id)}{tail}"
 
     def stopping(self, signal_name: str) -> None:
         """The first stop signal of a run came: nothing more starts."""
@@ -101,6 +135,8 @@ class Console:
                   "(`elt retry` builds what did not succeed).", fg="yellow")
 
     def retrying(self, unique_id: str, attempt: int, retries: int, delay: float, reason: str) -> None:
+        if self.quiet:
+            return
         self.line(f"{_stamp()}  RETRY {self._describe(unique_id)} in {delay:.0f}s (attempt {attempt + 1} of "
                   f"{retries + 1}): {reason.splitlines()[0]}", fg="yellow")
 
@@ -117,6 +153,10 @@ class Console:
         if counts["fail"] or counts["warn"]:
             parts[1:1] = [f"{counts['fail']} failed", f"{counts['warn']} warned"]
         colour = "red" if counts["error"] or counts["fail"] else "green"
+        if self.command in ("run", "build") and not self.quiet:
+            slowest = [(self._describe(r.unique_id), r.execution_time) for r in self.slowest(results)]
+            for text in slowest_lines(slowest):
+                self.line(text)
         self.line(f"Finished {len(results)} node(s) in {elapsed:.1f}s: {', '.join(parts)}.", fg=colour)
         for result in results:
             if result.status == "error":
@@ -129,6 +169,12 @@ class Console:
                     self.line(result.traceback)
             if result.status in ("fail", "warn"):
                 self._test_failure(result)
+
+    def slowest(self, results: Iterable[NodeResult], count: int = SLOWEST) -> list[NodeResult]:
+        """The `count` slowest nodes built (models, seeds, snapshots; not tests), slowest first."""
+        built = [r for r in results if r.status != "skipped" and r.unique_id in self.nodes
+                 and self.nodes[r.unique_id].resource_type in ("model", "seed", "snapshot")]
+        return sorted(built, key=lambda r: -r.execution_time)[:count]
 
     def _test_failure(self, result: NodeResult) -> None:
         node = self.nodes.get(result.unique_id)
@@ -149,6 +195,14 @@ class Console:
             self.line(f"    failing rows ({shown}):")
             for text in format_table(columns, rows).splitlines():
                 self.line(f"      {text}")
+
+
+def slowest_lines(slowest: list[tuple[str, float]]) -> list[str]:
+    """The end of `elt run`/`build`: where the time went (nothing for fewer than two nodes)."""
+    if len(slowest) < 2:
+        return []
+    width = max(len(f"{seconds:.2f}") for _, seconds in slowest)
+    return [f"Slowest {len(slowest)} nodes:"] + [f"  {seconds:{width}.2f}s  {what}" for what, seconds in slowest]
 
 
 def format_table(columns: list[str], rows: list[tuple]) -> str:
