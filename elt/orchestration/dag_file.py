@@ -47,10 +47,13 @@ Each task runs one elt command in a subprocess (BashOperator), in the project fo
     model task  elt run --select <model> --wait              build one model, a view or a table
     test task   elt test --data --select <test>... --wait    the data tests whose last input is that node
 
-Every command gets --project-dir and --target. A task does not render or parse the project again:
-the compile behind target/manifest.json (`elt airflow generate` compiles when it is stale) left the
-compile cache (target/cache/), every model's rendered and parsed SQL, checked against the content of
-the files and the vars and environment variables each render read. A task reads the project's files
+Every command gets --project-dir and --target; the task of a model with batch_size also gets the run's
+data interval as its backfill window, `--start FIRST_DAY --end LAST_DAY` (backfill_window below).
+
+A task does not render or parse the project again: the compile behind target/manifest.json (`elt
+airflow generate` compiles when it is stale) left the compile cache (target/cache/), every model's
+rendered and parsed SQL, checked against the content of the files and the vars and environment
+variables each render read. A task reads the project's files
 to check that nothing changed, takes the rest from the
 cache (`elt --debug` prints the counts), then builds or tests only the selected nodes; a file changed
 since is compiled again by the first task that meets it. The cache serves where it was written, with
