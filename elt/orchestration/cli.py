@@ -53,6 +53,8 @@ def airflow_generate(project_dir, profiles_dir, target, vars_, debug, output) ->
 @click.option("--job", "jobs", multiple=True, help="Only these jobs of [tool.elt.schedule] (default: all).")
 @click.option("--max-runs", type=click.IntRange(min=1), default=None, help="Stop after this many runs.")
 @click.option("--threads", type=click.IntRange(min=1), default=None, help="Passed to each `elt build`.")
+@click.option("--verbose", "-v", is_flag=True,
+              help="Print each build's output as it runs (default: one summary line per run).")
 @click.option("--history", "show_history", is_flag=True, help="Print the run history and exit.")
 @click.option("--limit", type=click.IntRange(min=1), default=20, show_default=True,
               help="With --history: how many runs, newest last.")
@@ -60,12 +62,14 @@ def airflow_generate(project_dir, profiles_dir, target, vars_, debug, output) ->
               help="Print the nodes of run ID of the history (failed first) and exit.")
 @handle_errors
 def schedule(project_dir, profiles_dir, target, vars_, debug, select, exclude, every, cron_text, jobs,
-             max_runs, threads, show_history, limit, run_id) -> int:
+             max_runs, threads, verbose, show_history, limit, run_id) -> int:
     """Run `elt build` on a schedule, in the foreground, until stopped (Ctrl-C or SIGTERM).
 
     Jobs come from [tool.elt.schedule] (`cron` for the project, [tool.elt.schedule.jobs.<name>] for
     more selections), or from --every/--cron with --select. One build runs at a time; a job's tick that
-    comes while that job is running or waiting is skipped. On SIGTERM or Ctrl-C the build in flight
+    comes while that job is running or waiting is skipped. Each run prints one line (status, duration,
+    node counts, its first error); --verbose prints the builds' output too. With --max-runs, the exit
+    code is 1 when a run did not succeed. On SIGTERM or Ctrl-C the build in flight
     finishes, then elt exits; a second signal stops that build (the run is recorded as interrupted).
     History (start, end, status, node counts, each node's status): target/schedule.sqlite, shown by
     --history (failed and skipped nodes named on each run's line) and --run ID (every node of a run).
@@ -76,4 +80,4 @@ def schedule(project_dir, profiles_dir, target, vars_, debug, select, exclude, e
     if show_history or run_id is not None:
         return schedule_command.print_history(inv, limit, jobs, run_id)
     return schedule_command.run_scheduler(inv, vars_, every=every, cron_text=cron_text, jobs=jobs,
-                                      max_runs=max_runs, threads=threads)
+                                      max_runs=max_runs, threads=threads, verbose=verbose)

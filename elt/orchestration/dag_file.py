@@ -47,10 +47,13 @@ Each task runs one elt command in a subprocess (BashOperator), in the project fo
     model task  elt run --select <model> --wait              build one model, a view or a table
     test task   elt test --data --select <test>... --wait    the data tests whose last input is that node
 
-Every command gets --project-dir and --target. A task does not render or parse the project again:
-the compile behind target/manifest.json (`elt airflow generate` compiles when it is stale) left the
-compile cache (target/cache/), every model's rendered and parsed SQL, checked against the content of
-the files and the vars and environment variables each render read. A task reads the project's files
+Every command gets --project-dir and --target; the task of a model with batch_size also gets the run's
+data interval as its backfill window, `--start FIRST_DAY --end LAST_DAY` (backfill_window below).
+
+A task does not render or parse the project again: the compile behind target/manifest.json (`elt
+airflow generate` compiles when it is stale) left the compile cache (target/cache/), every model's
+rendered and parsed SQL, checked against the content of the files and the vars and environment
+variables each render read. A task reads the project's files
 to check that nothing changed, takes the rest from the
 cache (`elt --debug` prints the counts), then builds or tests only the selected nodes; a file changed
 since is compiled again by the first task that meets it. The cache serves where it was written, with
@@ -79,11 +82,7 @@ _TESTS_MODE = {
 _BODY = '''
 from __future__ import annotations
 
-import datetime
-import os
-import shlex
-
-import pendulum
+{imports}
 
 try:  # Airflow 3
     from airflow.providers.standard.operators.bash import BashOperator
@@ -92,38 +91,43 @@ except ImportError:  # Airflow 2.4+
     from airflow import DAG
     from airflow.operators.bash import BashOperator
     from airflow.utils.task_group import TaskGroup
-
+{timetable_import}
 PROJECT_DIR = os.environ.get("ELT_PROJECT_DIR", {project_dir!r})
 ELT = os.environ.get("ELT_EXECUTABLE", {executable!r})
 #: appended to every command: which project, profile target{extra_args_doc}.
 PROJECT_ARGS = [{project_args}]
+TIMEZONE = {timezone!r}
 
 #: (TaskGroup, task id in the group, elt arguments, upstream tasks as "group.task_id")
 TASKS = [
 {tasks}]
-
+{window}
 DEFAULT_ARGS = {default_args}
+
+DOC_MD = """\\
+{doc_md}"""
 
 with DAG(
     dag_id={dag_id!r},
     schedule={schedule},
-    start_date=pendulum.datetime({start.year}, {start.month}, {start.day}, tz={timezone!r}),
+    start_date=pendulum.datetime({start.year}, {start.month}, {start.day}, tz=TIMEZONE),
     catchup={catchup!r},
     max_active_runs={max_active_runs!r},{max_active_tasks}
     default_args=DEFAULT_ARGS,
     tags={tags!r},
     description={description!r},
-    doc_md=__doc__,
+    doc_md=DOC_MD,{macros}
 ) as dag:
     groups = {{}}
     tasks = {{}}
     for group, task_id, args, _upstream in TASKS:
         if group not in groups:
             groups[group] = TaskGroup(group_id=group)
+        command = shlex.join([ELT, *args, *PROJECT_ARGS]){window_command}
         tasks[f"{{group}}.{{task_id}}"] = BashOperator(
             task_id=task_id,
             task_group=groups[group],
-            bash_command=shlex.join([ELT, *args, *PROJECT_ARGS]),
+            bash_command=command,
             cwd=PROJECT_DIR,
         )
     for group, task_id, _args, upstream in TASKS:
@@ -131,6 +135,29 @@ with DAG(
             tasks[parent] >> tasks[f"{{group}}.{{task_id}}"]
 '''
 
+#: the tasks of models with batch_size, and how Airflow's data interval becomes their --start/--end.
+_WINDOW = '''
+#: tasks of models with batch_size: Airflow's data interval is their backfill window (--start/--end),
+#: added to their command as Jinja that Airflow renders when the task runs.
+BACKFILL = {backfill}
+WINDOW = "{{{{ backfill_window(data_interval_start, data_interval_end) }}}}"
+
+
+def backfill_window(start, end):
+    """elt's backfill window for Airflow's data interval [start, end): `--start` the day of `start`,
+    `--end` the day before the day of `end` (Airflow excludes the end, elt's --end is the last day
+    loaded), at least the day of `start` (an hourly interval loads its day again), in the DAG's time
+    zone. A daily run at 02:00 loads the day before; `airflow dags backfill` loads its days one run
+    each. Empty when the run has no interval (a manual run of a DAG without schedule): the model then
+    loads as in `elt run` (what is newer than its table)."""
+    if start is None or end is None or end <= start:
+        return ""
+    zone = ZoneInfo(TIMEZONE)
+    first = start.astimezone(zone).date()
+    last = max(first, end.astimezone(zone).date() - datetime.timedelta(days=1))
+    return f"--start {{first.isoformat()}} --end {{last.isoformat()}}"
+
+'''
 
 def render_dag_file(specs: Sequence[TaskSpec], source: DagSource) -> str:
     """The Python text of the DAG file.
@@ -150,28 +177,91 @@ def render_dag_file(specs: Sequence[TaskSpec], source: DagSource) -> str:
     if source.vars_text:
         project_args += ["'--vars'", repr(source.vars_text)]
         extra.append("vars")
+    windowed = sorted(spec.full_id for spec in specs if spec.window)
+    # Only what the file uses is imported (a linter run over the dags folder finds nothing to remove).
+    imports = ["os", "shlex"]
+    if windowed or any(key in DURATION_KEYS for key in config.default_args):
+        imports.insert(0, "datetime")
+    import_lines = [f"import {name}" for name in imports]
+    if windowed:
+        import_lines.append("from zoneinfo import ZoneInfo")
+    import_lines += ["", "import pendulum"]
     header = _HEADER.format(dag_id=source.dag_id, project=source.project_name, version=source.elt_version,
                             generated_at=source.manifest_generated_at, target=source.target,
                             tests=_TESTS_MODE[config.tests])
     body = _BODY.format(
+        imports="\n".join(import_lines),
+        timetable_import=(_TIMETABLE_IMPORT if source.cron else ""),
         project_dir=source.project_dir,
         executable=config.elt_executable,
         extra_args_doc="".join(f", {e}" for e in extra),
         project_args=", ".join(project_args),
-        tasks="".join(f"    {_task_literal(spec)},\n" for spec in specs),
-        default_args=_dict_literal(config.default_args),
-        dag_id=source.dag_id,
-        schedule=repr(source.cron),
-        start=config.start_date,
         timezone=source.timezone,
+        tasks="".join(f"    {_task_literal(spec)},\n" for spec in specs),
+        window=_WINDOW.format(backfill=_set_literal(windowed)) if windowed else "",
+        default_args=_dict_literal(config.default_args),
+        doc_md=_doc_md(specs, source).replace("\\", "\\\\").replace('"""', '\\"""'),
+        dag_id=source.dag_id,
+        # A cron string alone is a CronTriggerTimetable on Airflow 3 (data interval: one instant); the
+        # interval timetable gives each run the period it covers, as on Airflow 2, for backfill_window.
+        schedule=f"CronDataIntervalTimetable({source.cron!r}, timezone=TIMEZONE)" if source.cron else "None",
+        start=config.start_date,
         catchup=config.catchup,
         max_active_runs=config.max_active_runs,
         max_active_tasks=(f"\n    max_active_tasks={config.max_active_tasks!r},"
                           if config.max_active_tasks is not None else ""),
         tags=["elt", source.project_name, *config.tags],
         description=config.description or f"elt project {source.project_name}",
+        macros="\n    user_defined_macros={\"backfill_window\": backfill_window}," if windowed else "",
+        window_command=('\n        if f"{group}.{task_id}" in BACKFILL:\n            command += " " + WINDOW'
+                        if windowed else ""),
     )
     return header + body
+
+
+_TIMETABLE_IMPORT = """
+try:  # Airflow 3.1+
+    from airflow.sdk import CronDataIntervalTimetable
+except ImportError:  # Airflow 2.4+, 3.0
+    from airflow.timetables.interval import CronDataIntervalTimetable
+"""
+
+
+def _doc_md(specs: Sequence[TaskSpec], source: DagSource) -> str:
+    """The DAG's page in Airflow's UI: what it builds, how, and where it comes from, in a few lines."""
+    kinds: dict[str, int] = {}
+    for spec in specs:
+        kinds[spec.kind] = kinds.get(spec.kind, 0) + 1
+    order = ("seed", "snapshot", "model", "test")
+    counts = ", ".join(f"{n} {kind}{'s' if n > 1 else ''}" for kind, n in
+                       sorted(kinds.items(), key=lambda item: order.index(item[0]))) or "no tasks"
+    when = (f"`{source.cron}` ({source.timezone}); each run covers its data interval" if source.cron
+            else "none: manual runs only")
+    lines = [
+        f"### elt project `{source.project_name}` (target `{source.target}`)",
+        "",
+        f"{counts}, one TaskGroup per schema. Each task runs one elt command in `{source.project_dir}`",
+        "(`elt seed`, `elt run --select <model>`, `elt test --data --select <tests>`):",
+        "its log is that command's output.",
+        "",
+        f"- Schedule: {when}.",
+    ]
+    windowed = [spec.node.split(".", 1)[-1] for spec in specs if spec.window]
+    if windowed:
+        lines += ["- Loaded for the run's data interval only (`--start`/`--end`, a day or month at a time):",
+                  f"  {', '.join(f'`{name}`' for name in windowed)}; `airflow dags backfill` loads past days."]
+    lines += [
+        f"- Data tests: {_TESTS_MODE[source.airflow.tests]}.",
+        "",
+        f"Generated by `elt airflow generate` (elt {source.elt_version}) from the manifest of "
+        f"{source.manifest_generated_at}:",
+        "change the project, then generate again.",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def _set_literal(values: Sequence[str]) -> str:
+    return "{" + ", ".join(repr(v) for v in values) + "}"
 
 
 def _task_literal(spec: TaskSpec) -> str:

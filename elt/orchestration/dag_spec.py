@@ -6,6 +6,8 @@ machine take turns on elt's target lock instead of failing), grouped by layer: t
 relation (raw, bronze, silver, gold) becomes a TaskGroup.
 Ephemeral models (inlined by elt into the models that ref them) and sources (loaded outside elt) get
 no task; their edges are kept transitively, so `a -> ephemeral e -> b` becomes `a -> b`.
+The task of a model with `batch_size` (elt's backfill in batches) is marked `window`: the DAG file
+gives it Airflow's data interval as `--start` / `--end`.
 
 Data tests run in test tasks (`elt test --data --select <tests> --wait`: a test run takes the target lock
 too), one per node that hosts tests. A test
@@ -56,6 +58,8 @@ class TaskSpec:
         args: the elt command line after `elt`, without project options: ("run", "--select", "m", "--wait").
         upstream: full ids (`group.task_id`) of the tasks this one waits for, sorted.
         tests: for a test task, the unique ids of the data tests it runs.
+        window: the task takes Airflow's data interval as elt's backfill window (`--start`/`--end`):
+            a model with `batch_size`, loaded a day (or month) at a time.
     """
 
     task_id: str
@@ -65,6 +69,7 @@ class TaskSpec:
     args: tuple[str, ...]
     upstream: tuple[str, ...] = ()
     tests: tuple[str, ...] = ()
+    window: bool = False
 
     @property
     def full_id(self) -> str:
@@ -149,8 +154,10 @@ class _Builder:
     def _run_task(self, uid: str) -> TaskSpec:
         node = self.nodes[uid]
         command = {"seed": "seed", "snapshot": "snapshot"}.get(node["resource_type"], "run")
+        window = node["resource_type"] == "model" and bool(node.get("config", {}).get("batch_size"))
         return TaskSpec(node["name"], self._group(uid), node["resource_type"], uid,
-                        (command, "--select", node["name"], "--wait"), self._upstream_of(self.parents[uid]))
+                        (command, "--select", node["name"], "--wait"), self._upstream_of(self.parents[uid]),
+                        window=window)
 
     def _test_task(self, host: str) -> TaskSpec:
         tests = sorted(self.hosted[host])

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import sqlite3
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -110,6 +111,37 @@ class NodeOutcome:
     def name(self) -> str:
         """The node's name: `model.<name>` -> `<name>`, `source.raw.orders` -> `raw.orders`."""
         return self.unique_id.split(".", 1)[-1]
+
+    @property
+    def summary(self) -> str:
+        """The message on one line: its meaningful lines (see `meaningful_lines`), joined."""
+        return one_line(self.message or "")
+
+
+def meaningful_lines(message: str) -> list[str]:
+    """The lines of an engine's message that say something: not blank, not a caret marker.
+
+    DuckDB ends an error with the SQL line and a line of `^` under the culprit: the last line alone
+    (`^^^^`) says nothing, so a one-line summary must not be taken from the end.
+
+    >>> meaningful_lines('Binder Error: column "nope" not found\\nLINE 3:   SUM(nope)\\n              ^^^^\\n')
+    ['Binder Error: column "nope" not found', 'LINE 3:   SUM(nope)']
+    """
+    return [line.rstrip() for line in message.splitlines() if line.strip() and not _MARKER.fullmatch(line.strip())]
+
+
+def one_line(message: str, limit: int | None = None) -> str:
+    """`message`'s meaningful lines on one line (whitespace runs collapsed), cut to `limit` characters.
+
+    >>> one_line("Parser Error: syntax error at or near \\"form\\"\\n\\nLINE 1: select 1 form t\\n       ^", 60)
+    'Parser Error: syntax error at or near "form" LINE 1: select…'
+    """
+    text = " ".join(" ".join(line.split()) for line in meaningful_lines(message))
+    return text if limit is None or len(text) <= limit else text[:limit - 1].rstrip() + "…"
+
+
+#: a line that only points at a column of the line above (DuckDB's `^^^^`, PostgreSQL-style `~~~`).
+_MARKER = re.compile(r"[\^~]+")
 
 
 def counts_of(outcomes: Sequence[NodeOutcome]) -> NodeCounts:

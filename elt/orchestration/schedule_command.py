@@ -12,7 +12,15 @@ from typing import TYPE_CHECKING, Any
 
 from elt.errors import ProjectError
 from elt.orchestration.cron import parse_cron
-from elt.orchestration.history import FAILED_STATUSES, HISTORY_FILE, SKIPPED_STATUS, History, NodeOutcome, RunRecord
+from elt.orchestration.history import (
+    FAILED_STATUSES,
+    HISTORY_FILE,
+    SKIPPED_STATUS,
+    History,
+    NodeOutcome,
+    RunRecord,
+    one_line,
+)
 from elt.orchestration.scheduler import Scheduler
 from elt.orchestration.settings import DEFAULT_JOB, Job, ScheduleConfig, load_schedule_config
 from elt.project.config import load_project_config
@@ -87,8 +95,11 @@ def build_command_line(inv: Invocation, vars_text: str | None, threads: int | No
 
 
 def run_scheduler(inv: Invocation, vars_text: str | None, *, every: float | None, cron_text: str | None,
-                  jobs: Sequence[str], max_runs: int | None, threads: int | None) -> int:
-    """Run the scheduler in the foreground until SIGTERM/SIGINT or `max_runs`. Returns the exit code."""
+                  jobs: Sequence[str], max_runs: int | None, threads: int | None, verbose: bool = False) -> int:
+    """Run the scheduler in the foreground until SIGTERM/SIGINT or `max_runs`. Returns the exit code:
+    with `max_runs` (a bounded job, e.g. `--max-runs 1` from cron or CI), 1 if a run did not succeed;
+    else 0 (a scheduler stopped by a signal has done its job whatever its runs did, which the history
+    keeps). `verbose`: print each build's output, not only its summary line."""
     project = load_project_config(inv.project_dir, inv.vars)
     config = load_schedule_config(project.root)
     chosen = resolve_jobs(config, select=inv.select, exclude=inv.exclude, every=every, cron_text=cron_text,
@@ -96,7 +107,7 @@ def run_scheduler(inv: Invocation, vars_text: str | None, *, every: float | None
     console = Console()
     history = History(project.target_dir / HISTORY_FILE)
     scheduler = Scheduler(chosen, lambda job: build_command_line(inv, vars_text, threads, job), history,
-                          project.target_dir / "run_results.json", _Printer(console), zone=config.zone,
+                          project.target_dir / "run_results.json", _Printer(console, verbose), zone=config.zone,
                           max_runs=max_runs, cwd=project.root)
     # Two schedulers of one project would both build at every tick (their builds taking turns on the
     # database's lock): the second one refuses to start.
@@ -113,8 +124,10 @@ def run_scheduler(inv: Invocation, vars_text: str | None, *, every: float | None
             records = scheduler.run()
         finally:
             _restore_signal_handlers(previous)
-    console.info(f"Scheduler stopped after {len(records)} run(s).")
-    return 0
+    failed = [r for r in records if r.status != "success"]
+    console.info(f"Scheduler stopped after {len(records)} run(s)"
+                 + (f", {len(failed)} not successful: #{', #'.join(str(r.id) for r in failed)}." if failed else "."))
+    return 1 if failed and max_runs is not None else 0
 
 
 def print_history(inv: Invocation, limit: int, jobs: Sequence[str], run_id: int | None = None) -> int:
@@ -153,16 +166,17 @@ def format_history(records: Sequence[RunRecord], zone: dt.tzinfo,
                    problems: Mapping[int, Sequence[NodeOutcome]] | None = None) -> str:
     """The history as an aligned table (times in `zone`). `problems`: each run's failed and skipped
     nodes, named after the selection (which nodes failed is what an operator looks for first)."""
-    header = ("id", "job", "started", "duration", "status", "nodes", "ok", "error", "skip",
+    header = ("id", "job", "started", "duration", "status", "nodes", "ok", "error", "skip", "warn",
               "selection / failed and skipped nodes / message")
     rows: list[tuple[str, ...]] = [header]
     for r in records:
         started = dt.datetime.fromisoformat(r.started_at)
-        detail = " | ".join(part for part in (r.selection, _problem_names((problems or {}).get(r.id, ())),
+        detail = " | ".join(part for part in (r.selection, _problem_names(r.id, (problems or {}).get(r.id, ())),
                                               r.message) if part)
         rows.append((str(r.id), r.job, started.astimezone(zone).strftime("%Y-%m-%d %H:%M:%S"), _duration(r),
-                     r.status, *(("-" if v is None else str(v)) for v in (r.nodes, r.succeeded, r.failed, r.skipped)),
-                     detail[:200]))
+                     r.status, *(("-" if v is None else str(v))
+                                 for v in (r.nodes, r.succeeded, r.failed, r.skipped, r.warned)),
+                     detail[:300]))
     return _table(rows)
 
 
@@ -186,19 +200,24 @@ def format_run(record: RunRecord, nodes: Sequence[NodeOutcome], zone: dt.tzinfo)
     ordered = sorted(nodes, key=lambda n: rank.get(n.status, len(rank)))  # stable: run order within a status
     rows: list[tuple[str, ...]] = [("status", "node", "relation", "time", "message")]
     for n in ordered:
-        first_line = (n.message or "").strip().splitlines()[0:1]
         rows.append((n.status, n.unique_id, n.relation_name or "-",
-                     "-" if n.execution_time is None else f"{n.execution_time:.2f}s",
-                     first_line[0][:150] if first_line else ""))
-    return "\n".join([*lines, "", _table(rows)])
+                     "-" if n.execution_time is None else f"{n.execution_time:.2f}s", one_line(n.message or "", 150)))
+    lines += ["", _table(rows)]
+    # The table shows a line of each message; a failure's whole message (the engine's error, the SQL
+    # line it points at, with the marker under the culprit) follows it.
+    for n in ordered:
+        if n.status in FAILED_STATUSES and n.message:
+            lines += ["", f"{n.status} in {n.unique_id}" + (f" ({n.relation_name}):" if n.relation_name else ":")]
+            lines += [f"  {line}" for line in n.message.rstrip().splitlines()]
+    return "\n".join(lines)
 
 
-def _problem_names(nodes: Sequence[NodeOutcome]) -> str:
+def _problem_names(run_id: int, nodes: Sequence[NodeOutcome]) -> str:
     parts = []
     for label, statuses in (("failed", FAILED_STATUSES), ("skipped", (SKIPPED_STATUS,))):
         names = [n.name for n in nodes if n.status in statuses]
         if names:
-            more = f" (+{len(names) - NAMES_SHOWN} more)" if len(names) > NAMES_SHOWN else ""
+            more = f" (+{len(names) - NAMES_SHOWN} more: --run {run_id})" if len(names) > NAMES_SHOWN else ""
             parts.append(f"{label}: {', '.join(names[:NAMES_SHOWN])}{more}")
     return "; ".join(parts)
 
@@ -218,30 +237,36 @@ def _table(rows: Sequence[tuple[str, ...]]) -> str:
 
 
 class _Printer:
-    """SchedulerEvents -> console lines."""
+    """SchedulerEvents -> console lines: one line per run (`summary_line`), the build's own output only
+    when verbose (the details of a run are in the history: `elt schedule --run ID`)."""
 
-    def __init__(self, console: Console) -> None:
+    def __init__(self, console: Console, verbose: bool = False) -> None:
         self.console = console
+        self.verbose = verbose
+        #: ticks skipped per job since its last summary line.
+        self.skipped: dict[str, int] = {}
 
     def scheduled(self, job: Job, when: dt.datetime) -> None:
-        self.console.info(f"schedule: next run of {job.name!r} at {when:%Y-%m-%d %H:%M:%S %Z}")
+        self.console.info(f"schedule: first run of {job.name!r} at {when:%Y-%m-%d %H:%M:%S %Z}")
 
     def run_started(self, job: Job, run_id: int, command: Sequence[str]) -> None:
-        shown = " ".join(command[3:])  # without the interpreter and `-m elt`
-        self.console.info(f"schedule: run #{run_id} of {job.name!r} started: elt {shown}")
+        if self.verbose:
+            shown = " ".join(command[3:])  # without the interpreter and `-m elt`
+            self.console.info(f"schedule: run #{run_id} of {job.name!r} started: elt {shown}")
 
     def run_output(self, job: Job, line: str) -> None:
-        self.console.line(f"  {line}" if line else "")
+        if self.verbose:
+            self.console.line(f"  {line}" if line else "")
 
-    def run_finished(self, job: Job, record: RunRecord) -> None:
-        counts = "" if record.nodes is None else (
-            f": {record.nodes} node(s), {record.succeeded} ok, {record.failed} error, {record.skipped} skipped")
-        fg = "green" if record.status == "success" else "red"
-        self.console.line(f"{dt.datetime.now():%H:%M:%S}  schedule: run #{record.id} of {job.name!r} "
-                          f"{record.status}{counts}", fg=fg)
+    def run_finished(self, job: Job, record: RunRecord, next_run: dt.datetime | None) -> None:
+        line = summary_line(record, next_run, self.skipped.pop(job.name, 0))
+        self.console.line(f"{dt.datetime.now():%H:%M:%S}  {line}",
+                          fg="green" if record.status == "success" else "red")
 
     def tick_skipped(self, job: Job, when: dt.datetime, reason: str) -> None:
-        self.console.warning(f"schedule: tick of {job.name!r} at {when:%H:%M:%S} skipped: {reason}")
+        if self.verbose:
+            self.console.warning(f"schedule: tick of {job.name!r} at {when:%H:%M:%S} skipped: {reason}")
+        self.skipped[job.name] = self.skipped.get(job.name, 0) + 1
 
     def stopping(self, job: Job | None, hard: bool) -> None:
         if job is None:
@@ -251,6 +276,31 @@ class _Printer:
         else:
             self.console.info(f"schedule: stopping after the run of {job.name!r} in flight finishes "
                               "(signal again to interrupt it)")
+
+
+def summary_line(record: RunRecord, next_run: dt.datetime | None = None, ticks_skipped: int = 0) -> str:
+    """The line `elt schedule` prints when a run ends: its id, job, status, duration, node counts
+    (warnings included), what went wrong first, ticks skipped while it ran, and the next run.
+
+    >>> r = RunRecord(7, "nightly", "(all)", "", "2024-06-01T02:00:00+00:00", "2024-06-01T02:01:05+00:00",
+    ...               "error", 1, 9, 2, 1, 5, 1, 'broken: Binder Error: column "nope" not found', 1)
+    >>> summary_line(r, dt.datetime(2024, 6, 2, 2, 0), 3)  # doctest: +NORMALIZE_WHITESPACE
+    'run #7 nightly: error in 65.0s, 9 nodes: 2 ok, 1 error, 5 skipped, 1 warn | broken: Binder Error: column
+     "nope" not found | 3 ticks skipped while busy | details: elt schedule --run 7 | next 2024-06-02 02:00:00'
+    """
+    parts = [f"run #{record.id} {record.job}: {record.status} in {_duration(record)}"
+             + ("" if record.nodes is None else
+                f", {record.nodes} nodes: {record.succeeded} ok, {record.failed} error, {record.skipped} skipped, "
+                f"{record.warned} warn")]
+    if record.status != "success" and record.message:
+        parts.append(one_line(record.message, 120))
+    if ticks_skipped:
+        parts.append(f"{ticks_skipped} tick{'s' if ticks_skipped > 1 else ''} skipped while busy")
+    if record.status != "success":
+        parts.append(f"details: elt schedule --run {record.id}")
+    if next_run is not None:
+        parts.append(f"next {next_run:%Y-%m-%d %H:%M:%S}")
+    return " | ".join(parts)
 
 
 def _install_signal_handlers(scheduler: Scheduler) -> dict[int, Any]:

@@ -36,7 +36,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-from elt.orchestration.history import History, NodeOutcome, RunRecord, counts_of
+from elt.orchestration.history import (
+    FAILED_STATUSES,
+    History,
+    NodeOutcome,
+    RunRecord,
+    counts_of,
+    meaningful_lines,
+    one_line,
+)
 from elt.orchestration.settings import Job
 
 #: the longest the loop sleeps while a build runs (how fast it notices the build ended).
@@ -51,7 +59,7 @@ class SchedulerEvents(Protocol):
     def scheduled(self, job: Job, when: dt.datetime) -> None: ...
     def run_started(self, job: Job, run_id: int, command: Sequence[str]) -> None: ...
     def run_output(self, job: Job, line: str) -> None: ...
-    def run_finished(self, job: Job, record: RunRecord) -> None: ...
+    def run_finished(self, job: Job, record: RunRecord, next_run: dt.datetime | None) -> None: ...
     def tick_skipped(self, job: Job, when: dt.datetime, reason: str) -> None: ...
     def stopping(self, job: Job | None, hard: bool) -> None: ...
 
@@ -72,6 +80,8 @@ class _Flight:
     started: float
     reader: threading.Thread
     tail: collections.deque[str] = field(default_factory=lambda: collections.deque(maxlen=20))
+    #: the first line of the output that reports an error (a long warning block can push it out of `tail`).
+    first_error: str | None = None
     terminated: bool = False
 
 
@@ -194,6 +204,8 @@ class Scheduler:
         for raw in flight.process.stdout:
             line = raw.rstrip("\n")
             flight.tail.append(line)
+            if flight.first_error is None and _is_error_line(line):
+                flight.first_error = line.strip()
             self.events.run_output(flight.state.job, line)
 
     def _terminate(self, flight: _Flight) -> None:
@@ -215,7 +227,7 @@ class Scheduler:
         status = "interrupted" if interrupted else {0: "success", 1: "error"}.get(code, "failed")
         outcomes = None if interrupted else read_outcomes(self.results_path, flight.started)
         counts = None if outcomes is None else counts_of(outcomes)
-        message = _message(flight.tail, status)
+        message = _message(flight, status, outcomes or ())
         if interrupted:
             why = ("stopped by a second stop signal" if flight.terminated
                    else f"stopped by signal {code - 128}" if code > 0 else f"killed by signal {-code}")
@@ -227,9 +239,8 @@ class Scheduler:
     def _record(self, state: _JobState, run_id: int) -> None:
         record = self.history.get(run_id)
         self.records.append(record)
-        self.events.run_finished(state.job, record)
-        if not self._stop_requests and not self._reached_max():
-            self.events.scheduled(state.job, self._local(state.next_due))
+        going_on = not self._stop_requests and not self._reached_max()
+        self.events.run_finished(state.job, record, self._local(state.next_due) if going_on else None)
 
     def _sleep_for(self, states: list[_JobState], now: float) -> float:
         if self._flight is not None or self._stop_requests:
@@ -281,17 +292,31 @@ def _outcome(result: dict[str, Any]) -> NodeOutcome:
                        result.get("execution_time"), message or None)
 
 
-def _message(tail: collections.deque[str], status: str) -> str | None:
-    lines = [line.strip() for line in tail if line.strip()]
+#: the longest run message kept in the history (one line of `elt schedule --history`).
+MAX_RUN_MESSAGE = 500
+
+
+def _message(flight: _Flight, status: str, outcomes: Sequence[NodeOutcome]) -> str | None:
+    """The run's message: the first failed node and its error, else the build's first error line, else
+    its summary line (`Finished ...`), else its last line."""
+    failed = [o for o in outcomes if o.status in FAILED_STATUSES]
+    if status == "error" and failed:
+        return f"{failed[0].name}: {one_line(failed[0].message or failed[0].status)}"[:MAX_RUN_MESSAGE]
+    if status in ("failed", "error") and flight.first_error:
+        return flight.first_error[:MAX_RUN_MESSAGE]
+    lines = [line.strip() for line in meaningful_lines("\n".join(flight.tail))]
     if not lines:
         return None
-    if status in ("failed", "error"):
-        errors = [line for line in lines if line.startswith("Error:") or " ERROR " in line or " FAIL " in line]
-        if errors:
-            return errors[0][:500]
     # The build's summary line, not whatever came last (e.g. a sample row of a warning test).
     summaries = [line for line in lines if line.startswith("Finished ")]
-    return (summaries[-1] if summaries else lines[-1])[:500]
+    return (summaries[-1] if summaries else lines[-1])[:MAX_RUN_MESSAGE]
+
+
+def _is_error_line(line: str) -> bool:
+    """A line of `elt build`'s output that reports an error: `Error: ...` (the command could not run)
+    or a node's ERROR / FAIL line."""
+    text = line.strip()
+    return text.startswith("Error:") or " ERROR " in text or " FAIL " in text
 
 
 def _iso(timestamp: float) -> str:

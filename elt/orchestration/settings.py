@@ -14,10 +14,10 @@ dag_id = "elt_school"          # default elt_<project name>
 tests = "gate"                 # gate | after | none: see dag_spec.py
 project_dir = "/opt/elt/school"  # where the project lives on the Airflow workers (default: here)
 
-[tool.elt.airflow.default_args]
+[tool.elt.airflow.default_args]  # merged over DEFAULT_ARGS (owner "elt", retries 2, retry_delay 5m)
 owner = "data"
-retries = 2
-retry_delay = "5m"             # seconds, or a number with s, m, h, d
+retries = 3
+retry_delay = "10m"            # seconds, or a number with s, m, h, d
 email_on_failure = true
 ```
 
@@ -53,6 +53,9 @@ _DEFAULT_ARGS: dict[str, str] = {
 }
 #: keys whose value becomes a `datetime.timedelta` in the DAG file.
 DURATION_KEYS = frozenset(k for k, kind in _DEFAULT_ARGS.items() if kind == "duration")
+#: default_args of a DAG whose project sets none: who owns it, and two retries 5 minutes apart (a busy
+#: cluster, a lock held too long) before a task fails (Airflow's own defaults: owner "airflow", no retry).
+DEFAULT_ARGS: dict[str, Any] = {"owner": "elt", "retries": 2, "retry_delay": 300.0}
 DEFAULT_JOB = "default"
 
 
@@ -106,8 +109,8 @@ class AirflowConfig:
     profiles_dir: str | None = None
     elt_executable: str = "elt"
     output: str | None = None
-    #: checked values; durations are seconds (floats).
-    default_args: dict[str, Any] = field(default_factory=dict)
+    #: checked values, over DEFAULT_ARGS; durations are seconds (floats).
+    default_args: dict[str, Any] = field(default_factory=lambda: dict(DEFAULT_ARGS))
 
 
 def read_elt_table(root: Path) -> dict[str, Any]:
@@ -188,8 +191,8 @@ def load_airflow_config(root: Path) -> AirflowConfig:
         values["start_date"] = _date(table["start_date"], path)
     args = _table(table, "default_args", path, f"{where}.default_args")
     _check_keys(args, set(_DEFAULT_ARGS), f"{where}.default_args", path)
-    values["default_args"] = {key: _typed(value, _DEFAULT_ARGS[key], f"{where}.default_args `{key}`", path)
-                              for key, value in args.items()}
+    values["default_args"] = {**DEFAULT_ARGS, **{
+        key: _typed(value, _DEFAULT_ARGS[key], f"{where}.default_args `{key}`", path) for key, value in args.items()}}
     return AirflowConfig(**values)
 
 

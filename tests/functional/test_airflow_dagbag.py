@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import json
 import os
+import re
 import shlex
 import shutil
 import subprocess
@@ -21,7 +22,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import PYPROJECT
-from tests.functional.test_airflow_generate import PROJECT, model_dag_edges
+from tests.functional.test_airflow_generate import DAILY, DAILY_PYPROJECT, PROJECT, model_dag_edges
 
 pytestmark = pytest.mark.airflow
 
@@ -45,6 +46,34 @@ def airflow_python() -> str:
 def airflow_env(home: Path, dags: Path) -> dict[str, str]:
     return {**os.environ, "AIRFLOW_HOME": str(home), "AIRFLOW__CORE__DAGS_FOLDER": str(dags),
             "AIRFLOW__CORE__LOAD_EXAMPLES": "False", "AIRFLOW__CORE__UNIT_TEST_MODE": "False"}
+
+
+@pytest.fixture(scope="module")
+def airflow_home(airflow_python, tmp_path_factory) -> Path:
+    """An Airflow home with its database migrated, shared by the tests that run `airflow dags test`
+    (each with its own dags folder): migrating takes a good part of such a test's time."""
+    home = tmp_path_factory.mktemp("airflow-home")
+    airflow = Path(airflow_python).parent / "airflow"
+    env = airflow_env(home, home / "dags")
+    migrate = subprocess.run([str(airflow), "db", "migrate"], capture_output=True, text=True, env=env, timeout=300)
+    assert migrate.returncode == 0, migrate.stdout[-2000:] + migrate.stderr[-2000:]
+    return home
+
+
+def dags_test(airflow_python: str, home: Path, dags: Path, dag_id: str, *args: str) -> str:
+    """`airflow dags test DAG_ID ARGS...` with the elt of this venv; returns its log (asserting success)."""
+    airflow = Path(airflow_python).parent / "airflow"
+    elt = Path(sys.executable).parent / "elt"  # the elt of the venv running the tests
+    env = {**airflow_env(home, dags), "ELT_EXECUTABLE": str(elt)}
+    done = subprocess.run([str(airflow), "dags", "test", dag_id, *args], capture_output=True, text=True, env=env,
+                          timeout=900)
+    log = done.stdout + done.stderr
+    saved = dags.parent / f"dags-test-{len(list(dags.parent.glob('dags-test-*.log')))}.log"
+    saved.write_text(log)
+    failed = [line for line in log.splitlines() if "ERROR" in line or "Error:" in line or "command not found" in line]
+    assert done.returncode == 0, "\n".join(failed[:20]) + f"\n(full log: {saved})"
+    assert "state=success" in log or "DagRun Finished" in log
+    return log
 
 
 def load_dagbag(python: str, path: Path, tmp_path: Path) -> dict:
@@ -230,7 +259,7 @@ def test_dagbag_loads_the_demo(airflow_python, tmp_path):
     assert {"raw", "bronze", "silver", "gold"} <= {group for group, _a, _u in seen.values()}
 
 
-def test_airflow_dags_test_runs_the_demo(airflow_python, tmp_path):
+def test_airflow_dags_test_runs_the_demo(airflow_python, airflow_home, tmp_path):
     """Airflow runs every task of the demo's DAG (each an elt command) against DuckDB, in order.
     About 30 s with Airflow 3.3 (70 s with 3.1): one task at a time, each an `elt` process."""
     from click.testing import CliRunner
@@ -242,21 +271,43 @@ def test_airflow_dags_test_runs_the_demo(airflow_python, tmp_path):
     result = CliRunner().invoke(cli, ["airflow", "generate", "--project-dir", str(demo),
                                       "--output", str(dags / "elt_school.py")])
     assert result.exit_code == 0, result.output
-    airflow = Path(airflow_python).parent / "airflow"
-    elt = Path(sys.executable).parent / "elt"  # the elt of the venv running the tests
-    env = {**airflow_env(tmp_path / "airflow-home", dags), "ELT_EXECUTABLE": str(elt)}
-    migrate = subprocess.run([str(airflow), "db", "migrate"], capture_output=True, text=True, env=env, timeout=300)
-    assert migrate.returncode == 0, migrate.stdout[-2000:] + migrate.stderr[-2000:]
     start = time.monotonic()
-    done = subprocess.run([str(airflow), "dags", "test", "elt_school"], capture_output=True, text=True, env=env,
-                          timeout=900)
-    log = done.stdout + done.stderr
-    (tmp_path / "dags-test.log").write_text(log)
-    failed = [line for line in log.splitlines() if "ERROR" in line or "Error:" in line or "command not found" in line]
-    assert done.returncode == 0, "\n".join(failed[:20]) + f"\n(full log: {tmp_path / 'dags-test.log'})"
-    assert "state=success" in log or "DagRun Finished" in log
+    dags_test(airflow_python, airflow_home, dags, "elt_school")
     print(f"airflow dags test: {time.monotonic() - start:.0f}s")
     import duckdb
 
     with duckdb.connect(str(demo / "target" / "school.duckdb"), read_only=True) as con:
         assert con.execute("select count(*) from gold.mart_course_monthly_scores").fetchone()[0] > 0
+
+
+def test_airflow_dags_test_loads_the_day_of_each_runs_data_interval(project, airflow_python, airflow_home):
+    """A model with batch_size, run by Airflow for two logical dates: each run loads its data interval's
+    day, as `elt run --start DAY --end DAY` would, and no other. The DAG runs nightly at 02:00 in Paris;
+    `airflow dags test` gives a logical date the interval that ends there: the run of 2024-06-02 02:00
+    covers [06-01 02:00, 06-02 02:00), the day 2024-06-01. Both runs in one Airflow process
+    (tests/airflow/run_dag.py): about 35 s, most of it Airflow's start."""
+    files = {path: text for path, text in DAILY.items() if "total" not in path}  # the seed and the model
+    proj = project(files, pyproject=DAILY_PYPROJECT + '\n[tool.elt.airflow]\nmax_active_tasks = 1\n')
+    assert proj.elt("airflow", "generate").exit_code == 0
+    database = proj.root / "target" / "test.duckdb"
+    elt = Path(sys.executable).parent / "elt"  # the elt of the venv running the tests
+    env = {**airflow_env(airflow_home, proj.root / "dags"), "ELT_EXECUTABLE": str(elt)}
+    start = time.monotonic()
+    done = subprocess.run([airflow_python, str(ROOT / "tests" / "airflow" / "run_dag.py"), "elt_test_project",
+                           str(database), "2024-06-02T02:00:00+02:00", "2024-06-03T02:00:00+02:00"],
+                          capture_output=True, text=True, env=env, timeout=600)
+    log = done.stdout + done.stderr
+    (proj.root / "dags-test.log").write_text(log)
+    assert done.returncode == 0, f"{log[-3000:]}\n(full log: {proj.root / 'dags-test.log'})"
+    print(f"airflow dags test, two dates: {time.monotonic() - start:.0f}s")
+    # The commands Airflow rendered: the data interval as elt's window, each day once.
+    commands = [line for line in log.splitlines() if "Running command:" in line and "elt run --select daily" in line]
+    assert [re.findall(r"--start (\S+) --end ([\w-]+)", line) for line in commands] == [
+        [("2024-06-01", "2024-06-01")], [("2024-06-02", "2024-06-02")]]
+    import duckdb
+
+    loaded = []
+    for number in (1, 2):
+        with duckdb.connect(f"{database}.{number}", read_only=True) as con:
+            loaded.append(sorted(con.execute("select cast(dt as varchar), amount, events from gold.daily").fetchall()))
+    assert loaded == [[("2024-06-01", 10, 1)], [("2024-06-01", 10, 1), ("2024-06-02", 20, 1)]]

@@ -190,8 +190,10 @@ email_on_failure = true
     assert "schedule 0 2 * * *" in result.stdout
     path = proj.root / "out" / "nightly.py"
     text = path.read_text()
-    assert "dag_id='school_nightly'" in text and "schedule='0 2 * * *'" in text
-    assert "start_date=pendulum.datetime(2025, 3, 1, tz='Europe/Paris')" in text
+    assert "dag_id='school_nightly'" in text
+    assert "schedule=CronDataIntervalTimetable('0 2 * * *', timezone=TIMEZONE)" in text
+    assert ast.literal_eval(file_constant(path, "TIMEZONE")) == "Europe/Paris"
+    assert "start_date=pendulum.datetime(2025, 3, 1, tz=TIMEZONE)" in text
     assert "max_active_tasks=1," in text and "tags=['elt', 'test_project', 'nightly']" in text
     assert 'os.environ.get("ELT_PROJECT_DIR", \'/opt/elt/project\')' in text
     assert 'os.environ.get("ELT_EXECUTABLE", \'/opt/elt/venv/bin/elt\')' in text
@@ -335,3 +337,103 @@ def test_tasks_after_generate_render_and_parse_nothing(project):
     # Not a vacuous count: a changed file is rendered (and parsed) again, and only that one.
     proj.write({"models/marts/mart_names.sql": "select id, name from {{ ref('stg_customers') }}\n"})
     assert run_task(proj, tasks["gold.mart_names"][0]) == (1, 0, 1)
+
+
+def unused_imports(path: Path) -> set[str]:
+    """Names the file imports and never uses (what pyflakes' F401 would report)."""
+    tree = ast.parse(path.read_text())
+    imported = {(alias.asname or alias.name).split(".")[0] for node in ast.walk(tree)
+                if isinstance(node, ast.Import | ast.ImportFrom) and not (
+                    isinstance(node, ast.ImportFrom) and node.module == "__future__")
+                for alias in node.names}
+    used = {node.id for node in ast.walk(tree) if isinstance(node, ast.Name)}
+    return imported - used
+
+
+def test_defaults_when_nothing_is_configured(project):
+    proj = project(PROJECT)
+    assert proj.elt("airflow", "generate").exit_code == 0
+    path = proj.root / "dags" / "elt_test_project.py"
+    # An owner, and two retries 5 minutes apart (Airflow's defaults: owner "airflow", no retry).
+    assert ast.unparse(file_constant(path, "DEFAULT_ARGS")) == (
+        "{'owner': 'elt', 'retries': 2, 'retry_delay': datetime.timedelta(seconds=300.0)}")
+    assert unused_imports(path) == set()
+    text = path.read_text()
+    assert "schedule=None" in text and "CronDataIntervalTimetable" not in text and "BACKFILL" not in text
+    # The DAG's page in Airflow: a few lines for a person, not the module's docstring.
+    doc = ast.literal_eval(file_constant(path, "DOC_MD"))
+    assert "doc_md=DOC_MD" in text and len(doc.splitlines()) <= 15
+    assert doc.startswith("### elt project `test_project` (target `dev`)\n")
+    assert "1 seed, 4 models, 3 tests, one TaskGroup per schema" in doc
+    assert "- Schedule: none: manual runs only." in doc
+
+
+def test_configured_default_args_override_the_defaults_one_by_one(project):
+    pyproject = PYPROJECT + '\n[tool.elt.airflow.default_args]\nowner = "data-team"\nemail_on_failure = true\n'
+    proj = project(PROJECT, pyproject=pyproject)
+    assert proj.elt("airflow", "generate").exit_code == 0
+    path = proj.root / "dags" / "elt_test_project.py"
+    assert ast.unparse(file_constant(path, "DEFAULT_ARGS")) == (
+        "{'owner': 'data-team', 'retries': 2, 'retry_delay': datetime.timedelta(seconds=300.0), "
+        "'email_on_failure': True}")
+
+
+#: events of three days, and a model loading them a day at a time (elt's backfill in batches).
+DAILY = {
+    "seeds/events.csv": "event_id,dt,amount\n1,2024-06-01,10\n2,2024-06-02,20\n3,2024-06-03,5\n",
+    "models/marts/daily.sql": """\
+        {{ config(materialized='incremental', partition_by=['dt'], batch_size='day') }}
+        select sum(amount) as amount, count(*) as events, dt from {{ ref('events') }}
+        {% if var('start', none) %}where dt between '{{ var("start") }}' and '{{ var("end") }}'{% endif %}
+        group by dt
+        """,
+    "models/marts/total.sql": "select sum(amount) as amount from {{ ref('daily') }}\n",
+}
+DAILY_PYPROJECT = PYPROJECT + '\n[tool.elt.schedule]\ncron = "0 2 * * *"\ntimezone = "Europe/Paris"\n'
+
+
+def backfill_window_of(path: Path):
+    """The DAG file's backfill_window function, run here without Airflow (it needs only the stdlib)."""
+    import datetime
+    from zoneinfo import ZoneInfo
+
+    tree = ast.parse(path.read_text())
+    [function] = [node for node in tree.body if isinstance(node, ast.FunctionDef) and node.name == "backfill_window"]
+    namespace = {"datetime": datetime, "ZoneInfo": ZoneInfo,
+                 "TIMEZONE": ast.literal_eval(file_constant(path, "TIMEZONE"))}
+    exec(compile(ast.Module([function], []), str(path), "exec"), namespace)
+    return namespace["backfill_window"]
+
+
+def test_models_with_batch_size_take_airflows_data_interval_as_their_window(project):
+    import datetime as dt
+    from zoneinfo import ZoneInfo
+
+    proj = project(DAILY, pyproject=DAILY_PYPROJECT)
+    assert proj.elt("airflow", "generate").exit_code == 0
+    path = proj.root / "dags" / "elt_test_project.py"
+    assert ast.literal_eval(file_constant(path, "BACKFILL")) == {"gold.daily"}  # not total, no batch_size
+    assert dag_tasks(path)["gold.daily"][0] == ["run", "--select", "daily", "--wait"]
+    text = path.read_text()
+    assert "user_defined_macros={\"backfill_window\": backfill_window}," in text
+    assert ast.literal_eval(file_constant(path, "WINDOW")) == (
+        "{{ backfill_window(data_interval_start, data_interval_end) }}")
+    assert unused_imports(path) == set()
+    assert "`daily`; `airflow dags backfill` loads past days." in ast.literal_eval(file_constant(path, "DOC_MD"))
+
+    window = backfill_window_of(path)
+    paris, utc = ZoneInfo("Europe/Paris"), dt.UTC
+    # Airflow's interval excludes its end; elt's --end is the last day loaded, included.
+    # The nightly run at 02:00 (Paris) covers the day before: its interval ends at 02:00, not at midnight.
+    assert window(dt.datetime(2024, 6, 1, 0, tzinfo=utc), dt.datetime(2024, 6, 2, 0, tzinfo=utc)) == (
+        "--start 2024-06-01 --end 2024-06-01")  # 02:00 to 02:00 in Paris
+    # Days are the DAG's time zone's: midnight to midnight in Paris is 22:00 to 22:00 UTC.
+    assert window(dt.datetime(2024, 5, 31, 22, tzinfo=utc), dt.datetime(2024, 6, 1, 22, tzinfo=utc)) == (
+        "--start 2024-06-01 --end 2024-06-01")
+    assert window(dt.datetime(2024, 6, 3, tzinfo=paris), dt.datetime(2024, 6, 10, tzinfo=paris)) == (
+        "--start 2024-06-03 --end 2024-06-09")  # a week
+    assert window(dt.datetime(2024, 6, 3, 5, tzinfo=paris), dt.datetime(2024, 6, 3, 6, tzinfo=paris)) == (
+        "--start 2024-06-03 --end 2024-06-03")  # an hour: its day
+    # No interval (a manual run of a DAG without schedule): no window, the model loads as `elt run` does.
+    moment = dt.datetime(2024, 6, 3, 5, tzinfo=paris)
+    assert window(moment, moment) == "" and window(None, None) == ""

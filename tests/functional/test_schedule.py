@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 import signal
 import sqlite3
 import subprocess
@@ -57,8 +58,13 @@ def test_runs_twice_on_a_seconds_schedule_and_records_both(project):
     assert [(r["nodes"], r["succeeded"], r["failed"], r["skipped"]) for r in runs] == [(4, 4, 0, 0)] * 2
     assert all(r["ended_at"] >= r["started_at"] for r in runs)
     assert runs[1]["scheduled_for"] > runs[0]["scheduled_for"]
-    assert result.stdout.count("started: elt build") == 2
-    assert "run #2 of 'default' success: 4 node(s), 4 ok, 0 error, 0 skipped" in result.stdout
+    # One line per run, not the builds' output (that is what --verbose adds).
+    run_lines = [line for line in result.stdout.splitlines() if line[10:].startswith("run #")]
+    assert [line[10:].split(":")[0] for line in run_lines] == ["run #1 default", "run #2 default"]
+    assert "run #2 default: success in " in run_lines[1]
+    assert "4 nodes: 4 ok, 0 error, 0 skipped, 0 warn" in run_lines[1]
+    assert "| next " in run_lines[0] and "| next " not in run_lines[1]  # the last run: no next one
+    assert "START" not in result.stdout and "Finished" not in result.stdout
     assert proj.query("select total from gold.mart_total") == [(6,)]
 
 
@@ -71,7 +77,7 @@ def test_runs_of_one_selection_never_overlap(project):
     assert len(runs) == 3
     for before, after in zip(runs, runs[1:], strict=False):
         assert after["started_at"] >= before["ended_at"]
-    assert "skipped: its previous run is still in flight" in result.stderr
+    assert re.search(r"\| \d+ ticks? skipped while busy", result.stdout)
 
 
 def test_history_is_printed(project):
@@ -82,7 +88,7 @@ def test_history_is_printed(project):
     header, row = result.stdout.strip().splitlines()
     assert header.split()[:6] == ["id", "job", "started", "duration", "status", "nodes"]
     assert row.split()[0:2] == ["1", "default"]
-    assert "success  4      4   0      0" in row
+    assert row.split()[5:11] == ["success", "4", "4", "0", "0", "0"]
     assert "(all) | Finished 4 node(s)" in row
 
 
@@ -115,10 +121,10 @@ select = ["+stg_base"]
 def test_a_failing_build_is_recorded_with_its_error(project):
     proj = project({**MODELS, "models/marts/broken.sql": "select * from {{ ref('stg_base') }} where nope > 1\n"})
     result = proj.elt("schedule", "--every", "1", "--max-runs", "1")
-    assert result.exit_code == 0, result.output
+    assert result.exit_code == 1, result.output  # --max-runs: the exit code says how the run went
     [run] = history_rows(proj)
     assert (run["status"], run["exit_code"], run["failed"]) == ("error", 1, 1)
-    assert "ERROR table gold.broken" in run["message"]
+    assert run["message"].startswith('broken: Binder Error: Referenced column "nope" not found')
 
 
 def node_rows(proj, run_id: int) -> dict[str, str]:
@@ -143,7 +149,7 @@ def test_the_history_keeps_each_runs_nodes_and_names_the_failed_and_skipped_ones
     # Between two runs of the scheduler the model breaks: its test and its dependant cannot run.
     (proj.root / "models" / "marts" / "mart_total.sql").write_text(
         "select sum(nope) as total from {{ ref('stg_base') }}\n")
-    assert proj.elt("schedule", "--every", "1", "--max-runs", "1").exit_code == 0
+    assert proj.elt("schedule", "--every", "1", "--max-runs", "1").exit_code == 1
 
     first, second = history_rows(proj)
     assert (first["status"], second["status"]) == ("success", "error")
@@ -171,12 +177,69 @@ def test_the_history_keeps_each_runs_nodes_and_names_the_failed_and_skipped_ones
     assert lines[0].startswith("Run #2 of 'default' ((all)): error, started ")
     assert lines[1] == "6 node(s): 3 ok, 1 error, 2 skipped, 0 warn"
     table = lines[lines.index("") + 1:]
+    table = table[:table.index("")]
     assert table[0].split() == ["status", "node", "relation", "time", "message"]
     assert table[1].split()[:3] == ["error", "model.mart_total", "gold.mart_total"]
     assert "nope" in table[1]
     assert sorted(row.split()[1] for row in table[2:4]) == ["model.mart_double", "test.not_null_mart_total_total"]
     assert all(row.startswith("skipped") for row in table[2:4])
     assert [row.split()[0] for row in table[4:]] == ["success"] * 3
+
+
+#: a warning test (its block of sample rows printed after the errors) and a model failing with DuckDB's
+#: message ending in a line of `^` under the culprit, with five models built on it.
+WARNED_AND_BROKEN = {
+    "seeds/base.csv": "id\n1\n2\n2\n",
+    "models/marts/mart_ids.sql": "select id from {{ ref('base') }}\n",
+    "models/marts/broken.sql": "select sum(nope) as total from {{ ref('mart_ids') }}\n",
+    **{f"models/marts/after_{i}.sql": "select * from {{ ref('broken') }}\n" for i in range(1, 6)},
+    "models/marts/_marts.yml": """\
+        models:
+          - name: mart_ids
+            columns:
+              - name: id
+                data_tests:
+                  - unique: {config: {severity: warn}}
+        """,
+}
+
+
+def test_a_failed_run_shows_its_real_error_every_skipped_node_and_the_warnings(project):
+    proj = project(WARNED_AND_BROKEN)
+    result = proj.elt("schedule", "--every", "1", "--max-runs", "1")
+    assert result.exit_code == 1, result.output
+    # One summary line for the run: counts with the warning, the failed node's error (its meaningful
+    # lines, not the `^^^^` DuckDB ends it with), where to read more. No warning block, no build output.
+    [line] = [line for line in result.stdout.splitlines() if "run #1" in line]
+    assert "run #1 default: error in " in line
+    assert "9 nodes: 2 ok, 1 error, 5 skipped, 1 warn" in line
+    assert '| broken: Binder Error: Referenced column "nope" not found in FROM clause!' in line
+    assert "details: elt schedule --run 1" in line
+    assert "failing rows" not in result.output and "^" not in result.output
+
+    shown = proj.elt("schedule", "--run", "1")
+    assert shown.exit_code == 0, shown.output
+    lines = shown.stdout.splitlines()
+    assert lines[2] == ('message: broken: Binder Error: Referenced column "nope" not found in FROM clause! '
+                        'Candidate bindings: "id" LINE 3: SUM(nope) AS total')
+    start = lines.index("") + 1
+    table = lines[start:lines.index("", start)]
+    assert [row.split()[:2] for row in table[1:8]] == [
+        ["error", "model.broken"], *([["skipped", f"model.after_{i}"] for i in range(1, 6)]),
+        ["warn", "test.unique_mart_ids_id"]]
+    assert 'Binder Error: Referenced column "nope" not found in FROM clause! Candidate bindings' in table[1]
+    # Then the failure's whole message: the SQL line and the marker under the culprit.
+    block = lines[lines.index("error in model.broken (gold.broken):"):]
+    assert block[1:3] == ['  Binder Error: Referenced column "nope" not found in FROM clause!',
+                          '  Candidate bindings: "id"']
+    assert block[3].startswith("  LINE 3: ") and block[4].strip() == "^^^^"
+    assert block[4].index("^") == block[3].index("nope")
+
+    # --history: a column of warnings; the skipped nodes it leaves out are listed by --run.
+    history = proj.elt("schedule", "--history").stdout.splitlines()
+    assert history[0].split()[5:10] == ["nodes", "ok", "error", "skip", "warn"]
+    assert history[1].split()[5:11] == ["error", "9", "2", "1", "5", "1"]
+    assert "skipped: after_1, after_2, after_3 (+2 more: --run 1)" in history[1]
 
 
 def test_an_unknown_run_is_an_error(project):
@@ -209,7 +272,7 @@ def test_a_history_file_of_an_older_elt_is_upgraded_in_place(project):
     before = proj.elt("schedule", "--history")  # reading first: the table is added, the old row kept
     assert before.exit_code == 0, before.output
     [row] = before.stdout.strip().splitlines()[1:]
-    assert row.split()[5:11] == ["error", "4", "2", "1", "1", "(all)"]
+    assert row.split()[5:12] == ["error", "4", "2", "1", "1", "0", "(all)"]
     assert row.endswith("(all) | ERROR table gold.mart_total")
     assert proj.elt("schedule", "--every", "1", "--max-runs", "1").exit_code == 0
     old, new = history_rows(proj)
@@ -228,7 +291,7 @@ def test_a_history_file_of_an_older_elt_is_upgraded_in_place(project):
 def test_a_build_that_cannot_start_is_recorded_as_failed(project):
     proj = project({"models/marts/bad.sql": "select {{ undefined_thing }}\n"})
     result = proj.elt("schedule", "--every", "1", "--max-runs", "1")
-    assert result.exit_code == 0, result.output
+    assert result.exit_code == 1, result.output
     [run] = history_rows(proj)
     assert (run["status"], run["exit_code"], run["nodes"]) == ("failed", 2, None)
     assert run["message"].startswith("Error:") and "undefined_thing" in run["message"]
@@ -294,7 +357,7 @@ def test_sigterm_during_a_run_lets_it_finish_then_stops(project):
 def test_a_second_signal_interrupts_the_run_and_leaves_the_previous_table(project):
     proj = project(SLOW)
     assert proj.elt("build", "--vars", "{rows: 1}").exit_code == 0  # 9 million rows: quick
-    process, lines = start_scheduler(proj, "--every", "1", "--vars", "{rows: 3000}")
+    process, lines = start_scheduler(proj, "--every", "1", "--vars", "{rows: 3000}", "--verbose")
     try:
         wait_for(lambda: any("START table gold.slow" in line for line in lines))
         process.send_signal(signal.SIGTERM)
