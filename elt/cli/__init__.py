@@ -19,6 +19,7 @@ from elt.cli.options import (
     incremental_options,
     make_invocation,
     selection_options,
+    state_options,
     wait_option,
 )
 
@@ -52,6 +53,7 @@ def _finish(console, outcome, debug: bool, empty: str) -> int:
 @cli.command()
 @common_options
 @selection_options
+@state_options
 @click.option("--threads", type=click.IntRange(min=1), default=None, help="Models built at once.")
 @click.option("--fail-fast", is_flag=True, help="Stop at the first failure.")
 @wait_option
@@ -74,6 +76,7 @@ def run(project_dir, profiles_dir, target, vars_, debug, select, exclude, thread
 @cli.command()
 @common_options
 @selection_options
+@state_options
 @click.option("--threads", type=click.IntRange(min=1), default=None, help="Tests run at once.")
 @click.option("--fail-fast", is_flag=True, help="Stop at the first failure.")
 @click.option("--unit", "only_unit", is_flag=True, help="Only model unit tests (run on DuckDB, no warehouse).")
@@ -105,6 +108,7 @@ def test(project_dir, profiles_dir, target, vars_, debug, select, exclude, threa
 @cli.command()
 @common_options
 @selection_options
+@state_options
 @click.option("--threads", type=click.IntRange(min=1), default=None, help="Nodes built at once.")
 @click.option("--fail-fast", is_flag=True, help="Stop at the first failure.")
 @wait_option
@@ -127,6 +131,7 @@ def build(project_dir, profiles_dir, target, vars_, debug, select, exclude, thre
 @cli.command()
 @common_options
 @selection_options
+@state_options
 @click.option("--threads", type=click.IntRange(min=1), default=None, help="Seeds loaded at once.")
 @wait_option
 @handle_errors
@@ -144,6 +149,7 @@ def seed(project_dir, profiles_dir, target, vars_, debug, select, exclude, threa
 @cli.command()
 @common_options
 @selection_options
+@state_options
 @click.option("--threads", type=click.IntRange(min=1), default=None, help="Snapshots built at once.")
 @click.option("--fail-fast", is_flag=True, help="Stop at the first failure.")
 @wait_option
@@ -163,6 +169,7 @@ def snapshot(project_dir, profiles_dir, target, vars_, debug, select, exclude, t
 @cli.command(name="compile")
 @common_options
 @selection_options
+@state_options
 @handle_errors
 def compile_(project_dir, profiles_dir, target, vars_, debug, select, exclude) -> int:
     """Render models to target/compiled/ and write target/manifest.json."""
@@ -186,6 +193,7 @@ def compile_(project_dir, profiles_dir, target, vars_, debug, select, exclude) -
 @cli.command(name="ls")
 @common_options
 @selection_options
+@state_options(defer=False)
 @click.option("--resource-type", "resource_types", multiple=True,
               type=click.Choice(["model", "seed", "snapshot", "source", "test"]),
               help="Only these kinds (default: all).")
