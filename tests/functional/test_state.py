@@ -204,3 +204,16 @@ def test_a_state_written_by_an_incremental_run_compares_as_compiled(project, tmp
     state.mkdir()
     shutil.copy(proj.root / "target" / "manifest.json", state / "manifest.json")
     assert _ls(proj, state, "state:modified") == set()
+
+
+def test_retry_of_a_deferred_run_defers_again(prod):
+    proj, state = prod
+    proj.write({"models/mart_total.sql": "{{ config(materialized='table') }}\nselect count(*) as n, "
+                                         "sum(no_such_column) as total from {{ ref('int_paid') }}\n"})
+    result = proj.elt("run", "-s", "mart_total", "--defer", "--state", str(state))
+    assert result.exit_code == 1
+    proj.write({"models/mart_total.sql": FILES["models/mart_total.sql"]})
+    result = proj.elt("retry")
+    assert result.exit_code == 0, result.output
+    assert "int_paid -> prod.int_paid" in result.output
+    assert proj.rows("select * from dev.mart_total") == proj.rows("select * from prod.mart_total")
