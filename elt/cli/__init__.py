@@ -21,6 +21,7 @@ from elt.cli.options import (
     make_console,
     make_invocation,
     selection_options,
+    state_options,
     wait_option,
 )
 
@@ -52,6 +53,7 @@ def _finish(console, outcome, debug: bool, empty: str) -> int:
 @cli.command()
 @common_options
 @selection_options
+@state_options
 @click.option("--threads", type=click.IntRange(min=1), default=None, help="Models built at once.")
 @click.option("--fail-fast", is_flag=True, help="Stop at the first failure.")
 @wait_option
@@ -74,6 +76,7 @@ def run(project_dir, profiles_dir, target, vars_, debug, select, exclude, thread
 @cli.command()
 @common_options
 @selection_options
+@state_options
 @click.option("--threads", type=click.IntRange(min=1), default=None, help="Tests run at once.")
 @click.option("--fail-fast", is_flag=True, help="Stop at the first failure.")
 @click.option("--unit", "only_unit", is_flag=True, help="Only model unit tests (run on DuckDB, no warehouse).")
@@ -105,6 +108,7 @@ def test(project_dir, profiles_dir, target, vars_, debug, select, exclude, threa
 @cli.command()
 @common_options
 @selection_options
+@state_options
 @click.option("--threads", type=click.IntRange(min=1), default=None, help="Nodes built at once.")
 @click.option("--fail-fast", is_flag=True, help="Stop at the first failure.")
 @wait_option
@@ -127,6 +131,7 @@ def build(project_dir, profiles_dir, target, vars_, debug, select, exclude, thre
 @cli.command()
 @common_options
 @selection_options
+@state_options
 @click.option("--threads", type=click.IntRange(min=1), default=None, help="Seeds loaded at once.")
 @wait_option
 @console_options
@@ -144,6 +149,7 @@ def seed(project_dir, profiles_dir, target, vars_, debug, select, exclude, threa
 @cli.command()
 @common_options
 @selection_options
+@state_options
 @click.option("--threads", type=click.IntRange(min=1), default=None, help="Snapshots built at once.")
 @click.option("--fail-fast", is_flag=True, help="Stop at the first failure.")
 @wait_option
@@ -163,6 +169,7 @@ def snapshot(project_dir, profiles_dir, target, vars_, debug, select, exclude, t
 @cli.command(name="compile")
 @common_options
 @selection_options
+@state_options
 @handle_errors
 def compile_(project_dir, profiles_dir, target, vars_, debug, select, exclude) -> int:
     """Render models to target/compiled/ and write target/manifest.json."""
@@ -186,6 +193,7 @@ def compile_(project_dir, profiles_dir, target, vars_, debug, select, exclude) -
 @cli.command(name="ls")
 @common_options
 @selection_options
+@state_options(defer=False)
 @click.option("--resource-type", "resource_types", multiple=True,
               type=click.Choice(["model", "seed", "snapshot", "source", "test"]),
               help="Only these kinds (default: all).")
@@ -214,6 +222,26 @@ def ls(project_dir, profiles_dir, target, vars_, debug, select, exclude, resourc
             click.echo(str(node.relation or f"(ephemeral) {node.name}"))
         else:
             click.echo(f"{node.source_name}.{node.name}" if node.resource_type == "source" else node.name)
+    return 0
+
+
+@cli.command()
+@common_options
+@selection_options
+@state_options(defer=False)
+@handle_errors
+def clone(project_dir, profiles_dir, target, vars_, debug, select, exclude) -> int:
+    """Views on the --state run's relations for the selected models, seeds and snapshots this target lacks."""
+    from elt.cli.clone_command import clone_command
+    from elt.report.console import Console
+
+    inv = make_invocation(project_dir, profiles_dir, target, vars_, debug, select, exclude)
+    console = Console()
+    results = clone_command(inv, console)
+    for result in results:
+        console.info(f"{result.action} {result.relation}: {result.detail}")
+    counts = {action: sum(1 for r in results if r.action == action) for action in ("cloned", "kept", "skipped")}
+    console.info(f"Cloned {counts['cloned']}, kept {counts['kept']} existing, skipped {counts['skipped']}.")
     return 0
 
 

@@ -18,7 +18,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from elt.adapters.base import Adapter
-from elt.cli.invocation import Invocation, adapter_class_of, compile_manifest, select
+from elt.cli.invocation import (
+    Invocation,
+    adapter_class_of,
+    apply_defer,
+    compile_manifest,
+    select,
+    state_changes_of,
+)
 from elt.compile.compiler import Manifest
 from elt.errors import ArtifactError, EltError, ProjectError, SqlError
 from elt.project.loader import load_project
@@ -72,7 +79,7 @@ def unit_test_command(inv: Invocation, console: Console, manifest: Manifest | No
     from elt.compile.unittests import run_unit_tests, select_unit_tests
 
     manifest = manifest or compile_manifest(inv, console)
-    specs = select_unit_tests(manifest, inv.select, inv.exclude)
+    specs = select_unit_tests(manifest, inv.select, inv.exclude, state_changes_of(manifest, inv))
     start = time.perf_counter()
     pairs = []
     for index, (_, result) in enumerate(run_unit_tests(manifest, specs), start=1):
@@ -88,7 +95,8 @@ def build_command(inv: Invocation, console: Console, *, threads: int | None, fai
 
     manifest = compile_manifest(inv, console)
     selected = select(manifest, inv, console, {"seed", "model", "snapshot"}) | _select_tests(manifest, inv, console)
-    units = {unit_test_id(spec): spec for spec in select_unit_tests(manifest, inv.select, inv.exclude)}
+    units = {unit_test_id(spec): spec
+             for spec in select_unit_tests(manifest, inv.select, inv.exclude, state_changes_of(manifest, inv))}
     return _build(manifest, inv, console, selected, "build", threads, fail_fast, units)
 
 
@@ -98,7 +106,8 @@ def _select_tests(manifest: Manifest, inv: Invocation, console: Console) -> set[
     from elt.run.selection import select_nodes
 
     chosen = select(manifest, inv, console, {"model", "seed", "snapshot", "source", "test"})
-    excluded = select_nodes(manifest.graph, manifest.nodes, inv.exclude, None) if inv.exclude else set()
+    excluded = (select_nodes(manifest.graph, manifest.nodes, inv.exclude, None, None, state_changes_of(manifest, inv))
+                if inv.exclude else set())
     tests = {uid for uid in chosen if manifest.nodes[uid].resource_type == "test"}
     for uid, node in manifest.nodes.items():
         if node.resource_type == "test" and chosen.intersection(node.depends_on) and uid not in excluded:
@@ -128,6 +137,7 @@ def _build(
     from elt.report import artifacts
 
     unit_tests = unit_tests or {}
+    apply_defer(manifest, inv, console, selected)  # --defer: before the SQL for the engine is made
     plan = build_plan(manifest, selected, tests_gate_children=command == "build",
                       unit_tests={uid: f"model.{spec.model}" for uid, spec in unit_tests.items()})
     stats = manifest.cache_stats
@@ -160,7 +170,9 @@ def _build(
                 # What `elt retry` needs to rerun the failed nodes as this run would have (retry_command).
                 args = {"select": list(inv.select), "exclude": list(inv.exclude), "vars": inv.vars,
                         "threads": threads, "target": manifest.target.name, "full_refresh": inv.full_refresh,
-                        "start": inv.start, "end": inv.end}
+                        "start": inv.start, "end": inv.end,
+                        **({"state": str(inv.state_path), "defer": inv.defer, "favor_state": inv.favor_state}
+                           if inv.state_path is not None else {})}
                 results_file = artifacts.RunResultsFile(
                     manifest, command, [*hooks.project_hook_ids("on-run-start"), *plan.unique_ids,
                                         *hooks.project_hook_ids("on-run-end")], args)
@@ -316,6 +328,9 @@ def retry_command(inv: Invocation, console: Console, *, threads: int | None) -> 
     # A failed backfill reruns batch by batch, a failed --full-refresh rebuilds from scratch.
     inv.full_refresh = bool(args.get("full_refresh"))
     inv.start, inv.end = args.get("start"), args.get("end")
+    if args.get("state"):  # a deferred run's retry reads the same state's relations
+        inv.state_path = Path(args["state"])
+        inv.defer, inv.favor_state = bool(args.get("defer")), bool(args.get("favor_state"))
     manifest = compile_manifest(inv, console)
     selected = {uid for uid in todo if uid in manifest.nodes}
     units = {unit_test_id(spec): spec for spec in manifest.project.unit_tests if unit_test_id(spec) in todo}

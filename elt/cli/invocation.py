@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from elt.adapters.base import Adapter
 from elt.compile.compiler import Manifest, compile_project
@@ -19,6 +19,9 @@ from elt.errors import EltError, ProjectError
 from elt.project.config import TargetConfig, load_target
 from elt.project.loader import Project, load_project
 from elt.report.console import Console
+
+if TYPE_CHECKING:
+    from elt.state import State, StateChanges
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +44,13 @@ class Invocation:
     #: backfill interval (ISO dates, both included): var('start') / var('end').
     start: str | None = None
     end: str | None = None
+    #: --state: the folder of another run's manifest.json (elt.state); --defer / --favor-state.
+    state_path: Path | None = None
+    defer: bool = False
+    favor_state: bool = False
+    #: the state read and compared, once per command (`state_of`, `state_changes_of`).
+    _state: Any = field(default=None, repr=False)
+    _changes: Any = field(default=None, repr=False)
 
 
 def load(inv: Invocation) -> tuple[Project, TargetConfig]:
@@ -116,14 +126,77 @@ def _check_snapshots(manifest: Manifest, errors: list[EltError] | None) -> None:
             errors.append(exc)
 
 
+def state_of(inv: Invocation) -> State | None:
+    """The state of `--state` (read once), or None without it.
+
+    Raises:
+        ProjectError: the folder or its manifest.json is missing or unusable (elt.state.load_state).
+    """
+    if inv.state_path is None:
+        return None
+    if inv._state is None:
+        from elt.state import load_state
+
+        inv._state = load_state(inv.state_path)
+    return inv._state  # type: ignore[no-any-return]
+
+
+def state_changes_of(manifest: Manifest, inv: Invocation) -> StateChanges | None:
+    """How `manifest` differs from `--state`, for `state:` selectors: compared once, and only when a
+    selector asks (None without --state, or when no selector names `state:`)."""
+    if inv._changes is None and inv.state_path is not None and any(
+            "state:" in text for text in (*inv.select, *inv.exclude)):
+        from elt.state import state_changes
+
+        inv._changes = state_changes(manifest, state_of(inv))  # type: ignore[arg-type]
+    return inv._changes  # type: ignore[no-any-return]
+
+
+def apply_defer(manifest: Manifest, inv: Invocation, console: Console, selected: set[str]) -> dict[str, Any]:
+    """--defer: the nodes `selected` reads and does not build, read from the state's relations where
+    this target lacks them (all of them with --favor-state); the nodes reading them compiled again
+    (elt.state.defer). Returns unique id -> the state relation read. Nothing without --defer.
+
+    Raises:
+        ProjectError: the state's relations are not readable from this target (another engine or file).
+    """
+    if not inv.defer:
+        return {}
+    from elt.report.artifacts import database_path
+    from elt.state.defer import check_readable, defer, deferred_relations
+
+    state = state_of(inv)
+    assert state is not None  # --defer without --state is refused with the options
+    check_readable(manifest, state, database_path(manifest.target))
+    adapter: Adapter | None = None
+
+    def exists(relation: Any) -> bool:
+        nonlocal adapter
+        if adapter is None:
+            adapter = open_adapter(manifest.target)
+        return adapter.relation_kind(relation) is not None
+
+    try:
+        deferred = deferred_relations(manifest, state, selected, favor_state=inv.favor_state, exists=exists)
+    finally:
+        if adapter is not None:
+            adapter.close()
+    defer(manifest, deferred)
+    if deferred:
+        names = ", ".join(f"{manifest.nodes[uid].name} -> {relation}" for uid, relation in sorted(deferred.items()))
+        console.info(f"Deferring {len(deferred)} relation(s) to state target {state.target_name!r}: {names}")
+    return deferred
+
+
 def select(manifest: Manifest, inv: Invocation, console: Console, resource_types: set[str]) -> set[str]:
     from elt.compile.unittests import unit_test_selectors
     from elt.run.selection import select_nodes, unmatched_selectors
 
-    selected = select_nodes(manifest.graph, manifest.nodes, inv.select, inv.exclude, resource_types)
-    unmatched = unmatched_selectors(manifest.graph, manifest.nodes, inv.select)
+    changes = state_changes_of(manifest, inv)
+    selected = select_nodes(manifest.graph, manifest.nodes, inv.select, inv.exclude, resource_types, changes)
+    unmatched = unmatched_selectors(manifest.graph, manifest.nodes, inv.select, state=changes)
     # A unit test's name or test_type:unit matches no node: unit tests run outside the DAG.
-    unit = unit_test_selectors(manifest, unmatched) if unmatched else set()
+    unit = unit_test_selectors(manifest, unmatched, changes) if unmatched else set()
     for selector in [s for s in unmatched if s not in unit]:
         console.warning(f"the selector {selector!r} matches no node")
     return selected

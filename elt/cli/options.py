@@ -66,6 +66,32 @@ def selection_options(fn: Callable[..., Any]) -> Callable[..., Any]:
                              "follow one -s.")(fn)
 
 
+#: where the state options are kept on click's context (they are not parameters of the commands).
+_STATE_META = "elt.state_options"
+
+
+def state_options(fn: Callable[..., Any] | None = None, *, defer: bool = True) -> Any:
+    """--state DIR (another run's manifest.json: `state:` selectors), and with `defer`, --defer and
+    --favor-state. They reach the Invocation through click's context (`make_invocation`), not as
+    parameters of the command."""
+    def keep(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
+        ctx.meta.setdefault(_STATE_META, {})[param.name] = value
+        return value
+
+    def decorate(fn: Callable[..., Any]) -> Callable[..., Any]:
+        if defer:
+            fn = click.option("--favor-state", is_flag=True, expose_value=False, callback=keep,
+                              help="With --defer: read the state's relation even where this target has one.")(fn)
+            fn = click.option("--defer", is_flag=True, expose_value=False, callback=keep,
+                              help="A ref to a node not selected and not built in this target reads the "
+                                   "state's relation (needs --state).")(fn)
+        return click.option("--state", type=click.Path(path_type=Path), expose_value=False, callback=keep,
+                            default=None, help="Folder of another run's manifest.json (e.g. production's "
+                                               "target/), for state: selectors and --defer.")(fn)
+
+    return decorate(fn) if fn is not None else decorate
+
+
 def handle_errors(fn: Callable[..., int]) -> Callable[..., None]:
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> None:
@@ -219,10 +245,22 @@ def make_invocation(project_dir: Path | None, profiles_dir: Path | None, target:
                 debug: bool, select: tuple[str, ...] = (), exclude: tuple[str, ...] = ()) -> Any:
     from elt.cli.invocation import Invocation, parse_vars
 
-    root_debug = bool(click.get_current_context().find_root().params.get("debug"))
+    ctx = click.get_current_context()
+    root_debug = bool(ctx.find_root().params.get("debug"))
+    state = ctx.meta.get(_STATE_META, {})
+    if state.get("defer") and state.get("state") is None:
+        from elt.errors import ProjectError
+
+        raise ProjectError("--defer reads the relations of another run's manifest, and no --state was given",
+                           hint="add --state DIR, the folder holding that run's manifest.json")
+    if state.get("favor_state") and not state.get("defer"):
+        from elt.errors import ProjectError
+
+        raise ProjectError("--favor-state only changes what --defer reads", hint="add --defer (and --state DIR)")
     return Invocation(
         project_dir=(project_dir or Path.cwd()).resolve(), profiles_dir=profiles_dir, target=target,
         vars=parse_vars(vars_), select=tuple(select), exclude=tuple(exclude), debug=debug or root_debug,
+        state_path=state.get("state"), defer=bool(state.get("defer")), favor_state=bool(state.get("favor_state")),
     )
 
 

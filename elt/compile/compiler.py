@@ -83,6 +83,13 @@ class Manifest:
     introspective: set[str] = field(default_factory=set)
     #: the renderers of the second renders (elt.compile.render), by (id of the introspector, worker thread).
     live_renderers: dict[tuple[int, int], Renderer] = field(default_factory=dict, repr=False)
+    #: model unique id -> the checksum of its parsed tree (elt.compile.canonical.tree_checksum), made
+    #: where the tree was at hand; `tree_checksum()` makes the others.
+    tree_checksums: dict[str, str] = field(default_factory=dict, repr=False)
+    #: relation -> target-independent name, for tree checksums (elt.compile.canonical.relation_names).
+    canonical_names: dict[str, str] = field(default_factory=dict, repr=False)
+    #: the compile cache variant tree checksums are kept under (elt.compile.canonical.names_digest).
+    canonical_variant: str = field(default="", repr=False)
 
     def __post_init__(self) -> None:
         self.queries = _Queries(self)
@@ -141,6 +148,27 @@ class Manifest:
         self.record_translation(unique_id, variant, sql, key)
         return sql
 
+    def tree_checksum(self, unique_id: str) -> str | None:
+        """The checksum of the model's parsed query (elt.compile.canonical.tree_checksum: comments and
+        layout left out, relations by node name); None for a model without compiled SQL
+        (introspective, failed). Taken from the compile cache, else made from the tree (parsed if
+        need be)."""
+        text = self.tree_checksums.get(unique_id)
+        if text is not None or unique_id not in self.parsed_sql:
+            return text
+        from elt.compile.canonical import tree_checksum
+
+        variant = self.canonical_variant
+        key = self.parse_keys.get(unique_id)
+        if self.cache is not None and key is not None:
+            text = self.cache.translation(key, variant)
+        if text is None:
+            text = tree_checksum(self.queries[unique_id], self.canonical_names)
+            if self.cache is not None and key is not None:
+                self.cache.put_translation(key, variant, text)
+        self.tree_checksums[unique_id] = text
+        return text
+
     def record_translation(self, unique_id: str, variant: str, sql: str, key: str | None) -> None:
         """Keep a translation of a model (`variant`: the engine's dialect, and the column types it was
         written for), in this manifest and, under the model's parse key, in the compile cache."""
@@ -154,6 +182,7 @@ class Manifest:
         ephemeral): it is being compiled again."""
         self._translated.pop(unique_id, None)
         self._ephemeral_bodies.pop(unique_id, None)
+        self.tree_checksums.pop(unique_id, None)
 
     def ephemeral_ancestors(self, node: Node) -> list[str]:
         """The ephemeral models `node` reads (and inlines), directly or through others, parents first."""
@@ -164,10 +193,15 @@ class Manifest:
         its compiled SQL, with the ephemerals it reads inlined; its translations are made again."""
         node = rendered.node
         uid = node.unique_id
+        # The tree checksum stays the compile's (elt.state compares what a compile makes, not a batch's
+        # render, nor one reading deferred relations).
+        checksum = self.tree_checksum(uid) if node.resource_type in ("model", "snapshot") else None
         self.forget_compiled(uid)
         ephemerals = _ephemeral_ancestors(self, node)
         _record_query(self, node, rendered.sql, rendered.query, ephemerals,
-                      _parse_key(self, rendered.sql, ephemerals))
+                      _parse_key(self, rendered.sql, ephemerals), tree_checksum=False)
+        if checksum is not None:
+            self.tree_checksums[uid] = checksum
 
     def save_cache(self) -> None:
         """Write the compile cache with the translations made since compiling (at run time, for the
@@ -344,10 +378,14 @@ def _compile(
         nodes[uid] = model
 
     engine_dialect = target.dialect if target.dialect != project.config.dialect else None
+    from elt.compile.canonical import names_digest, relation_names
+
+    canonical_names = relation_names(nodes)
     # The models' queries are parsed (and translated) in worker processes while this one builds the
     # tests and the graph; whatever they could not do is done below, in order, as without them.
     introspective = {uid for uid, state in states.items() if state.introspective}
-    with _parse_in_processes(project, nodes, models, states, cache, engine_dialect, introspective) as parsing:
+    with _parse_in_processes(project, nodes, models, states, cache, engine_dialect, introspective,
+                             canonical_names) as parsing:
         _add_tests(project, renders, nodes, states)
         heap.freeze_more()  # the tests
 
@@ -360,7 +398,8 @@ def _compile(
                              hint=f"files involved: {files}")
 
         manifest = Manifest(project=project, target=target, nodes=nodes, graph=graph, cache_stats=stats,
-                            cache=cache)
+                            cache=cache, canonical_names=canonical_names,
+                            canonical_variant=names_digest(canonical_names))
         order = [uid for uid in graph.topological_order() if uid in states]
         done = parsing.results()
     for uid in order:
@@ -398,11 +437,11 @@ def _compile(
 @contextmanager
 def _parse_in_processes(
     project: Project, nodes: dict[str, Node], models: dict[str, Node], states: dict[str, RenderState],
-    cache: CompileCache | None, engine_dialect: str | None, introspective: set[str],
+    cache: CompileCache | None, engine_dialect: str | None, introspective: set[str], names: dict[str, str],
 ) -> Iterator[_Parsing]:
     """Start parsing (and translating) in worker processes the models' queries the cache does not
     have, when there are many (elt.compile.fast.processes); stop the workers when the block ends.
-    `results()` gives unique id -> (resolved SQL, parse key, translation or None) for those that
+    `results()` gives unique id -> (resolved SQL, parse key, translation or None, tree checksum) for those that
     parsed; the others are left to `_parse_model`, in order."""
     from elt.compile.fast import processes as compile_processes
 
@@ -427,7 +466,7 @@ def _parse_in_processes(
     if not compile_processes.usable(len(tasks)):
         yield _Parsing(None, pending)
         return
-    with compile_processes.parsing(tasks, project.config.dialect, engine_dialect) as handle:
+    with compile_processes.parsing(tasks, project.config.dialect, engine_dialect, names) as handle:
         yield _Parsing(handle, pending)
 
 
@@ -437,15 +476,16 @@ class _Parsing:
     def __init__(self, handle: Any, pending: dict[str, tuple[str, str | None]]) -> None:
         self._handle, self._pending = handle, pending
 
-    def results(self) -> dict[str, tuple[str, str | None, str | None]]:
+    def results(self) -> dict[str, tuple[str, str | None, str | None, str | None]]:
         if self._handle is None:
             return {}
-        return {uid: (*self._pending[uid], translated) for uid, (ok, translated) in self._handle.results().items()
-                if ok}
+        return {uid: (*self._pending[uid], translated, tree)
+                for uid, (ok, translated, tree) in self._handle.results().items() if ok}
 
 
 def _accept_parsed(
-    manifest: Manifest, node: Node, sql: str, key: str | None, translated: str | None, engine_dialect: str | None
+    manifest: Manifest, node: Node, sql: str, key: str | None, translated: str | None, tree: str | None,
+    engine_dialect: str | None,
 ) -> None:
     """Record a query a worker process parsed (and translated), as `_parse_model` and
     `_translate_early` would have; its tree is parsed again only if asked for."""
@@ -463,6 +503,14 @@ def _accept_parsed(
         manifest.parse_keys.pop(uid, None)
     if translated is not None and engine_dialect is not None:
         manifest.record_translation(uid, engine_dialect, translated, key)
+    if tree is not None:
+        _record_tree_checksum(manifest, uid, tree, key)
+
+
+def _record_tree_checksum(manifest: Manifest, uid: str, text: str, key: str | None) -> None:
+    manifest.tree_checksums[uid] = text
+    if manifest.cache is not None and key is not None:
+        manifest.cache.put_translation(key, manifest.canonical_variant, text)
 
 
 def _translate_early(manifest: Manifest, model: Node, dialect: str) -> None:
@@ -599,9 +647,11 @@ def _keep_parse_key(manifest: Manifest, uid: str, key: str | None, compiled: str
 
 
 def _record_query(
-    manifest: Manifest, model: Node, sql: str, query: exp.Expression, ephemerals: list[str], key: str | None
+    manifest: Manifest, model: Node, sql: str, query: exp.Expression, ephemerals: list[str], key: str | None,
+    *, tree_checksum: bool = True,
 ) -> None:
-    """Make `query`, parsed from `sql`, the model's compiled query, with the ephemerals it reads inlined."""
+    """Make `query`, parsed from `sql`, the model's compiled query, with the ephemerals it reads inlined
+    (and, with `tree_checksum`, its checksum made: elt.compile.canonical)."""
     compiled = sql
     if ephemerals:
         from elt.dialects.hive_reader import reader
@@ -614,6 +664,10 @@ def _record_query(
     manifest.compiled_sql[uid] = compiled
     manifest.queries[uid] = query
     _keep_parse_key(manifest, uid, key, compiled)
+    if tree_checksum and model.resource_type in ("model", "snapshot"):  # while the tree is at hand
+        from elt.compile.canonical import tree_checksum as checksum_of
+
+        _record_tree_checksum(manifest, uid, checksum_of(query, manifest.canonical_names), key)
 
 
 def inline_ephemerals_of(manifest: Manifest, node: Node, query: exp.Expression) -> str:
