@@ -83,6 +83,11 @@ class Manifest:
     introspective: set[str] = field(default_factory=set)
     #: the renderers of the second renders (elt.compile.render), by (id of the introspector, worker thread).
     live_renderers: dict[tuple[int, int], Renderer] = field(default_factory=dict, repr=False)
+    #: model unique id -> its query in canonical form (elt.compile.canonical), made where the tree
+    #: was at hand; `canonical_sql()` makes the others.
+    canonical: dict[str, str] = field(default_factory=dict, repr=False)
+    #: relation -> target-independent name, for canonical texts (elt.compile.canonical.relation_names).
+    canonical_names: dict[str, str] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
         self.queries = _Queries(self)
@@ -141,6 +146,26 @@ class Manifest:
         self.record_translation(unique_id, variant, sql, key)
         return sql
 
+    def canonical_sql(self, unique_id: str) -> str | None:
+        """The model's query in canonical form (elt.compile.canonical): comments dropped, on one line,
+        relations by node name; None for a model without compiled SQL (introspective, failed).
+        Taken from the compile cache, else written from the parsed tree (parsed if need be)."""
+        text = self.canonical.get(unique_id)
+        if text is not None or unique_id not in self.parsed_sql:
+            return text
+        from elt.compile.canonical import canonical_sql, names_digest
+
+        variant = names_digest(self.canonical_names)
+        key = self.parse_keys.get(unique_id)
+        if self.cache is not None and key is not None:
+            text = self.cache.translation(key, variant)
+        if text is None:
+            text = canonical_sql(self.queries[unique_id], self.dialect, self.canonical_names)
+            if self.cache is not None and key is not None:
+                self.cache.put_translation(key, variant, text)
+        self.canonical[unique_id] = text
+        return text
+
     def record_translation(self, unique_id: str, variant: str, sql: str, key: str | None) -> None:
         """Keep a translation of a model (`variant`: the engine's dialect, and the column types it was
         written for), in this manifest and, under the model's parse key, in the compile cache."""
@@ -154,6 +179,7 @@ class Manifest:
         ephemeral): it is being compiled again."""
         self._translated.pop(unique_id, None)
         self._ephemeral_bodies.pop(unique_id, None)
+        self.canonical.pop(unique_id, None)
 
     def ephemeral_ancestors(self, node: Node) -> list[str]:
         """The ephemeral models `node` reads (and inlines), directly or through others, parents first."""
@@ -344,10 +370,14 @@ def _compile(
         nodes[uid] = model
 
     engine_dialect = target.dialect if target.dialect != project.config.dialect else None
+    from elt.compile.canonical import relation_names
+
+    canonical_names = relation_names(nodes)
     # The models' queries are parsed (and translated) in worker processes while this one builds the
     # tests and the graph; whatever they could not do is done below, in order, as without them.
     introspective = {uid for uid, state in states.items() if state.introspective}
-    with _parse_in_processes(project, nodes, models, states, cache, engine_dialect, introspective) as parsing:
+    with _parse_in_processes(project, nodes, models, states, cache, engine_dialect, introspective,
+                             canonical_names) as parsing:
         _add_tests(project, renders, nodes, states)
         heap.freeze_more()  # the tests
 
@@ -360,7 +390,7 @@ def _compile(
                              hint=f"files involved: {files}")
 
         manifest = Manifest(project=project, target=target, nodes=nodes, graph=graph, cache_stats=stats,
-                            cache=cache)
+                            cache=cache, canonical_names=canonical_names)
         order = [uid for uid in graph.topological_order() if uid in states]
         done = parsing.results()
     for uid in order:
@@ -398,11 +428,11 @@ def _compile(
 @contextmanager
 def _parse_in_processes(
     project: Project, nodes: dict[str, Node], models: dict[str, Node], states: dict[str, RenderState],
-    cache: CompileCache | None, engine_dialect: str | None, introspective: set[str],
+    cache: CompileCache | None, engine_dialect: str | None, introspective: set[str], names: dict[str, str],
 ) -> Iterator[_Parsing]:
     """Start parsing (and translating) in worker processes the models' queries the cache does not
     have, when there are many (elt.compile.fast.processes); stop the workers when the block ends.
-    `results()` gives unique id -> (resolved SQL, parse key, translation or None) for those that
+    `results()` gives unique id -> (resolved SQL, parse key, translation or None, canonical text) for those that
     parsed; the others are left to `_parse_model`, in order."""
     from elt.compile.fast import processes as compile_processes
 
@@ -427,7 +457,7 @@ def _parse_in_processes(
     if not compile_processes.usable(len(tasks)):
         yield _Parsing(None, pending)
         return
-    with compile_processes.parsing(tasks, project.config.dialect, engine_dialect) as handle:
+    with compile_processes.parsing(tasks, project.config.dialect, engine_dialect, names) as handle:
         yield _Parsing(handle, pending)
 
 
@@ -437,15 +467,16 @@ class _Parsing:
     def __init__(self, handle: Any, pending: dict[str, tuple[str, str | None]]) -> None:
         self._handle, self._pending = handle, pending
 
-    def results(self) -> dict[str, tuple[str, str | None, str | None]]:
+    def results(self) -> dict[str, tuple[str, str | None, str | None, str | None]]:
         if self._handle is None:
             return {}
-        return {uid: (*self._pending[uid], translated) for uid, (ok, translated) in self._handle.results().items()
-                if ok}
+        return {uid: (*self._pending[uid], translated, canonical)
+                for uid, (ok, translated, canonical) in self._handle.results().items() if ok}
 
 
 def _accept_parsed(
-    manifest: Manifest, node: Node, sql: str, key: str | None, translated: str | None, engine_dialect: str | None
+    manifest: Manifest, node: Node, sql: str, key: str | None, translated: str | None, canonical: str | None,
+    engine_dialect: str | None,
 ) -> None:
     """Record a query a worker process parsed (and translated), as `_parse_model` and
     `_translate_early` would have; its tree is parsed again only if asked for."""
@@ -463,6 +494,16 @@ def _accept_parsed(
         manifest.parse_keys.pop(uid, None)
     if translated is not None and engine_dialect is not None:
         manifest.record_translation(uid, engine_dialect, translated, key)
+    if canonical is not None:
+        _record_canonical(manifest, uid, canonical, key)
+
+
+def _record_canonical(manifest: Manifest, uid: str, text: str, key: str | None) -> None:
+    from elt.compile.canonical import names_digest
+
+    manifest.canonical[uid] = text
+    if manifest.cache is not None and key is not None:
+        manifest.cache.put_translation(key, names_digest(manifest.canonical_names), text)
 
 
 def _translate_early(manifest: Manifest, model: Node, dialect: str) -> None:
@@ -614,6 +655,10 @@ def _record_query(
     manifest.compiled_sql[uid] = compiled
     manifest.queries[uid] = query
     _keep_parse_key(manifest, uid, key, compiled)
+    if model.resource_type in ("model", "snapshot"):  # while the tree is at hand (elt.compile.canonical)
+        from elt.compile.canonical import canonical_sql
+
+        _record_canonical(manifest, uid, canonical_sql(query, manifest.dialect, manifest.canonical_names), key)
 
 
 def inline_ephemerals_of(manifest: Manifest, node: Node, query: exp.Expression) -> str:

@@ -23,6 +23,7 @@ from elt.errors import ArtifactError
 from elt.materializations.incremental_config import strategy as incremental_strategy
 from elt.nodes import Node, NodeResult, now_iso
 from elt.secrets import masker
+from elt.state import STATE_VERSION, Fingerprint, fingerprints
 
 MANIFEST_SCHEMA = "elt/manifest/v1"
 RUN_RESULTS_SCHEMA = "elt/run-results/v1"
@@ -181,7 +182,10 @@ def write_run_sql(target_dir: Path, node: Node, statements: list[str],
            mask_text)
 
 
-def node_record(manifest: Manifest, node: Node) -> dict[str, Any]:
+def node_record(manifest: Manifest, node: Node, fingerprint: Fingerprint | None = None) -> dict[str, Any]:
+    """A node as manifest.json records it; with `fingerprint` (elt.state), what state comparisons read:
+    `relation` (database, schema, identifier) and `state` (checksums per part, macros called, the query
+    in canonical form)."""
     record: dict[str, Any] = {
         "unique_id": node.unique_id,
         "name": node.name,
@@ -212,6 +216,12 @@ def node_record(manifest: Manifest, node: Node) -> dict[str, Any]:
         record["source_name"] = node.source_name
     if node.resource_type == "model" and node.materialized == "incremental":
         record["incremental_strategy"] = incremental_strategy(node)  # the default resolved
+    if fingerprint is not None:
+        if node.relation is not None:
+            record["relation"] = {"database": manifest.target.database, "schema": node.relation.schema,
+                                  "identifier": node.relation.name}
+        record["state"] = {"checksums": fingerprint.checksums, "macros": fingerprint.macros,
+                           **({"sql": fingerprint.sql} if fingerprint.sql is not None else {})}
     return record
 
 
@@ -224,16 +234,19 @@ def write_manifest(manifest: Manifest, column_lineage: dict[str, Any] | None = N
             to stay fast).
     """
     target = manifest.target
+    prints = fingerprints(manifest)
     data = {
         "metadata": {
             "schema": MANIFEST_SCHEMA,
             "elt_version": __version__,
+            "state_version": STATE_VERSION,  # what elt.state.load_state accepts
             "generated_at": now_iso(),
             "project_name": manifest.project.config.name,
             "dialect": manifest.dialect,
-            "target": {"name": target.name, "type": target.type, "schema": target.schema},
+            "target": {"name": target.name, "type": target.type, "schema": target.schema,
+                       "database": target.database, "database_path": _database_path(target)},
         },
-        "nodes": {uid: {**node_record(manifest, manifest.nodes[uid]),
+        "nodes": {uid: {**node_record(manifest, manifest.nodes[uid], prints.get(uid)),
                         **({"column_lineage": column_lineage[uid]} if column_lineage and uid in column_lineage
                            else {})}
                   for uid in sorted(manifest.nodes)}
@@ -251,6 +264,17 @@ def write_manifest(manifest: Manifest, column_lineage: dict[str, Any] | None = N
     path.parent.mkdir(parents=True, exist_ok=True)
     _replace(path, json.dumps(data, separators=(",", ":"), default=str) + "\n")
     return path
+
+
+def _database_path(target: Any) -> str | None:
+    """The target's database file, absolute (None: the engine has no file, or it is in memory)."""
+    raw = target.settings.get("path")
+    if not isinstance(raw, str) or raw.startswith(":") or ":" in raw.split("/", 1)[0]:
+        return None  # ":memory:", "md:name"
+    path = Path(raw)
+    if not path.is_absolute() and target.project_root is not None:
+        path = target.project_root / path
+    return str(path.resolve())
 
 
 class RunResultsFile:

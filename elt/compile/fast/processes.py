@@ -32,9 +32,9 @@ PROCESSES_ENV = "ELT_COMPILE_PROCESSES"
 #: below this many queries to parse, forking costs more than it saves.
 MIN_TASKS = 100
 
-#: What forked workers read: (project dialect, engine dialect or None), or the renderer. Set before
-#: forking.
-_SETTINGS: tuple[str, str | None] | None = None
+#: What forked workers read: (project dialect, engine dialect or None, relation names of canonical
+#: texts), or the renderer. Set before forking.
+_SETTINGS: tuple[str, str | None, dict[str, str]] | None = None
 _RENDERER: Any = None
 
 
@@ -57,7 +57,8 @@ def usable(task_count: int) -> bool:
 
 
 @contextmanager
-def parsing(tasks: Sequence[tuple[str, str]], dialect: str, engine_dialect: str | None) -> Iterator[Parsing]:
+def parsing(tasks: Sequence[tuple[str, str]], dialect: str, engine_dialect: str | None,
+            names: dict[str, str] | None = None) -> Iterator[Parsing]:
     """Start parsing (and translating) each task in worker processes; the caller goes on meanwhile
     and collects with `results()`. The workers are stopped when the block ends.
 
@@ -65,6 +66,7 @@ def parsing(tasks: Sequence[tuple[str, str]], dialect: str, engine_dialect: str 
         tasks: (unique id, resolved SQL) of models.
         dialect: the project dialect, the SQL's.
         engine_dialect: the target engine's dialect, when it is not the project's (else None).
+        names: relation -> name in the canonical texts (elt.compile.canonical).
     """
     global _SETTINGS
     # Imported once here rather than in every worker (about 0.15 s of CPU each).
@@ -72,7 +74,7 @@ def parsing(tasks: Sequence[tuple[str, str]], dialect: str, engine_dialect: str 
 
     preload(dialect, engine_dialect)  # what translate() uses for them
 
-    _SETTINGS = (dialect, engine_dialect)
+    _SETTINGS = (dialect, engine_dialect, names or {})
     try:
         with _pool(_work, tasks) as results:
             yield Parsing(results)
@@ -86,14 +88,14 @@ class Parsing:
     def __init__(self, results: Iterator[Any]) -> None:
         self._results = results
 
-    def results(self) -> dict[str, tuple[bool, str | None]]:
+    def results(self) -> dict[str, tuple[bool, str | None, str | None]]:
         """unique id -> (it parsed as one query, its translation: None when the engine speaks the
-        project dialect or the translation was refused); tasks missing from the result (a worker
-        failed) must be parsed by the caller."""
-        found: dict[str, tuple[bool, str | None]] = {}
+        project dialect or the translation was refused, its canonical text); tasks missing from the
+        result (a worker failed) must be parsed by the caller."""
+        found: dict[str, tuple[bool, str | None, str | None]] = {}
         try:
-            for uid, ok, translated in self._results:
-                found[uid] = (ok, translated)
+            for uid, ok, translated, canonical in self._results:
+                found[uid] = (ok, translated, canonical)
         except Exception:  # noqa: BLE001 - a worker died or a result did not pickle: keep what came back
             pass
         return found
@@ -148,31 +150,37 @@ def _pool(function: Any, tasks: Sequence[Any]) -> Iterator[Iterator[Any]]:
         yield pool.imap_unordered(function, tasks, chunksize=chunk)
 
 
-def _work(task: tuple[str, str]) -> tuple[str, bool, Any]:
-    """In a worker: parse one resolved query; translate it for the engine, if it is another dialect."""
+def _work(task: tuple[str, str]) -> tuple[str, bool, Any, str | None]:
+    """In a worker: parse one resolved query, write its canonical text (elt.compile.canonical);
+    translate it for the engine, if it is another dialect."""
     import sqlglot
     from sqlglot import exp
 
+    from elt.compile.canonical import canonical_sql
     from elt.dialects.hive_reader import cache_type_names_in_this_process, reader
 
     cache_type_names_in_this_process()  # this worker runs only elt's parses (see there)
     uid, sql = task
     assert _SETTINGS is not None
-    dialect, engine_dialect = _SETTINGS
+    dialect, engine_dialect, names = _SETTINGS
     try:
         statements = [s for s in sqlglot.parse(sql, read=reader(dialect)) if s is not None]
     except Exception:  # noqa: BLE001 - the compiler parses it again and reports the error
-        return uid, False, None
+        return uid, False, None, None
     if len(statements) != 1 or not isinstance(statements[0], exp.Query):
-        return uid, False, None
+        return uid, False, None, None
+    try:
+        canonical: str | None = canonical_sql(statements[0], dialect, names)
+    except Exception:  # noqa: BLE001 - Manifest.canonical_sql makes it again (and fails) itself
+        canonical = None
     if engine_dialect is None:
-        return uid, True, None
+        return uid, True, None, canonical
     from elt.dialects import translate
     from elt.errors import SqlError
 
     try:
-        return uid, True, translate(statements[0], dialect, engine_dialect, copy=False)
+        return uid, True, translate(statements[0], dialect, engine_dialect, copy=False), canonical
     except SqlError:
-        return uid, True, None  # refused: sql_for raises it, with the line, when it is asked for
+        return uid, True, None, canonical  # refused: sql_for raises it, with the line, when it is asked for
     except Exception:  # noqa: BLE001 - let the compiler translate it (and fail) itself
-        return uid, True, None
+        return uid, True, None, canonical

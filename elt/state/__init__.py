@@ -1,0 +1,15 @@
+"""Comparing this compile with another run's (`--state DIR`): state selectors, --defer, elt clone.
+
+`load_state(path)` reads another run's manifest.json into a `State`; `new_nodes` and `modified_nodes`
+compare a compiled `Manifest` with it, part by part (`PARTS`: body, configs, relation, macros,
+contract). `fingerprints` makes the checksums manifest.json records per node (elt.report.artifacts).
+"""
+
+from __future__ import annotations
+
+from elt.state.compare import fingerprints, modified_nodes, new_nodes
+from elt.state.fingerprint import PARTS, Fingerprint
+from elt.state.manifest_state import STATE_VERSION, State, StateNode, StateRelation, load_state
+
+__all__ = ["PARTS", "STATE_VERSION", "Fingerprint", "State", "StateNode", "StateRelation", "fingerprints",
+           "load_state", "modified_nodes", "new_nodes"]
