@@ -14,11 +14,14 @@ import click
 from elt import __version__
 from elt.cli.options import (
     apply_incremental,
+    apply_plan,
     common_options,
     handle_errors,
     incremental_options,
     make_invocation,
+    plan_options,
     selection_options,
+    state_option,
     wait_option,
 )
 
@@ -56,9 +59,11 @@ def _finish(console, outcome, debug: bool, empty: str) -> int:
 @click.option("--fail-fast", is_flag=True, help="Stop at the first failure.")
 @wait_option
 @incremental_options
+@state_option
+@plan_options
 @handle_errors
 def run(project_dir, profiles_dir, target, vars_, debug, select, exclude, threads, fail_fast, wait,
-        full_refresh, start, end) -> int:
+        full_refresh, start, end, state_dir, plan, plan_all) -> int:
     """Build the selected models (tables, views, incremental loads) in dependency order."""
     from elt.cli.build_commands import run_command
     from elt.report.console import Console
@@ -66,6 +71,7 @@ def run(project_dir, profiles_dir, target, vars_, debug, select, exclude, thread
     inv = make_invocation(project_dir, profiles_dir, target, vars_, debug, select, exclude)
     inv.wait = wait
     apply_incremental(inv, full_refresh, start, end)
+    apply_plan(inv, state_dir, plan, plan_all)
     console = Console()
     return _finish(console, run_command(inv, console, threads=threads, fail_fast=fail_fast), inv.debug,
                    "Nothing to run.")
@@ -109,9 +115,11 @@ def test(project_dir, profiles_dir, target, vars_, debug, select, exclude, threa
 @click.option("--fail-fast", is_flag=True, help="Stop at the first failure.")
 @wait_option
 @incremental_options
+@state_option
+@plan_options
 @handle_errors
 def build(project_dir, profiles_dir, target, vars_, debug, select, exclude, threads, fail_fast, wait,
-          full_refresh, start, end) -> int:
+          full_refresh, start, end, state_dir, plan, plan_all) -> int:
     """Seeds, models, snapshots and their data tests in one DAG walk; failing tests skip what depends on them."""
     from elt.cli.build_commands import build_command
     from elt.report.console import Console
@@ -119,6 +127,7 @@ def build(project_dir, profiles_dir, target, vars_, debug, select, exclude, thre
     inv = make_invocation(project_dir, profiles_dir, target, vars_, debug, select, exclude)
     inv.wait = wait
     apply_incremental(inv, full_refresh, start, end)
+    apply_plan(inv, state_dir, plan, plan_all)
     console = Console()
     return _finish(console, build_command(inv, console, threads=threads, fail_fast=fail_fast), inv.debug,
                    "Nothing to build.")
@@ -158,6 +167,26 @@ def snapshot(project_dir, profiles_dir, target, vars_, debug, select, exclude, t
     console = Console()
     return _finish(console, snapshot_command(inv, console, threads=threads, fail_fast=fail_fast), inv.debug,
                    "No snapshots selected.")
+
+
+@cli.command(name="plan")
+@common_options
+@selection_options
+@state_option
+@handle_errors
+def plan_(project_dir, profiles_dir, target, vars_, debug, select, exclude, state_dir) -> int:
+    """Compare with another run (--state DIR): each change's category (breaking, non-breaking,
+    metadata-only) and what it reaches downstream; `elt run --plan` builds that."""
+    from elt.cli.plan_command import plan_command
+    from elt.report.console import Console
+    from elt.state.plan_text import plan_lines
+
+    inv = make_invocation(project_dir, profiles_dir, target, vars_, debug, select, exclude)
+    apply_plan(inv, state_dir, False, False)
+    outcome = plan_command(inv, Console())
+    for line in plan_lines(outcome.plan, outcome.manifest, outcome.selected):
+        click.echo(line)
+    return 0
 
 
 @cli.command(name="compile")

@@ -41,6 +41,10 @@ class Invocation:
     #: backfill interval (ISO dates, both included): var('start') / var('end').
     start: str | None = None
     end: str | None = None
+    #: --state: another run's artifacts to compare with (elt.state).
+    state_dir: Path | None = None
+    #: --plan ("reach": what the changes reach) or --plan-all ("all": state:modified+), with --state.
+    plan: str | None = None
 
 
 def load(inv: Invocation) -> tuple[Project, TargetConfig]:
