@@ -105,16 +105,18 @@ def canonical(query: exp.Expr, dialect: str) -> str:
     return query.sql(dialect=reader(dialect), comments=False)
 
 
-def shape(query: exp.Query, schema: dict[str, dict[str, dict[str, str]]], dialect: str) -> Shape:
+def shape(query: exp.Query, schema: dict[str, dict[str, dict[str, str]]], dialect: str, *,
+          copy: bool = True) -> Shape:
     """The signatures and reads of `query`, qualified against `schema` (db -> table -> column -> type).
 
     Tables of `schema` are the parents; each is named in `Shape` by "db.table" (lower case). Never
     raises: a query sqlglot cannot qualify is an opaque `Shape` (everything read, everything changed).
+    `copy`: False when `query` may be rewritten in place (qualified).
     """
     try:
         mapping: dict[str, object] = dict(schema)
-        tree = qualify(query.copy(), dialect=reader(dialect), schema=mapping, validate_qualify_columns=False,
-                       identify=False)
+        tree = qualify(query.copy() if copy else query, dialect=reader(dialect), schema=mapping,
+                       validate_qualify_columns=False, identify=False)
         tree = eliminate_subqueries(tree)
         scopes = list(traverse_scope(tree))
     except (SqlglotError, ValueError, KeyError, TypeError, AttributeError) as exc:
@@ -231,9 +233,7 @@ def _scope_facts(scope: Scope, facts: dict[int, _Facts], dialect: str) -> _Facts
 
     # The rows: every clause but the columns and the CTEs, the rows of what it reads, and the columns
     # a DISTINCT compares or a table-generating function spreads over rows.
-    skeleton = node.copy()
-    skeleton.set("expressions", [exp.Star()])
-    skeleton.set("with_", None)
+    skeleton = _without_columns(node, dialect)
     row_sigs: list[str] = []
     row_reads: set[ParentColumn] = set()
     clauses: dict[str, str] = {}
@@ -275,8 +275,21 @@ def _scope_facts(scope: Scope, facts: dict[int, _Facts], dialect: str) -> _Facts
         columns.setdefault(name, (sig, reads))
     if opaque:
         row_sigs.append("star")
-    rows = _digest(skeleton.sql(dialect=write, comments=False), row_sigs, "aggregate" if aggregate else "")
+    rows = _digest(skeleton, row_sigs, "aggregate" if aggregate else "")
     return _Facts(columns, (rows, row_reads), parents, clauses, opaque)
+
+
+def _without_columns(select: exp.Select, dialect: str) -> str:
+    """The text of `select` without its columns and CTEs (set aside and put back, not copied: a copy
+    of a model's outermost query is a copy of all its CTEs)."""
+    columns, ctes = select.args.get("expressions"), select.args.get("with_")
+    select.set("expressions", [exp.Star()])
+    select.set("with_", None)
+    try:
+        return select.sql(dialect=reader(dialect), comments=False)
+    finally:
+        select.set("expressions", columns)
+        select.set("with_", ctes)
 
 
 def _set_facts(scope: Scope, facts: dict[int, _Facts], dialect: str) -> _Facts:

@@ -96,9 +96,14 @@ class ChangePlan:
                 and manifest.nodes[uid].materialized != "ephemeral"}
 
 
-def plan_changes(manifest: Manifest, state: State) -> ChangePlan:
-    """Compare `manifest` with `state` and follow each change downstream (see the module docstring)."""
-    analysis = _Analysis(manifest, state)
+def plan_changes(manifest: Manifest, state: State, shapes: dict[tuple[str, str], Shape] | None = None) -> ChangePlan:
+    """Compare `manifest` with `state` and follow each change downstream (see the module docstring).
+
+    Args:
+        shapes: the queries' shapes made by an earlier call, to reuse (kept by query text and the
+            parent columns it was qualified with; bench/plan.py plans many changes of one project).
+    """
+    analysis = _Analysis(manifest, state, shapes)
     order = manifest.graph.topological_order()
     modified = modified_nodes(manifest, state)
     new = new_nodes(manifest, state)
@@ -133,9 +138,10 @@ def plan_changes(manifest: Manifest, state: State) -> ChangePlan:
 class _Analysis:
     """Shapes of the models' current and previous queries, and their parents' columns, made on demand."""
 
-    def __init__(self, manifest: Manifest, state: State) -> None:
+    def __init__(self, manifest: Manifest, state: State, shapes: dict[tuple[str, str], Shape] | None) -> None:
         self.manifest = manifest
         self.state = state
+        self.shapes = {} if shapes is None else shapes
         self.keys = {_node_key(node): uid for uid, node in manifest.nodes.items() if _node_key(node)}
         self._shapes: dict[str, Shape] = {}
         self._columns: dict[str, list[str] | None] = {}
@@ -175,8 +181,7 @@ class _Analysis:
         if previous == current:
             return classify(Shape(), Shape(), True)
         try:
-            old = shape(_tagged(parse(previous, self.state.dialect or self.manifest.dialect)),
-                        self.schema_of(uid), self.manifest.dialect)
+            old = self._shape(previous, self.schema_of(uid), self.state.dialect or self.manifest.dialect)
         except Exception as exc:  # noqa: BLE001 - any parse failure of the old text: assume the worst
             return Change(BREAKING, changed={ALL}, rows=True,
                           reasons=[f"its previous SQL cannot be parsed: {str(exc).splitlines()[0]}"])
@@ -279,8 +284,17 @@ class _Analysis:
             if text is None:
                 done = Shape(opaque="it has no compiled SQL")
             else:
-                done = shape(_tagged(parse(text, self.manifest.dialect)), self.schema_of(uid), self.manifest.dialect)
+                done = self._shape(text, self.schema_of(uid), self.manifest.dialect)
             self._shapes[uid] = done
+        return done
+
+    def _shape(self, text: str, schema: dict[str, dict[str, dict[str, str]]], dialect: str) -> Shape:
+        """The shape of a canonical text over `schema`, taken from `shapes` when made before."""
+        key = (text, repr(sorted((table, sorted(columns)) for table, columns in schema[NODE_DB].items())))
+        done = self.shapes.get(key)
+        if done is None:
+            done = shape(_tagged(parse(text, dialect)), schema, self.manifest.dialect, copy=False)
+            self.shapes[key] = done
         return done
 
     def schema_of(self, uid: str) -> dict[str, dict[str, dict[str, str]]]:
