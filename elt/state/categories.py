@@ -114,7 +114,8 @@ def shape(query: exp.Query, schema: dict[str, dict[str, dict[str, str]]], dialec
     `copy`: False when `query` may be rewritten in place (qualified).
     """
     try:
-        mapping: dict[str, object] = dict(schema)
+        # sqlglot refuses a db without tables (a model whose parents' columns are all unknown)
+        mapping: dict[str, object] = {db: tables for db, tables in schema.items() if tables}
         tree = qualify(query.copy() if copy else query, dialect=reader(dialect), schema=mapping,
                        validate_qualify_columns=False, identify=False)
         tree = eliminate_subqueries(tree)

@@ -290,7 +290,7 @@ class _Analysis:
 
     def _shape(self, text: str, schema: dict[str, dict[str, dict[str, str]]], dialect: str) -> Shape:
         """The shape of a canonical text over `schema`, taken from `shapes` when made before."""
-        key = (text, repr(sorted((table, sorted(columns)) for table, columns in schema[NODE_DB].items())))
+        key = (text, repr(sorted((table, sorted(columns)) for table, columns in schema.get(NODE_DB, {}).items())))
         done = self.shapes.get(key)
         if done is None:
             done = shape(_tagged(parse(text, dialect)), schema, self.manifest.dialect, copy=False)

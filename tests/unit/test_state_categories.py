@@ -84,3 +84,10 @@ def test_a_query_that_cannot_be_qualified_is_breaking_everywhere():
     after = before.__class__(opaque="cannot qualify")
     found = classify(before, after, False)
     assert found.category == BREAKING and found.rows and found.changed == {ALL}
+
+
+def test_a_query_over_relations_of_unknown_columns_is_analysed_all_the_same():
+    # no parent's columns known: sqlglot is given no schema, and the columns are the query's own
+    found = shape(parse("select id, score from __elt.__ref__x where score > 1", "hive"), {"__elt": {}}, "hive")
+    assert found.opaque is None and list(found.columns) == ["id", "score"]
+    assert found.row_reads == {("__elt.__ref__x", "score")}
