@@ -27,12 +27,19 @@ def plan_lines(plan: ChangePlan, manifest: Manifest, selected: set[str] | None =
     order = {uid: index for index, uid in enumerate(manifest.graph.topological_order())}
     lines.append(f"Plan: rebuild {len(rebuild)} of the {len(every)} node(s) that state:modified+ would build")
     for uid in sorted(rebuild, key=order.__getitem__):
-        lines.append(f"  rebuild {name(uid):<{width}}  {'; '.join(plan.rebuild[uid])}")
+        why = "; ".join(plan.rebuild[uid])
+        if manifest.nodes[uid].materialized == "incremental":
+            # an incremental run adds new rows only: the rows it already holds keep the old logic
+            why += " (incremental: --full-refresh rebuilds the rows it already holds)"
+        lines.append(f"  rebuild {name(uid):<{width}}  {why}")
     skipped = [uid for uid in plan.buildable(set(plan.skipped), manifest) if kept(uid)]
     for uid in sorted(skipped, key=order.__getitem__):
         lines.append(f"  skip    {name(uid):<{width}}  {plan.skipped[uid]}")
     unbuilt = [uid for uid, change in plan.changes.items() if not change.rebuild and uid not in plan.rebuild
                and kept(uid)]
     for uid in unbuilt:
-        lines.append(f"  skip    {name(uid):<{width}}  {plan.changes[uid].category}: nothing to rebuild")
+        node = manifest.nodes[uid]
+        what = ("ephemeral: built within the models that read it" if node.materialized == "ephemeral"
+                else "a source: built by no one" if node.resource_type == "source" else "nothing to rebuild")
+        lines.append(f"  skip    {name(uid):<{width}}  {plan.changes[uid].category}: {what}")
     return lines

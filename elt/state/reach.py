@@ -152,7 +152,7 @@ class _Analysis:
         node = self.manifest.nodes[uid]
         if "new" in parts:
             return ModelChange(uid, parts, "new", rebuild=node.materialized != "ephemeral",
-                               reasons=["new: not in the state"])
+                               reasons=["not in the state"])
         if node.resource_type == "seed":
             return ModelChange(uid, parts, BREAKING, rebuild="body" in parts or "configs" in parts
                                or "relation" in parts, reasons=[f"seed: {', '.join(sorted(parts))} changed"])

@@ -145,3 +145,14 @@ def test_the_plan_keeps_to_the_selection(built):
 def test_plan_without_state_is_refused(built):
     result = built.elt("run", "--plan")
     assert result.exit_code == 2 and "--plan needs --state DIR" in result.output
+
+
+def test_a_new_model_is_built_alone(built):
+    built.write({"models/marts/mart_new.sql": "select student from {{ ref('stg_scores') }}"})
+    plan = built.elt("plan", "--state", state(built))
+    assert "mart_new  new: not in the state" in plan.stdout
+    assert "rebuild mart_new" in plan.stdout, plan.output
+    result = built.elt("run", "--plan", "--state", state(built))
+    assert result.exit_code == 0, result.output
+    assert kept(built) == {"int_by_student", *MARTS}
+    assert built.query("SELECT count(*) FROM gold.mart_new")[0][0] == 3
