@@ -83,11 +83,13 @@ class Manifest:
     introspective: set[str] = field(default_factory=set)
     #: the renderers of the second renders (elt.compile.render), by (id of the introspector, worker thread).
     live_renderers: dict[tuple[int, int], Renderer] = field(default_factory=dict, repr=False)
-    #: model unique id -> its query in canonical form (elt.compile.canonical), made where the tree
-    #: was at hand; `canonical_sql()` makes the others.
-    canonical: dict[str, str] = field(default_factory=dict, repr=False)
-    #: relation -> target-independent name, for canonical texts (elt.compile.canonical.relation_names).
+    #: model unique id -> the checksum of its parsed tree (elt.compile.canonical.tree_checksum), made
+    #: where the tree was at hand; `tree_checksum()` makes the others.
+    tree_checksums: dict[str, str] = field(default_factory=dict, repr=False)
+    #: relation -> target-independent name, for tree checksums (elt.compile.canonical.relation_names).
     canonical_names: dict[str, str] = field(default_factory=dict, repr=False)
+    #: the compile cache variant tree checksums are kept under (elt.compile.canonical.names_digest).
+    canonical_variant: str = field(default="", repr=False)
 
     def __post_init__(self) -> None:
         self.queries = _Queries(self)
@@ -146,24 +148,25 @@ class Manifest:
         self.record_translation(unique_id, variant, sql, key)
         return sql
 
-    def canonical_sql(self, unique_id: str) -> str | None:
-        """The model's query in canonical form (elt.compile.canonical): comments dropped, on one line,
-        relations by node name; None for a model without compiled SQL (introspective, failed).
-        Taken from the compile cache, else written from the parsed tree (parsed if need be)."""
-        text = self.canonical.get(unique_id)
+    def tree_checksum(self, unique_id: str) -> str | None:
+        """The checksum of the model's parsed query (elt.compile.canonical.tree_checksum: comments and
+        layout left out, relations by node name); None for a model without compiled SQL
+        (introspective, failed). Taken from the compile cache, else made from the tree (parsed if
+        need be)."""
+        text = self.tree_checksums.get(unique_id)
         if text is not None or unique_id not in self.parsed_sql:
             return text
-        from elt.compile.canonical import canonical_sql, names_digest
+        from elt.compile.canonical import tree_checksum
 
-        variant = names_digest(self.canonical_names)
+        variant = self.canonical_variant
         key = self.parse_keys.get(unique_id)
         if self.cache is not None and key is not None:
             text = self.cache.translation(key, variant)
         if text is None:
-            text = canonical_sql(self.queries[unique_id], self.dialect, self.canonical_names)
+            text = tree_checksum(self.queries[unique_id], self.canonical_names)
             if self.cache is not None and key is not None:
                 self.cache.put_translation(key, variant, text)
-        self.canonical[unique_id] = text
+        self.tree_checksums[unique_id] = text
         return text
 
     def record_translation(self, unique_id: str, variant: str, sql: str, key: str | None) -> None:
@@ -179,7 +182,7 @@ class Manifest:
         ephemeral): it is being compiled again."""
         self._translated.pop(unique_id, None)
         self._ephemeral_bodies.pop(unique_id, None)
-        self.canonical.pop(unique_id, None)
+        self.tree_checksums.pop(unique_id, None)
 
     def ephemeral_ancestors(self, node: Node) -> list[str]:
         """The ephemeral models `node` reads (and inlines), directly or through others, parents first."""
@@ -370,7 +373,7 @@ def _compile(
         nodes[uid] = model
 
     engine_dialect = target.dialect if target.dialect != project.config.dialect else None
-    from elt.compile.canonical import relation_names
+    from elt.compile.canonical import names_digest, relation_names
 
     canonical_names = relation_names(nodes)
     # The models' queries are parsed (and translated) in worker processes while this one builds the
@@ -390,7 +393,8 @@ def _compile(
                              hint=f"files involved: {files}")
 
         manifest = Manifest(project=project, target=target, nodes=nodes, graph=graph, cache_stats=stats,
-                            cache=cache, canonical_names=canonical_names)
+                            cache=cache, canonical_names=canonical_names,
+                            canonical_variant=names_digest(canonical_names))
         order = [uid for uid in graph.topological_order() if uid in states]
         done = parsing.results()
     for uid in order:
@@ -432,7 +436,7 @@ def _parse_in_processes(
 ) -> Iterator[_Parsing]:
     """Start parsing (and translating) in worker processes the models' queries the cache does not
     have, when there are many (elt.compile.fast.processes); stop the workers when the block ends.
-    `results()` gives unique id -> (resolved SQL, parse key, translation or None, canonical text) for those that
+    `results()` gives unique id -> (resolved SQL, parse key, translation or None, tree checksum) for those that
     parsed; the others are left to `_parse_model`, in order."""
     from elt.compile.fast import processes as compile_processes
 
@@ -470,12 +474,12 @@ class _Parsing:
     def results(self) -> dict[str, tuple[str, str | None, str | None, str | None]]:
         if self._handle is None:
             return {}
-        return {uid: (*self._pending[uid], translated, canonical)
-                for uid, (ok, translated, canonical) in self._handle.results().items() if ok}
+        return {uid: (*self._pending[uid], translated, tree)
+                for uid, (ok, translated, tree) in self._handle.results().items() if ok}
 
 
 def _accept_parsed(
-    manifest: Manifest, node: Node, sql: str, key: str | None, translated: str | None, canonical: str | None,
+    manifest: Manifest, node: Node, sql: str, key: str | None, translated: str | None, tree: str | None,
     engine_dialect: str | None,
 ) -> None:
     """Record a query a worker process parsed (and translated), as `_parse_model` and
@@ -494,16 +498,14 @@ def _accept_parsed(
         manifest.parse_keys.pop(uid, None)
     if translated is not None and engine_dialect is not None:
         manifest.record_translation(uid, engine_dialect, translated, key)
-    if canonical is not None:
-        _record_canonical(manifest, uid, canonical, key)
+    if tree is not None:
+        _record_tree_checksum(manifest, uid, tree, key)
 
 
-def _record_canonical(manifest: Manifest, uid: str, text: str, key: str | None) -> None:
-    from elt.compile.canonical import names_digest
-
-    manifest.canonical[uid] = text
+def _record_tree_checksum(manifest: Manifest, uid: str, text: str, key: str | None) -> None:
+    manifest.tree_checksums[uid] = text
     if manifest.cache is not None and key is not None:
-        manifest.cache.put_translation(key, names_digest(manifest.canonical_names), text)
+        manifest.cache.put_translation(key, manifest.canonical_variant, text)
 
 
 def _translate_early(manifest: Manifest, model: Node, dialect: str) -> None:
@@ -656,9 +658,9 @@ def _record_query(
     manifest.queries[uid] = query
     _keep_parse_key(manifest, uid, key, compiled)
     if model.resource_type in ("model", "snapshot"):  # while the tree is at hand (elt.compile.canonical)
-        from elt.compile.canonical import canonical_sql
+        from elt.compile.canonical import tree_checksum
 
-        _record_canonical(manifest, uid, canonical_sql(query, manifest.dialect, manifest.canonical_names), key)
+        _record_tree_checksum(manifest, uid, tree_checksum(query, manifest.canonical_names), key)
 
 
 def inline_ephemerals_of(manifest: Manifest, node: Node, query: exp.Expression) -> str:

@@ -3,9 +3,9 @@
 Each part is a checksum a manifest.json records per node (`state.checksums`), and the same function
 makes it for the project being compiled now, so comparing the two is comparing strings:
 
-- `body`: the model's query in canonical form (elt.compile.canonical: the parsed tree without comments,
-  relations by node name), so reformatting is no change and a var() value reaching the SQL is; a seed's
-  file; a snapshot's query.
+- `body`: the checksum of the model's parsed query (elt.compile.canonical.tree_checksum: the tree
+  without comments or layout, relations by node name), so reformatting is no change and a var() value
+  reaching the SQL is; a seed's file; a snapshot's query.
 - `configs`: the effective config, less the parts below (materialized, hooks, partitioning, ...).
 - `relation`: the config that names the relation (`database`, `schema`, `alias`; a snapshot's
   `target_schema` / `target_database`), as written, not as the target resolves it (so a dev target
@@ -47,7 +47,8 @@ def _json(value: Any) -> str:
 @dataclass(frozen=True)
 class Fingerprint:
     """One node's parts as checksums, the macros it calls (name -> checksum of its text), and for a
-    model or snapshot its canonical SQL (None when it has no compiled SQL: introspective, failed)."""
+    model or snapshot its compiled SQL in the project dialect (None when it has none: introspective,
+    failed), which `elt.compile.canonical.canonical_sql` turns into the compared form."""
 
     checksums: dict[str, str]
     macros: dict[str, str]
@@ -94,8 +95,9 @@ def fingerprint(manifest: Manifest, node: Node, macros: MacroIndex) -> Fingerpri
     config = node.config
     sql = None
     if node.resource_type in ("model", "snapshot"):
-        sql = manifest.canonical_sql(node.unique_id)
-        body = checksum(sql) if sql is not None else "raw:" + checksum(node.raw_sql)
+        tree = manifest.tree_checksum(node.unique_id)
+        body = tree if tree is not None else "raw:" + checksum(node.raw_sql)
+        sql = manifest.compiled_sql.get(node.unique_id)
     elif node.resource_type == "seed":
         body = _file_checksum(manifest, node)
     else:

@@ -44,7 +44,8 @@ class StateNode:
     depends_on: tuple[str, ...]
     #: the macros it called, name -> checksum of the macro's text.
     macros: dict[str, str] = field(default_factory=dict)
-    #: its query in canonical form (elt.compile.canonical); None for other nodes.
+    #: a model's or snapshot's compiled SQL there, in the project dialect, relations named as in that
+    #: target (`State.relation_names()` and elt.compile.canonical.canonical_sql make it comparable).
     sql: str | None = None
 
     @property
@@ -72,6 +73,20 @@ class State:
     database_path: str | None
     elt_version: str
     nodes: dict[str, StateNode]
+
+    def relation_names(self) -> dict[str, str]:
+        """'schema.table' (lower case) of the state's nodes -> the name elt.compile.canonical gives
+        it (`__ref__<name>`, `__source__<source>__<table>`), as `relation_names` does for a Manifest."""
+        names: dict[str, str] = {}
+        for node in self.nodes.values():
+            if node.relation is None or node.resource_type == "test":
+                continue
+            if node.resource_type == "source":
+                source = node.unique_id.split(".")[1]
+                names[str(node.relation).lower()] = f"__source__{source}__{node.name}"
+            else:
+                names[str(node.relation).lower()] = f"__ref__{node.name}"
+        return names
 
 
 def load_state(path: Path) -> State:

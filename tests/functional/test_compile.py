@@ -33,7 +33,10 @@ def test_compile_writes_compiled_sql_and_manifest(project):
 
     manifest = json.loads((proj.root / "target/manifest.json").read_text())
     assert manifest["metadata"]["schema"] == "elt/manifest/v1"
-    assert manifest["metadata"]["target"] == {"name": "dev", "type": "duckdb", "schema": "main"}
+    assert {k: manifest["metadata"]["target"][k] for k in ("name", "type", "schema")} == \
+        {"name": "dev", "type": "duckdb", "schema": "main"}
+    assert manifest["metadata"]["state_version"] == 1
+    assert manifest["metadata"]["target"]["database_path"] == str((proj.root / "target/test.duckdb").resolve())
     nodes = manifest["nodes"]
     assert set(nodes) == {"seed.scores", "model.stg_scores", "model.int_pct", "model.passed",
                           "model.course_avg", "model.passed_count"}

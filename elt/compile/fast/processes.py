@@ -32,8 +32,8 @@ PROCESSES_ENV = "ELT_COMPILE_PROCESSES"
 #: below this many queries to parse, forking costs more than it saves.
 MIN_TASKS = 100
 
-#: What forked workers read: (project dialect, engine dialect or None, relation names of canonical
-#: texts), or the renderer. Set before forking.
+#: What forked workers read: (project dialect, engine dialect or None, relation names of tree
+#: checksums), or the renderer. Set before forking.
 _SETTINGS: tuple[str, str | None, dict[str, str]] | None = None
 _RENDERER: Any = None
 
@@ -66,7 +66,7 @@ def parsing(tasks: Sequence[tuple[str, str]], dialect: str, engine_dialect: str 
         tasks: (unique id, resolved SQL) of models.
         dialect: the project dialect, the SQL's.
         engine_dialect: the target engine's dialect, when it is not the project's (else None).
-        names: relation -> name in the canonical texts (elt.compile.canonical).
+        names: relation -> name in the tree checksums (elt.compile.canonical).
     """
     global _SETTINGS
     # Imported once here rather than in every worker (about 0.15 s of CPU each).
@@ -90,12 +90,12 @@ class Parsing:
 
     def results(self) -> dict[str, tuple[bool, str | None, str | None]]:
         """unique id -> (it parsed as one query, its translation: None when the engine speaks the
-        project dialect or the translation was refused, its canonical text); tasks missing from the
+        project dialect or the translation was refused, its tree checksum); tasks missing from the
         result (a worker failed) must be parsed by the caller."""
         found: dict[str, tuple[bool, str | None, str | None]] = {}
         try:
-            for uid, ok, translated, canonical in self._results:
-                found[uid] = (ok, translated, canonical)
+            for uid, ok, translated, tree in self._results:
+                found[uid] = (ok, translated, tree)
         except Exception:  # noqa: BLE001 - a worker died or a result did not pickle: keep what came back
             pass
         return found
@@ -151,12 +151,12 @@ def _pool(function: Any, tasks: Sequence[Any]) -> Iterator[Iterator[Any]]:
 
 
 def _work(task: tuple[str, str]) -> tuple[str, bool, Any, str | None]:
-    """In a worker: parse one resolved query, write its canonical text (elt.compile.canonical);
+    """In a worker: parse one resolved query, make its tree checksum (elt.compile.canonical);
     translate it for the engine, if it is another dialect."""
     import sqlglot
     from sqlglot import exp
 
-    from elt.compile.canonical import canonical_sql
+    from elt.compile.canonical import tree_checksum
     from elt.dialects.hive_reader import cache_type_names_in_this_process, reader
 
     cache_type_names_in_this_process()  # this worker runs only elt's parses (see there)
@@ -170,17 +170,17 @@ def _work(task: tuple[str, str]) -> tuple[str, bool, Any, str | None]:
     if len(statements) != 1 or not isinstance(statements[0], exp.Query):
         return uid, False, None, None
     try:
-        canonical: str | None = canonical_sql(statements[0], dialect, names)
-    except Exception:  # noqa: BLE001 - Manifest.canonical_sql makes it again (and fails) itself
-        canonical = None
+        tree: str | None = tree_checksum(statements[0], names)
+    except Exception:  # noqa: BLE001 - Manifest.tree_checksum makes it again (and fails) itself
+        tree = None
     if engine_dialect is None:
-        return uid, True, None, canonical
+        return uid, True, None, tree
     from elt.dialects import translate
     from elt.errors import SqlError
 
     try:
-        return uid, True, translate(statements[0], dialect, engine_dialect, copy=False), canonical
+        return uid, True, translate(statements[0], dialect, engine_dialect, copy=False), tree
     except SqlError:
-        return uid, True, None, canonical  # refused: sql_for raises it, with the line, when it is asked for
+        return uid, True, None, tree  # refused: sql_for raises it, with the line, when it is asked for
     except Exception:  # noqa: BLE001 - let the compiler translate it (and fail) itself
-        return uid, True, None, canonical
+        return uid, True, None, tree
