@@ -17,6 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from elt.compile.canonical import canonical_sql
 from elt.compile.compiler import Manifest
 from elt.errors import EltError
 from elt.nodes import Node
@@ -142,6 +143,8 @@ class _Analysis:
         self.manifest = manifest
         self.state = state
         self.shapes = {} if shapes is None else shapes
+        self._texts: dict[str, str | None] = {}
+        self._state_names: dict[str, str] | None = None
         self.keys = {_node_key(node): uid for uid, node in manifest.nodes.items() if _node_key(node)}
         self._shapes: dict[str, Shape] = {}
         self._columns: dict[str, list[str] | None] = {}
@@ -174,18 +177,35 @@ class _Analysis:
         return ModelChange(uid, parts, category, change, rebuild, reasons)
 
     def _query_change(self, uid: str) -> Change:
-        previous = self.state.nodes[uid].sql
-        current = self.manifest.canonical_sql(uid)
+        current = self.canonical_text(uid)
+        try:
+            previous = self._previous_text(uid)
+        except Exception as exc:  # noqa: BLE001 - any parse failure of the old text: assume the worst
+            return Change(BREAKING, changed={ALL}, rows=True,
+                          reasons=[f"its previous SQL cannot be parsed: {str(exc).splitlines()[0]}"])
         if previous is None or current is None:
             return Change(BREAKING, changed={ALL}, rows=True, reasons=["its SQL is not known on both sides"])
         if previous == current:
             return classify(Shape(), Shape(), True)
-        try:
-            old = self._shape(previous, self.schema_of(uid), self.state.dialect or self.manifest.dialect)
-        except Exception as exc:  # noqa: BLE001 - any parse failure of the old text: assume the worst
-            return Change(BREAKING, changed={ALL}, rows=True,
-                          reasons=[f"its previous SQL cannot be parsed: {str(exc).splitlines()[0]}"])
-        return classify(old, self.shape_of(uid), False)
+        return classify(self._shape(previous, self.schema_of(uid)), self.shape_of(uid), False)
+
+    def canonical_text(self, uid: str) -> str | None:
+        """The model's query as elt.compile.canonical writes it (relations by node name), or None."""
+        if uid not in self._texts:
+            manifest = self.manifest
+            self._texts[uid] = (canonical_sql(manifest.queries[uid], manifest.dialect, manifest.canonical_names)
+                                if uid in manifest.queries and uid not in manifest.introspective else None)
+        return self._texts[uid]
+
+    def _previous_text(self, uid: str) -> str | None:
+        """The model's query in the state, written as `canonical_text` writes the current one."""
+        sql = self.state.nodes[uid].sql
+        if sql is None:
+            return None
+        if self._state_names is None:
+            self._state_names = self.state.relation_names()
+        dialect = self.state.dialect or self.manifest.dialect
+        return canonical_sql(parse(sql, dialect), dialect, self._state_names)
 
     def _config_change(self, uid: str, parts: frozenset[str]) -> str | None:
         node = self.manifest.nodes[uid]
@@ -280,20 +300,18 @@ class _Analysis:
     def shape_of(self, uid: str) -> Shape:
         done = self._shapes.get(uid)
         if done is None:
-            text = self.manifest.canonical_sql(uid)
-            if text is None:
-                done = Shape(opaque="it has no compiled SQL")
-            else:
-                done = self._shape(text, self.schema_of(uid), self.manifest.dialect)
+            text = self.canonical_text(uid)
+            done = Shape(opaque="it has no compiled SQL") if text is None else self._shape(text, self.schema_of(uid))
             self._shapes[uid] = done
         return done
 
-    def _shape(self, text: str, schema: dict[str, dict[str, dict[str, str]]], dialect: str) -> Shape:
+    def _shape(self, text: str, schema: dict[str, dict[str, dict[str, str]]]) -> Shape:
         """The shape of a canonical text over `schema`, taken from `shapes` when made before."""
         key = (text, repr(sorted((table, sorted(columns)) for table, columns in schema.get(NODE_DB, {}).items())))
         done = self.shapes.get(key)
         if done is None:
-            done = shape(_tagged(parse(text, dialect)), schema, self.manifest.dialect, copy=False)
+            dialect = self.manifest.dialect
+            done = shape(_tagged(parse(text, dialect)), schema, dialect, copy=False)
             self.shapes[key] = done
         return done
 
@@ -333,7 +351,7 @@ class _Analysis:
             declared = [name.lower() for name in node.columns]
             seeds = [p for p in node.depends_on if self.manifest.nodes[p].resource_type == "seed"]
             columns = declared or (self.columns_of(seeds[0]) if seeds else None)
-        elif node.resource_type == "model" and uid in self.manifest.compiled_sql:
+        elif node.resource_type == "model" and self.canonical_text(uid) is not None:
             parsed = self.shape_of(uid)
             star = any(name == "*" for name in parsed.columns)
             columns = None if parsed.opaque or star else list(parsed.columns)
