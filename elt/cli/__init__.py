@@ -21,7 +21,7 @@ from elt.cli.options import (
     make_invocation,
     plan_options,
     selection_options,
-    state_option,
+    state_options,
     wait_option,
 )
 
@@ -55,15 +55,15 @@ def _finish(console, outcome, debug: bool, empty: str) -> int:
 @cli.command()
 @common_options
 @selection_options
+@state_options
 @click.option("--threads", type=click.IntRange(min=1), default=None, help="Models built at once.")
 @click.option("--fail-fast", is_flag=True, help="Stop at the first failure.")
 @wait_option
 @incremental_options
-@state_option
 @plan_options
 @handle_errors
 def run(project_dir, profiles_dir, target, vars_, debug, select, exclude, threads, fail_fast, wait,
-        full_refresh, start, end, state_dir, plan, plan_all) -> int:
+        full_refresh, start, end, plan, plan_all) -> int:
     """Build the selected models (tables, views, incremental loads) in dependency order."""
     from elt.cli.build_commands import run_command
     from elt.report.console import Console
@@ -71,7 +71,7 @@ def run(project_dir, profiles_dir, target, vars_, debug, select, exclude, thread
     inv = make_invocation(project_dir, profiles_dir, target, vars_, debug, select, exclude)
     inv.wait = wait
     apply_incremental(inv, full_refresh, start, end)
-    apply_plan(inv, state_dir, plan, plan_all)
+    apply_plan(inv, plan, plan_all)
     console = Console()
     return _finish(console, run_command(inv, console, threads=threads, fail_fast=fail_fast), inv.debug,
                    "Nothing to run.")
@@ -80,6 +80,7 @@ def run(project_dir, profiles_dir, target, vars_, debug, select, exclude, thread
 @cli.command()
 @common_options
 @selection_options
+@state_options
 @click.option("--threads", type=click.IntRange(min=1), default=None, help="Tests run at once.")
 @click.option("--fail-fast", is_flag=True, help="Stop at the first failure.")
 @click.option("--unit", "only_unit", is_flag=True, help="Only model unit tests (run on DuckDB, no warehouse).")
@@ -111,15 +112,15 @@ def test(project_dir, profiles_dir, target, vars_, debug, select, exclude, threa
 @cli.command()
 @common_options
 @selection_options
+@state_options
 @click.option("--threads", type=click.IntRange(min=1), default=None, help="Nodes built at once.")
 @click.option("--fail-fast", is_flag=True, help="Stop at the first failure.")
 @wait_option
 @incremental_options
-@state_option
 @plan_options
 @handle_errors
 def build(project_dir, profiles_dir, target, vars_, debug, select, exclude, threads, fail_fast, wait,
-          full_refresh, start, end, state_dir, plan, plan_all) -> int:
+          full_refresh, start, end, plan, plan_all) -> int:
     """Seeds, models, snapshots and their data tests in one DAG walk; failing tests skip what depends on them."""
     from elt.cli.build_commands import build_command
     from elt.report.console import Console
@@ -127,7 +128,7 @@ def build(project_dir, profiles_dir, target, vars_, debug, select, exclude, thre
     inv = make_invocation(project_dir, profiles_dir, target, vars_, debug, select, exclude)
     inv.wait = wait
     apply_incremental(inv, full_refresh, start, end)
-    apply_plan(inv, state_dir, plan, plan_all)
+    apply_plan(inv, plan, plan_all)
     console = Console()
     return _finish(console, build_command(inv, console, threads=threads, fail_fast=fail_fast), inv.debug,
                    "Nothing to build.")
@@ -136,6 +137,7 @@ def build(project_dir, profiles_dir, target, vars_, debug, select, exclude, thre
 @cli.command()
 @common_options
 @selection_options
+@state_options
 @click.option("--threads", type=click.IntRange(min=1), default=None, help="Seeds loaded at once.")
 @wait_option
 @handle_errors
@@ -153,6 +155,7 @@ def seed(project_dir, profiles_dir, target, vars_, debug, select, exclude, threa
 @cli.command()
 @common_options
 @selection_options
+@state_options
 @click.option("--threads", type=click.IntRange(min=1), default=None, help="Snapshots built at once.")
 @click.option("--fail-fast", is_flag=True, help="Stop at the first failure.")
 @wait_option
@@ -172,9 +175,9 @@ def snapshot(project_dir, profiles_dir, target, vars_, debug, select, exclude, t
 @cli.command(name="plan")
 @common_options
 @selection_options
-@state_option
+@state_options(defer=False)
 @handle_errors
-def plan_(project_dir, profiles_dir, target, vars_, debug, select, exclude, state_dir) -> int:
+def plan_(project_dir, profiles_dir, target, vars_, debug, select, exclude) -> int:
     """Compare with another run (--state DIR): each change's category (breaking, non-breaking,
     metadata-only) and what it reaches downstream; `elt run --plan` builds that."""
     from elt.cli.plan_command import plan_command
@@ -182,7 +185,6 @@ def plan_(project_dir, profiles_dir, target, vars_, debug, select, exclude, stat
     from elt.state.plan_text import plan_lines
 
     inv = make_invocation(project_dir, profiles_dir, target, vars_, debug, select, exclude)
-    apply_plan(inv, state_dir, False, False)
     outcome = plan_command(inv, Console())
     for line in plan_lines(outcome.plan, outcome.manifest, outcome.selected):
         click.echo(line)
@@ -192,6 +194,7 @@ def plan_(project_dir, profiles_dir, target, vars_, debug, select, exclude, stat
 @cli.command(name="compile")
 @common_options
 @selection_options
+@state_options
 @handle_errors
 def compile_(project_dir, profiles_dir, target, vars_, debug, select, exclude) -> int:
     """Render models to target/compiled/ and write target/manifest.json."""
@@ -215,6 +218,7 @@ def compile_(project_dir, profiles_dir, target, vars_, debug, select, exclude) -
 @cli.command(name="ls")
 @common_options
 @selection_options
+@state_options(defer=False)
 @click.option("--resource-type", "resource_types", multiple=True,
               type=click.Choice(["model", "seed", "snapshot", "source", "test"]),
               help="Only these kinds (default: all).")

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from elt.adapters.base import Adapter
-from elt.cli.invocation import Invocation, adapter_class_of, compile_manifest, select
+from elt.cli.invocation import Invocation, adapter_class_of, compile_manifest, select, state_changes_of
 from elt.compile.compiler import Manifest
 from elt.errors import ArtifactError, EltError, ProjectError, SqlError
 from elt.project.loader import load_project
@@ -78,7 +78,7 @@ def unit_test_command(inv: Invocation, console: Console, manifest: Manifest | No
     from elt.compile.unittests import run_unit_tests, select_unit_tests
 
     manifest = manifest or compile_manifest(inv, console)
-    specs = select_unit_tests(manifest, inv.select, inv.exclude)
+    specs = select_unit_tests(manifest, inv.select, inv.exclude, state_changes_of(manifest, inv))
     start = time.perf_counter()
     pairs = []
     for index, (_, result) in enumerate(run_unit_tests(manifest, specs), start=1):
@@ -97,11 +97,13 @@ def build_command(inv: Invocation, console: Console, *, threads: int | None, fai
         nodes = _planned(manifest, inv, console, {"seed", "model", "snapshot"})
         tests = {uid for uid, node in manifest.nodes.items() if node.resource_type == "test"
                  and nodes.intersection(node.depends_on)} & _select_tests(manifest, inv, console)
-        units = {unit_test_id(spec): spec for spec in select_unit_tests(manifest, inv.select, inv.exclude)
+        units = {unit_test_id(spec): spec
+                 for spec in select_unit_tests(manifest, inv.select, inv.exclude, state_changes_of(manifest, inv))
                  if f"model.{spec.model}" in nodes}
         return _build(manifest, inv, console, nodes | tests, "build", threads, fail_fast, units)
     selected = select(manifest, inv, console, {"seed", "model", "snapshot"}) | _select_tests(manifest, inv, console)
-    units = {unit_test_id(spec): spec for spec in select_unit_tests(manifest, inv.select, inv.exclude)}
+    units = {unit_test_id(spec): spec
+             for spec in select_unit_tests(manifest, inv.select, inv.exclude, state_changes_of(manifest, inv))}
     return _build(manifest, inv, console, selected, "build", threads, fail_fast, units)
 
 
@@ -111,7 +113,8 @@ def _select_tests(manifest: Manifest, inv: Invocation, console: Console) -> set[
     from elt.run.selection import select_nodes
 
     chosen = select(manifest, inv, console, {"model", "seed", "snapshot", "source", "test"})
-    excluded = select_nodes(manifest.graph, manifest.nodes, inv.exclude, None) if inv.exclude else set()
+    excluded = (select_nodes(manifest.graph, manifest.nodes, inv.exclude, None, None, state_changes_of(manifest, inv))
+                if inv.exclude else set())
     tests = {uid for uid in chosen if manifest.nodes[uid].resource_type == "test"}
     for uid, node in manifest.nodes.items():
         if node.resource_type == "test" and chosen.intersection(node.depends_on) and uid not in excluded:

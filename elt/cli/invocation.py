@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from elt.adapters.base import Adapter
 from elt.compile.compiler import Manifest, compile_project
@@ -19,6 +19,9 @@ from elt.errors import EltError, ProjectError
 from elt.project.config import TargetConfig, load_target
 from elt.project.loader import Project, load_project
 from elt.report.console import Console
+
+if TYPE_CHECKING:
+    from elt.state import State, StateChanges
 
 log = logging.getLogger(__name__)
 
@@ -41,8 +44,13 @@ class Invocation:
     #: backfill interval (ISO dates, both included): var('start') / var('end').
     start: str | None = None
     end: str | None = None
-    #: --state: another run's artifacts to compare with (elt.state).
-    state_dir: Path | None = None
+    #: --state: the folder of another run's manifest.json (elt.state); --defer / --favor-state.
+    state_path: Path | None = None
+    defer: bool = False
+    favor_state: bool = False
+    #: the state read and compared, once per command (`state_of`, `state_changes_of`).
+    _state: Any = field(default=None, repr=False)
+    _changes: Any = field(default=None, repr=False)
     #: --plan ("reach": what the changes reach) or --plan-all ("all": state:modified+), with --state.
     plan: str | None = None
 
@@ -120,14 +128,41 @@ def _check_snapshots(manifest: Manifest, errors: list[EltError] | None) -> None:
             errors.append(exc)
 
 
+def state_of(inv: Invocation) -> State | None:
+    """The state of `--state` (read once), or None without it.
+
+    Raises:
+        ProjectError: the folder or its manifest.json is missing or unusable (elt.state.load_state).
+    """
+    if inv.state_path is None:
+        return None
+    if inv._state is None:
+        from elt.state import load_state
+
+        inv._state = load_state(inv.state_path)
+    return inv._state  # type: ignore[no-any-return]
+
+
+def state_changes_of(manifest: Manifest, inv: Invocation) -> StateChanges | None:
+    """How `manifest` differs from `--state`, for `state:` selectors: compared once, and only when a
+    selector asks (None without --state, or when no selector names `state:`)."""
+    if inv._changes is None and inv.state_path is not None and any(
+            "state:" in text for text in (*inv.select, *inv.exclude)):
+        from elt.state import state_changes
+
+        inv._changes = state_changes(manifest, state_of(inv))  # type: ignore[arg-type]
+    return inv._changes  # type: ignore[no-any-return]
+
+
 def select(manifest: Manifest, inv: Invocation, console: Console, resource_types: set[str]) -> set[str]:
     from elt.compile.unittests import unit_test_selectors
     from elt.run.selection import select_nodes, unmatched_selectors
 
-    selected = select_nodes(manifest.graph, manifest.nodes, inv.select, inv.exclude, resource_types)
-    unmatched = unmatched_selectors(manifest.graph, manifest.nodes, inv.select)
+    changes = state_changes_of(manifest, inv)
+    selected = select_nodes(manifest.graph, manifest.nodes, inv.select, inv.exclude, resource_types, changes)
+    unmatched = unmatched_selectors(manifest.graph, manifest.nodes, inv.select, state=changes)
     # A unit test's name or test_type:unit matches no node: unit tests run outside the DAG.
-    unit = unit_test_selectors(manifest, unmatched) if unmatched else set()
+    unit = unit_test_selectors(manifest, unmatched, changes) if unmatched else set()
     for selector in [s for s in unmatched if s not in unit]:
         console.warning(f"the selector {selector!r} matches no node")
     return selected

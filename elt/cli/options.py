@@ -66,6 +66,32 @@ def selection_options(fn: Callable[..., Any]) -> Callable[..., Any]:
                              "follow one -s.")(fn)
 
 
+#: where the state options are kept on click's context (they are not parameters of the commands).
+_STATE_META = "elt.state_options"
+
+
+def state_options(fn: Callable[..., Any] | None = None, *, defer: bool = True) -> Any:
+    """--state DIR (another run's manifest.json: `state:` selectors), and with `defer`, --defer and
+    --favor-state. They reach the Invocation through click's context (`make_invocation`), not as
+    parameters of the command."""
+    def keep(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
+        ctx.meta.setdefault(_STATE_META, {})[param.name] = value
+        return value
+
+    def decorate(fn: Callable[..., Any]) -> Callable[..., Any]:
+        if defer:
+            fn = click.option("--favor-state", is_flag=True, expose_value=False, callback=keep,
+                              help="With --defer: read the state's relation even where this target has one.")(fn)
+            fn = click.option("--defer", is_flag=True, expose_value=False, callback=keep,
+                              help="A ref to a node not selected and not built in this target reads the "
+                                   "state's relation (needs --state).")(fn)
+        return click.option("--state", type=click.Path(path_type=Path), expose_value=False, callback=keep,
+                            default=None, help="Folder of another run's manifest.json (e.g. production's "
+                                               "target/), for state: selectors and --defer.")(fn)
+
+    return decorate(fn) if fn is not None else decorate
+
+
 def handle_errors(fn: Callable[..., int]) -> Callable[..., None]:
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> None:
@@ -147,10 +173,22 @@ def make_invocation(project_dir: Path | None, profiles_dir: Path | None, target:
                 debug: bool, select: tuple[str, ...] = (), exclude: tuple[str, ...] = ()) -> Any:
     from elt.cli.invocation import Invocation, parse_vars
 
-    root_debug = bool(click.get_current_context().find_root().params.get("debug"))
+    ctx = click.get_current_context()
+    root_debug = bool(ctx.find_root().params.get("debug"))
+    state = ctx.meta.get(_STATE_META, {})
+    if state.get("defer") and state.get("state") is None:
+        from elt.errors import ProjectError
+
+        raise ProjectError("--defer reads the relations of another run's manifest, and no --state was given",
+                           hint="add --state DIR, the folder holding that run's manifest.json")
+    if state.get("favor_state") and not state.get("defer"):
+        from elt.errors import ProjectError
+
+        raise ProjectError("--favor-state only changes what --defer reads", hint="add --defer (and --state DIR)")
     return Invocation(
         project_dir=(project_dir or Path.cwd()).resolve(), profiles_dir=profiles_dir, target=target,
         vars=parse_vars(vars_), select=tuple(select), exclude=tuple(exclude), debug=debug or root_debug,
+        state_path=state.get("state"), defer=bool(state.get("defer")), favor_state=bool(state.get("favor_state")),
     )
 
 
@@ -189,12 +227,6 @@ def apply_incremental(inv: Any, full_refresh: bool, start: str | None, end: str 
         inv.vars = {**inv.vars, "start": inv.start, "end": inv.end}
 
 
-def state_option(fn: Callable[..., Any]) -> Callable[..., Any]:
-    return click.option("--state", "state_dir", type=click.Path(path_type=Path), default=None,
-                        help="Artifacts (target/ folder with manifest.json) of another run, e.g. production's, "
-                             "to compare with.")(fn)
-
-
 def plan_options(fn: Callable[..., Any]) -> Callable[..., Any]:
     """--plan / --plan-all (with --state): build what `elt plan` says a change reaches, or every descendant."""
     fn = click.option("--plan-all", is_flag=True, help="With --state: build every changed model and all its "
@@ -203,15 +235,14 @@ def plan_options(fn: Callable[..., Any]) -> Callable[..., Any]:
                         "the state reach (see `elt plan`).")(fn)
 
 
-def apply_plan(inv: Any, state_dir: Path | None, plan: bool, plan_all: bool) -> None:
+def apply_plan(inv: Any, plan: bool, plan_all: bool) -> None:
     """Put --state and --plan / --plan-all on the Invocation, refusing what does not go together."""
     from elt.errors import ProjectError
 
     if plan and plan_all:
         raise ProjectError("--plan and --plan-all cannot be given together",
                            hint="--plan builds what the changes reach; --plan-all every descendant of a change")
-    if (plan or plan_all) and state_dir is None:
+    if (plan or plan_all) and inv.state_path is None:
         raise ProjectError(f"{'--plan' if plan else '--plan-all'} needs --state DIR",
                            hint="give the target/ folder of the run to compare with (e.g. production's)")
-    inv.state_dir = state_dir
     inv.plan = "reach" if plan else "all" if plan_all else None

@@ -5,11 +5,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from elt.cli.invocation import Invocation, compile_manifest, select
+from elt.cli.invocation import Invocation, compile_manifest, select, state_of
 from elt.compile.compiler import Manifest
 from elt.errors import ProjectError
 from elt.report.console import Console
-from elt.state import load_state
 from elt.state.reach import ChangePlan, plan_changes
 
 
@@ -23,10 +22,11 @@ class PlanOutcome:
 
 def plan_command(inv: Invocation, console: Console, manifest: Manifest | None = None) -> PlanOutcome:
     """`elt plan`: compare the compiled project with --state and follow the changes downstream."""
-    if inv.state_dir is None:
+    if inv.state_path is None:
         raise ProjectError("elt plan needs --state DIR",
                            hint="give the target/ folder of the run to compare with (e.g. production's)")
-    state = load_state(inv.state_dir)
+    state = state_of(inv)
+    assert state is not None  # state_path is set
     manifest = manifest or compile_manifest(inv, console)
     selected = (select(manifest, inv, console, {"model", "seed", "snapshot", "source"})
                 if inv.select or inv.exclude else None)
@@ -44,5 +44,5 @@ def planned_nodes(manifest: Manifest, inv: Invocation, console: Console, resourc
         chosen &= outcome.selected
     what = "the changes reach" if inv.plan == "reach" else "changed or downstream of a change (state:modified+)"
     console.info(f"--plan{'-all' if inv.plan == 'all' else ''}: {len(chosen)} node(s) {what}, "
-                 f"against the state in {inv.state_dir}")
+                 f"against the state in {inv.state_path}")
     return chosen

@@ -307,7 +307,7 @@ def _given_query(sql: str, dialect: str) -> exp.Expr:
     return query
 
 
-def _selector_matcher(manifest: Manifest, text: str) -> Callable[[UnitTestSpec], bool]:
+def _selector_matcher(manifest: Manifest, text: str, state: Any = None) -> Callable[[UnitTestSpec], bool]:
     """Whether one selector (atoms joined by commas) picks a unit test: it names the test (wildcards
     allowed), or its `test_type:` atoms accept `unit` and its other atoms select the tested model."""
     from elt.run.selection import select_nodes
@@ -317,12 +317,13 @@ def _selector_matcher(manifest: Manifest, text: str) -> Callable[[UnitTestSpec],
     others = [a for a in atoms if not a.startswith("test_type:")]
     if not all(fnmatchcase("unit", kind) for kind in kinds):
         return lambda spec: False  # test_type:generic / singular: data tests only
-    models = select_nodes(manifest.graph, manifest.nodes, [",".join(others)], None, {"model"}) if others else None
+    models = (select_nodes(manifest.graph, manifest.nodes, [",".join(others)], None, {"model"}, state)
+              if others else None)
     return lambda spec: fnmatchcase(spec.name, text) or models is None or f"model.{spec.model}" in models
 
 
 def select_unit_tests(manifest: Manifest, select: Sequence[str] | None,
-                      exclude: Sequence[str] | None = None) -> list[UnitTestSpec]:
+                      exclude: Sequence[str] | None = None, state: Any = None) -> list[UnitTestSpec]:
     """The unit tests `-s` / `--exclude` choose (no `-s`: all): by name, `test_type:unit`, or through
     the tested model (`-s mart_x`, `-s tag:nightly`, `-s tag:nightly,test_type:unit`).
 
@@ -330,18 +331,20 @@ def select_unit_tests(manifest: Manifest, select: Sequence[str] | None,
         ProjectError: a malformed selector.
     """
     def matchers(arguments: Sequence[str] | None) -> list[Callable[[UnitTestSpec], bool]]:
-        return [_selector_matcher(manifest, text) for argument in arguments or () for text in argument.split()]
+        return [_selector_matcher(manifest, text, state) for argument in arguments or ()
+                for text in argument.split()]
 
     chosen, excluded = matchers(select), matchers(exclude)
     return [spec for spec in manifest.project.unit_tests
             if (not chosen or any(m(spec) for m in chosen)) and not any(m(spec) for m in excluded)]
 
 
-def unit_test_selectors(manifest: Manifest, select: Sequence[str] | None) -> set[str]:
-    """The selectors (split out of the CLI arguments) that pick at least one unit test."""
+def unit_test_selectors(manifest: Manifest, select: Sequence[str] | None, state: Any = None) -> set[str]:
+    """The selectors (split out of the CLI arguments) that pick at least one unit test (`state`: the
+    comparison `state:` selectors read, elt.state.StateChanges)."""
     texts = {text for argument in select or () for text in argument.split()}
     return {text for text in texts
-            if any(map(_selector_matcher(manifest, text), manifest.project.unit_tests))}
+            if any(map(_selector_matcher(manifest, text, state), manifest.project.unit_tests))}
 
 
 def run_unit_test(manifest: Manifest, spec: UnitTestSpec, adapter: Any) -> UnitTestResult:

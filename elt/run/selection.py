@@ -7,6 +7,10 @@ Pure: (graph, nodes, selector strings) -> set of unique ids. The grammar follows
 - an atom is `[@][N+]method:value[+N]` or `[@][N+]name[+N]`, where `+` before adds ancestors, `+`
   after adds descendants (N limits the depth) and `@` adds descendants and all their ancestors.
 
+`state:new`, `state:modified` and `state:modified.<part>` compare with another run's manifest
+(`--state DIR`): the caller passes the comparison (elt.state.StateChanges) as `state`; without it such
+a selector is an error.
+
 A selector that matches nothing is not an error (the CLI warns, see `unmatched_selectors`); a
 malformed one is, before anything is evaluated.
 
@@ -28,17 +32,20 @@ import re
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from fnmatch import fnmatchcase
-from typing import Any, get_args
+from typing import TYPE_CHECKING, Any, get_args
 
 from elt.compile.graph import Graph
 from elt.errors import ProjectError
 from elt.nodes import Node, ResourceType
 
+if TYPE_CHECKING:
+    from elt.state import StateChanges
+
 #: Shown with every malformed selector.
 SELECTOR_HINT = (
     "accepted forms: name (wildcards: stg_*), tag:x, path:models/staging, config.<key>:<value>, "
     "resource_type:model|seed|snapshot|source|test, test_type:generic|singular, source:src or source:src.table, "
-    "fqn:folder.name; "
+    "fqn:folder.name, state:new|modified|modified.body|.configs|.relation|.macros|.contract (with --state); "
     "prefix + (ancestors) or N+ (N levels), suffix + (descendants) or +N, or prefix @; "
     "space separates a union, comma an intersection (tag:a,tag:b)"
 )
@@ -81,6 +88,7 @@ def select_nodes(
     select: Sequence[str] | None = None,
     exclude: Sequence[str] | None = None,
     resource_types: Collection[str] | None = None,
+    state: StateChanges | None = None,
 ) -> set[str]:
     """The unique ids chosen by `select` minus those chosen by `exclude`, kept to `resource_types`.
 
@@ -90,16 +98,18 @@ def select_nodes(
         select: CLI arguments, each one or more space-separated selectors; None or empty: every node.
         exclude: CLI arguments whose matches are removed from the selection.
         resource_types: keep only these types in the result (e.g. {"model"} for `run`); None: all.
+        state: the comparison with `--state` that `state:` selectors read (None: not given).
 
     Raises:
-        ProjectError: a selector is malformed (the message names it; the hint lists the forms).
+        ProjectError: a selector is malformed (the message names it; the hint lists the forms), or
+            a `state:` selector is given without `state`.
         ValueError: a node of `graph` has no entry in `nodes` (a caller's bug, not the user's).
     """
     _check_nodes(graph, nodes)
     chosen = _parse_arguments(select)
     excluded = _parse_arguments(exclude)
-    selected = _union(graph, nodes, chosen) if chosen else set(graph.nodes)
-    selected -= _union(graph, nodes, excluded)
+    selected = _union(graph, nodes, chosen, state) if chosen else set(graph.nodes)
+    selected -= _union(graph, nodes, excluded, state)
     if resource_types is not None:
         selected = {uid for uid in selected if nodes[uid].resource_type in resource_types}
     return selected
@@ -110,6 +120,7 @@ def unmatched_selectors(
     nodes: Mapping[str, Node],
     selectors: Sequence[str] | None,
     resource_types: Collection[str] | None = None,
+    state: StateChanges | None = None,
 ) -> list[str]:
     """The selectors (split out of the CLI arguments) that match no node, in the order given.
 
@@ -123,7 +134,7 @@ def unmatched_selectors(
     _check_nodes(graph, nodes)
     unmatched: list[str] = []
     for text, atoms in _parse_arguments(selectors):
-        matched = _evaluate(graph, nodes, atoms)
+        matched = _evaluate(graph, nodes, atoms, state)
         if resource_types is not None:
             matched = {uid for uid in matched if nodes[uid].resource_type in resource_types}
         if not matched and text not in unmatched:
@@ -220,6 +231,15 @@ def _validate_source(value: str, selector: str) -> str:
     return value
 
 
+def _validate_state(value: str, selector: str) -> str:
+    from elt.state import PARTS, STATE_VALUES
+
+    known = [*STATE_VALUES, *(f"modified.{part}" for part in PARTS)]
+    if value not in known:
+        raise _malformed(selector, f"unknown state {value!r} (one of: {', '.join(known)})")
+    return value
+
+
 def _validate_fqn(value: str, selector: str) -> str:
     if not all(value.split(".")):
         raise _malformed(selector, "`fqn:` takes dot-separated parts (fqn:staging.stg_orders)")
@@ -295,6 +315,7 @@ _METHODS: dict[str, Matcher] = {
     "resource_type": _match_resource_type,
     "source": _match_source,
     "fqn": _match_fqn,
+    "state": lambda node, value: False,  # evaluated on the comparison, in _evaluate_atom
 }
 
 _VALIDATORS: dict[str, Callable[[str, str], str]] = {
@@ -302,6 +323,7 @@ _VALIDATORS: dict[str, Callable[[str, str], str]] = {
     "resource_type": _validate_resource_type,
     "source": _validate_source,
     "fqn": _validate_fqn,
+    "state": _validate_state,
 }
 
 
@@ -314,25 +336,39 @@ def _check_nodes(graph: Graph, nodes: Mapping[str, Node]) -> None:
         raise ValueError(f"graph nodes without a Node: {', '.join(sorted(missing))}")
 
 
-def _union(graph: Graph, nodes: Mapping[str, Node], selectors: list[tuple[str, list[_Atom]]]) -> set[str]:
+def _union(graph: Graph, nodes: Mapping[str, Node], selectors: list[tuple[str, list[_Atom]]],
+           state: StateChanges | None) -> set[str]:
     selected: set[str] = set()
-    for _, atoms in selectors:
-        selected |= _evaluate(graph, nodes, atoms)
+    for text, atoms in selectors:
+        _check_state(text, atoms, state)
+        selected |= _evaluate(graph, nodes, atoms, state)
     return selected
 
 
-def _evaluate(graph: Graph, nodes: Mapping[str, Node], atoms: list[_Atom]) -> set[str]:
+def _check_state(text: str, atoms: list[_Atom], state: StateChanges | None) -> None:
+    if state is None and any(atom.method == "state" for atom in atoms):
+        raise ProjectError(f"the selector {text!r} compares with another run's manifest, and no --state was given",
+                           hint="add --state DIR, the folder holding that run's manifest.json (e.g. production's "
+                                "target/)")
+
+
+def _evaluate(graph: Graph, nodes: Mapping[str, Node], atoms: list[_Atom], state: StateChanges | None) -> set[str]:
     """The intersection of the atoms of one selector."""
-    result = _evaluate_atom(graph, nodes, atoms[0])
+    result = _evaluate_atom(graph, nodes, atoms[0], state)
     for atom in atoms[1:]:
         if not result:
             break
-        result &= _evaluate_atom(graph, nodes, atom)
+        result &= _evaluate_atom(graph, nodes, atom, state)
     return result
 
 
-def _evaluate_atom(graph: Graph, nodes: Mapping[str, Node], atom: _Atom) -> set[str]:
-    base = {uid for uid in graph.nodes if _matches(nodes[uid], atom)}
+def _evaluate_atom(graph: Graph, nodes: Mapping[str, Node], atom: _Atom, state: StateChanges | None) -> set[str]:
+    if atom.method == "state":
+        if state is None:
+            _check_state(f"state:{atom.value}", [atom], state)
+        base = state.matching(atom.value) & graph.nodes if state is not None else set()
+    else:
+        base = {uid for uid in graph.nodes if _matches(nodes[uid], atom)}
     result = set(base)
     if atom.parents:
         result |= graph.ancestors_of(base, atom.parents_depth)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from elt.compile.compiler import Manifest
 from elt.state.fingerprint import PARTS, Fingerprint, fingerprint, macro_index
 from elt.state.manifest_state import State
@@ -40,3 +42,41 @@ def modified_nodes(manifest: Manifest, state: State,
         if parts:
             changed[uid] = parts
     return changed
+
+
+#: the values `state:` selectors take (dbt's), besides `modified.<part>`.
+STATE_VALUES = ("new", "old", "modified", "unmodified")
+
+
+@dataclass(frozen=True)
+class StateChanges:
+    """How a compiled project differs from a State, as `state:` selectors read it."""
+
+    #: compared nodes the state does not have.
+    new: frozenset[str]
+    #: compared nodes the state has.
+    old: frozenset[str]
+    #: nodes the state has, differing in these parts.
+    modified: dict[str, frozenset[str]]
+
+    def matching(self, value: str) -> set[str]:
+        """The unique ids `state:<value>` selects: `new`; `modified` (new, or differing in any part,
+        as dbt's); `modified.<part>` (a node of the state differing in that part); `old`;
+        `unmodified`."""
+        if value == "new":
+            return set(self.new)
+        if value == "old":
+            return set(self.old)
+        if value == "modified":
+            return set(self.new) | set(self.modified)
+        if value == "unmodified":
+            return set(self.old) - set(self.modified)
+        part = value.removeprefix("modified.")
+        return {uid for uid, parts in self.modified.items() if part in parts}
+
+
+def state_changes(manifest: Manifest, state: State) -> StateChanges:
+    """Compare `manifest` with `state` once, for every `state:` selector of a command."""
+    compared = {uid for uid, node in manifest.nodes.items() if node.resource_type in COMPARED}
+    return StateChanges(new=frozenset(compared - state.nodes.keys()), old=frozenset(compared & state.nodes.keys()),
+                        modified=modified_nodes(manifest, state))
