@@ -63,6 +63,7 @@ Counts = dict[str, list[tuple[str, int, int]]]
 
 def measure(project: Path, sample: int, seed: int) -> Counts:
     from elt.cli.invocation import Invocation, compile_manifest
+    from elt.compile.canonical import tree_checksum
     from elt.report.console import Console
     from elt.state import load_state
     from elt.state.reach import plan_changes
@@ -78,31 +79,32 @@ def measure(project: Path, sample: int, seed: int) -> Counts:
     shapes: dict = {}  # the unchanged models' shapes, made once
     for uid in chosen:
         original = manifest.queries[uid]
+        checksum = manifest.tree_checksum(uid)
         for kind, change in CHANGES.items():
             query = original.copy()
             if not isinstance(query, exp.Select) or not change(query):
                 continue
             # the model's parsed query as the edited file would give it; its checksum made again
             manifest.queries[uid] = query
-            manifest.tree_checksums.pop(uid, None)
+            manifest.tree_checksums[uid] = tree_checksum(query, manifest.canonical_names)
             plan = plan_changes(manifest, state, shapes)
             found[kind].append((manifest.nodes[uid].path, len(plan.buildable(set(plan.rebuild), manifest)),
                                 len(plan.buildable(plan.descendants, manifest))))
             manifest.queries[uid] = original
-            manifest.tree_checksums.pop(uid, None)
+            manifest.tree_checksums[uid] = checksum
     return found
 
 
 def report(name: str, found: Counts, seconds: float) -> None:
     print(f"\n{name} ({seconds:.0f} s)")
-    print(f"  {'change':<22} {'models':>6}  {'--plan mean':>11} {'median':>6}  {'modified+ mean':>14} {'median':>6}")
+    print(f"  {'change':<31} {'models':>6}  {'--plan mean':>11} {'median':>6}  {'modified+ mean':>14} {'median':>6}")
     for which, keep in (("", lambda path: True), ("staging: ", lambda path: "staging" in path)):
         for kind, rows in found.items():
             counts = [(plan, every) for path, plan, every in rows if keep(path)]
             if not counts:
                 continue
             plan, every = [p for p, _ in counts], [e for _, e in counts]
-            print(f"  {which + kind:<22} {len(counts):>6}  {statistics.mean(plan):>11.1f} "
+            print(f"  {which + kind:<31} {len(counts):>6}  {statistics.mean(plan):>11.1f} "
                   f"{statistics.median(plan):>6.0f}  {statistics.mean(every):>14.1f} {statistics.median(every):>6.0f}")
 
 

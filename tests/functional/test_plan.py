@@ -31,6 +31,14 @@ FILES = {
     "models/marts/mart_ids.sql": "select id from {{ ref('stg_scores') }}",
     "models/marts/mart_all.sql": "select * from {{ ref('stg_scores') }}",
     "models/marts/mart_other.sql": "select kind, count(*) as n from {{ ref('raw_scores') }} group by kind",
+    "models/marts/_marts.yml": """\
+        version: 2
+        models:
+          - name: mart_ids
+            columns: [{name: id, data_tests: [not_null]}]
+          - name: mart_all
+            columns: [{name: id, data_tests: [not_null]}]
+        """,
 }
 MARTS = ("mart_exam_counts", "mart_ids", "mart_all", "mart_other")
 
@@ -156,3 +164,15 @@ def test_a_new_model_is_built_alone(built):
     assert result.exit_code == 0, result.output
     assert kept(built) == {"int_by_student", *MARTS}
     assert built.query("SELECT count(*) FROM gold.mart_new")[0][0] == 3
+
+
+def test_build_plan_runs_the_tests_of_what_it_rebuilds(built):
+    import json
+
+    built.write({"models/staging/stg_scores.sql": STG.replace("    score\n", "    score,\n    kind\n")})
+    result = built.elt("build", "--plan", "--state", state(built))
+    assert result.exit_code == 0, result.output
+    ran = {r["unique_id"] for r in json.loads((built.root / "target/run_results.json").read_text())["results"]}
+    assert {uid.split(".")[0] for uid in ran} == {"model", "test"}
+    assert {uid for uid in ran if uid.startswith("model.")} == {"model.stg_scores", "model.mart_all"}
+    assert [uid for uid in ran if uid.startswith("test.")] == ["test.not_null_mart_all_id"]
