@@ -79,13 +79,22 @@ class ProjectDir:
 
     @property
     def database(self) -> Path:
-        return self.root / "target" / "test.duckdb"
+        own = self.root / "target" / "wh.duckdb"  # a profile with several targets on one file
+        return own if own.exists() else self.root / "target" / "test.duckdb"
 
     def query(self, sql: str) -> list[tuple]:
         import duckdb
 
         with duckdb.connect(str(self.database), read_only=True) as con:
             return con.execute(sql).fetchall()
+
+    def rows(self, sql: str) -> list[tuple]:
+        """The rows of `sql` on the project's database, sorted."""
+        return sorted(self.query(sql))
+
+    def relations_in(self, schema: str) -> dict[str, str]:
+        """'schema.name' -> 'BASE TABLE' | 'VIEW' for the relations of one schema."""
+        return {name: kind for name, kind in self.relations().items() if name.startswith(f"{schema}.")}
 
     def relations(self) -> dict[str, str]:
         """'schema.name' -> 'BASE TABLE' | 'VIEW' for everything in the database."""

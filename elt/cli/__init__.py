@@ -252,6 +252,26 @@ def ls(project_dir, profiles_dir, target, vars_, debug, select, exclude, resourc
 
 @cli.command()
 @common_options
+@selection_options
+@state_options(defer=False)
+@handle_errors
+def clone(project_dir, profiles_dir, target, vars_, debug, select, exclude) -> int:
+    """Views on the --state run's relations for the selected models, seeds and snapshots this target lacks."""
+    from elt.cli.clone_command import clone_command
+    from elt.report.console import Console
+
+    inv = make_invocation(project_dir, profiles_dir, target, vars_, debug, select, exclude)
+    console = Console()
+    results = clone_command(inv, console)
+    for result in results:
+        console.info(f"{result.action} {result.relation}: {result.detail}")
+    counts = {action: sum(1 for r in results if r.action == action) for action in ("cloned", "kept", "skipped")}
+    console.info(f"Cloned {counts['cloned']}, kept {counts['kept']} existing, skipped {counts['skipped']}.")
+    return 0
+
+
+@cli.command()
+@common_options
 @handle_errors
 def debug(project_dir, profiles_dir, target, vars_, debug) -> int:
     """Check the project, the profile and the connection."""

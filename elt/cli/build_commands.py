@@ -18,7 +18,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from elt.adapters.base import Adapter
-from elt.cli.invocation import Invocation, adapter_class_of, compile_manifest, select, state_changes_of
+from elt.cli.invocation import (
+    Invocation,
+    adapter_class_of,
+    apply_defer,
+    compile_manifest,
+    select,
+    state_changes_of,
+)
 from elt.compile.compiler import Manifest
 from elt.errors import ArtifactError, EltError, ProjectError, SqlError
 from elt.project.loader import load_project
@@ -144,6 +151,7 @@ def _build(
     from elt.report import artifacts
 
     unit_tests = unit_tests or {}
+    apply_defer(manifest, inv, console, selected)  # --defer: before the SQL for the engine is made
     plan = build_plan(manifest, selected, tests_gate_children=command == "build",
                       unit_tests={uid: f"model.{spec.model}" for uid, spec in unit_tests.items()})
     stats = manifest.cache_stats

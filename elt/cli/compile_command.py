@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from elt.cli.invocation import Invocation, compile_manifest, render_live_models, select
+from elt.cli.invocation import Invocation, apply_defer, compile_manifest, render_live_models, select
 from elt.compile.compiler import Manifest
 from elt.errors import EltError, ErrorList, SqlError
 from elt.report.console import Console
@@ -41,7 +41,8 @@ def compile_command(inv: Invocation, console: Console, *, stamped: bool = True) 
 
     config = load_project_config(inv.project_dir, inv.vars)
     stamp_inputs = None
-    if stamped and cache.enabled():
+    # With --state, what is selected or deferred depends on a file the stamp does not follow: compiled anew.
+    if stamped and cache.enabled() and inv.state_path is None:
         invocation = (str(config.root), str(inv.profiles_dir), inv.target, repr(sorted(inv.vars.items())),
                       inv.select, inv.exclude)
         stamp_inputs = compile_stamp.inputs_digest(config, invocation, inv.profiles_dir)
@@ -92,6 +93,7 @@ def _compile_and_write(inv: Invocation, console: Console) -> tuple[Manifest, lis
     errors: list[EltError] = []
     manifest = compile_manifest(inv, console, errors)
     selected = select(manifest, inv, console, {"model", "snapshot"})
+    apply_defer(manifest, inv, console, selected)
     render_live_models(manifest, [uid for uid in manifest.graph.topological_order() if uid in selected], errors)
     ordered = [uid for uid in manifest.graph.topological_order() if uid in selected and uid in manifest.compiled_sql]
     target_dialect = manifest.target.dialect

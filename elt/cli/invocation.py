@@ -154,6 +154,42 @@ def state_changes_of(manifest: Manifest, inv: Invocation) -> StateChanges | None
     return inv._changes  # type: ignore[no-any-return]
 
 
+def apply_defer(manifest: Manifest, inv: Invocation, console: Console, selected: set[str]) -> dict[str, Any]:
+    """--defer: the nodes `selected` reads and does not build, read from the state's relations where
+    this target lacks them (all of them with --favor-state); the nodes reading them compiled again
+    (elt.state.defer). Returns unique id -> the state relation read. Nothing without --defer.
+
+    Raises:
+        ProjectError: the state's relations are not readable from this target (another engine or file).
+    """
+    if not inv.defer:
+        return {}
+    from elt.report.artifacts import database_path
+    from elt.state.defer import check_readable, defer, deferred_relations
+
+    state = state_of(inv)
+    assert state is not None  # --defer without --state is refused with the options
+    check_readable(manifest, state, database_path(manifest.target))
+    adapter: Adapter | None = None
+
+    def exists(relation: Any) -> bool:
+        nonlocal adapter
+        if adapter is None:
+            adapter = open_adapter(manifest.target)
+        return adapter.relation_kind(relation) is not None
+
+    try:
+        deferred = deferred_relations(manifest, state, selected, favor_state=inv.favor_state, exists=exists)
+    finally:
+        if adapter is not None:
+            adapter.close()
+    defer(manifest, deferred)
+    if deferred:
+        names = ", ".join(f"{manifest.nodes[uid].name} -> {relation}" for uid, relation in sorted(deferred.items()))
+        console.info(f"Deferring {len(deferred)} relation(s) to state target {state.target_name!r}: {names}")
+    return deferred
+
+
 def select(manifest: Manifest, inv: Invocation, console: Console, resource_types: set[str]) -> set[str]:
     from elt.compile.unittests import unit_test_selectors
     from elt.run.selection import select_nodes, unmatched_selectors

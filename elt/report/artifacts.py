@@ -244,7 +244,7 @@ def write_manifest(manifest: Manifest, column_lineage: dict[str, Any] | None = N
             "project_name": manifest.project.config.name,
             "dialect": manifest.dialect,
             "target": {"name": target.name, "type": target.type, "schema": target.schema,
-                       "database": target.database, "database_path": _database_path(target)},
+                       "database": target.database, "database_path": database_path(target)},
         },
         "nodes": {uid: {**node_record(manifest, manifest.nodes[uid], prints.get(uid)),
                         **({"column_lineage": column_lineage[uid]} if column_lineage and uid in column_lineage
@@ -266,7 +266,7 @@ def write_manifest(manifest: Manifest, column_lineage: dict[str, Any] | None = N
     return path
 
 
-def _database_path(target: Any) -> str | None:
+def database_path(target: Any) -> str | None:
     """The target's database file, absolute (None: the engine has no file, or it is in memory)."""
     raw = target.settings.get("path")
     if not isinstance(raw, str) or raw.startswith(":") or ":" in raw.split("/", 1)[0]:

@@ -11,9 +11,9 @@ makes it for the project being compiled now, so comparing the two is comparing s
   `target_schema` / `target_database`), as written, not as the target resolves it (so a dev target
   and production compare equal).
 - `macros`: the project's macros the node calls, directly or through other macros, each with the
-  checksum of its text. Found by name in the node's file and the macros' texts (as dbt's
-  `depends_on.macros`), not by watching the render: a macro named in a branch the render did not take
-  counts too.
+  checksum of its text. Found as calls (`name(`) in the node's file and the macros' texts (as dbt's
+  `depends_on.macros`), not by watching the render: a macro called in a branch the render did not take
+  counts too, a SQL function of a macro's name too.
 - `contract`: an enforced contract's columns and types (empty when none is enforced).
 """
 
@@ -33,7 +33,8 @@ from elt.nodes import Node
 PARTS = ("body", "configs", "relation", "macros", "contract")
 _RELATION_KEYS = ("database", "schema", "alias", "target_schema", "target_database")
 _MACRO_RE = re.compile(r"{%-?\s*macro\s+([A-Za-z_][A-Za-z0-9_]*)\s*\(.*?{%-?\s*endmacro\s*-?%}", re.S)
-_WORD_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+#: a call: `name(` (a macro named but not called, e.g. a column of the same name, is no use of it).
+_CALL_RE = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)\s*\(")
 
 
 def checksum(text: str) -> str:
@@ -74,7 +75,7 @@ class MacroIndex:
         return {name: self.sums[name] for name in sorted(found)}
 
     def _names_in(self, text: str) -> set[str]:
-        return {word for word in _WORD_RE.findall(text) if word in self.texts} if self.texts else set()
+        return {word for word in _CALL_RE.findall(text) if word in self.texts} if self.texts else set()
 
     def _reach(self, name: str) -> frozenset[str]:
         done = self._closure.get(name)
