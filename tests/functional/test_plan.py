@@ -9,6 +9,8 @@ import shutil
 import pytest
 
 from tests.conftest import PROFILES, PYPROJECT, ProjectDir
+from tests.functional.test_state import FILES as FILES_STATE
+from tests.functional.test_state import prod  # noqa: F401 - a fixture
 
 SEED = "id,student,score,kind\n1,ann,12,quiz\n2,ann,,exam\n3,bob,7,quiz\n4,cid,15,exam\n"
 STG = """\
@@ -176,3 +178,15 @@ def test_build_plan_runs_the_tests_of_what_it_rebuilds(built):
     assert {uid.split(".")[0] for uid in ran} == {"model", "test"}
     assert {uid for uid in ran if uid.startswith("model.")} == {"model.stg_scores", "model.mart_all"}
     assert [uid for uid in ran if uid.startswith("test.")] == ["test.not_null_mart_all_id"]
+
+
+def test_plan_with_defer_builds_the_plan_in_dev_on_production_s_tables(prod):  # noqa: F811 - fixture
+    proj, prod_state = prod
+    proj.write({"models/int_paid.sql": FILES_STATE["models/int_paid.sql"].replace(
+        " as cents ", " as cents, status ")})
+    result = proj.elt("run", "--plan", "--defer", "--state", str(prod_state))
+    assert result.exit_code == 0, result.output
+    # int_paid alone, in dev, on production's stg_orders; its readers did not need rebuilding
+    assert {name for name in proj.relations() if name.startswith("dev.")} == {"dev.int_paid"}
+    assert proj.query("SELECT id, cents, status FROM dev.int_paid ORDER BY id") == [
+        (1, 1000, "paid"), (2, 2000, "paid"), (4, 4000, "paid")]
