@@ -120,13 +120,13 @@ def shape(query: exp.Query, schema: dict[str, dict[str, dict[str, str]]], dialec
                        validate_qualify_columns=False, identify=False)
         tree = eliminate_subqueries(tree)
         scopes = list(traverse_scope(tree))
-    except (SqlglotError, ValueError, KeyError, TypeError, AttributeError) as exc:
+        facts: dict[int, _Facts] = {}
+        for scope in scopes:  # children first
+            facts[id(scope.expression)] = _scope_facts(scope, facts, dialect)
+    except Exception as exc:  # noqa: BLE001 - whatever sqlglot cannot follow: unknown, so everything changed
         reads = {f"{db}.{table}" for db, tables in schema.items() for table in tables}
         return Shape(opaque=str(exc).splitlines()[0] if str(exc) else type(exc).__name__,
                      row_reads={(key, ALL) for key in reads}, parents=reads)
-    facts: dict[int, _Facts] = {}
-    for scope in scopes:  # children first
-        facts[id(scope.expression)] = _scope_facts(scope, facts, dialect)
     root = facts[id(scopes[-1].expression)]
     result = Shape(columns={name: sig for name, (sig, _) in root.columns.items()}, rows=root.rows[0],
                    column_reads={name: reads for name, (_, reads) in root.columns.items()},

@@ -281,7 +281,7 @@ class _Analysis:
     def skip_reason(self, uid: str, reaches: dict[str, Reach]) -> str:
         changed = [p for p in self._parents(uid).values() if p in reaches and reaches[p]]
         if not changed:
-            return "none of what it reads is rebuilt"
+            return "nothing it reads changes columns or rows"
         what = _listed([f"{self._name(p)} ({_describe(reaches[p])})" for p in sorted(changed)])
         return f"reads none of what changed in {what}"
 

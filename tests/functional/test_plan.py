@@ -190,3 +190,15 @@ def test_plan_with_defer_builds_the_plan_in_dev_on_production_s_tables(prod):  #
     assert {name for name in proj.relations() if name.startswith("dev.")} == {"dev.int_paid"}
     assert proj.query("SELECT id, cents, status FROM dev.int_paid ORDER BY id") == [
         (1, 1000, "paid"), (2, 2000, "paid"), (4, 4000, "paid")]
+
+
+def test_a_config_change_rebuilds_the_model_alone(built):
+    built.write({"models/intermediate/int_by_student.sql": "{{ config(materialized='view') }}\n"
+                 + FILES["models/intermediate/int_by_student.sql"]})
+    plan = built.elt("plan", "--state", state(built))
+    assert "breaking: config materialized changed" in plan.stdout, plan.output
+    assert "skip    mart_exam_counts  nothing it reads changes columns or rows" in plan.stdout
+    result = built.elt("run", "--plan", "--state", state(built))
+    assert result.exit_code == 0, result.output
+    assert built.relations()["silver.int_by_student"] == "VIEW"
+    assert kept(built) == set(MARTS)
