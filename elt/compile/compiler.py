@@ -193,10 +193,15 @@ class Manifest:
         its compiled SQL, with the ephemerals it reads inlined; its translations are made again."""
         node = rendered.node
         uid = node.unique_id
+        # The tree checksum stays the compile's (elt.state compares what a compile makes, not a batch's
+        # render, nor one reading deferred relations).
+        checksum = self.tree_checksum(uid) if node.resource_type in ("model", "snapshot") else None
         self.forget_compiled(uid)
         ephemerals = _ephemeral_ancestors(self, node)
         _record_query(self, node, rendered.sql, rendered.query, ephemerals,
-                      _parse_key(self, rendered.sql, ephemerals))
+                      _parse_key(self, rendered.sql, ephemerals), tree_checksum=False)
+        if checksum is not None:
+            self.tree_checksums[uid] = checksum
 
     def save_cache(self) -> None:
         """Write the compile cache with the translations made since compiling (at run time, for the
@@ -642,9 +647,11 @@ def _keep_parse_key(manifest: Manifest, uid: str, key: str | None, compiled: str
 
 
 def _record_query(
-    manifest: Manifest, model: Node, sql: str, query: exp.Expression, ephemerals: list[str], key: str | None
+    manifest: Manifest, model: Node, sql: str, query: exp.Expression, ephemerals: list[str], key: str | None,
+    *, tree_checksum: bool = True,
 ) -> None:
-    """Make `query`, parsed from `sql`, the model's compiled query, with the ephemerals it reads inlined."""
+    """Make `query`, parsed from `sql`, the model's compiled query, with the ephemerals it reads inlined
+    (and, with `tree_checksum`, its checksum made: elt.compile.canonical)."""
     compiled = sql
     if ephemerals:
         from elt.dialects.hive_reader import reader
@@ -657,10 +664,10 @@ def _record_query(
     manifest.compiled_sql[uid] = compiled
     manifest.queries[uid] = query
     _keep_parse_key(manifest, uid, key, compiled)
-    if model.resource_type in ("model", "snapshot"):  # while the tree is at hand (elt.compile.canonical)
-        from elt.compile.canonical import tree_checksum
+    if tree_checksum and model.resource_type in ("model", "snapshot"):  # while the tree is at hand
+        from elt.compile.canonical import tree_checksum as checksum_of
 
-        _record_tree_checksum(manifest, uid, tree_checksum(query, manifest.canonical_names), key)
+        _record_tree_checksum(manifest, uid, checksum_of(query, manifest.canonical_names), key)
 
 
 def inline_ephemerals_of(manifest: Manifest, node: Node, query: exp.Expression) -> str:
