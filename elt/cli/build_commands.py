@@ -185,7 +185,9 @@ def _build(
                 # What `elt retry` needs to rerun the failed nodes as this run would have (retry_command).
                 args = {"select": list(inv.select), "exclude": list(inv.exclude), "vars": inv.vars,
                         "threads": threads, "target": manifest.target.name, "full_refresh": inv.full_refresh,
-                        "start": inv.start, "end": inv.end}
+                        "start": inv.start, "end": inv.end,
+                        **({"state": str(inv.state_path), "defer": inv.defer, "favor_state": inv.favor_state}
+                           if inv.state_path is not None else {})}
                 results_file = artifacts.RunResultsFile(
                     manifest, command, [*hooks.project_hook_ids("on-run-start"), *plan.unique_ids,
                                         *hooks.project_hook_ids("on-run-end")], args)
@@ -341,6 +343,9 @@ def retry_command(inv: Invocation, console: Console, *, threads: int | None) -> 
     # A failed backfill reruns batch by batch, a failed --full-refresh rebuilds from scratch.
     inv.full_refresh = bool(args.get("full_refresh"))
     inv.start, inv.end = args.get("start"), args.get("end")
+    if args.get("state"):  # a deferred run's retry reads the same state's relations
+        inv.state_path = Path(args["state"])
+        inv.defer, inv.favor_state = bool(args.get("defer")), bool(args.get("favor_state"))
     manifest = compile_manifest(inv, console)
     selected = {uid for uid in todo if uid in manifest.nodes}
     units = {unit_test_id(spec): spec for spec in manifest.project.unit_tests if unit_test_id(spec) in todo}

@@ -190,3 +190,30 @@ def test_clone_makes_views_and_leaves_existing_relations(prod):
     assert relations["dev.raw_orders"] == "BASE TABLE"
     assert relations["dev.mart_total"] == "VIEW"
     assert proj.rows("select * from dev.mart_total") == proj.rows("select * from prod.mart_total")
+
+
+def test_a_state_written_by_an_incremental_run_compares_as_compiled(project, tmp_path):
+    incremental = ("{{ config(materialized='incremental') }}\n"
+                   "select id, amount from {{ ref('raw_orders') }}\n"
+                   "{% if is_incremental() %}where id > (select max(id) from {{ this }}){% endif %}\n")
+    proj = project({**FILES, "models/inc.sql": incremental}, pyproject=PYPROJECT, profiles=PROFILES)
+    for _ in range(2):  # the second run renders `inc` again with is_incremental() true
+        result = proj.elt("build", "--target", "prod")
+        assert result.exit_code == 0, result.output
+    state = tmp_path / "prod_state"
+    state.mkdir()
+    shutil.copy(proj.root / "target" / "manifest.json", state / "manifest.json")
+    assert _ls(proj, state, "state:modified") == set()
+
+
+def test_retry_of_a_deferred_run_defers_again(prod):
+    proj, state = prod
+    proj.write({"models/mart_total.sql": "{{ config(materialized='table') }}\nselect count(*) as n, "
+                                         "sum(no_such_column) as total from {{ ref('int_paid') }}\n"})
+    result = proj.elt("run", "-s", "mart_total", "--defer", "--state", str(state))
+    assert result.exit_code == 1
+    proj.write({"models/mart_total.sql": FILES["models/mart_total.sql"]})
+    result = proj.elt("retry")
+    assert result.exit_code == 0, result.output
+    assert "int_paid -> prod.int_paid" in result.output
+    assert proj.rows("select * from dev.mart_total") == proj.rows("select * from prod.mart_total")
