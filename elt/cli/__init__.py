@@ -14,12 +14,14 @@ import click
 from elt import __version__
 from elt.cli.options import (
     apply_incremental,
+    apply_plan,
     common_options,
     console_options,
     handle_errors,
     incremental_options,
     make_console,
     make_invocation,
+    plan_options,
     selection_options,
     state_options,
     wait_option,
@@ -58,16 +60,18 @@ def _finish(console, outcome, debug: bool, empty: str) -> int:
 @click.option("--fail-fast", is_flag=True, help="Stop at the first failure.")
 @wait_option
 @incremental_options
+@plan_options
 @console_options
 @handle_errors
 def run(project_dir, profiles_dir, target, vars_, debug, select, exclude, threads, fail_fast, wait,
-        full_refresh, start, end) -> int:
+        full_refresh, start, end, plan, plan_all) -> int:
     """Build the selected models (tables, views, incremental loads) in dependency order."""
     from elt.cli.build_commands import run_command
 
     inv = make_invocation(project_dir, profiles_dir, target, vars_, debug, select, exclude)
     inv.wait = wait
     apply_incremental(inv, full_refresh, start, end)
+    apply_plan(inv, plan, plan_all)
     console = make_console()
     return _finish(console, run_command(inv, console, threads=threads, fail_fast=fail_fast), inv.debug,
                    "Nothing to run.")
@@ -113,16 +117,18 @@ def test(project_dir, profiles_dir, target, vars_, debug, select, exclude, threa
 @click.option("--fail-fast", is_flag=True, help="Stop at the first failure.")
 @wait_option
 @incremental_options
+@plan_options
 @console_options
 @handle_errors
 def build(project_dir, profiles_dir, target, vars_, debug, select, exclude, threads, fail_fast, wait,
-          full_refresh, start, end) -> int:
+          full_refresh, start, end, plan, plan_all) -> int:
     """Seeds, models, snapshots and their data tests in one DAG walk; failing tests skip what depends on them."""
     from elt.cli.build_commands import build_command
 
     inv = make_invocation(project_dir, profiles_dir, target, vars_, debug, select, exclude)
     inv.wait = wait
     apply_incremental(inv, full_refresh, start, end)
+    apply_plan(inv, plan, plan_all)
     console = make_console()
     return _finish(console, build_command(inv, console, threads=threads, fail_fast=fail_fast), inv.debug,
                    "Nothing to build.")
@@ -164,6 +170,25 @@ def snapshot(project_dir, profiles_dir, target, vars_, debug, select, exclude, t
     console = make_console()
     return _finish(console, snapshot_command(inv, console, threads=threads, fail_fast=fail_fast), inv.debug,
                    "No snapshots selected.")
+
+
+@cli.command(name="plan")
+@common_options
+@selection_options
+@state_options(defer=False)
+@handle_errors
+def plan_(project_dir, profiles_dir, target, vars_, debug, select, exclude) -> int:
+    """Compare with another run (--state DIR): each change's category (breaking, non-breaking,
+    metadata-only) and what it reaches downstream; `elt run --plan` builds that."""
+    from elt.cli.plan_command import plan_command
+    from elt.report.console import Console
+    from elt.state.plan_text import plan_lines
+
+    inv = make_invocation(project_dir, profiles_dir, target, vars_, debug, select, exclude)
+    outcome = plan_command(inv, Console())
+    for line in plan_lines(outcome.plan, outcome.manifest, outcome.selected):
+        click.echo(line)
+    return 0
 
 
 @cli.command(name="compile")

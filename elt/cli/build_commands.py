@@ -61,8 +61,14 @@ class RunOutcome:
 def run_command(inv: Invocation, console: Console, *, threads: int | None, fail_fast: bool) -> RunOutcome:
     """`elt run`: build the selected models in dependency order."""
     manifest = compile_manifest(inv, console)
-    selected = select(manifest, inv, console, {"model"})
+    selected = _planned(manifest, inv, console, {"model"}) if inv.plan else select(manifest, inv, console, {"model"})
     return _build(manifest, inv, console, selected, "run", threads, fail_fast)
+
+
+def _planned(manifest: Manifest, inv: Invocation, console: Console, resource_types: set[str]) -> set[str]:
+    from elt.cli.plan_command import planned_nodes
+
+    return planned_nodes(manifest, inv, console, resource_types)
 
 
 def test_command(inv: Invocation, console: Console, *, threads: int | None, fail_fast: bool,
@@ -94,6 +100,14 @@ def build_command(inv: Invocation, console: Console, *, threads: int | None, fai
     from elt.compile.unittests import select_unit_tests, unit_test_id
 
     manifest = compile_manifest(inv, console)
+    if inv.plan:  # the planned nodes and the tests that read them
+        nodes = _planned(manifest, inv, console, {"seed", "model", "snapshot"})
+        tests = {uid for uid, node in manifest.nodes.items() if node.resource_type == "test"
+                 and nodes.intersection(node.depends_on)} & _select_tests(manifest, inv, console)
+        units = {unit_test_id(spec): spec
+                 for spec in select_unit_tests(manifest, inv.select, inv.exclude, state_changes_of(manifest, inv))
+                 if f"model.{spec.model}" in nodes}
+        return _build(manifest, inv, console, nodes | tests, "build", threads, fail_fast, units)
     selected = select(manifest, inv, console, {"seed", "model", "snapshot"}) | _select_tests(manifest, inv, console)
     units = {unit_test_id(spec): spec
              for spec in select_unit_tests(manifest, inv.select, inv.exclude, state_changes_of(manifest, inv))}

@@ -51,6 +51,8 @@ class Invocation:
     #: the state read and compared, once per command (`state_of`, `state_changes_of`).
     _state: Any = field(default=None, repr=False)
     _changes: Any = field(default=None, repr=False)
+    #: --plan ("reach": what the changes reach) or --plan-all ("all": state:modified+), with --state.
+    plan: str | None = None
 
 
 def load(inv: Invocation) -> tuple[Project, TargetConfig]:

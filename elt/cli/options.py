@@ -297,3 +297,24 @@ def apply_incremental(inv: Any, full_refresh: bool, start: str | None, end: str 
                                hint="give the backfill interval one way: --start/--end, or --vars")
         inv.start, inv.end = first.isoformat(), last.isoformat()
         inv.vars = {**inv.vars, "start": inv.start, "end": inv.end}
+
+
+def plan_options(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """--plan / --plan-all (with --state): build what `elt plan` says a change reaches, or every descendant."""
+    fn = click.option("--plan-all", is_flag=True, help="With --state: build every changed model and all its "
+                      "descendants (state:modified+), whatever the change reaches.")(fn)
+    return click.option("--plan", "plan", is_flag=True, help="With --state: build only what the changes against "
+                        "the state reach (see `elt plan`).")(fn)
+
+
+def apply_plan(inv: Any, plan: bool, plan_all: bool) -> None:
+    """Put --state and --plan / --plan-all on the Invocation, refusing what does not go together."""
+    from elt.errors import ProjectError
+
+    if plan and plan_all:
+        raise ProjectError("--plan and --plan-all cannot be given together",
+                           hint="--plan builds what the changes reach; --plan-all every descendant of a change")
+    if (plan or plan_all) and inv.state_path is None:
+        raise ProjectError(f"{'--plan' if plan else '--plan-all'} needs --state DIR",
+                           hint="give the target/ folder of the run to compare with (e.g. production's)")
+    inv.plan = "reach" if plan else "all" if plan_all else None

@@ -34,7 +34,7 @@ LAYERS: dict[str, set[str]] = {
     "run": {"project", "compile", "state", "materializations", "report", "adapters", "dialects"},
     "materializations": {"project", "compile", "adapters", "dialects"},
     "report": {"project", "compile", "state"},
-    "state": {"project", "compile"},
+    "state": {"project", "compile", "dialects"},
     "compile": {"project", "dialects"},
     "project": {"dialects"},
     "adapters": {"project", "dialects"},
