@@ -7,8 +7,9 @@ readable without any script too. Fill colours are per layer (schema).
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from html import escape
+from typing import Any
 
 from elt.compile.graph import Graph
 from elt.docs.layout import Layout, layout_dag
@@ -54,17 +55,24 @@ def _edge_path(layout: Layout, parent: str, child: str) -> str:
     return f"M{x1:.1f},{y1:.1f} C{x1 + bend:.1f},{y1:.1f} {x2 - bend:.1f},{y2:.1f} {x2:.1f},{y2:.1f}"
 
 
-def render_dag_svg(graph: Graph, nodes: Mapping[str, Node], layers: Mapping[str, str]) -> str:
+def render_dag_svg(graph: Graph, nodes: Mapping[str, Node], layers: Mapping[str, str],
+                   pipeline: Sequence[str] = (), name_key: Callable[[str], Any] = str) -> str:
     """The whole DAG as an inline `<svg id="dag">` element.
 
     Args:
         graph: the graph to draw (models, seeds and sources only).
         nodes: every node of `graph` by unique id.
         layers: each node's layer (schema) by unique id.
+        pipeline: the layers in pipeline order: each is drawn as a block of columns, left to right.
+        name_key: the sort key of names (natural order) for the first order of each column.
     """
     captions = {uid: node_caption(nodes[uid], layers[uid]) for uid in graph.nodes}
-    order = {uid: f"{nodes[uid].resource_type != 'seed'}{layers[uid]}" for uid in graph.nodes}
-    layout = layout_dag(graph, {uid: _width(*captions[uid]) for uid in graph.nodes}, initial_order=order)
+    rank = {layer: index for index, layer in enumerate(pipeline)}
+    order = {uid: (nodes[uid].resource_type != "seed", rank.get(layers[uid], len(rank)), name_key(captions[uid][0]))
+             for uid in graph.nodes}
+    bands = {uid: rank.get(layers[uid], len(rank)) for uid in graph.nodes} if rank else None
+    layout = layout_dag(graph, {uid: _width(*captions[uid]) for uid in graph.nodes}, initial_order=order,
+                        bands=bands)
     colours = layer_colours(sorted(set(layers.values())))
     parts = [
         # No xmlns: the HTML parser puts an inline <svg> in the SVG namespace, and the page names no URL.
