@@ -246,3 +246,63 @@ def test_a_duckdb_project_lineage_reads_types_as_duckdb(project):
     )
     assert proj.elt("docs", "lineage", "stg_events.n").stdout.startswith("= stg_events.n  ubigint  [view")
     assert proj.elt("docs", "lineage", "stg_events.ns").stdout.startswith("ƒ stg_events.ns  ubigint[]  [view")
+
+
+# A model reading columns only to filter, join and group its rows (through a CTE for customers).
+FILTERS = {
+    "seeds/orders.csv": "id,customer_id,status,amount\n1,1,paid,10\n2,2,open,20\n",
+    "seeds/customers.csv": "id,region\n1,eu\n2,us\n",
+    "models/marts/eu_paid.sql": """\
+        with c as (select id as customer_key, region from {{ ref('customers') }})
+        select o.id, sum(o.amount) as total
+        from {{ ref('orders') }} o join c on o.customer_id = c.customer_key
+        where o.status = 'paid' and c.region = 'eu'
+        group by o.id
+        having count(*) > 0
+    """,
+}
+
+
+def test_downstream_shows_the_models_that_read_a_column_only_to_filter_join_or_group(project):
+    proj = project(FILTERS)
+    outputs = {spec: proj.elt("docs", "lineage", spec, "--downstream") for spec in
+               ("orders.status", "orders.customer_id", "customers.id", "customers.region", "orders.id")}
+    assert all(r.exit_code == 0 for r in outputs.values()), [r.output for r in outputs.values()]
+    assert without_legend(outputs["orders.status"].stdout) == (
+        "  orders.status  string  [seed raw.orders]\n"
+        "└── ~ eu_paid  (WHERE)  [table gold.eu_paid]\n")
+    assert "└── ~ eu_paid  (JOIN)  [table gold.eu_paid]\n" in outputs["orders.customer_id"].stdout
+    assert "└── ~ eu_paid  (JOIN)  [table gold.eu_paid]\n" in outputs["customers.id"].stdout  # through the CTE
+    assert "└── ~ eu_paid  (WHERE)  [table gold.eu_paid]\n" in outputs["customers.region"].stdout
+    # id is an output column too: it is listed as such, not as a filter
+    assert without_legend(outputs["orders.id"].stdout) == (
+        "  orders.id  int  [seed raw.orders]\n"
+        "└── = eu_paid.id  int  [table gold.eu_paid]\n")
+    proj.elt("docs", "generate")
+    lineage = json.loads((proj.root / "target" / "docs" / "lineage.json").read_text())
+    filters = lineage["nodes"]["model.eu_paid"]["filters"]
+    assert filters == [
+        {"node": "seed.customers", "column": "id", "clauses": ["join"]},
+        {"node": "seed.customers", "column": "region", "clauses": ["where"]},
+        {"node": "seed.orders", "column": "customer_id", "clauses": ["join"]},
+        {"node": "seed.orders", "column": "id", "clauses": ["group by"]},
+        {"node": "seed.orders", "column": "status", "clauses": ["where"]},
+    ]
+
+
+def test_the_demo_mart_filtering_on_department_position_is_shown_downstream():
+    result = ProjectDir(REPO).elt("docs", "lineage", "mart_student_ranking.department_position", "--downstream")
+    assert result.exit_code == 0, result.output
+    assert "└── ~ mart_department_summary  (WHERE)  [table gold.mart_department_summary]\n" in result.stdout
+
+
+def test_the_output_ends_with_a_legend_of_its_marks(project):
+    proj = project(FILTERS)
+    up, down = (proj.elt("docs", "lineage", *args) for args in (["eu_paid.total"], ["orders.status", "--downstream"]))
+    assert up.stdout.endswith(
+        "\n\nMarks: = copied: the value of one upstream column, unchanged (perhaps renamed)\n"
+        "       ƒ derived: computed by an expression, an aggregate or from several columns\n"
+        "         a seed or source column: where the data enters the project\n")
+    assert down.stdout.endswith(
+        "         a seed or source column: where the data enters the project\n"
+        "       ~ read only to filter, join or group rows (WHERE / JOIN / GROUP BY / HAVING)\n")
