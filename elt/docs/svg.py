@@ -23,6 +23,7 @@ PALETTE = ("#dcfce7", "#f3e8ff", "#fce7f3", "#ccfbf1", "#fef9c3", "#e0e7ff", "#f
 NAME_CHAR_WIDTH = 7.6  # 13px sans-serif, a little generous so names never overflow their box
 KIND_CHAR_WIDTH = 6.4  # 11px
 PADDING = 12
+FAR_NODES = 150
 
 
 def layer_colours(layers: Sequence[str]) -> dict[str, str]:
@@ -74,9 +75,12 @@ def render_dag_svg(graph: Graph, nodes: Mapping[str, Node], layers: Mapping[str,
     layout = layout_dag(graph, {uid: _width(*captions[uid]) for uid in graph.nodes}, initial_order=order,
                         bands=bands)
     colours = layer_colours(sorted(set(layers.values())))
+    # A large DAG starts without its texts (unreadable when it is all in view, and slow to lay out);
+    # the page's script shows them once zoomed in.
+    far = ' class="far"' if len(graph.nodes) >= FAR_NODES else ""
     parts = [
         # No xmlns: the HTML parser puts an inline <svg> in the SVG namespace, and the page names no URL.
-        f'<svg id="dag" viewBox="0 0 {layout.width:.0f} {layout.height:.0f}" '
+        f'<svg id="dag"{far} viewBox="0 0 {layout.width:.0f} {layout.height:.0f}" '
         f'data-width="{layout.width:.0f}" data-height="{layout.height:.0f}" role="img" '
         'aria-label="Model graph: click a node to open it">',
         '<defs><marker id="arrow" viewBox="0 0 10 10" refX="2" refY="5" markerWidth="7" markerHeight="7" '

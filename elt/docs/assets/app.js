@@ -174,8 +174,17 @@
   var view = { x: full.x, y: full.y, w: full.w, h: full.h };
   var MAX_FIT_SCALE = 1.25;
 
+  // Zoomed out so far that names would be under ~5px, the drawing hides its texts (class "far"):
+  // they are unreadable there, and laying out thousands of SVG texts is most of the cost of a frame.
+  var FAR_SCALE = 0.4;
+  var pane = { w: 0, h: 0 };
+  function measurePane() {
+    var rect = svg.getBoundingClientRect();
+    pane = { w: rect.width, h: rect.height };
+  }
   function applyView() {
     svg.setAttribute("viewBox", [view.x, view.y, view.w, view.h].join(" "));
+    if (pane.w) svg.classList.toggle("far", Math.min(pane.w / view.w, pane.h / view.h) < FAR_SCALE);
   }
   function toSvgPoint(clientX, clientY) {
     var ctm = svg.getScreenCTM();
@@ -197,6 +206,7 @@
   }
   function fit() {
     // The whole graph, centred, never magnified more than MAX_FIT_SCALE (a small DAG stays readable).
+    measurePane();
     var rect = svg.getBoundingClientRect();
     var scale = Math.min(rect.width / full.w, rect.height / full.h, MAX_FIT_SCALE) || 1;
     var w = rect.width / scale || full.w, h = rect.height / scale || full.h;
@@ -934,6 +944,7 @@
     renderList();
   }
   window.addEventListener("hashchange", route);
+  window.addEventListener("resize", function () { measurePane(); applyView(); });
   markRunStatus();
   fit();
   route();
