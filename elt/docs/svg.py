@@ -1,8 +1,8 @@
 """The DAG as an SVG drawing for the docs site, laid out by `elt.docs.layout`.
 
-Each node is a `<g class="node" data-uid=...>` and each edge a `<path class="edge" data-from data-to>`,
-so the page's script can pan, zoom, open and highlight them without a graph library; the drawing is
-readable without any script too. Fill colours are per layer (schema).
+Inside `<g class="drawing whole">`, each node is a `<g class="node" data-uid=...>` and each edge a
+`<path class="edge" data-from data-to>`, so the page's script can pan, zoom, open and highlight them
+without a graph library; the drawing is readable without any script too. Fill colours are per layer (schema).
 """
 
 from __future__ import annotations
@@ -85,7 +85,7 @@ def render_dag_svg(graph: Graph, nodes: Mapping[str, Node], layers: Mapping[str,
         'aria-label="Model graph: click a node to open it">',
         '<defs><marker id="arrow" viewBox="0 0 10 10" refX="2" refY="5" markerWidth="7" markerHeight="7" '
         'orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" class="arrow-head"/></marker></defs>',
-        '<g class="edges">',
+        '<g class="drawing whole"><g class="edges">',
     ]
     for parent, child in sorted(graph.edges):
         parts.append(f'<path class="edge" data-from="{escape(parent)}" data-to="{escape(child)}" '
@@ -103,5 +103,5 @@ def render_dag_svg(graph: Graph, nodes: Mapping[str, Node], layers: Mapping[str,
             f'<text class="name" x="{PADDING}" y="17">{escape(name)}</text>'
             f'<text class="kind" x="{PADDING}" y="32">{escape(kind)}</text></g>'
         )
-    parts.append("</g></svg>")
+    parts.append("</g></g></svg>")
     return "".join(parts)

@@ -308,3 +308,26 @@ def test_site_data_without_a_run_says_so(project):
     (proj.root / "target" / "run_results.json").write_text("{not json")
     assert proj.elt("docs", "generate").exit_code == 0
     assert site_data(proj.root / "target" / "docs")["run_notes"][0].startswith("run_results.json cannot be read: ")
+
+
+def test_site_data_holds_each_source_freshness(project):
+    import datetime
+
+    from tests.functional.test_data_tests import FRESHNESS
+
+    now = datetime.datetime.now(datetime.UTC).replace(tzinfo=None)
+    proj = project({
+        "seeds/fresh.csv": f"id,loaded_at\n1,{now - datetime.timedelta(minutes=5):%Y-%m-%d %H:%M:%S}\n",
+        "seeds/stale.csv": f"id,loaded_at\n1,{now - datetime.timedelta(days=3):%Y-%m-%d %H:%M:%S}\n",
+        "models/staging/sources.yml": FRESHNESS,
+    })
+    proj.elt("seed")
+    assert proj.elt("source", "freshness").exit_code == 1
+    assert proj.elt("docs", "generate").exit_code == 0
+    nodes = site_data(proj.root / "target" / "docs")["nodes"]
+    freshness = {uid: nodes[uid]["last_run"]["freshness"] for uid in
+                 ("source.shop.fresh", "source.shop.stale_warn", "source.shop.stale_error")}
+    assert {uid: f["status"] for uid, f in freshness.items()} == {
+        "source.shop.fresh": "pass", "source.shop.stale_warn": "warn", "source.shop.stale_error": "error"}
+    assert 3 * 86400 - 600 < freshness["source.shop.stale_error"]["age_seconds"] < 3 * 86400 + 600
+    assert freshness["source.shop.fresh"]["checked_at"] and freshness["source.shop.fresh"]["max_loaded_at"]

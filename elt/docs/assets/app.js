@@ -124,8 +124,26 @@
     return el("li", {}, [a, why ? el("div", { className: "why", text: why }) : null]);
   }
 
+  /* The list by layer shows LAYER_LIMIT names per layer until asked for all (a layer of thousands
+   * of names is slow to lay out and nobody scrolls it); the open node's layer always shows it. */
+  var LAYER_LIMIT = 100;
+  var expanded = {};
+  var listed = { query: null, uid: undefined };
   function renderList() {
     var query = search.value.trim().toLowerCase();
+    if (listed.query === query) {  // only the current node changed: move the highlight
+      if (listed.uid === current.uid) return;
+      var before = list.querySelector("a.current");
+      if (before) before.classList.remove("current");
+      var now = current.uid ? list.querySelector('a[data-uid="' + cssEscape(current.uid) + '"]') : null;
+      if (now || query || !current.uid || !NODES[current.uid]) {
+        if (now) now.classList.add("current");
+        listed.uid = current.uid;
+        return;
+      }
+      expanded[NODES[current.uid].layer] = true;  // the open node is beyond its layer's first names
+    }
+    listed = { query: query, uid: current.uid };
     list.textContent = "";
     if (query) {
       var hits = searchResults(query);
@@ -141,15 +159,28 @@
       return hits.length;
     }
     var shown = 0;
+    if (current.uid && NODES[current.uid] && D.layers.some(function (layer) {
+      return layer.name === NODES[current.uid].layer && layer.nodes.indexOf(current.uid) >= LAYER_LIMIT;
+    })) expanded[NODES[current.uid].layer] = true;
     D.layers.forEach(function (layer) {
       var items = layer.nodes;
       if (!items.length) return;
       shown += items.length;
       var swatch = el("span", { className: "swatch" });
       swatch.style.background = layer.colour;
-      var ul = el("ul", {}, items.map(function (uid) { return listItem(uid, null); }));
+      var visible = expanded[layer.name] ? items : items.slice(0, LAYER_LIMIT);
+      var ul = el("ul", {}, visible.map(function (uid) { return listItem(uid, null); }));
+      var more = null;
+      if (visible.length < items.length) {
+        more = el("button", { type: "button", className: "show-all", text: "show all " + items.length });
+        more.addEventListener("click", function () {
+          expanded[layer.name] = true;
+          listed.query = null;
+          renderList();
+        });
+      }
       list.appendChild(el("div", { className: "layer-group" },
-        [el("h3", {}, [swatch, layer.name + " (" + items.length + ")"]), ul]));
+        [el("h3", {}, [swatch, layer.name + " (" + items.length + ")"]), ul, more]));
     });
     return shown;
   }
@@ -214,7 +245,7 @@
     applyView();
   }
   function reveal(uid) {
-    var group = svg.querySelector('.node[data-uid="' + cssEscape(uid) + '"]');
+    var group = drawing().querySelector('.node[data-uid="' + cssEscape(uid) + '"]');
     if (!group) return;
     var box = group.getBBox(), m = group.transform.baseVal.consolidate();
     var x = (m ? m.matrix.e : 0) + box.width / 2, y = (m ? m.matrix.f : 0) + box.height / 2;
@@ -453,30 +484,34 @@
   var ARROW_DEFS = '<defs><marker id="arrow" viewBox="0 0 10 10" refX="2" refY="5" markerWidth="7" markerHeight="7" ' +
                    'orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" class="arrow-head"/></marker></defs>';
 
-  var wholeDrawing = null;  // the server's drawing, kept aside while a focus drawing is shown
+  // The server's drawing stays in the page, hidden (class "off") while a focus drawing is shown: hiding
+  // thousands of elements is much cheaper than taking them out of the document and putting them back.
+  var wholeDrawing = svg.querySelector(".drawing.whole");
+  var focusDrawing = null;
   var wholeSize = { x: full.x, y: full.y, w: full.w, h: full.h };
   var drawnKey = null;      // null: the whole graph is shown
+  function drawing() { return focusDrawing || wholeDrawing; }
   function showWhole() {
     if (drawnKey === null) return;
-    svg.textContent = "";
-    svg.appendChild(wholeDrawing);
-    wholeDrawing = null; drawnKey = null;
+    svg.removeChild(focusDrawing);
+    focusDrawing = null; drawnKey = null;
+    wholeDrawing.classList.remove("off");
     full = { x: wholeSize.x, y: wholeSize.y, w: wholeSize.w, h: wholeSize.h };
     svg.classList.remove("focus");
-    markRunStatus();
     fit();
   }
   function showNodes(uids, key) {
     if (drawnKey === key) return;
     uids = uids.filter(function (uid) { return NODES[uid]; }).sort(function (a, b) { return naturalCompare(NODES[a].name, NODES[b].name); });
-    var drawing = drawingMarkup(uids);
-    if (wholeDrawing === null) {
-      wholeDrawing = document.createDocumentFragment();
-      while (svg.firstChild) wholeDrawing.appendChild(svg.firstChild);
-    }
-    svg.innerHTML = ARROW_DEFS + drawing.markup;  // the whole drawing's marker is set aside with it
+    var drawn = drawingMarkup(uids);
+    if (focusDrawing) svg.removeChild(focusDrawing);
+    focusDrawing = document.createElementNS("http://www.w3.org/2000/svg", "g");
+    focusDrawing.setAttribute("class", "drawing focus");
+    focusDrawing.innerHTML = drawn.markup;
+    wholeDrawing.classList.add("off");
+    svg.appendChild(focusDrawing);
     drawnKey = key;
-    full = { x: 0, y: 0, w: drawing.width, h: drawing.height };
+    full = { x: 0, y: 0, w: drawn.width, h: drawn.height };
     svg.classList.add("focus");
     markRunStatus();
     fit();
@@ -535,7 +570,7 @@
   function statusClass(status) { return "status-" + String(status).replace(/\s+/g, "-"); }
   function markRunStatus() {
     if (!D.run) return;
-    svg.querySelectorAll(".node").forEach(function (group) {
+    drawing().querySelectorAll(".node").forEach(function (group) {
       var run = runOf(group.getAttribute("data-uid"));
       if (run) group.classList.add("run-" + String(run.status).replace(/\s+/g, "-"));
     });
@@ -583,7 +618,7 @@
         Object.keys(set).forEach(function (id) { if (!lineageNodes[id]) delete set[id]; });
       });
     }
-    svg.querySelectorAll(".node").forEach(function (group) {
+    drawing().querySelectorAll(".node").forEach(function (group) {
       var id = group.getAttribute("data-uid");
       group.classList.toggle("selected", id === uid);
       group.classList.toggle("ancestor", !lineageNodes && !!ups[id]);
@@ -591,7 +626,7 @@
       group.classList.toggle("in-lineage", !!(lineageNodes && id !== uid && (ups[id] || downs[id])));
       group.classList.toggle("dimmed", !!uid && id !== uid && !ups[id] && !downs[id]);
     });
-    svg.querySelectorAll(".edge").forEach(function (edge) {
+    drawing().querySelectorAll(".edge").forEach(function (edge) {
       var from = edge.getAttribute("data-from"), to = edge.getAttribute("data-to");
       var up = !!uid && (to === uid || ups[to]) && ups[from];
       var down = !!uid && (from === uid || downs[from]) && downs[to];
@@ -857,7 +892,7 @@
     if (large) {
       selectInput.value = focusSelector(uid, Math.max(0, +depthInput.value || 0));
       drawSelector(selectInput.value);
-    } else if (drawnKey !== null && !svg.querySelector('.node[data-uid="' + cssEscape(uid) + '"]')) {
+    } else if (drawnKey !== null && !drawing().querySelector('.node[data-uid="' + cssEscape(uid) + '"]')) {
       selectInput.value = "";
       selectNote.textContent = "";
       showWhole();
