@@ -505,7 +505,7 @@
     uids = uids.filter(function (uid) { return NODES[uid]; }).sort(function (a, b) { return naturalCompare(NODES[a].name, NODES[b].name); });
     var drawn = drawingMarkup(uids);
     if (focusDrawing) svg.removeChild(focusDrawing);
-    focusDrawing = document.createElementNS("http://www.w3.org/2000/svg", "g");
+    focusDrawing = document.createElementNS(svg.namespaceURI, "g");
     focusDrawing.setAttribute("class", "drawing focus");
     focusDrawing.innerHTML = drawn.markup;
     wholeDrawing.classList.add("off");
