@@ -686,7 +686,7 @@
     if (column && column.data_type) head.appendChild(el("span", { className: "meta", text: "  " + column.data_type }));
     var item = el("li", {}, [head]);
     var children = next(ref);
-    var filters = next === downstreamOf ? filterIndex[key] || [] : [];
+    var filters = next === downstreamOf ? byName(filterIndex[key] || []) : [];
     if (seen[key] && (children.length || filters.length)) {
       item.appendChild(el("span", { className: "seen", text: "  (shown above)" }));
       return item;
@@ -721,12 +721,18 @@
     collapse.addEventListener("click", function () { setAll(false); });
     return el("span", { className: "tree-tools" }, [expand, collapse]);
   }
+  function byName(refs) {  // natural order of node names, then of columns
+    return refs.slice().sort(function (a, b) {
+      var x = NODES[a.node], y = NODES[b.node];
+      return naturalCompare(x ? x.name : a.node, y ? y.name : b.node) || naturalCompare(a.column || "", b.column || "");
+    });
+  }
   function upstreamOf(ref) {
     var column = columnOf(ref.node, ref.column);
-    return column ? column.upstream : [];
+    return column ? byName(column.upstream) : [];
   }
   function downstreamOf(ref) {
-    return downstreamIndex[ref.node + "\u0000" + ref.column] || [];
+    return byName(downstreamIndex[ref.node + "\u0000" + ref.column] || []);
   }
 
   function columnLineage(uid, name, involved) {
