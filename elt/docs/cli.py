@@ -64,7 +64,9 @@ def docs_lineage(project_dir: Path | None, profiles_dir: Path | None, target: st
                  debug: bool, target_spec: str, downstream: bool) -> int:
     """Print a column's lineage as a tree, down to seeds and sources (every column without .COLUMN).
 
-    MODEL may be a model, a seed, or a source as source_name.table.
+    MODEL may be a model, a seed, or a source as source_name.table. Marks: `=` a copy of one upstream
+    column, `ƒ` a derived column; with --downstream, `~` a model reading it only in WHERE / JOIN /
+    GROUP BY / HAVING. A legend of the marks ends the output.
     """
     from elt.cli.invocation import compile_manifest
     from elt.docs.lineage import compute_lineage

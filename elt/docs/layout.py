@@ -1,8 +1,10 @@
 """Placing the DAG on a plane for the docs site: one column per generation, left to right.
 
 Pure and deterministic. A node's column is its generation (`Graph.generations()`: every parent lies in
-an earlier column); within a column, nodes are ordered by the barycentre of their neighbours, swept
-left-to-right then right-to-left a few times, which removes most edge crossings of a layered DAG.
+an earlier column), or, given bands (the layers in pipeline order: raw, bronze, silver, gold), its band
+then its depth inside the band, so each layer is a block of columns of its own. Within a column, nodes
+are ordered by the barycentre of their neighbours, swept left-to-right then right-to-left a few times,
+which removes most edge crossings of a layered DAG.
 
 >>> from elt.compile.graph import Graph
 >>> g = Graph(["s", "a", "b"], [("s", "a"), ("s", "b")])
@@ -15,6 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from elt.compile.graph import Graph
 
@@ -77,7 +80,26 @@ def _order_columns(graph: Graph, columns: list[list[str]]) -> list[list[str]]:
     return columns
 
 
-def layout_dag(graph: Graph, widths: Mapping[str, float], *, initial_order: Mapping[str, str] | None = None) -> Layout:
+def _banded_columns(graph: Graph, bands: Mapping[str, int]) -> list[list[str]]:
+    """Columns by (band, depth in the band). A node never sits in a band before one of its parents'
+    (a model of an early layer reading a later one is drawn with its parent's band), so every edge
+    still goes left to right."""
+    band: dict[str, int] = {}
+    depth: dict[str, int] = {}
+    for uid in graph.topological_order():
+        parents = graph.parents(uid)
+        band[uid] = max([bands.get(uid, 0), *(band[p] for p in parents)])
+        depth[uid] = max((depth[p] + 1 for p in parents if band[p] == band[uid]), default=0)
+    keys = sorted({(band[uid], depth[uid]) for uid in graph.nodes})
+    index = {key: i for i, key in enumerate(keys)}
+    columns: list[list[str]] = [[] for _ in keys]
+    for uid in graph.nodes:
+        columns[index[(band[uid], depth[uid])]].append(uid)
+    return columns
+
+
+def layout_dag(graph: Graph, widths: Mapping[str, float], *, initial_order: Mapping[str, Any] | None = None,
+               bands: Mapping[str, int] | None = None) -> Layout:
     """Boxes for every node of `graph`, laid out left to right by generation.
 
     Args:
@@ -85,12 +107,14 @@ def layout_dag(graph: Graph, widths: Mapping[str, float], *, initial_order: Mapp
         widths: each node's box width in pixels (the text it shows decides it).
         initial_order: a sort key per node for the first ordering of each column (e.g. layer then
             name), before crossings are reduced; default: the node id.
+        bands: a band number per node (its layer's place in the pipeline); default: one band.
 
     Raises:
         CycleFound: the graph has a cycle.
     """
-    key = initial_order or {}
-    columns = [sorted(generation, key=lambda uid: (key.get(uid, ""), uid)) for generation in graph.generations()]
+    key: Mapping[str, Any] = initial_order or {uid: uid for uid in graph.nodes}
+    groups = _banded_columns(graph, bands) if bands else [list(g) for g in graph.generations()]
+    columns = [sorted(group, key=lambda uid: (key[uid], uid)) for group in groups]
     if columns:
         columns = _order_columns(graph, columns)
     tallest = max((len(c) for c in columns), default=0)

@@ -26,10 +26,11 @@ from sqlglot.lineage import Node as LineageNode
 from sqlglot.lineage import lineage as sqlglot_lineage
 from sqlglot.optimizer.annotate_types import annotate_types
 from sqlglot.optimizer.qualify import qualify
-from sqlglot.optimizer.scope import build_scope
+from sqlglot.optimizer.scope import Scope, build_scope
 from sqlglot.schema import MappingSchema
 
 from elt.compile.compiler import EPHEMERAL_PREFIX, Manifest
+from elt.docs.filter_use import filter_uses
 from elt.docs.graph import display_name
 from elt.errors import EltError
 from elt.nodes import Node
@@ -90,10 +91,18 @@ class NodeLineage:
     columns: dict[str, ColumnLineage] = field(default_factory=dict)
     complete: bool = True
     unresolved: str | None = None
+    #: parent columns the query reads in WHERE / JOIN ... ON / GROUP BY / HAVING / QUALIFY -> those clauses
+    filters: dict[ColumnRef, list[str]] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
         return {"columns": [c.to_json() for c in self.columns.values()], "complete": self.complete,
-                "unresolved": self.unresolved}
+                "unresolved": self.unresolved,
+                "filters": [{**ref.to_json(), "clauses": self.filters[ref]} for ref in sorted(self.filters)]}
+
+    def filter_only(self) -> dict[ColumnRef, list[str]]:
+        """The parent columns read only to filter, join or group: no output column derives from them."""
+        read = {ref for column in self.columns.values() for ref in column.upstream}
+        return {ref: clauses for ref, clauses in self.filters.items() if ref not in read}
 
 
 @dataclass
@@ -115,6 +124,12 @@ class Lineage:
     def downstream(self, ref: ColumnRef) -> list[ColumnRef]:
         """The columns that read `ref` directly, sorted."""
         return sorted(child for parent, child in self.edges() if parent == ref)
+
+    def filter_edges(self) -> Iterator[tuple[ColumnRef, str, list[str]]]:
+        """Every (parent column, node, clauses) where the node reads the column only to filter, join or
+        group its rows, sorted."""
+        yield from sorted((ref, uid, clauses) for uid, node in self.nodes.items()
+                          for ref, clauses in node.filter_only().items())
 
     def to_json(self) -> dict[str, Any]:
         return {"schema": LINEAGE_SCHEMA,
@@ -237,7 +252,8 @@ def _model_lineage(manifest: Manifest, node: Node, known: dict[str, NodeLineage]
         query = qualify(_unlink_ephemerals(manifest.queries[node.unique_id]), dialect=manifest.dialect,
                         schema=schema, validate_qualify_columns=False, identify=False)
         _annotate(query, schema, manifest.dialect)
-        traced = sqlglot_lineage(None, query, schema, dialect=manifest.dialect, scope=build_scope(query),
+        scope = build_scope(query)
+        traced = sqlglot_lineage(None, query, schema, dialect=manifest.dialect, scope=scope,
                                  trim_selects=False, copy=False)
     except (SqlglotError, ValueError, KeyError) as exc:
         return NodeLineage(node.unique_id, complete=False,
@@ -255,8 +271,9 @@ def _model_lineage(manifest: Manifest, node: Node, known: dict[str, NodeLineage]
         column = ColumnLineage(name, _type_of(select, manifest.dialect), _description(node, name))
         _collect(traced[name], keys, known, manifest, column)
         columns[name] = column
+    filters = _filters(query, keys, known, scope)
     if not stars:
-        return NodeLineage(node.unique_id, columns)
+        return NodeLineage(node.unique_id, columns, filters=filters)
     unknown = sorted(display_name(manifest.nodes[uid]) for uid in set(keys.values())
                      if uid not in known or not known[uid].complete)
     over = f"SELECT {', '.join(stars)} over {', '.join(unknown) or 'a relation'}"
@@ -265,7 +282,24 @@ def _model_lineage(manifest: Manifest, node: Node, known: dict[str, NodeLineage]
         if name.lower() not in {c.lower() for c in columns}:
             columns[name] = ColumnLineage(name, doc.data_type, doc.description, unresolved=[
                 f"documented in yml, but comes from {over}, whose columns are unknown"])
-    return NodeLineage(node.unique_id, columns, complete=False, unresolved=reason)
+    return NodeLineage(node.unique_id, columns, complete=False, unresolved=reason, filters=filters)
+
+
+def _filters(query: exp.Expr, keys: dict[tuple[str, str], str], known: dict[str, NodeLineage],
+             scope: Scope | None) -> dict[ColumnRef, list[str]]:
+    def resolve(table: tuple[str, str], column: str) -> tuple[str, str] | None:
+        uid = keys.get(table)
+        parent = known.get(uid) if uid else None
+        if uid is None or parent is None:
+            return None
+        match = next((c for c in parent.columns if c.lower() == column.lower()), None)
+        return (uid, match) if match is not None else None
+
+    try:
+        uses = filter_uses(query, resolve, scope)
+    except (SqlglotError, ValueError, KeyError):  # a nicety, like types: lineage stands without it
+        return {}
+    return {ColumnRef(uid, column): sorted(clauses) for (uid, column), clauses in sorted(uses.items())}
 
 
 def _annotate(query: exp.Expression, schema: MappingSchema, dialect: str) -> None:

@@ -1,9 +1,11 @@
 """`elt docs lineage MODEL[.COLUMN]`: a column's lineage as a text tree, down to seeds and sources.
 
 Each line is `node.column  type  [what the node is]`; a column that is a plain copy of its one parent
-column is marked `=`, a derived one `ƒ`. A subtree already printed in the same tree is not repeated
-(`... see above`), so diamonds in the DAG stay readable. What cannot be resolved is printed where it
-happens, prefixed with `?`.
+column is marked `=`, a derived one `ƒ`. With `--downstream`, a model that reads the column only in
+WHERE / JOIN ... ON / GROUP BY / HAVING (no column of it derives from it) is a leaf marked `~`. A
+subtree already printed in the same tree is not repeated (`... see above`), so diamonds in the DAG stay
+readable. What cannot be resolved is printed where it happens, prefixed with `?`. A legend of the marks
+ends the output.
 """
 
 from __future__ import annotations
@@ -15,6 +17,14 @@ from elt.compile.compiler import Manifest
 from elt.docs.graph import DOC_TYPES, display_name
 from elt.docs.lineage import ColumnRef, Lineage
 from elt.errors import ProjectError
+
+#: The legend printed under the trees, one line per mark (the site shows the same words).
+MARKS = (
+    ("=", "copied: the value of one upstream column, unchanged (perhaps renamed)"),
+    ("ƒ", "derived: computed by an expression, an aggregate or from several columns"),
+    (" ", "a seed or source column: where the data enters the project"),
+)
+FILTER_MARK = ("~", "read only to filter, join or group rows (WHERE / JOIN / GROUP BY / HAVING)")
 
 
 @dataclass(frozen=True)
@@ -76,9 +86,17 @@ class _TreeWriter:
         self.lines: list[str] = []
         self.shown: set[ColumnRef] = set()
         self.children: dict[ColumnRef, list[ColumnRef]] = {}
+        self.filtered_by: dict[ColumnRef, list[str]] = {}
         if downstream:
             for parent, child in lineage.edges():
                 self.children.setdefault(parent, []).append(child)
+            for ref, uid, clauses in lineage.filter_edges():
+                self.filtered_by.setdefault(ref, []).append(self.filter_label(uid, clauses))
+
+    def filter_label(self, uid: str, clauses: list[str]) -> str:
+        node = self.manifest.nodes[uid]
+        where = f"{node.materialized} {node.relation}" if node.relation else str(node.materialized)
+        return f"~ {display_name(node)}  ({', '.join(c.upper() for c in clauses)})  [{where}]"
 
     def label(self, ref: ColumnRef) -> str:
         node = self.manifest.nodes[ref.node]
@@ -102,7 +120,7 @@ class _TreeWriter:
                 if is_model and not column.upstream and not column.unresolved:
                     notes.append("(no upstream column: a constant or count(*))")
                 return notes
-            return []
+            return list(self.filtered_by.get(ref, []))
         parent = self.lineage.nodes.get(ref.node)
         reason = parent.unresolved if parent is not None and parent.unresolved else "not among its known columns"
         return [f"? {display_name(self.manifest.nodes[ref.node])}.{ref.column}: {reason}"]
@@ -114,7 +132,7 @@ class _TreeWriter:
         return column.upstream if column is not None else []
 
     def write(self, ref: ColumnRef, prefix: str = "", branch: str = "") -> None:
-        repeated = ref in self.shown and bool(self.next_refs(ref))
+        repeated = ref in self.shown and bool(self.next_refs(ref) or self.filtered_by.get(ref))
         self.lines.append(f"{prefix}{branch}{self.label(ref)}{'  ... see above' if repeated else ''}")
         if repeated:
             return
@@ -143,4 +161,6 @@ def render_tree(manifest: Manifest, lineage: Lineage, target: LineageTarget, *, 
         writer = _TreeWriter(manifest, lineage, downstream)
         writer.write(ColumnRef(target.unique_id, column))
         blocks.append("\n".join(writer.lines))
+    marks = [*MARKS, FILTER_MARK] if downstream else MARKS
+    blocks.append("Marks: " + "\n       ".join(f"{mark or ' '} {meaning}" for mark, meaning in marks))
     return "\n\n".join(blocks) + "\n"

@@ -15,8 +15,9 @@ from pathlib import Path
 from typing import Any
 
 from elt.compile.compiler import Manifest
+from elt.docs.last_run import last_run
 from elt.docs.lineage import Lineage, compute_lineage
-from elt.docs.site_data import build_site_data, doc_graph
+from elt.docs.site_data import build_site_data, doc_graph, natural_key
 from elt.docs.svg import render_dag_svg
 from elt.errors import ProjectError
 from elt.secrets import masker
@@ -62,9 +63,10 @@ def generate_site(manifest: Manifest, directory: Path, lineage: Lineage | None =
         ProjectError: the folder cannot be written.
     """
     lineage = lineage or compute_lineage(manifest)
-    data = build_site_data(manifest, lineage)
+    data = build_site_data(manifest, lineage, last_run(manifest))
     graph = doc_graph(manifest)
-    svg = render_dag_svg(graph, manifest.nodes, {uid: data["nodes"][uid]["layer"] for uid in graph.nodes})
+    svg = render_dag_svg(graph, manifest.nodes, {uid: data["nodes"][uid]["layer"] for uid in graph.nodes},
+                         [layer["name"] for layer in data["layers"]], natural_key)
     files = {
         "index.html": render_index(manifest, svg),
         "style.css": _asset("style.css"),

@@ -5,16 +5,48 @@ The site's script reads it from `data.js`; nothing here knows about HTML.
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from elt import __version__
 from elt.compile.compiler import Manifest
 from elt.compile.graph import Graph
-from elt.docs.graph import DOC_TYPES, display_name, layer_of
+from elt.docs.graph import DOC_TYPES, EPHEMERAL_LAYER, display_name, layer_of
 from elt.docs.lineage import ColumnLineage, Lineage, NodeLineage
 from elt.docs.svg import layer_colours, node_caption
 from elt.nodes import Node
 from elt.project.docs_blocks import OVERVIEW
+
+#: The usual medallion layers, in the order data flows through them (a tie-break between layers that
+#: first appear at the same depth).
+PIPELINE = ("raw", "landing", "bronze", "staging", "silver", "intermediate", "gold", "marts", "mart")
+
+
+def natural_key(text: str) -> tuple[tuple[int, int | str], ...]:
+    """A sort key putting `stg_2` before `stg_10` (digits compare as numbers, letters without case).
+
+    >>> sorted(["stg_10", "stg_2", "Stg_1"], key=natural_key)
+    ['Stg_1', 'stg_2', 'stg_10']
+    """
+    return tuple((0, int(part)) if part.isdigit() else (1, part.lower())
+                 for part in re.split(r"(\d+)", text) if part)
+
+
+def layer_order(graph: Graph, layers: Mapping[str, str]) -> list[str]:
+    """The layers in pipeline order: by the first generation of the DAG holding one of their nodes, then
+    by the usual medallion order (raw, bronze, silver, gold), then by name."""
+    first: dict[str, int] = {}
+    for index, generation in enumerate(graph.generations()):
+        for uid in generation:
+            first.setdefault(layers[uid], index)
+
+    def key(layer: str) -> tuple[int, int, tuple[tuple[int, int | str], ...]]:
+        # ephemeral models are inlined into what reads them: before a layer that starts with them
+        rank = PIPELINE.index(layer) if layer in PIPELINE else -1 if layer == EPHEMERAL_LAYER else len(PIPELINE)
+        return first[layer], rank, natural_key(layer)
+
+    return sorted(first, key=key)
 
 
 def doc_graph(manifest: Manifest) -> Graph:
@@ -51,8 +83,12 @@ def _columns(node: Node, node_lineage: NodeLineage | None,
     return records
 
 
+def _by_name(uids: Iterable[str], manifest: Manifest) -> list[str]:
+    return sorted(uids, key=lambda uid: (natural_key(display_name(manifest.nodes[uid])), uid))
+
+
 def _node_record(manifest: Manifest, graph: Graph, node: Node, lineage: Lineage,
-                 tests: dict[tuple[str, str | None], list[str]]) -> dict[str, Any]:
+                 tests: dict[tuple[str, str | None], list[str]], run: dict[str, Any]) -> dict[str, Any]:
     node_lineage = lineage.nodes.get(node.unique_id)
     layer = layer_of(node)
     _, caption = node_caption(node, layer)
@@ -67,30 +103,39 @@ def _node_record(manifest: Manifest, graph: Graph, node: Node, lineage: Lineage,
         "path": node.path,
         "description": node.description,
         "tags": list(node.tags),
+        "fqn": list(node.fqn or (node.name,)),
+        "source_name": node.source_name,
         "raw_sql": node.raw_sql if node.resource_type in ("model", "snapshot") else None,
         "compiled_sql": manifest.compiled_sql.get(node.unique_id),
-        "parents": sorted(graph.parents(node.unique_id)),
-        "children": sorted(graph.children(node.unique_id)),
+        "parents": _by_name(graph.parents(node.unique_id), manifest),
+        "children": _by_name(graph.children(node.unique_id), manifest),
         "columns": _columns(node, node_lineage, tests),
         "columns_unresolved": node_lineage.unresolved if node_lineage else "not analysed",
+        "filters": [{**ref.to_json(), "clauses": clauses}
+                    for ref, clauses in sorted((node_lineage.filter_only() if node_lineage else {}).items())],
         "tests": tests.get((node.unique_id, None), []),
+        "last_run": run.get(node.unique_id),
     }
 
 
-def build_site_data(manifest: Manifest, lineage: Lineage) -> dict[str, Any]:
-    """Everything the site shows. Layers are listed in the order data flows through them."""
+def build_site_data(manifest: Manifest, lineage: Lineage, run: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Everything the site shows. Layers are listed in the order data flows through them, names in
+    natural order (`stg_2` before `stg_10`).
+
+    Args:
+        run: what the last run did (`elt.docs.last_run.last_run`); None: nothing shown.
+    """
     graph = doc_graph(manifest)
     tests = _tests(manifest)
-    nodes = {uid: _node_record(manifest, graph, manifest.nodes[uid], lineage, tests) for uid in sorted(graph.nodes)}
-    first_generation: dict[str, int] = {}
-    for index, generation in enumerate(graph.generations()):
-        for uid in generation:
-            first_generation.setdefault(nodes[uid]["layer"], index)
-    layer_order = sorted(first_generation, key=lambda layer: (first_generation[layer], layer))
-    colours = layer_colours(sorted(first_generation))
+    run = run or {"run": None, "nodes": {}, "notes": []}
+    nodes = {uid: _node_record(manifest, graph, manifest.nodes[uid], lineage, tests, run["nodes"])
+             for uid in sorted(graph.nodes)}
+    order = layer_order(graph, {uid: nodes[uid]["layer"] for uid in nodes})
+    colours = layer_colours(sorted(order))
     layers = [{"name": layer, "colour": colours[layer],
-               "nodes": sorted((uid for uid in nodes if nodes[uid]["layer"] == layer), key=lambda u: nodes[u]["name"])}
-              for layer in layer_order]
+               "nodes": _by_name((uid for uid in nodes if nodes[uid]["layer"] == layer), manifest)}
+              for layer in order]
     overview = manifest.project.docs.get(OVERVIEW)  # dbt's `{% docs __overview__ %}`: the landing page's text
     return {"project": manifest.project.config.name, "elt_version": __version__, "dialect": manifest.dialect,
-            "layers": layers, "nodes": nodes, "overview": overview.text if overview else ""}
+            "layers": layers, "nodes": nodes, "overview": overview.text if overview else "",
+            "run": run["run"], "run_notes": run["notes"]}

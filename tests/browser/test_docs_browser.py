@@ -154,3 +154,43 @@ def test_zoom_and_pan_move_the_view(page, demo):
     assert panned.split()[:2] != zoomed.split()[:2] and panned.split()[2:] == zoomed.split()[2:]
     page.click("#zoom-fit")
     assert svg.get_attribute("viewBox") == start
+
+
+def test_search_for_score_opens_a_model_named_with_it(page, demo):
+    page.goto(demo["url"])
+    page.fill("#search", "score")
+    first = page.locator("#node-list a[data-uid]").first
+    assert demo["manifest"].nodes[first.get_attribute("data-uid")].resource_type == "model"
+    assert "score" in first.locator("span").first.inner_text()
+    assert page.locator("#node-list .why").first.inner_text() == "in the name"
+    page.press("#search", "Enter")
+    page.wait_for_selector("#node-title")
+    assert "score" in page.locator("#node-title").inner_text()
+    assert page.problems == []
+
+
+def test_a_column_only_filtered_on_shows_who_filters_and_the_marks_are_explained(page, demo):
+    page.goto(demo["url"] + "#!/node/model.mart_student_ranking/department_position")
+    tree = page.locator("#column-lineage")
+    tree.wait_for()
+    used_by = tree.locator("> div").nth(1)
+    assert "mart_department_summary" in used_by.inner_text() and "reads it in WHERE" in used_by.inner_text()
+    assert "No other model reads it" not in used_by.inner_text()
+    legend = page.locator(".marks-legend").first.inner_text()
+    assert "copied: the value of one upstream column" in legend and "derived: computed by" in legend
+    assert "read only to filter, join or group rows" in legend
+    page.goto(demo["url"] + "#!/node/model.mart_department_summary")
+    assert "mart_student_ranking.department_position (WHERE)" in page.locator("#filter-reads").inner_text()
+    assert page.problems == []
+
+
+def test_lineage_trees_fold_and_unfold(page, demo):
+    page.goto(demo["url"] + f"#!/node/{MART}/avg_score")
+    tree = page.locator("#column-lineage")
+    tree.wait_for()
+    assert tree.locator("text=exam_scores.score").first.is_visible()
+    page.click("text=Collapse all")
+    assert not tree.locator("text=exam_scores.score").first.is_visible()
+    assert tree.locator("summary", has_text="avg_score").first.is_visible()
+    page.click("text=Expand all")
+    assert tree.locator("text=exam_scores.score").first.is_visible()

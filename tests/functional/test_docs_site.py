@@ -241,3 +241,93 @@ def test_docs_serve_answers_loopback_host_names(docs_server, host):
                                   "localhost.attacker.example:{port}", "[::1].example", "10.0.0.5:{port}", None])
 def test_docs_serve_refuses_other_host_names(docs_server, host):
     assert get(docs_server, None if host is None else host.format(port=docs_server)) == 403
+
+
+def _x_of(index: str) -> dict[str, float]:
+    """Each drawn node's left edge in index.html's SVG."""
+    return {uid: float(x) for uid, x in re.findall(r'data-uid="([^"]+)"[^>]*transform="translate\(([\d.]+),', index)}
+
+
+def test_names_are_in_natural_order_and_layers_are_blocks_in_pipeline_order(project):
+    # silver is a chain three deep; gold's g reads the seed directly (it is of the first generation)
+    proj = project({
+        "seeds/raw_data.csv": "id\n1\n",
+        **{f"models/intermediate/s_{i}.sql": f"select id from {{{{ ref('{parent}') }}}}\n"
+           for i, parent in ((1, "raw_data"), (2, "s_1"), (10, "s_2"))},
+        "models/marts/g.sql": "select a.id from {{ ref('raw_data') }} a join {{ ref('s_10') }} b on a.id = b.id\n",
+        "models/marts/g_early.sql": "select id from {{ ref('raw_data') }}\n",
+    })
+    assert proj.elt("docs", "generate").exit_code == 0
+    site = proj.root / "target" / "docs"
+    data = site_data(site)
+    assert [(layer["name"], layer["nodes"]) for layer in data["layers"]] == [
+        ("raw", ["seed.raw_data"]), ("silver", ["model.s_1", "model.s_2", "model.s_10"]),
+        ("gold", ["model.g", "model.g_early"])]
+    assert data["nodes"]["seed.raw_data"]["children"] == ["model.g", "model.g_early", "model.s_1"]
+    x = _x_of((site / "index.html").read_text(encoding="utf-8"))
+    assert x["seed.raw_data"] < x["model.s_1"] < x["model.s_2"] < x["model.s_10"] < x["model.g_early"]
+    assert x["model.g_early"] == x["model.g"]  # the first column of the gold block
+
+
+def test_site_data_holds_the_last_run_and_its_test_results(project):
+    proj = project({**LAYERED, "models/marts/_marts.yml": """\
+        version: 2
+        models:
+          - name: course_avg
+            columns:
+              - name: course
+                data_tests: [not_null, {accepted_values: {values: [math]}}]
+    """})
+    assert proj.elt("build").exit_code == 1  # accepted_values fails: art is there too
+    assert proj.elt("docs", "generate").exit_code == 0
+    data = site_data(proj.root / "target" / "docs")
+    recorded = json.loads((proj.root / "target" / "run_results.json").read_text())
+    results = {r["unique_id"]: r for r in recorded["results"]}
+    run = data["run"]
+    assert run["command"] == "build" and run["finished"] is True
+    assert run["counts"] == {"fail": 1, "success": len(results) - 1}
+    models = [uid for uid, r in results.items() if uid.startswith("model.")]
+    assert [s["unique_id"] for s in run["slowest"]] == sorted(
+        models, key=lambda uid: (-results[uid]["execution_time"], uid))
+    assert [(t["name"], t["status"], t["attached_to"], t["column"], t["failures"]) for t in run["failed_tests"]] == [
+        ("accepted_values_course_avg_course", "fail", "model.course_avg", "course", 1)]
+    course_avg = data["nodes"]["model.course_avg"]["last_run"]
+    assert course_avg["run"]["status"] == "success" and course_avg["run"]["rows"] == 2
+    assert course_avg["run"]["execution_time"] == results["model.course_avg"]["execution_time"]
+    assert [(t["name"], t["status"]) for t in course_avg["tests"]] == [
+        ("accepted_values_course_avg_course", "fail"), ("not_null_course_avg_course", "success")]
+    assert data["nodes"]["seed.scores"]["last_run"]["run"]["status"] == "success"
+
+
+def test_site_data_without_a_run_says_so(project):
+    proj = project(LAYERED)
+    assert proj.elt("docs", "generate").exit_code == 0
+    data = site_data(proj.root / "target" / "docs")
+    assert data["run"] is None and data["run_notes"] == []
+    assert all(node["last_run"] is None for node in data["nodes"].values())
+    (proj.root / "target" / "run_results.json").write_text("{not json")
+    assert proj.elt("docs", "generate").exit_code == 0
+    assert site_data(proj.root / "target" / "docs")["run_notes"][0].startswith("run_results.json cannot be read: ")
+
+
+def test_site_data_holds_each_source_freshness(project):
+    import datetime
+
+    from tests.functional.test_data_tests import FRESHNESS
+
+    now = datetime.datetime.now(datetime.UTC).replace(tzinfo=None)
+    proj = project({
+        "seeds/fresh.csv": f"id,loaded_at\n1,{now - datetime.timedelta(minutes=5):%Y-%m-%d %H:%M:%S}\n",
+        "seeds/stale.csv": f"id,loaded_at\n1,{now - datetime.timedelta(days=3):%Y-%m-%d %H:%M:%S}\n",
+        "models/staging/sources.yml": FRESHNESS,
+    })
+    proj.elt("seed")
+    assert proj.elt("source", "freshness").exit_code == 1
+    assert proj.elt("docs", "generate").exit_code == 0
+    nodes = site_data(proj.root / "target" / "docs")["nodes"]
+    freshness = {uid: nodes[uid]["last_run"]["freshness"] for uid in
+                 ("source.shop.fresh", "source.shop.stale_warn", "source.shop.stale_error")}
+    assert {uid: f["status"] for uid, f in freshness.items()} == {
+        "source.shop.fresh": "pass", "source.shop.stale_warn": "warn", "source.shop.stale_error": "error"}
+    assert 3 * 86400 - 600 < freshness["source.shop.stale_error"]["age_seconds"] < 3 * 86400 + 600
+    assert freshness["source.shop.fresh"]["checked_at"] and freshness["source.shop.fresh"]["max_loaded_at"]
