@@ -191,6 +191,11 @@ def _close_console(meta: dict[str, Any]) -> Any:
     return console
 
 
+#: Commands whose stdout is data to be read by a program (`elt ls --output json`, `elt docs graph
+#: --format json`): a model's `log(..., info=True)` and `print()` lines go to stderr there.
+_DATA_ON_STDOUT = frozenset({"ls", "list", "graph", "lineage"})
+
+
 def start_invocation(which: str, options: dict[str, Any], debug: bool, meta: dict[str, Any] | None = None) -> None:
     """The command's name and flags as Jinja's `flags`, a new `invocation_id`, and `log(..., info=True)`
     lines printed (elt.compile.context_names) by the command's console (`make_console`) once it has one:
@@ -203,8 +208,8 @@ def start_invocation(which: str, options: dict[str, Any], debug: bool, meta: dic
         console = (meta or {}).get(_CONSOLE)
         if console is not None:
             console.model_line(kind, text)
-        else:
-            jinja_line(kind, text)
+        else:  # where stdout is the command's data (a list, a graph), a model's lines would corrupt it
+            jinja_line(kind, text, err=which in _DATA_ON_STDOUT)
 
     flags: dict[str, Any] = {key: options[key] for key in ("full_refresh", "fail_fast", "threads") if key in options}
     start(which, {**flags, "debug": debug}, printer)

@@ -237,14 +237,15 @@ def print_error(error: EltError) -> None:
         click.secho(f"  hint: {error.hint}", err=True)
 
 
-def jinja_line(kind: str, text: str) -> None:
-    """A line a model or macro printed: `log(msg, info=True)`, `print(msg)` or `exceptions.warn(msg)`."""
+def jinja_line(kind: str, text: str, *, err: bool = False) -> None:
+    """A line a model or macro printed: `log(msg, info=True)`, `print(msg)` or `exceptions.warn(msg)`;
+    `err`: on stderr also the first two (the command's stdout is data)."""
     if kind == "print":
-        click.echo(text)
+        click.echo(text, err=err)
     elif kind == "warning":
         click.secho(f"{_stamp()}  warning: {text}", fg="yellow", err=True)
     else:
-        click.echo(f"{_stamp()}  {text}")
+        click.echo(f"{_stamp()}  {text}", err=err)
 
 
 def is_terminal() -> bool:

@@ -42,6 +42,20 @@ def test_docs_graph_lists_names_in_natural_order(project):
                                                              "model.stg_1", "model.stg_2"]
 
 
+def test_a_models_log_lines_leave_the_data_on_stdout_readable(project):
+    models = {**MODELS, "models/staging/stg_1.sql": "{{ log('rendering stg_1', info=True) }}"
+                                                     "{{ print('printed by stg_1') }}select 1 as id"}
+    proj = project(models)
+    listed = proj.elt("ls", "--resource-type", "model", "--output", "json")
+    assert listed.exit_code == 0, listed.output
+    assert [json.loads(line)["name"] for line in listed.stdout.splitlines()][0] == "stg_1"
+    graph = proj.elt("docs", "graph", "--format", "json")
+    assert graph.exit_code == 0, graph.output
+    assert "model.stg_1" in json.loads(graph.stdout)["layers"]["bronze"]
+    for result in (listed, graph):  # the lines are not lost: they are on stderr
+        assert "rendering stg_1" in result.stderr and "printed by stg_1" in result.stderr
+
+
 def test_plain_run_lists_every_node_and_the_slowest(project):
     result = project(MODELS).elt("run")
     assert result.exit_code == 1
