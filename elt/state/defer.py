@@ -15,6 +15,7 @@ starts: a DuckDB target cannot read a Hive table, and two DuckDB files are two d
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Collection
 
 from elt.compile.compiler import Manifest
@@ -106,7 +107,11 @@ def defer(manifest: Manifest, deferred: dict[str, Relation]) -> list[str]:
     """
     if not deferred:
         return []
+    local_names: dict[str, str] = {}  # a relation's name in this target -> the state's
     for uid, relation in deferred.items():
+        local = manifest.nodes[uid].relation
+        if local is not None:
+            local_names[str(local)] = str(relation)
         manifest.nodes[uid].relation = relation  # manifest.json too names them by what this run read
     touched = set(deferred)
     again: list[str] = []
@@ -124,7 +129,7 @@ def defer(manifest: Manifest, deferred: dict[str, Relation]) -> list[str]:
         elif node.resource_type == "test" and uid in manifest.compiled_sql:
             from elt.compile.render import resolve_refs
 
-            sql = resolve_refs(manifest.nodes, node, node.raw_sql)
+            sql = _renamed(resolve_refs(manifest.nodes, node, node.raw_sql), local_names)
             manifest.forget_compiled(uid)
             manifest.parsed_sql[uid] = sql
             manifest.compiled_sql[uid] = sql
@@ -132,3 +137,14 @@ def defer(manifest: Manifest, deferred: dict[str, Relation]) -> list[str]:
             manifest.parse_keys.pop(uid, None)
             again.append(uid)
     return again
+
+
+def _renamed(sql: str, names: dict[str, str]) -> str:
+    """`sql` reading the state's relations: a generic test's SQL has the names of the relations it
+    reads written in when the test is made (`relationships`' `to:`), not as refs resolved later.
+    A name counts only as a whole (`dev.x`, not `dev.x_daily` nor `other_dev.x`)."""
+    if not names:
+        return sql
+    pattern = re.compile("|".join(rf"(?<![\w.`\"]){re.escape(name)}(?![\w`\"])"
+                                  for name in sorted(names, key=len, reverse=True)))
+    return pattern.sub(lambda match: names[match.group(0)], sql)

@@ -149,6 +149,22 @@ def test_defer_builds_one_mart_on_production_upstream(prod):
     assert proj.rows("select * from dev.mart_total") == proj.rows("select * from prod.mart_total")
 
 
+def test_defer_gives_a_relationships_test_the_state_relation_it_points_at(prod):
+    proj, state = prod
+    proj.write({"models/int_paid.yml": """
+        models:
+          - name: int_paid
+            columns:
+              - name: id
+                data_tests:
+                  - relationships: {to: "ref('stg_orders')", field: id}
+        """})
+    result = proj.elt("build", "-s", "int_paid", "--defer", "--state", str(state))
+    assert result.exit_code == 0, result.output  # dev has no stg_orders: the test reads prod's
+    assert "stg_orders -> prod.stg_orders" in result.output
+    assert "PASS" in result.output and "relationships" in result.output
+
+
 def test_defer_reads_the_target_s_own_relation_unless_favor_state(prod):
     proj, state = prod
     assert proj.elt("seed").exit_code == 0
