@@ -62,7 +62,22 @@ def run_command(inv: Invocation, console: Console, *, threads: int | None, fail_
     """`elt run`: build the selected models in dependency order."""
     manifest = compile_manifest(inv, console)
     selected = _planned(manifest, inv, console, {"model"}) if inv.plan else select(manifest, inv, console, {"model"})
+    if not selected and inv.select and not inv.plan:
+        _point_at_snapshot_command(manifest, inv, console)
     return _build(manifest, inv, console, selected, "run", threads, fail_fast)
+
+
+def _point_at_snapshot_command(manifest: Manifest, inv: Invocation, console: Console) -> None:
+    """`elt run -s <snapshot>` builds no model: say which command builds what was selected (as dbt,
+    `run` leaves snapshots to `elt snapshot` and `elt build`)."""
+    from elt.run.selection import select_nodes
+
+    snapshots = select_nodes(manifest.graph, manifest.nodes, inv.select, inv.exclude, {"snapshot"},
+                             state_changes_of(manifest, inv))
+    if snapshots:
+        names = ", ".join(sorted(manifest.nodes[uid].name for uid in snapshots))
+        console.info(f"The selection is snapshot(s) {names}: `elt run` builds models; "
+                     "build snapshots with `elt snapshot` (or `elt build`) and the same -s")
 
 
 def _planned(manifest: Manifest, inv: Invocation, console: Console, resource_types: set[str]) -> set[str]:

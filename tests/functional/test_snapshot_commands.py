@@ -67,6 +67,9 @@ def test_elt_snapshot_builds_only_snapshots_and_run_leaves_them(project):
     assert run.exit_code == 0, run.output
     assert [r["unique_id"] for r in results(proj)] == ["model.current_people"]
     assert "snapshot" not in run.stdout
+    only_snapshot = proj.elt("run", "-s", "people_history")  # nothing to run: says which command builds it
+    assert only_snapshot.exit_code == 0, only_snapshot.output
+    assert "snapshot(s) people_history" in only_snapshot.stdout and "`elt snapshot`" in only_snapshot.stdout
 
 
 def test_two_snapshots_of_a_changed_source_give_its_history(project):
