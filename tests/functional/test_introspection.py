@@ -147,10 +147,13 @@ def test_compile_does_not_connect_for_models_that_only_read_relation_names(proje
 def test_a_failing_query_in_a_macro_names_the_macro_line_and_the_model(project):
     macros = "{% macro broken() %}\n  {% set t = run_query('select nope from raw.sales') %}\n" \
              "  {{ return(1) }}\n{% endmacro %}\n"
+    # the seed first (a ref in a comment, as in dbt): the query must fail on its column, not on a table
+    # that another thread is still loading
     proj = project({"seeds/sales.csv": SALES, "macros/broken.sql": macros,
-                    "models/marts/uses_broken.sql": "select {{ broken() }} as x\n"})
+                    "models/marts/uses_broken.sql": "-- depends_on: {{ ref('sales') }}\nselect {{ broken() }} as x\n"})
     result = proj.elt("build")
     assert result.exit_code == 1
+    assert "1 of 2 START seed raw.sales" in result.output
     assert "macros/broken.sql:2" in result.output
     assert "'uses_broken', models/marts/uses_broken.sql" in result.output
     assert "nope" in result.output
