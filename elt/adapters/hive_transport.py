@@ -52,42 +52,38 @@ def set_keepalive(sock: socket.socket) -> None:
             sock.setsockopt(socket.IPPROTO_TCP, option, value)
 
 
-class _KeepaliveSocket(TSocket):  # type: ignore[misc]
+class _SteppedOpen:
+    """For a thrift socket class: keepalive on its socket, and the DNS/TCP steps of `open` recorded in
+    `self.progress` (set by the socket's __init__). Comes before the thrift class in the bases."""
+
+    progress: Progress
+
+    def _do_open(self, family: int, socktype: int) -> socket.socket:
+        self.progress.step = "tcp"  # the name resolved: TSocket opens a socket per address
+        sock: socket.socket = super()._do_open(family, socktype)  # type: ignore[misc]
+        set_keepalive(sock)
+        return sock
+
+    def open(self) -> None:
+        self.progress.step = "dns"
+        super().open()  # type: ignore[misc]
+        self.progress.step = "auth"
+
+
+class _KeepaliveSocket(_SteppedOpen, TSocket):  # type: ignore[misc]
     """A TSocket with keepalive that records the DNS/TCP steps in `progress`."""
 
     def __init__(self, host: str, port: int, progress: Progress) -> None:
         super().__init__(host, port)
         self.progress = progress
 
-    def _do_open(self, family: int, socktype: int) -> socket.socket:
-        self.progress.step = "tcp"  # the name resolved: TSocket opens a socket per address
-        sock: socket.socket = super()._do_open(family, socktype)
-        set_keepalive(sock)
-        return sock
 
-    def open(self) -> None:
-        self.progress.step = "dns"
-        super().open()
-        self.progress.step = "auth"
-
-
-class _KeepaliveSSLSocket(TSSLSocket):  # type: ignore[misc]
+class _KeepaliveSSLSocket(_SteppedOpen, TSSLSocket):  # type: ignore[misc]
     """A TSSLSocket with keepalive that records the DNS/TCP(+TLS) steps in `progress`."""
 
     def __init__(self, host: str, port: int, progress: Progress, context: ssl.SSLContext) -> None:
         super().__init__(host, port, ssl_context=context, server_hostname=host)
         self.progress = progress
-
-    def _do_open(self, family: int, socktype: int) -> socket.socket:
-        self.progress.step = "tcp"
-        sock: socket.socket = super()._do_open(family, socktype)
-        set_keepalive(sock)
-        return sock
-
-    def open(self) -> None:
-        self.progress.step = "dns"
-        super().open()
-        self.progress.step = "auth"
 
     def close(self) -> None:
         # thrift's TSSLSocket.close fails on a socket that never opened (a refused certificate), which
