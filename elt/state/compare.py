@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 
 from elt.compile.compiler import Manifest
-from elt.state.fingerprint import PARTS, Fingerprint, fingerprint, macro_index
+from elt.state.fingerprint import PARTS, Fingerprint, checksum, fingerprint, macro_index
 from elt.state.manifest_state import State
 
 #: the resource types state selectors compare (tests follow the nodes they test through `+`).
 COMPARED = ("model", "seed", "snapshot", "source")
+
+#: the `relation` checksum of a node with no relation config (every source's before they had one).
+_NO_RELATION = checksum(json.dumps({}, sort_keys=True, separators=(",", ":")))
 
 
 def fingerprints(manifest: Manifest) -> dict[str, Fingerprint]:
@@ -39,6 +43,9 @@ def modified_nodes(manifest: Manifest, state: State,
         if theirs is None:
             continue
         parts = frozenset(part for part in PARTS if mine.checksums.get(part) != theirs.checksums.get(part))
+        if uid.startswith("source.") and theirs.checksums.get("relation") == _NO_RELATION:
+            # A state written before sources recorded their schema and identifier: nothing to compare.
+            parts -= {"relation"}
         if parts:
             changed[uid] = parts
     return changed

@@ -9,7 +9,8 @@ makes it for the project being compiled now, so comparing the two is comparing s
 - `configs`: the effective config, less the parts below (materialized, hooks, partitioning, ...).
 - `relation`: the config that names the relation (`database`, `schema`, `alias`; a snapshot's
   `target_schema` / `target_database`), as written, not as the target resolves it (so a dev target
-  and production compare equal).
+  and production compare equal). A source's relation is its yml `schema` and `identifier` as
+  rendered: no target moves a source, so a changed name is a different table read.
 - `macros`: the project's macros the node calls, directly or through other macros, each with the
   checksum of its text. Found as calls (`name(`) in the node's file and the macros' texts (as dbt's
   `depends_on.macros`), not by watching the render: a macro called in a branch the render did not take
@@ -103,7 +104,9 @@ def fingerprint(manifest: Manifest, node: Node, macros: MacroIndex) -> Fingerpri
         body = _file_checksum(manifest, node)
     else:
         body = checksum(node.raw_sql)
-    relation = {key: config[key] for key in _RELATION_KEYS if key in config}
+    relation: dict[str, Any] = {key: config[key] for key in _RELATION_KEYS if key in config}
+    if node.resource_type == "source" and node.relation is not None:
+        relation = {"schema": node.relation.schema, "identifier": node.relation.name}
     rest = {key: value for key, value in config.items() if key not in _RELATION_KEYS and key != "contract"}
     contract = config.get("contract")
     enforced = isinstance(contract, dict) and contract.get("enforced") is True

@@ -6,6 +6,7 @@ its target/ copied as the state, then the project is changed and compared or bui
 
 from __future__ import annotations
 
+import hashlib
 import json
 import shutil
 
@@ -107,6 +108,34 @@ def test_a_var_reaching_the_sql_is_a_modification(prod):
     result = proj.elt("ls", "-s", "state:modified", "--state", str(state), "--vars", "{min_id: 2}")
     assert result.exit_code == 0, result.output
     assert result.stdout.split() == ["stg_orders"]
+
+
+def test_a_source_moved_to_another_schema_is_modified_relation(project, tmp_path):
+    import duckdb
+
+    sources = "sources:\n  - name: shop\n    schema: {schema}\n    tables:\n      - name: orders\n"
+    files = {**FILES, "models/sources.yml": sources.format(schema="shop_a"),
+             "models/from_shop.sql": "select count(*) as n from {{ source('shop', 'orders') }}\n"}
+    proj = project(files, pyproject=PYPROJECT, profiles=PROFILES)
+    (proj.root / "target").mkdir(exist_ok=True)
+    with duckdb.connect(str(proj.root / "target" / "wh.duckdb")) as con:  # two loads of the shop's orders
+        for schema in ("shop_a", "shop_b"):
+            con.execute(f"create schema {schema}; create table {schema}.orders as select 1 as id")
+    result = proj.elt("build", "--target", "prod")
+    assert result.exit_code == 0, result.output
+    state = tmp_path / "prod_state"
+    state.mkdir()
+    shutil.copy(proj.root / "target" / "manifest.json", state / "manifest.json")
+    assert _ls(proj, state, "state:modified+") == set()
+    # The same SQL now reads another table: the source's relation changed, and what reads it with it.
+    proj.write({"models/sources.yml": sources.format(schema="shop_b")})
+    assert _ls(proj, state, "state:modified.relation+") == {"from_shop"}
+    assert _ls(proj, state, "state:modified.body") == set()
+    # A state written before sources recorded their relation has nothing to compare it with.
+    manifest = json.loads((state / "manifest.json").read_text())
+    manifest["nodes"]["source.shop.orders"]["state"]["checksums"]["relation"] = hashlib.sha256(b"{}").hexdigest()
+    (state / "manifest.json").write_text(json.dumps(manifest))
+    assert _ls(proj, state, "state:modified+") == set()
 
 
 def test_new_nodes(prod):
