@@ -17,9 +17,10 @@ from typing import Any
 from elt.compile.compiler import Manifest
 from elt.docs.last_run import last_run
 from elt.docs.lineage import Lineage, compute_lineage
-from elt.docs.site_data import build_site_data, doc_graph, natural_key
+from elt.docs.site_data import build_site_data, doc_graph
 from elt.docs.svg import render_dag_svg
 from elt.errors import ProjectError
+from elt.report.sorting import natural_key
 from elt.secrets import masker
 
 ASSETS = Path(__file__).parent / "assets"

@@ -5,7 +5,6 @@ The site's script reads it from `data.js`; nothing here knows about HTML.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -17,20 +16,11 @@ from elt.docs.lineage import ColumnLineage, Lineage, NodeLineage
 from elt.docs.svg import layer_colours, node_caption
 from elt.nodes import Node
 from elt.project.docs_blocks import OVERVIEW
+from elt.report.sorting import natural_key
 
 #: The usual medallion layers, in the order data flows through them (a tie-break between layers that
 #: first appear at the same depth).
 PIPELINE = ("raw", "landing", "bronze", "staging", "silver", "intermediate", "gold", "marts", "mart")
-
-
-def natural_key(text: str) -> tuple[tuple[int, int | str], ...]:
-    """A sort key putting `stg_2` before `stg_10` (digits compare as numbers, letters without case).
-
-    >>> sorted(["stg_10", "stg_2", "Stg_1"], key=natural_key)
-    ['Stg_1', 'stg_2', 'stg_10']
-    """
-    return tuple((0, int(part)) if part.isdigit() else (1, part.lower())
-                 for part in re.split(r"(\d+)", text) if part)
 
 
 def layer_order(graph: Graph, layers: Mapping[str, str]) -> list[str]:
