@@ -31,7 +31,7 @@ def layer_order(graph: Graph, layers: Mapping[str, str]) -> list[str]:
         for uid in generation:
             first.setdefault(layers[uid], index)
 
-    def key(layer: str) -> tuple[int, int, tuple[tuple[int, int | str], ...]]:
+    def key(layer: str) -> tuple[int, int, tuple[tuple[tuple[int, int | str], ...], str]]:
         # ephemeral models are inlined into what reads them: before a layer that starts with them
         rank = PIPELINE.index(layer) if layer in PIPELINE else -1 if layer == EPHEMERAL_LAYER else len(PIPELINE)
         return first[layer], rank, natural_key(layer)
