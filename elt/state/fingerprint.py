@@ -10,7 +10,8 @@ makes it for the project being compiled now, so comparing the two is comparing s
 - `relation`: the config that names the relation (`database`, `schema`, `alias`; a snapshot's
   `target_schema` / `target_database`), as written, not as the target resolves it (so a dev target
   and production compare equal). A source's relation is its yml `schema` and `identifier` as
-  rendered: no target moves a source, so a changed name is a different table read.
+  rendered (as dbt compares sources): a changed name is a different table read, and a source whose
+  schema follows the target differs between targets.
 - `macros`: the project's macros the node calls, directly or through other macros, each with the
   checksum of its text. Found as calls (`name(`) in the node's file and the macros' texts (as dbt's
   `depends_on.macros`), not by watching the render: a macro called in a branch the render did not take
