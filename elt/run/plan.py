@@ -7,12 +7,14 @@ from dataclasses import dataclass
 
 from elt.compile.compiler import Manifest
 from elt.compile.graph import Graph
+from elt.report.sorting import natural_key
 from elt.run.gates import gate_edges, passing_through
 
 
 @dataclass(frozen=True)
 class Plan:
-    """The nodes to build (topological order) and the dependency graph restricted to them.
+    """The nodes to build (topological order; within a generation in natural order, so the console's
+    "N of M" lines read stg_2 before stg_10) and the dependency graph restricted to them.
 
     `checks` are the data tests whose dependants wait for them as a gate (`elt build`): a check
     skipped because a node it reads failed gives no verdict, and the runner lets them go on.
@@ -60,7 +62,7 @@ def build_plan(manifest: Manifest, selected: Collection[str], *, tests_gate_chil
     if units:
         edges |= passing_through(manifest.graph, [(u, m) for u, m in units.items() if m in nodes], waits)
     graph = Graph(buildable | units.keys(), edges)
-    order = graph.topological_order()
+    order = [uid for generation in graph.generations() for uid in sorted(generation, key=natural_key)]
     schemas = sorted({relation.schema for uid in order if uid in nodes and (relation := nodes[uid].relation)})
     return Plan(unique_ids=order, graph=graph, schemas=schemas,
                 checks=frozenset(tests) if tests_gate_children else frozenset())

@@ -207,3 +207,11 @@ def test_a_failing_unit_test_keeps_its_model_and_descendants_from_being_built(pr
     assert status["model.order_report"] == "skipped"
     assert status["model.customer_count"] == "success"
     assert "gold.order_count" not in proj.relations()
+
+
+def test_nodes_of_one_generation_run_in_natural_order(project):
+    proj = project({f"models/stg_{n}.sql": f"select {n} as id\n" for n in (10, 2, 1, 21, 3)})
+    result = proj.elt("run", "--threads", "1")
+    assert result.exit_code == 0, result.output
+    started = [line.split()[-1] for line in result.output.splitlines() if " START " in line]
+    assert [name.rsplit(".", 1)[-1] for name in started] == ["stg_1", "stg_2", "stg_3", "stg_10", "stg_21"]
