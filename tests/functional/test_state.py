@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 import shutil
+from pathlib import Path
 
 import pytest
 
@@ -51,12 +52,17 @@ FILES = {
 def prod(project, tmp_path):
     """The project built on prod, its target/ copied to a state folder; returns (project, state dir)."""
     proj = project(FILES, pyproject=PYPROJECT, profiles=PROFILES)
+    return proj, _built_prod_state(proj, tmp_path)
+
+
+def _built_prod_state(proj, tmp_path) -> Path:
+    """Build the project on prod and copy its manifest to a state folder; returns the folder."""
     result = proj.elt("build", "--target", "prod")
     assert result.exit_code == 0, result.output
     state = tmp_path / "prod_state"
     state.mkdir()
     shutil.copy(proj.root / "target" / "manifest.json", state / "manifest.json")
-    return proj, state
+    return state
 
 
 def _ls(proj, state, *selectors: str) -> set[str]:
@@ -121,11 +127,7 @@ def test_a_source_moved_to_another_schema_is_modified_relation(project, tmp_path
     with duckdb.connect(str(proj.root / "target" / "wh.duckdb")) as con:  # two loads of the shop's orders
         for schema in ("shop_a", "shop_b"):
             con.execute(f"create schema {schema}; create table {schema}.orders as select 1 as id")
-    result = proj.elt("build", "--target", "prod")
-    assert result.exit_code == 0, result.output
-    state = tmp_path / "prod_state"
-    state.mkdir()
-    shutil.copy(proj.root / "target" / "manifest.json", state / "manifest.json")
+    state = _built_prod_state(proj, tmp_path)
     assert _ls(proj, state, "state:modified+") == set()
     # The same SQL now reads another table: the source's relation changed, and what reads it with it.
     proj.write({"models/sources.yml": sources.format(schema="shop_b")})
@@ -242,12 +244,9 @@ def test_a_state_written_by_an_incremental_run_compares_as_compiled(project, tmp
                    "select id, amount from {{ ref('raw_orders') }}\n"
                    "{% if is_incremental() %}where id > (select max(id) from {{ this }}){% endif %}\n")
     proj = project({**FILES, "models/inc.sql": incremental}, pyproject=PYPROJECT, profiles=PROFILES)
-    for _ in range(2):  # the second run renders `inc` again with is_incremental() true
-        result = proj.elt("build", "--target", "prod")
-        assert result.exit_code == 0, result.output
-    state = tmp_path / "prod_state"
-    state.mkdir()
-    shutil.copy(proj.root / "target" / "manifest.json", state / "manifest.json")
+    result = proj.elt("build", "--target", "prod")
+    assert result.exit_code == 0, result.output
+    state = _built_prod_state(proj, tmp_path)  # the second build renders `inc` with is_incremental() true
     assert _ls(proj, state, "state:modified") == set()
 
 
