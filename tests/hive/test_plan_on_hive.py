@@ -66,26 +66,27 @@ def created(proj: Any, make_target: Any) -> dict[str, str]:
     return times
 
 
+def planned_and_run(proj: Any, staging_sql: str, says: str) -> None:
+    """Change the staging view, check what `elt plan` says of it, then `elt run --plan` it."""
+    state = str(proj.root / "state")
+    proj.write({"models/staging/stg_scores.sql": staging_sql})
+    plan = proj.elt("plan", "--state", state, "--target", "hive")
+    assert says in plan.stdout, plan.output
+    result = proj.elt("run", "--plan", "--state", state, "--target", "hive")
+    assert result.exit_code == 0, result.output
+
+
 def test_plan_on_hive_rebuilds_what_a_change_reaches_and_keeps_the_other_tables(built, make_target):
-    state = str(built.root / "state")
     before = created(built, make_target)
     time.sleep(1)  # creation times are in seconds
     # 1. a column added to the staging view: non-breaking; only mart_all (SELECT *) reads it
-    built.write({"models/staging/stg_scores.sql": STG.replace("    score\n", "    score,\n    kind\n")})
-    plan = built.elt("plan", "--state", state, "--target", "hive")
-    assert "non-breaking: column kind: added" in plan.stdout, plan.output
-    result = built.elt("run", "--plan", "--state", state, "--target", "hive")
-    assert result.exit_code == 0, result.output
+    planned_and_run(built, STG.replace("    score\n", "    score,\n    kind\n"), "non-breaking: column kind: added")
     after = created(built, make_target)
     assert {name for name in TABLES if after[name] == before[name]} == {"mart_ids", "mart_other"}
     assert [row[0] for row in hive_rows(make_target, f"DESCRIBE {built.prefix}gold.mart_all")] == [
         "id", "kind", "score", "student"]
     # 2. its filter changed instead: breaking; every model reading it is rebuilt, mart_other is not
-    built.write({"models/staging/stg_scores.sql": STG.replace("score is not null", "score > 10")})
-    plan = built.elt("plan", "--state", state, "--target", "hive")
-    assert "breaking: WHERE changed" in plan.stdout, plan.output
-    result = built.elt("run", "--plan", "--state", state, "--target", "hive")
-    assert result.exit_code == 0, result.output
+    planned_and_run(built, STG.replace("score is not null", "score > 10"), "breaking: WHERE changed")
     again = created(built, make_target)
     assert {name for name in TABLES if again[name] == before[name]} == {"mart_other"}
     assert hive_rows(make_target, f"SELECT id FROM {built.prefix}gold.mart_ids") == [("1",), ("4",)]
